@@ -1,0 +1,127 @@
+"""The one reader of the environment: every setting the product has, with its meaning.
+
+Values come from environment variables or a `.env` file (see `.env.example`). Defaults are the
+demo: the offline model, the sandbox store and a SQLite file, so nothing needs configuring to
+try the product. Secrets are `SecretStr`: they never appear in logs, reprs or errors.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
+
+
+class Settings(BaseSettings):
+    """Every setting. Environment variable = field name in upper case unless an alias is given."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- the model -------------------------------------------------------------------------
+    model: str = Field(
+        "offline",
+        description="`offline` (built-in, no key) or `openai:<model name>`, e.g. openai:gpt-4o-mini.",
+    )
+    openai_api_key: SecretStr | None = Field(None, description="Key for `openai:` models.")
+    openai_base_url: str | None = Field(
+        None, description="Any OpenAI-compatible server (vLLM, Ollama, llama.cpp, Azure); empty for OpenAI."
+    )
+    model_timeout_seconds: float = Field(60.0, description="Per model call.")
+    max_model_calls_per_turn: int = Field(8, description="Bound on model calls within one shopper turn.")
+
+    # --- where conversations are kept ---------------------------------------------------------
+    database_url: str | None = Field(
+        None, description="PostgreSQL URL for checkpoints (several server processes); SQLite when empty."
+    )
+    sqlite_path: Path = Field(Path("var/support-agent.sqlite"), description="SQLite checkpoint file.")
+
+    # --- demo mode -----------------------------------------------------------------------------
+    sandbox_mode: bool = Field(
+        True, description="Serve the sandbox store under /sandbox and point every client at it."
+    )
+    sandbox_seed: str = Field("demo_store", description="Seed of the sandbox world: a name or a JSON path.")
+
+    # --- Shopify ------------------------------------------------------------------------------
+    shopify_api_base: str = Field(
+        f"{SANDBOX_URL}/shopify/admin/api/2024-10",
+        description="https://<shop>.myshopify.com/admin/api/2024-10 for a real store.",
+    )
+    shopify_access_token: SecretStr = Field(SecretStr("shpat_sandbox"), description="Admin API access token.")
+    shopify_webhook_secret: SecretStr = Field(
+        SecretStr("shopify_webhook_sandbox"), description="App secret that signs Shopify webhooks."
+    )
+
+    # --- Gorgias ------------------------------------------------------------------------------
+    gorgias_base_url: str = Field(f"{SANDBOX_URL}/gorgias/api", description="https://<domain>.gorgias.com/api")
+    gorgias_email: str = Field("agent@sandbox.test", description="Gorgias user the API key belongs to.")
+    gorgias_api_key: SecretStr = Field(SecretStr("gorgias_sandbox"), description="Gorgias REST API key.")
+    gorgias_webhook_header: str = Field(
+        "X-Support-Agent-Secret", description="Header the Gorgias HTTP integration sends."
+    )
+    gorgias_webhook_secret: SecretStr = Field(
+        SecretStr("gorgias_webhook_sandbox"), description="Value of that header."
+    )
+
+    # --- EasyPost, Stripe, SendGrid -------------------------------------------------------------
+    easypost_api_key: SecretStr = Field(SecretStr("EZTK_sandbox"), description="EasyPost API key.")
+    easypost_api_base: str = Field(f"{SANDBOX_URL}/easypost/v2", description="Empty string for EasyPost itself.")
+    stripe_api_key: SecretStr = Field(SecretStr("sk_test_sandbox"), description="Stripe secret key.")
+    stripe_api_base: str = Field(f"{SANDBOX_URL}/stripe", description="Empty string for Stripe itself.")
+    sendgrid_api_key: SecretStr = Field(SecretStr("SG.sandbox"), description="SendGrid API key.")
+    sendgrid_host: str = Field(f"{SANDBOX_URL}/sendgrid", description="Empty string for SendGrid itself.")
+    mail_from: str = Field("support@harborandpine.test", description="Sender of the emails the agent sends.")
+    team_email: str = Field("team@harborandpine.test", description="Where escalations are emailed.")
+    return_address_name: str = Field("Harbor & Pine Returns", description="Return labels are addressed to...")
+    return_address_street: str = Field("2750 Mill St", description="Warehouse street for return labels.")
+    return_address_city: str = Field("Reno", description="Warehouse city.")
+    return_address_state: str = Field("NV", description="Warehouse state.")
+    return_address_zip: str = Field("89502", description="Warehouse ZIP.")
+    return_carrier: str = Field("USPS", description="Preferred carrier for return labels (falls back to any).")
+
+    # --- policy ---------------------------------------------------------------------------------
+    policy_file: Path | None = Field(None, description="YAML StorePolicy; overrides the values below.")
+    return_window_days: int = Field(30, description="Days after delivery an item can be returned.")
+    final_sale_tags: list[str] = Field(["final-sale"], description="Product tags that make an item non-returnable.")
+    refund_auto_approve_limit: Decimal = Field(
+        Decimal("100.00"), description="Refunds above this need a human's approval."
+    )
+    currency: str = Field("USD", description="Store currency.")
+
+    # --- secrets of the agent itself -----------------------------------------------------------
+    store_secret: SecretStr = Field(
+        SecretStr("store_secret_sandbox"), description="Signs widget identities: HMAC-SHA256(email)."
+    )
+    credential_keys: SecretStr | None = Field(
+        None, description="Comma-separated Fernet keys for stored vendor tokens; first encrypts, all decrypt."
+    )
+
+    # --- server ---------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `support-agent serve` binds.")
+    port: int = Field(8000, description="Port `support-agent serve` binds.")
+    public_url: str = Field("http://127.0.0.1:8000", description="Where the server is reachable (webhook URLs).")
+    cors_origins: list[str] = Field(["http://127.0.0.1:8000", "http://localhost:8000"], description="Widget origins.")
+    max_message_chars: int = Field(2000, description="Longest shopper message accepted.")
+    max_body_bytes: int = Field(64_000, description="Largest request body accepted.")
+    rate_limit_per_ip_per_minute: int = Field(60, description="Messages per minute per client address.")
+    rate_limit_per_conversation_per_minute: int = Field(20, description="Messages per minute per conversation.")
+
+    # --- development ------------------------------------------------------------------------------
+    fixtures_dir: Path = Field(
+        REPO_ROOT.parent / "shared" / "fixtures",
+        validation_alias=AliasChoices("SUPPORT_AGENT_FIXTURES", "FIXTURES_DIR"),
+        description="Recorded vendor payloads and data sets (tests, classifier training).",
+    )
+    cache_dir: Path = Field(Path("var/cache"), description="Trained classifier and other caches.")
+    log_level: str = Field("INFO", description="Python logging level.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Vendor clients. No LLM knowledge lives here: each client speaks one vendor's API."""

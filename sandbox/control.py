@@ -1,0 +1,303 @@
+"""The inspection and control API under `/_sandbox/`: look at the world and act on it.
+
+For tests, evals and a person trying the demo: read what the agent did (refunds, labels,
+tickets, emails), break vendors on purpose, move the clock, reset, and play the human agent in
+the helpdesk (which sends the webhook a real helpdesk would).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from sandbox.helpdesk import add_message, find_ticket, tag_objects
+from sandbox.http import WorldDep
+from sandbox.seed import build_world
+from sandbox.webhooks import WebhookSender, helpdesk_event
+from sandbox.world import JSON, Fault, HelpdeskWebhook, World
+
+router = APIRouter()
+
+HANDBACK_TAG = "ai_handback"
+
+
+def _order_view(world: World, order: JSON) -> JSON:
+    trackers = {t["tracking_code"]: t for t in world.easypost.trackers.values()}
+    return {
+        "id": order["id"],
+        "number": order["order_number"],
+        "name": order["name"],
+        "email": order["email"],
+        "created_at": order["created_at"],
+        "financial_status": order["financial_status"],
+        "fulfillment_status": order["fulfillment_status"],
+        "cancelled_at": order.get("cancelled_at"),
+        "total_price": order["total_price"],
+        "currency": order["currency"],
+        "note": order.get("note"),
+        "tags": order.get("tags", ""),
+        "shipping_address": order.get("shipping_address"),
+        "line_items": [
+            {"id": li["id"], "title": li["name"], "sku": li.get("sku"), "quantity": li["quantity"], "price": li["price"]}
+            for li in order["line_items"]
+        ],
+        "fulfillments": [
+            {
+                "id": f["id"],
+                "created_at": f["created_at"],
+                "tracking_company": f.get("tracking_company"),
+                "tracking_number": f.get("tracking_number"),
+                "shipment_status": f.get("shipment_status"),
+                "tracker_status": trackers.get(f.get("tracking_number") or "", {}).get("status"),
+            }
+            for f in order.get("fulfillments", [])
+        ],
+        "refunds": order.get("refunds", []),
+        "transactions": world.shopify.transactions.get(order["id"], []),
+    }
+
+
+@router.get("/orders/{number}")
+async def get_order(number: int, world: WorldDep) -> JSON:
+    """The order as the store holds it: fulfilments with tracking, refunds, transactions, note."""
+    order = world.order_by_number(number)
+    if order is None:
+        raise HTTPException(404, f"No order #{number} in the sandbox store.")
+    return _order_view(world, order)
+
+
+@router.get("/orders")
+async def list_orders(world: WorldDep) -> list[JSON]:
+    return [_order_view(world, o) for o in sorted(world.shopify.orders.values(), key=lambda o: o["order_number"])]
+
+
+@router.get("/refunds")
+async def list_refunds(world: WorldDep) -> list[JSON]:
+    """Every refund: Shopify refunds (per order, with their transactions) and Stripe refunds."""
+    rows: list[JSON] = []
+    for order in world.shopify.orders.values():
+        for refund in order.get("refunds", []):
+            amount = sum(
+                (Decimal(t["amount"]) for t in refund.get("transactions", []) if t.get("kind") == "refund"), Decimal(0)
+            )
+            rows.append(
+                {
+                    "vendor": "shopify",
+                    "id": refund["id"],
+                    "order_number": order["order_number"],
+                    "amount": str(amount),
+                    "currency": order["currency"],
+                    "created_at": refund["created_at"],
+                    "note": refund.get("note"),
+                    "transactions": refund.get("transactions", []),
+                }
+            )
+    for refund in world.stripe.refunds.values():
+        rows.append(
+            {
+                "vendor": "stripe",
+                "id": refund["id"],
+                "payment_intent": refund.get("payment_intent"),
+                "order_number": (refund.get("metadata") or {}).get("order_number"),
+                "amount": str(Decimal(refund["amount"]) / 100),
+                "currency": refund.get("currency", "usd").upper(),
+                "status": refund.get("status"),
+                "created": refund.get("created"),
+                "metadata": refund.get("metadata", {}),
+            }
+        )
+    return rows
+
+
+@router.get("/labels")
+async def list_labels(world: WorldDep) -> list[JSON]:
+    """Shipments that bought a label (return labels have `is_return`)."""
+    rows: list[JSON] = []
+    for shipment in world.easypost.shipments.values():
+        label = shipment.get("postage_label")
+        if not label:
+            continue
+        rate = shipment.get("selected_rate") or {}
+        rows.append(
+            {
+                "id": shipment["id"],
+                "is_return": shipment.get("is_return", False),
+                "tracking_code": shipment.get("tracking_code"),
+                "label_url": label.get("label_url"),
+                "carrier": rate.get("carrier"),
+                "service": rate.get("service"),
+                "rate": rate.get("rate"),
+                "reference": shipment.get("reference"),
+                "options": shipment.get("options", {}),
+                "created_at": shipment.get("created_at"),
+            }
+        )
+    return rows
+
+
+@router.get("/tickets")
+async def list_tickets(world: WorldDep) -> list[JSON]:
+    """Helpdesk tickets with their messages and tags."""
+    return sorted(world.gorgias.tickets.values(), key=lambda t: t["id"])
+
+
+@router.get("/tickets/{ticket_id}")
+async def get_ticket(ticket_id: int, world: WorldDep) -> JSON:
+    ticket = find_ticket(world, ticket_id)
+    if ticket is None:
+        raise HTTPException(404, f"No ticket {ticket_id}.")
+    return ticket
+
+
+@router.get("/outbox")
+async def list_outbox(world: WorldDep) -> list[JSON]:
+    """Emails accepted by the SendGrid emulator, newest last."""
+    return world.sendgrid.outbox
+
+
+@router.get("/world")
+async def get_world_state(world: WorldDep) -> JSON:
+    """The whole business state and its hash."""
+    return {"digest": world.digest(), "clock": world.now_iso(), "state": world.snapshot()}
+
+
+@router.get("/faults")
+async def list_faults(world: WorldDep) -> list[Fault]:
+    return world.faults
+
+
+@router.post("/faults", status_code=201)
+async def add_fault(fault: Fault, world: WorldDep) -> list[Fault]:
+    """Make the next `remaining` matching calls fail (429 with Retry-After, 500, delay, malformed)."""
+    world.faults.append(fault)
+    return world.faults
+
+
+@router.delete("/faults")
+async def clear_faults(world: WorldDep) -> list[Fault]:
+    world.faults.clear()
+    return world.faults
+
+
+class ClockBody(BaseModel):
+    now: datetime = Field(description="The new world time (ISO 8601 with a timezone).")
+
+
+@router.post("/clock")
+async def set_clock(body: ClockBody, world: WorldDep) -> JSON:
+    if body.now.tzinfo is None:
+        raise HTTPException(422, "The time needs a timezone, e.g. 2026-11-21T09:00:00Z.")
+    world.clock = body.now
+    return {"clock": world.now_iso()}
+
+
+@router.post("/reset")
+async def reset(request: Request) -> JSON:
+    """Back to the seed. Webhook configuration is kept: it is wiring, not store state."""
+    old: World = request.app.state.world
+    fresh = build_world(request.app.state.seed)
+    fresh.helpdesk_webhook = old.helpdesk_webhook
+    fresh.credentials = old.credentials
+    request.app.state.world = fresh
+    return {"digest": fresh.digest(), "seed": fresh.seed_name}
+
+
+@router.put("/helpdesk-webhook")
+async def configure_helpdesk_webhook(body: HelpdeskWebhook, world: WorldDep) -> HelpdeskWebhook:
+    """Where the emulated helpdesk posts its webhooks (the agent server's /webhooks/gorgias)."""
+    world.helpdesk_webhook = body
+    return body
+
+
+@router.get("/helpdesk-webhook")
+async def get_helpdesk_webhook(world: WorldDep) -> HelpdeskWebhook:
+    return world.helpdesk_webhook
+
+
+class ReplyBody(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+    agent_email: str | None = Field(None, description="Which helpdesk agent replies (the first one by default).")
+
+
+def _agent(world: World, email: str | None) -> JSON:
+    for user in world.gorgias.users.values():
+        if email is None or user["email"] == email:
+            return user
+    if email is not None:
+        raise HTTPException(404, f"No helpdesk agent {email}.")
+    return {"id": 0, "name": "Support team", "email": "support@sandbox.test"}
+
+
+async def _deliver(request: Request, world: World, event: str, ticket: JSON, message: JSON | None) -> JSON:
+    hook = world.helpdesk_webhook
+    body = helpdesk_event(event, ticket, message)
+    status = None
+    if hook.url:
+        sender: WebhookSender = request.app.state.webhook_sender
+        status = await sender(hook.url, {hook.secret_header: hook.secret}, body)
+    world.webhook_deliveries.append({"url": hook.url, "event": event, "ticket_id": ticket["id"], "status": status})
+    return {"ticket": ticket, "webhook": {"url": hook.url, "status": status}}
+
+
+def _ticket_or_404(world: World, ticket_id: int) -> JSON:
+    ticket = find_ticket(world, ticket_id)
+    if ticket is None:
+        raise HTTPException(404, f"No ticket {ticket_id}.")
+    return ticket
+
+
+@router.post("/tickets/{ticket_id}/reply")
+async def human_reply(ticket_id: int, body: ReplyBody, request: Request, world: WorldDep) -> JSON:
+    """A human agent answers the shopper on the ticket (takes the conversation over)."""
+    ticket = _ticket_or_404(world, ticket_id)
+    agent = _agent(world, body.agent_email)
+    if ticket.get("assignee_user") is None:
+        ticket["assignee_user"] = {"id": agent["id"], "name": agent["name"], "email": agent["email"]}
+    if ticket["status"] == "closed":
+        ticket["status"] = "open"
+        ticket["closed_datetime"] = None
+    message = add_message(
+        world,
+        ticket,
+        body_text=body.text,
+        channel=ticket.get("channel") or "chat",
+        via="helpdesk",
+        from_agent=True,
+        sender={"id": agent["id"], "name": agent["name"], "email": agent["email"]},
+    )
+    return await _deliver(request, world, "ticket-message-created", ticket, message)
+
+
+@router.post("/tickets/{ticket_id}/close")
+async def close_ticket(ticket_id: int, request: Request, world: WorldDep) -> JSON:
+    """The human agent closes the ticket: the bot may answer again."""
+    ticket = _ticket_or_404(world, ticket_id)
+    ticket["status"] = "closed"
+    ticket["closed_datetime"] = world.now_iso()
+    ticket["updated_datetime"] = world.now_iso()
+    return await _deliver(request, world, "ticket-updated", ticket, None)
+
+
+@router.post("/tickets/{ticket_id}/handback")
+async def hand_back(ticket_id: int, request: Request, world: WorldDep) -> JSON:
+    """The human agent hands the conversation back to the bot (tag `ai_handback`, ticket stays open)."""
+    ticket = _ticket_or_404(world, ticket_id)
+    ticket["tags"] = tag_objects([HANDBACK_TAG], ticket.get("tags"))
+    ticket["updated_datetime"] = world.now_iso()
+    return await _deliver(request, world, "ticket-updated", ticket, None)
+
+
+def summary(world: World) -> dict[str, Any]:
+    """Counts for a quick look (used by the CLI banner)."""
+    return {
+        "shop": world.shopify.shop_name,
+        "orders": len(world.shopify.orders),
+        "customers": len(world.shopify.customers),
+        "tickets": len(world.gorgias.tickets),
+        "emails": len(world.sendgrid.outbox),
+        "clock": world.now_iso(),
+    }

@@ -1,0 +1,139 @@
+"""Vendor-shaped errors and credential checks shared by the emulators.
+
+Each vendor answers failures in its own body shape; clients are tested against these shapes
+and the real recorded ones alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from sandbox.world import World
+
+_AUTH_MESSAGES = {
+    "shopify": "[API] Invalid API key or access token (unrecognized login or wrong password)",
+    "gorgias": "Authentication failed: invalid email or API key.",
+    "easypost": "We couldn't authenticate you. Please check your API key.",
+    "stripe": "Invalid API Key provided.",
+    "sendgrid": "The provided authorization grant is invalid, expired, or revoked",
+    "openai": "Incorrect API key provided.",
+}
+
+
+def vendor_error_body(vendor: str, status: int, message: str, *, code: str | None = None) -> Any:
+    """The error body each vendor really sends, with our message."""
+    if vendor == "shopify":
+        return {"errors": message}
+    if vendor == "gorgias":
+        return {"error": {"msg": message}, "message": message}
+    if vendor == "easypost":
+        default = {401: "APIKEY.INACTIVE", 404: "NOT_FOUND", 422: "PARAMETER.INVALID", 429: "RATE_LIMITED"}
+        return {"error": {"code": code or default.get(status, "INTERNAL_SERVER_ERROR"), "message": message, "errors": []}}
+    if vendor == "stripe":
+        kind = {429: "rate_limit_error", 401: "invalid_request_error"}.get(
+            status, "api_error" if status >= 500 else "invalid_request_error"
+        )
+        error: dict[str, Any] = {"type": kind, "message": message}
+        if code:
+            error["code"] = code
+        return {"error": error}
+    if vendor == "sendgrid":
+        return {"errors": [{"message": message, "field": None, "help": None}]}
+    if vendor == "openai":
+        kind = {429: "rate_limit_exceeded", 401: "invalid_request_error"}.get(
+            status, "server_error" if status >= 500 else "invalid_request_error"
+        )
+        return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return {"error": message}
+
+
+def vendor_error(
+    vendor: str, status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(vendor_error_body(vendor, status, message, code=code), status_code=status, headers=headers)
+
+
+class VendorHTTPError(Exception):
+    """Raised inside an emulator route; rendered as the vendor's error body by the app."""
+
+    def __init__(
+        self, vendor: str, status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        self.vendor = vendor
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers
+        super().__init__(message)
+
+
+def get_world(request: Request) -> World:
+    world: World = request.app.state.world
+    return world
+
+
+WorldDep = Annotated[World, Depends(get_world)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+def unauthorized(vendor: str) -> VendorHTTPError:
+    code = "APIKEY.INACTIVE" if vendor == "easypost" else ("invalid_api_key" if vendor == "openai" else None)
+    headers = {"WWW-Authenticate": 'Basic realm="gorgias"'} if vendor == "gorgias" else None
+    return VendorHTTPError(vendor, 401, _AUTH_MESSAGES[vendor], code=code, headers=headers)
+
+
+def require_shopify(request: Request, world: WorldDep) -> None:
+    if request.headers.get("x-shopify-access-token") != world.credentials.shopify_access_token:
+        raise unauthorized("shopify")
+
+
+def require_gorgias(request: Request, world: WorldDep) -> None:
+    if _basic(request) != (world.credentials.gorgias_email, world.credentials.gorgias_api_key):
+        raise unauthorized("gorgias")
+
+
+def require_easypost(request: Request, world: WorldDep) -> None:
+    # The EasyPost SDK sends HTTP Basic with the key as user name; Bearer is accepted too.
+    basic = _basic(request)
+    key = basic[0] if basic else _bearer(request)
+    if key != world.credentials.easypost_api_key:
+        raise unauthorized("easypost")
+
+
+def require_stripe(request: Request, world: WorldDep) -> None:
+    basic = _basic(request)
+    key = _bearer(request) or (basic[0] if basic else None)
+    if key != world.credentials.stripe_api_key:
+        raise unauthorized("stripe")
+
+
+def require_sendgrid(request: Request, world: WorldDep) -> None:
+    if _bearer(request) != world.credentials.sendgrid_api_key:
+        raise unauthorized("sendgrid")
+
+
+def require_openai(request: Request, world: WorldDep) -> None:
+    if _bearer(request) != world.credentials.openai_api_key:
+        raise unauthorized("openai")

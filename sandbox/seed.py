@@ -1,0 +1,625 @@
+"""The world seed: a small, documented JSON description of a store, turned into vendor records.
+
+A seed says things the way a person would ("delivered 6 days ago by USPS"); `build_world`
+expands it into the records each vendor API would hold (Shopify orders with fulfillments,
+transactions and refunds; EasyPost trackers with events; Stripe payment intents and charges;
+Gorgias customers). Every date is relative to the seed's clock, so the demo store never ages.
+
+The schema of a seed file is the `Seed` model below; `sandbox/seeds/README.md` documents it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from sandbox.world import JSON, World
+
+CENT = Decimal("0.01")
+
+CARRIER_URLS = {
+    "UPS": "https://www.ups.com/track?tracknum={code}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={code}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={code}",
+    "DHL": "https://www.dhl.com/en/express/tracking.html?AWB={code}",
+}
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+class SeedAddress(BaseModel):
+    address1: str
+    address2: str | None = None
+    city: str
+    province_code: str
+    zip: str
+    country_code: str = "US"
+
+
+class SeedCustomer(BaseModel):
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None = None
+    address: SeedAddress
+
+
+class SeedProduct(BaseModel):
+    sku: str
+    title: str
+    variant_title: str | None = None
+    price: Decimal
+    tags: list[str] = Field(default_factory=list, description="e.g. 'final-sale' makes it non-returnable.")
+    grams: int = 500
+
+
+class SeedItem(BaseModel):
+    sku: str
+    quantity: int = 1
+
+
+class SeedEvent(BaseModel):
+    days_ago: float
+    status: str
+    message: str
+    city: str | None = None
+    state: str | None = None
+    status_detail: str | None = None
+
+
+class SeedTracker(BaseModel):
+    """EasyPost tracker state. Without `events`, a plausible history is generated."""
+
+    status: Literal[
+        "pre_transit", "in_transit", "out_for_delivery", "delivered", "return_to_sender", "failure", "unknown"
+    ]
+    status_detail: str | None = None
+    est_delivery_in_days: float | None = None
+    events: list[SeedEvent] = Field(default_factory=list)
+
+
+class SeedFulfillment(BaseModel):
+    days_ago: float = Field(description="When the parcel was handed to the carrier.")
+    carrier: Literal["UPS", "USPS", "FedEx", "DHL"]
+    service: str = "Ground"
+    tracking_number: str
+    delivered_days_ago: float | None = None
+    tracker: SeedTracker | None = None
+
+
+class SeedPayment(BaseModel):
+    """How the shopper paid. `stripe` means a non-Shopify checkout through a Stripe payment intent."""
+
+    gateway: Literal["shopify_payments", "stripe", "paypal"] = "shopify_payments"
+    gift_card: Decimal | None = Field(None, description="Part paid by gift card (a second transaction).")
+    payment_intent: str | None = None
+
+
+class SeedOrder(BaseModel):
+    number: int
+    email: str
+    placed_days_ago: float
+    items: list[SeedItem]
+    shipping: Decimal = Decimal("0.00")
+    tax_rate: Decimal = Decimal("0.00")
+    payment: SeedPayment = Field(default_factory=SeedPayment)
+    fulfillment: SeedFulfillment | None = None
+    refunded: Literal["full"] | None = None
+    cancelled: bool = False
+    note: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class SeedShop(BaseModel):
+    domain: str
+    name: str
+    currency: str = "USD"
+
+
+class SeedAgent(BaseModel):
+    name: str
+    email: str
+
+
+class Seed(BaseModel):
+    name: str
+    description: str
+    clock: datetime
+    shop: SeedShop
+    helpdesk_agents: list[SeedAgent] = Field(default_factory=list)
+    products: list[SeedProduct]
+    customers: list[SeedCustomer]
+    orders: list[SeedOrder]
+
+
+# ---------------------------------------------------------------------------- ids
+# Stable, vendor-looking ids derived from the order number: the same seed gives the same world.
+
+
+def order_id(number: int) -> int:
+    return 5_200_000_000 + number
+
+
+def customer_id(index: int) -> int:
+    return 6_100_000_000 + index
+
+
+def product_id(index: int) -> int:
+    return 7_300_000_000 + index
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load_seed(name_or_path: str | Path = "demo_store") -> Seed:
+    """A seed by name (a file in `sandbox/seeds/`) or by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".json" and path.exists():
+        text = path.read_text(encoding="utf-8")
+    else:
+        text = resources.files("sandbox.seeds").joinpath(f"{name_or_path}.json").read_text(encoding="utf-8")
+    return Seed.model_validate(json.loads(text))
+
+
+def build_world(seed: Seed | None = None) -> World:
+    """A fresh world from a seed (the demo store by default)."""
+    seed = seed or load_seed()
+    world = World(seed_name=seed.name, clock=seed.clock)
+    world.shopify.shop_domain = seed.shop.domain
+    world.shopify.shop_name = seed.shop.name
+    world.shopify.currency = seed.shop.currency
+    world.gorgias.domain = seed.shop.domain.split(".")[0]
+
+    for index, agent in enumerate(seed.helpdesk_agents, start=1):
+        world.gorgias.users[index] = {"id": index, "name": agent.name, "email": agent.email, "role": "agent"}
+
+    products: dict[str, JSON] = {}
+    for index, product in enumerate(seed.products, start=1):
+        record = _product(product, index, seed.clock)
+        world.shopify.products[record["id"]] = record
+        products[product.sku] = record
+
+    customers: dict[str, JSON] = {}
+    for index, customer in enumerate(seed.customers, start=1):
+        record = _customer(customer, index, seed.clock)
+        world.shopify.customers[record["id"]] = record
+        customers[customer.email] = record
+        world.gorgias.customers[index] = {
+            "id": index,
+            "email": customer.email,
+            "name": f"{customer.first_name} {customer.last_name}",
+            "firstname": customer.first_name,
+            "lastname": customer.last_name,
+            "channels": [{"type": "email", "address": customer.email}],
+            "created_datetime": iso(seed.clock - timedelta(days=365)),
+            "external_id": str(record["id"]),
+        }
+
+    for order in seed.orders:
+        _add_order(world, seed, order, customers[order.email], products)
+    for customer in customers.values():
+        owned = [o for o in world.shopify.orders.values() if o["customer"]["id"] == customer["id"]]
+        customer["orders_count"] = len(owned)
+        customer["total_spent"] = money(sum((Decimal(o["total_price"]) for o in owned), Decimal(0)))
+        if owned:
+            latest = max(owned, key=lambda o: o["created_at"])
+            customer["last_order_id"] = latest["id"]
+            customer["last_order_name"] = latest["name"]
+    world.next_id = 9_000_000
+    return world
+
+
+def _product(product: SeedProduct, index: int, clock: datetime) -> JSON:
+    pid = product_id(index)
+    return {
+        "id": pid,
+        "title": product.title,
+        "handle": product.title.lower().replace(" ", "-"),
+        "tags": ", ".join(product.tags),
+        "status": "active",
+        "created_at": iso(clock - timedelta(days=400)),
+        "variants": [
+            {
+                "id": pid * 10 + 1,
+                "product_id": pid,
+                "title": product.variant_title or "Default Title",
+                "sku": product.sku,
+                "price": money(product.price),
+                "grams": product.grams,
+            }
+        ],
+    }
+
+
+def _customer(customer: SeedCustomer, index: int, clock: datetime) -> JSON:
+    address = _address(customer)
+    return {
+        "id": customer_id(index),
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "phone": customer.phone,
+        "state": "enabled",
+        "verified_email": True,
+        "created_at": iso(clock - timedelta(days=500 - index * 7)),
+        "updated_at": iso(clock - timedelta(days=30)),
+        "orders_count": 0,
+        "total_spent": "0.00",
+        "currency": "USD",
+        "tags": "",
+        "note": None,
+        "default_address": {**address, "id": customer_id(index) + 1, "default": True},
+        "addresses": [{**address, "id": customer_id(index) + 1, "default": True}],
+    }
+
+
+def _address(customer: SeedCustomer) -> JSON:
+    a = customer.address
+    return {
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "name": f"{customer.first_name} {customer.last_name}",
+        "address1": a.address1,
+        "address2": a.address2,
+        "city": a.city,
+        "province_code": a.province_code,
+        "zip": a.zip,
+        "country_code": a.country_code,
+        "country": "United States" if a.country_code == "US" else a.country_code,
+        "phone": customer.phone,
+    }
+
+
+def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, products: dict[str, JSON]) -> None:
+    clock = seed.clock
+    oid = order_id(order.number)
+    placed = clock - timedelta(days=order.placed_days_ago)
+    line_items: list[JSON] = []
+    subtotal = Decimal(0)
+    for position, item in enumerate(order.items, start=1):
+        product = products[item.sku]
+        variant = product["variants"][0]
+        price = Decimal(variant["price"])
+        subtotal += price * item.quantity
+        line_items.append(
+            {
+                "id": oid * 100 + position,
+                "product_id": product["id"],
+                "variant_id": variant["id"],
+                "title": product["title"],
+                "variant_title": None if variant["title"] == "Default Title" else variant["title"],
+                "name": product["title"] + (f" - {variant['title']}" if variant["title"] != "Default Title" else ""),
+                "sku": variant["sku"],
+                "quantity": item.quantity,
+                "price": variant["price"],
+                "grams": variant["grams"],
+                "requires_shipping": True,
+                "taxable": True,
+                "fulfillable_quantity": item.quantity,
+                "fulfillment_status": None,
+                "total_discount": "0.00",
+            }
+        )
+    tax = (subtotal * order.tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    total = subtotal + tax + order.shipping
+    shipping_address = {k: v for k, v in customer["default_address"].items() if k not in ("id", "default")}
+    record: JSON = {
+        "id": oid,
+        "admin_graphql_api_id": f"gid://shopify/Order/{oid}",
+        "name": f"#{order.number}",
+        "order_number": order.number,
+        "number": order.number - 1000,
+        "email": customer["email"],
+        "contact_email": customer["email"],
+        "created_at": iso(placed),
+        "processed_at": iso(placed),
+        "updated_at": iso(placed),
+        "currency": seed.shop.currency,
+        "presentment_currency": seed.shop.currency,
+        "financial_status": "paid",
+        "fulfillment_status": None,
+        "cancelled_at": None,
+        "cancel_reason": None,
+        "closed_at": None,
+        "subtotal_price": money(subtotal),
+        "total_line_items_price": money(subtotal),
+        "total_tax": money(tax),
+        "total_discounts": "0.00",
+        "total_price": money(total),
+        "current_total_price": money(total),
+        "total_shipping_price_set": {
+            "shop_money": {"amount": money(order.shipping), "currency_code": seed.shop.currency},
+            "presentment_money": {"amount": money(order.shipping), "currency_code": seed.shop.currency},
+        },
+        "shipping_lines": [
+            {"id": oid * 10, "title": "Standard", "price": money(order.shipping), "code": "STANDARD"}
+        ],
+        "tax_lines": [{"title": "Sales tax", "rate": float(order.tax_rate), "price": money(tax)}]
+        if tax
+        else [],
+        "payment_gateway_names": ([] if order.payment.gift_card is None else ["gift_card"])
+        + [order.payment.gateway],
+        "gateway": order.payment.gateway,
+        "line_items": line_items,
+        "shipping_address": shipping_address,
+        "billing_address": shipping_address,
+        "customer": {
+            "id": customer["id"],
+            "email": customer["email"],
+            "first_name": customer["first_name"],
+            "last_name": customer["last_name"],
+        },
+        "fulfillments": [],
+        "refunds": [],
+        "note": order.note,
+        "note_attributes": [],
+        "tags": ", ".join(order.tags),
+        "test": False,
+    }
+    transactions = _payment(world, order, record, total, placed)
+    world.shopify.transactions[oid] = transactions
+
+    if order.cancelled:
+        record["cancelled_at"] = iso(placed + timedelta(hours=2))
+        record["cancel_reason"] = "customer"
+        record["closed_at"] = record["cancelled_at"]
+    if order.fulfillment is not None:
+        _fulfil(world, clock, record, order.fulfillment)
+    if order.refunded == "full":
+        _refund_fully(world, clock, record, transactions)
+    world.shopify.orders[oid] = record
+
+
+def _payment(world: World, order: SeedOrder, record: JSON, total: Decimal, placed: datetime) -> list[JSON]:
+    oid = record["id"]
+    transactions: list[JSON] = []
+    remaining = total
+    if order.payment.gift_card:
+        transactions.append(_transaction(oid, 1, "sale", order.payment.gift_card, "gift_card", placed, record))
+        remaining -= order.payment.gift_card
+    sale = _transaction(oid, len(transactions) + 1, "sale", remaining, order.payment.gateway, placed, record)
+    if order.payment.gateway == "stripe":
+        intent_id = order.payment.payment_intent or f"pi_seed{order.number:020d}"
+        charge_id = "ch_" + intent_id.removeprefix("pi_")
+        cents = int((remaining * 100).to_integral_value())
+        created = int(placed.timestamp())
+        world.stripe.payment_intents[intent_id] = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": cents,
+            "amount_received": cents,
+            "currency": record["currency"].lower(),
+            "status": "succeeded",
+            "latest_charge": charge_id,
+            "created": created,
+            "livemode": False,
+            "description": f"Order {record['name']}",
+            "receipt_email": record["email"],
+            "metadata": {"order_number": str(order.number), "shop": world.shopify.shop_domain},
+        }
+        world.stripe.charges[charge_id] = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": cents,
+            "amount_captured": cents,
+            "amount_refunded": 0,
+            "refunded": False,
+            "captured": True,
+            "paid": True,
+            "status": "succeeded",
+            "currency": record["currency"].lower(),
+            "payment_intent": intent_id,
+            "created": created,
+            "livemode": False,
+            "metadata": {"order_number": str(order.number)},
+        }
+        sale["authorization"] = intent_id
+        record["note_attributes"].append({"name": "stripe_payment_intent", "value": intent_id})
+    transactions.append(sale)
+    return transactions
+
+
+def _transaction(
+    oid: int, position: int, kind: str, amount: Decimal, gateway: str, moment: datetime, record: JSON
+) -> JSON:
+    return {
+        "id": oid * 10 + position,
+        "order_id": oid,
+        "kind": kind,
+        "gateway": gateway,
+        "status": "success",
+        "amount": money(amount),
+        "currency": record["currency"],
+        "created_at": iso(moment),
+        "processed_at": iso(moment),
+        "parent_id": None,
+        "test": False,
+        "authorization": None,
+    }
+
+
+def _fulfil(world: World, clock: datetime, record: JSON, fulfilment: SeedFulfillment) -> None:
+    shipped = clock - timedelta(days=fulfilment.days_ago)
+    delivered = (
+        clock - timedelta(days=fulfilment.delivered_days_ago) if fulfilment.delivered_days_ago is not None else None
+    )
+    tracker = fulfilment.tracker or SeedTracker(status="delivered" if delivered else "in_transit")
+    url = CARRIER_URLS[fulfilment.carrier].format(code=fulfilment.tracking_number)
+    record["fulfillments"].append(
+        {
+            "id": record["id"] + 1_000_000_000,
+            "order_id": record["id"],
+            "status": "success",
+            "created_at": iso(shipped),
+            "updated_at": iso(delivered or shipped),
+            "service": "manual",
+            "tracking_company": fulfilment.carrier,
+            "tracking_number": fulfilment.tracking_number,
+            "tracking_numbers": [fulfilment.tracking_number],
+            "tracking_url": url,
+            "tracking_urls": [url],
+            "shipment_status": _shipment_status(tracker.status),
+            "line_items": [dict(item, fulfillable_quantity=0) for item in record["line_items"]],
+        }
+    )
+    for item in record["line_items"]:
+        item["fulfillable_quantity"] = 0
+        item["fulfillment_status"] = "fulfilled"
+    record["fulfillment_status"] = "fulfilled"
+    record["updated_at"] = iso(delivered or shipped)
+    _tracker(world, clock, record, fulfilment, tracker, shipped, delivered)
+
+
+def _shipment_status(status: str) -> str | None:
+    return {
+        "pre_transit": "label_printed",
+        "in_transit": "in_transit",
+        "out_for_delivery": "out_for_delivery",
+        "delivered": "delivered",
+        "failure": "failure",
+        "return_to_sender": "failure",
+    }.get(status)
+
+
+def _tracker(
+    world: World,
+    clock: datetime,
+    record: JSON,
+    fulfilment: SeedFulfillment,
+    tracker: SeedTracker,
+    shipped: datetime,
+    delivered: datetime | None,
+) -> None:
+    city = record["shipping_address"]["city"]
+    state = record["shipping_address"]["province_code"]
+    events = tracker.events or _default_events(tracker.status, fulfilment, city, state, delivered)
+    details: list[JSON] = [
+        {
+            "object": "TrackingDetail",
+            "message": event.message,
+            "description": event.message,
+            "status": event.status,
+            "status_detail": event.status_detail or event.status,
+            "datetime": iso(clock - timedelta(days=event.days_ago)),
+            "source": fulfilment.carrier,
+            "carrier_code": None,
+            "tracking_location": {
+                "object": "TrackingLocation",
+                "city": event.city,
+                "state": event.state,
+                "country": "US",
+                "zip": None,
+            },
+        }
+        for event in sorted(events, key=lambda e: -e.days_ago)
+    ]
+    tracker_id = f"trk_{record['order_number']:020d}"
+    est = clock + timedelta(days=tracker.est_delivery_in_days) if tracker.est_delivery_in_days is not None else delivered
+    world.easypost.trackers[tracker_id] = {
+        "id": tracker_id,
+        "object": "Tracker",
+        "mode": "test",
+        "tracking_code": fulfilment.tracking_number,
+        "status": tracker.status,
+        "status_detail": tracker.status_detail or tracker.status,
+        "carrier": fulfilment.carrier,
+        "created_at": iso(shipped),
+        "updated_at": details[-1]["datetime"] if details else iso(shipped),
+        "est_delivery_date": iso(est) if est else None,
+        "signed_by": None,
+        "weight": None,
+        "shipment_id": None,
+        "public_url": f"https://track.easypost.com/{tracker_id}",
+        "tracking_details": details,
+        "carrier_detail": {"object": "CarrierDetail", "service": fulfilment.service},
+        "fees": [],
+    }
+
+
+def _default_events(
+    status: str, fulfilment: SeedFulfillment, city: str, state: str, delivered: datetime | None
+) -> list[SeedEvent]:
+    shipped = fulfilment.days_ago
+    events = [
+        SeedEvent(days_ago=shipped, status="pre_transit", message="Shipping label created", city="Reno", state="NV"),
+        SeedEvent(
+            days_ago=max(shipped - 0.4, 0.05), status="in_transit", message="Picked up by carrier", city="Reno", state="NV"
+        ),
+    ]
+    if status in ("in_transit", "out_for_delivery", "delivered") and shipped > 1:
+        events.append(
+            SeedEvent(
+                days_ago=max(shipped - 1.2, 0.04),
+                status="in_transit",
+                message="Arrived at regional facility",
+                city="Sacramento",
+                state="CA",
+            )
+        )
+    if status in ("out_for_delivery", "delivered"):
+        day = fulfilment.delivered_days_ago or 0.1
+        events.append(
+            SeedEvent(days_ago=day + 0.3, status="out_for_delivery", message="Out for delivery", city=city, state=state)
+        )
+    if status == "delivered":
+        events.append(
+            SeedEvent(
+                days_ago=fulfilment.delivered_days_ago or 0.02,
+                status="delivered",
+                message="Delivered, front door",
+                city=city,
+                state=state,
+            )
+        )
+    return events
+
+
+def _refund_fully(world: World, clock: datetime, record: JSON, transactions: list[JSON]) -> None:
+    moment = clock - timedelta(days=1)
+    refund_id = record["id"] + 2_000_000_000
+    refund_transactions = []
+    for position, sale in enumerate(list(transactions), start=len(transactions) + 1):
+        refund = dict(sale, id=record["id"] * 10 + position, kind="refund", parent_id=sale["id"], created_at=iso(moment))
+        refund["processed_at"] = refund["created_at"]
+        refund_transactions.append(refund)
+        transactions.append(refund)
+    record["refunds"].append(
+        {
+            "id": refund_id,
+            "order_id": record["id"],
+            "created_at": iso(moment),
+            "processed_at": iso(moment),
+            "note": "Refunded by support: item arrived damaged",
+            "restock": False,
+            "refund_line_items": [
+                {
+                    "id": refund_id * 10 + index,
+                    "line_item_id": item["id"],
+                    "quantity": item["quantity"],
+                    "subtotal": money(Decimal(item["price"]) * item["quantity"]),
+                    "line_item": item,
+                }
+                for index, item in enumerate(record["line_items"], start=1)
+            ],
+            "transactions": refund_transactions,
+        }
+    )
+    record["financial_status"] = "refunded"
+    record["current_total_price"] = "0.00"
+
+
+def seed_json_schema() -> dict[str, Any]:
+    """The JSON schema of a seed file, for editors and documentation."""
+    return Seed.model_json_schema()

@@ -1,0 +1,1 @@
+"""One emulator module per vendor; each exports `router`."""

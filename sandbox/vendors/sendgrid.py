@@ -1,0 +1,5 @@
+"""Emulator of the sendgrid API (routes relative to the vendor base of DESIGN.md §4)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,197 @@
+"""The sandbox's whole state: every vendor's records, the clock, injected faults.
+
+Records are kept in each vendor's own JSON shape (as the real API returns them), so the
+emulators serve them as they are and the clients parse them with the same models as the real
+payloads. One `World` owns everything, so a test or an eval can snapshot, hash and diff the end
+state of a conversation.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+JSON = dict[str, Any]
+Vendor = Literal["shopify", "gorgias", "easypost", "stripe", "sendgrid", "openai"]
+VENDORS: tuple[Vendor, ...] = ("shopify", "gorgias", "easypost", "stripe", "sendgrid", "openai")
+
+
+class SandboxCredentials(BaseModel):
+    """The only credentials the sandbox accepts; anything else gets the vendor's 401."""
+
+    shopify_access_token: str = "shpat_sandbox"
+    shopify_webhook_secret: str = "shopify_webhook_sandbox"
+    gorgias_email: str = "agent@sandbox.test"
+    gorgias_api_key: str = "gorgias_sandbox"
+    easypost_api_key: str = "EZTK_sandbox"
+    stripe_api_key: str = "sk_test_sandbox"
+    sendgrid_api_key: str = "SG.sandbox"
+    openai_api_key: str = "sk-sandbox"
+
+
+class Fault(BaseModel):
+    """A failure to inject into the next `remaining` matching calls."""
+
+    vendor: Vendor
+    route: str = Field("*", description="Substring of the request path under the vendor base, or '*'.")
+    method: str = Field("*", description="HTTP method to match, or '*'.")
+    kind: Literal["rate_limit", "error", "delay", "malformed"]
+    status: int = Field(500, description="Status for kind=error.")
+    retry_after: float = Field(2.0, description="Retry-After seconds for kind=rate_limit.")
+    delay_seconds: float = Field(0.0, ge=0, le=30, description="Added latency for kind=delay.")
+    remaining: int = Field(1, ge=1, le=1000, description="How many matching calls fail.")
+
+    def matches(self, vendor: str, method: str, path: str) -> bool:
+        return (
+            self.vendor == vendor
+            and (self.method == "*" or self.method.upper() == method.upper())
+            and (self.route == "*" or self.route in path)
+        )
+
+
+class ShopifyState(BaseModel):
+    shop_domain: str = "sandbox-store.myshopify.com"
+    shop_name: str = "Sandbox Store"
+    currency: str = "USD"
+    customers: dict[int, JSON] = Field(default_factory=dict)
+    products: dict[int, JSON] = Field(default_factory=dict)
+    orders: dict[int, JSON] = Field(default_factory=dict)
+    transactions: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
+    webhooks: dict[int, JSON] = Field(default_factory=dict)
+
+
+class GorgiasState(BaseModel):
+    domain: str = "sandbox"
+    customers: dict[int, JSON] = Field(default_factory=dict)
+    tickets: dict[int, JSON] = Field(default_factory=dict, description="Each ticket holds its 'messages'.")
+    users: dict[int, JSON] = Field(default_factory=dict, description="Helpdesk agents (assignees).")
+
+
+class EasyPostState(BaseModel):
+    trackers: dict[str, JSON] = Field(default_factory=dict, description="By tracker id.")
+    shipments: dict[str, JSON] = Field(default_factory=dict, description="By shipment id.")
+    addresses: dict[str, JSON] = Field(default_factory=dict)
+
+
+class StripeState(BaseModel):
+    payment_intents: dict[str, JSON] = Field(default_factory=dict)
+    charges: dict[str, JSON] = Field(default_factory=dict)
+    refunds: dict[str, JSON] = Field(default_factory=dict)
+    idempotency: dict[str, JSON] = Field(
+        default_factory=dict, description="Idempotency-Key -> {fingerprint, status, body} of the first response."
+    )
+
+
+class SendGridState(BaseModel):
+    outbox: list[JSON] = Field(default_factory=list)
+
+
+class HelpdeskWebhook(BaseModel):
+    """Where the emulated helpdesk posts its HTTP-integration webhooks (human replies, closes)."""
+
+    url: str | None = None
+    secret_header: str = "X-Support-Agent-Secret"
+    secret: str = "gorgias_webhook_sandbox"
+
+
+class World(BaseModel):
+    """Every vendor's state plus the clock. Mutated only by the emulators and the control API."""
+
+    seed_name: str = "empty"
+    clock: datetime = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    next_id: int = 1000
+    credentials: SandboxCredentials = Field(default_factory=SandboxCredentials)
+    shopify: ShopifyState = Field(default_factory=ShopifyState)
+    gorgias: GorgiasState = Field(default_factory=GorgiasState)
+    easypost: EasyPostState = Field(default_factory=EasyPostState)
+    stripe: StripeState = Field(default_factory=StripeState)
+    sendgrid: SendGridState = Field(default_factory=SendGridState)
+    faults: list[Fault] = Field(default_factory=list)
+    helpdesk_webhook: HelpdeskWebhook = Field(default_factory=HelpdeskWebhook)
+    webhook_deliveries: list[JSON] = Field(default_factory=list, description="Helpdesk webhooks sent.")
+
+    # ------------------------------------------------------------------ ids and time
+
+    def new_int_id(self) -> int:
+        """Deterministic numeric ids, so the same conversation gives the same world hash."""
+        self.next_id += 1
+        return self.next_id
+
+    def new_str_id(self, prefix: str) -> str:
+        """Deterministic vendor-style ids such as `re_0000000000001001`."""
+        return f"{prefix}_{self.new_int_id():016d}"
+
+    def now(self) -> datetime:
+        return self.clock
+
+    def now_iso(self) -> str:
+        return self.clock.isoformat().replace("+00:00", "Z")
+
+    # ------------------------------------------------------------------ faults
+
+    def take_fault(self, vendor: str, method: str, path: str) -> Fault | None:
+        """The first fault matching this call, counting it down (removed when used up)."""
+        for fault in self.faults:
+            if fault.matches(vendor, method, path):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    # ------------------------------------------------------------------ lookups used by several routes
+
+    def order_by_number(self, number: int) -> JSON | None:
+        for order in self.shopify.orders.values():
+            if order.get("order_number") == number:
+                return order
+        return None
+
+    # ------------------------------------------------------------------ inspection
+
+    def snapshot(self) -> JSON:
+        """The vendor state as plain JSON (faults and delivery logs excluded: not business state)."""
+        data = self.model_dump(mode="json", exclude={"faults", "credentials", "helpdesk_webhook"})
+        return data
+
+    def digest(self) -> str:
+        """A stable hash of the business state, for evals and regression checks."""
+        canonical = json.dumps(self.snapshot(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def copy_world(self) -> World:
+        return self.model_copy(deep=True)
+
+
+def diff_json(before: Any, after: Any, path: str = "") -> list[JSON]:
+    """A list of changes between two JSON values: `{"path", "op", "before", "after"}`.
+
+    Used by evals to show what a conversation changed in the world.
+    """
+    changes: list[JSON] = []
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after), key=str):
+            sub = f"{path}/{key}"
+            if key not in before:
+                changes.append({"path": sub, "op": "add", "before": None, "after": copy.deepcopy(after[key])})
+            elif key not in after:
+                changes.append({"path": sub, "op": "remove", "before": copy.deepcopy(before[key]), "after": None})
+            else:
+                changes.extend(diff_json(before[key], after[key], sub))
+    elif isinstance(before, list) and isinstance(after, list):
+        for index in range(max(len(before), len(after))):
+            sub = f"{path}/{index}"
+            if index >= len(before):
+                changes.append({"path": sub, "op": "add", "before": None, "after": copy.deepcopy(after[index])})
+            elif index >= len(after):
+                changes.append({"path": sub, "op": "remove", "before": copy.deepcopy(before[index]), "after": None})
+            else:
+                changes.extend(diff_json(before[index], after[index], sub))
+    elif before != after:
+        changes.append({"path": path or "/", "op": "replace", "before": before, "after": after})
+    return changes
