@@ -195,9 +195,15 @@ def retrying(
     max_seconds: float = MAX_TOTAL_SECONDS,
     initial_wait: float = 0.5,
     max_wait: float = 8.0,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> AsyncRetrying:
-    """The shared retry policy: bounded attempts and total time, Retry-After honoured, jittered backoff."""
+    """The shared retry policy: bounded attempts and total time, Retry-After honoured, jittered backoff.
+
+    `sleep` replaces `asyncio.sleep` (tests record the waits instead of waiting).
+    """
+    extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
     return AsyncRetrying(
+        **extra,
         retry=retry_if_exception(is_retryable),
         stop=stop_after_attempt(attempts) | stop_after_delay(max_seconds),
         wait=_wait(wait_exponential_jitter(initial=initial_wait, max=max_wait, jitter=initial_wait)),
@@ -273,3 +279,7 @@ async def request_json(
         return json_body(vendor, response), response
 
     return await with_retries(once, idempotent=idempotent, policy=policy)
+
+
+RetryPolicyFactory = Callable[[], AsyncRetrying]
+"""Clients take one of these so tests can swap in a policy that records waits instead of sleeping."""
