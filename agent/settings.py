@@ -21,7 +21,9 @@ SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
 class Settings(BaseSettings):
     """Every setting. Environment variable = field name in upper case unless an alias is given."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     # --- the model -------------------------------------------------------------------------
     model: str = Field(
@@ -58,7 +60,9 @@ class Settings(BaseSettings):
     )
 
     # --- Gorgias ------------------------------------------------------------------------------
-    gorgias_base_url: str = Field(f"{SANDBOX_URL}/gorgias/api", description="https://<domain>.gorgias.com/api")
+    gorgias_base_url: str = Field(
+        f"{SANDBOX_URL}/gorgias/api", description="https://<domain>.gorgias.com/api"
+    )
     gorgias_email: str = Field("agent@sandbox.test", description="Gorgias user the API key belongs to.")
     gorgias_api_key: SecretStr = Field(SecretStr("gorgias_sandbox"), description="Gorgias REST API key.")
     gorgias_webhook_header: str = Field(
@@ -70,7 +74,9 @@ class Settings(BaseSettings):
 
     # --- EasyPost, Stripe, SendGrid -------------------------------------------------------------
     easypost_api_key: SecretStr = Field(SecretStr("EZTK_sandbox"), description="EasyPost API key.")
-    easypost_api_base: str = Field(f"{SANDBOX_URL}/easypost/v2", description="Empty string for EasyPost itself.")
+    easypost_api_base: str = Field(
+        f"{SANDBOX_URL}/easypost/v2", description="Empty string for EasyPost itself."
+    )
     stripe_api_key: SecretStr = Field(SecretStr("sk_test_sandbox"), description="Stripe secret key.")
     stripe_api_base: str = Field(f"{SANDBOX_URL}/stripe", description="Empty string for Stripe itself.")
     sendgrid_api_key: SecretStr = Field(SecretStr("SG.sandbox"), description="SendGrid API key.")
@@ -82,12 +88,16 @@ class Settings(BaseSettings):
     return_address_city: str = Field("Reno", description="Warehouse city.")
     return_address_state: str = Field("NV", description="Warehouse state.")
     return_address_zip: str = Field("89502", description="Warehouse ZIP.")
-    return_carrier: str = Field("USPS", description="Preferred carrier for return labels (falls back to any).")
+    return_carrier: str = Field(
+        "USPS", description="Preferred carrier for return labels (falls back to any)."
+    )
 
     # --- policy ---------------------------------------------------------------------------------
     policy_file: Path | None = Field(None, description="YAML StorePolicy; overrides the values below.")
     return_window_days: int = Field(30, description="Days after delivery an item can be returned.")
-    final_sale_tags: list[str] = Field(["final-sale"], description="Product tags that make an item non-returnable.")
+    final_sale_tags: list[str] = Field(
+        ["final-sale"], description="Product tags that make an item non-returnable."
+    )
     refund_auto_approve_limit: Decimal = Field(
         Decimal("100.00"), description="Refunds above this need a human's approval."
     )
@@ -104,12 +114,18 @@ class Settings(BaseSettings):
     # --- server ---------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `support-agent serve` binds.")
     port: int = Field(8000, description="Port `support-agent serve` binds.")
-    public_url: str = Field("http://127.0.0.1:8000", description="Where the server is reachable (webhook URLs).")
-    cors_origins: list[str] = Field(["http://127.0.0.1:8000", "http://localhost:8000"], description="Widget origins.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Where the server is reachable (webhook URLs)."
+    )
+    cors_origins: list[str] = Field(
+        ["http://127.0.0.1:8000", "http://localhost:8000"], description="Widget origins."
+    )
     max_message_chars: int = Field(2000, description="Longest shopper message accepted.")
     max_body_bytes: int = Field(64_000, description="Largest request body accepted.")
     rate_limit_per_ip_per_minute: int = Field(60, description="Messages per minute per client address.")
-    rate_limit_per_conversation_per_minute: int = Field(20, description="Messages per minute per conversation.")
+    rate_limit_per_conversation_per_minute: int = Field(
+        20, description="Messages per minute per conversation."
+    )
 
     # --- development ------------------------------------------------------------------------------
     fixtures_dir: Path = Field(

@@ -83,7 +83,9 @@ _SECRET_PATTERNS = [
     re.compile(r"\bEZ[AT]K[A-Za-z0-9_]+"),
     re.compile(r"\bSG\.[A-Za-z0-9_\-.]+"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"(?i)(authorization|x-shopify-access-token|api[_-]?key|password|token)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    re.compile(
+        r"(?i)(authorization|x-shopify-access-token|api[_-]?key|password|token)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"
+    ),
     re.compile(r"(?i)\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=\-]+"),
 ]
 
@@ -147,7 +149,9 @@ def raise_for_status(vendor: str, response: httpx.Response, *, auth_setting: str
     status = response.status_code
     if status < 400:
         return
-    message = f"HTTP {status} on {response.request.method} {response.request.url.path}: {error_message(response)}"
+    message = (
+        f"HTTP {status} on {response.request.method} {response.request.url.path}: {error_message(response)}"
+    )
     if status in (401, 403):
         raise AuthError(vendor, message, setting=auth_setting, status=status)
     if status == 404:
@@ -209,7 +213,8 @@ def retrying(
         wait=_wait(wait_exponential_jitter(initial=initial_wait, max=max_wait, jitter=initial_wait)),
         reraise=True,
         before_sleep=lambda s: logger.warning(
-            "retrying after %s (attempt %d)", type(s.outcome.exception()).__name__ if s.outcome else "?",
+            "retrying after %s (attempt %d)",
+            type(s.outcome.exception()).__name__ if s.outcome else "?",
             s.attempt_number,
         ),
     )

@@ -56,4 +56,6 @@ class CredentialStore:
         try:
             return self._fernet.rotate(ciphertext.encode()).decode()
         except InvalidToken:
-            raise CredentialError(f"Cannot rotate: no key in {self.SETTING} decrypts this credential.") from None
+            raise CredentialError(
+                f"Cannot rotate: no key in {self.SETTING} decrypts this credential."
+            ) from None

@@ -58,7 +58,12 @@ def create_sandbox_app(
     from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe
 
     seed = seed or load_seed()
-    app = FastAPI(title="Support agent sandbox", version="1", docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json")
+    app = FastAPI(
+        title="Support agent sandbox",
+        version="1",
+        docs_url="/_sandbox/docs",
+        openapi_url="/_sandbox/openapi.json",
+    )
     app.state.seed = seed
     app.state.world = world or build_world(seed)
     app.state.webhook_sender = webhook_sender or http_webhook_sender
@@ -68,7 +73,9 @@ def create_sandbox_app(
         return vendor_error(exc.vendor, exc.status, exc.message, code=exc.code, headers=exc.headers)
 
     @app.middleware("http")
-    async def _inject_faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def _inject_faults(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         # Faults are matched against the path relative to wherever the app is mounted.
         path = request.url.path[len(request.scope.get("root_path", "")) :] or request.url.path
         located = vendor_of(path)

@@ -42,7 +42,13 @@ def _order_view(world: World, order: JSON) -> JSON:
         "tags": order.get("tags", ""),
         "shipping_address": order.get("shipping_address"),
         "line_items": [
-            {"id": li["id"], "title": li["name"], "sku": li.get("sku"), "quantity": li["quantity"], "price": li["price"]}
+            {
+                "id": li["id"],
+                "title": li["name"],
+                "sku": li.get("sku"),
+                "quantity": li["quantity"],
+                "price": li["price"],
+            }
             for li in order["line_items"]
         ],
         "fulfillments": [
@@ -72,7 +78,9 @@ async def get_order(number: int, world: WorldDep) -> JSON:
 
 @router.get("/orders")
 async def list_orders(world: WorldDep) -> list[JSON]:
-    return [_order_view(world, o) for o in sorted(world.shopify.orders.values(), key=lambda o: o["order_number"])]
+    return [
+        _order_view(world, o) for o in sorted(world.shopify.orders.values(), key=lambda o: o["order_number"])
+    ]
 
 
 @router.get("/refunds")
@@ -82,7 +90,8 @@ async def list_refunds(world: WorldDep) -> list[JSON]:
     for order in world.shopify.orders.values():
         for refund in order.get("refunds", []):
             amount = sum(
-                (Decimal(t["amount"]) for t in refund.get("transactions", []) if t.get("kind") == "refund"), Decimal(0)
+                (Decimal(t["amount"]) for t in refund.get("transactions", []) if t.get("kind") == "refund"),
+                Decimal(0),
             )
             rows.append(
                 {
@@ -220,7 +229,9 @@ async def get_helpdesk_webhook(world: WorldDep) -> HelpdeskWebhook:
 
 class ReplyBody(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
-    agent_email: str | None = Field(None, description="Which helpdesk agent replies (the first one by default).")
+    agent_email: str | None = Field(
+        None, description="Which helpdesk agent replies (the first one by default)."
+    )
 
 
 def _agent(world: World, email: str | None) -> JSON:
@@ -239,7 +250,9 @@ async def _deliver(request: Request, world: World, event: str, ticket: JSON, mes
     if hook.url:
         sender: WebhookSender = request.app.state.webhook_sender
         status = await sender(hook.url, {hook.secret_header: hook.secret}, body)
-    world.webhook_deliveries.append({"url": hook.url, "event": event, "ticket_id": ticket["id"], "status": status})
+    world.webhook_deliveries.append(
+        {"url": hook.url, "event": event, "ticket_id": ticket["id"], "status": status}
+    )
     return {"ticket": ticket, "webhook": {"url": hook.url, "status": status}}
 
 

@@ -33,7 +33,13 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
         return {"error": {"msg": message}, "message": message}
     if vendor == "easypost":
         default = {401: "APIKEY.INACTIVE", 404: "NOT_FOUND", 422: "PARAMETER.INVALID", 429: "RATE_LIMITED"}
-        return {"error": {"code": code or default.get(status, "INTERNAL_SERVER_ERROR"), "message": message, "errors": []}}
+        return {
+            "error": {
+                "code": code or default.get(status, "INTERNAL_SERVER_ERROR"),
+                "message": message,
+                "errors": [],
+            }
+        }
     if vendor == "stripe":
         kind = {429: "rate_limit_error", 401: "invalid_request_error"}.get(
             status, "api_error" if status >= 500 else "invalid_request_error"
@@ -55,14 +61,22 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
 def vendor_error(
     vendor: str, status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(vendor_error_body(vendor, status, message, code=code), status_code=status, headers=headers)
+    return JSONResponse(
+        vendor_error_body(vendor, status, message, code=code), status_code=status, headers=headers
+    )
 
 
 class VendorHTTPError(Exception):
     """Raised inside an emulator route; rendered as the vendor's error body by the app."""
 
     def __init__(
-        self, vendor: str, status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None
+        self,
+        vendor: str,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.vendor = vendor
         self.status = status

@@ -209,14 +209,14 @@ def build_world(seed: Seed | None = None) -> World:
 
     for order in seed.orders:
         _add_order(world, seed, order, customers[order.email], products)
-    for customer in customers.values():
-        owned = [o for o in world.shopify.orders.values() if o["customer"]["id"] == customer["id"]]
-        customer["orders_count"] = len(owned)
-        customer["total_spent"] = money(sum((Decimal(o["total_price"]) for o in owned), Decimal(0)))
+    for record in customers.values():
+        owned = [o for o in world.shopify.orders.values() if o["customer"]["id"] == record["id"]]
+        record["orders_count"] = len(owned)
+        record["total_spent"] = money(sum((Decimal(o["total_price"]) for o in owned), Decimal(0)))
         if owned:
             latest = max(owned, key=lambda o: o["created_at"])
-            customer["last_order_id"] = latest["id"]
-            customer["last_order_name"] = latest["name"]
+            record["last_order_id"] = latest["id"]
+            record["last_order_name"] = latest["name"]
     world.next_id = 9_000_000
     return world
 
@@ -300,7 +300,8 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
                 "variant_id": variant["id"],
                 "title": product["title"],
                 "variant_title": None if variant["title"] == "Default Title" else variant["title"],
-                "name": product["title"] + (f" - {variant['title']}" if variant["title"] != "Default Title" else ""),
+                "name": product["title"]
+                + (f" - {variant['title']}" if variant["title"] != "Default Title" else ""),
                 "sku": variant["sku"],
                 "quantity": item.quantity,
                 "price": variant["price"],
@@ -387,7 +388,9 @@ def _payment(world: World, order: SeedOrder, record: JSON, total: Decimal, place
     transactions: list[JSON] = []
     remaining = total
     if order.payment.gift_card:
-        transactions.append(_transaction(oid, 1, "sale", order.payment.gift_card, "gift_card", placed, record))
+        transactions.append(
+            _transaction(oid, 1, "sale", order.payment.gift_card, "gift_card", placed, record)
+        )
         remaining -= order.payment.gift_card
     sale = _transaction(oid, len(transactions) + 1, "sale", remaining, order.payment.gateway, placed, record)
     if order.payment.gateway == "stripe":
@@ -453,7 +456,9 @@ def _transaction(
 def _fulfil(world: World, clock: datetime, record: JSON, fulfilment: SeedFulfillment) -> None:
     shipped = clock - timedelta(days=fulfilment.days_ago)
     delivered = (
-        clock - timedelta(days=fulfilment.delivered_days_ago) if fulfilment.delivered_days_ago is not None else None
+        clock - timedelta(days=fulfilment.delivered_days_ago)
+        if fulfilment.delivered_days_ago is not None
+        else None
     )
     tracker = fulfilment.tracker or SeedTracker(status="delivered" if delivered else "in_transit")
     url = CARRIER_URLS[fulfilment.carrier].format(code=fulfilment.tracking_number)
@@ -526,7 +531,11 @@ def _tracker(
         for event in sorted(events, key=lambda e: -e.days_ago)
     ]
     tracker_id = f"trk_{record['order_number']:020d}"
-    est = clock + timedelta(days=tracker.est_delivery_in_days) if tracker.est_delivery_in_days is not None else delivered
+    est = (
+        clock + timedelta(days=tracker.est_delivery_in_days)
+        if tracker.est_delivery_in_days is not None
+        else delivered
+    )
     world.easypost.trackers[tracker_id] = {
         "id": tracker_id,
         "object": "Tracker",
@@ -553,9 +562,15 @@ def _default_events(
 ) -> list[SeedEvent]:
     shipped = fulfilment.days_ago
     events = [
-        SeedEvent(days_ago=shipped, status="pre_transit", message="Shipping label created", city="Reno", state="NV"),
         SeedEvent(
-            days_ago=max(shipped - 0.4, 0.05), status="in_transit", message="Picked up by carrier", city="Reno", state="NV"
+            days_ago=shipped, status="pre_transit", message="Shipping label created", city="Reno", state="NV"
+        ),
+        SeedEvent(
+            days_ago=max(shipped - 0.4, 0.05),
+            status="in_transit",
+            message="Picked up by carrier",
+            city="Reno",
+            state="NV",
         ),
     ]
     if status in ("in_transit", "out_for_delivery", "delivered") and shipped > 1:
@@ -571,7 +586,13 @@ def _default_events(
     if status in ("out_for_delivery", "delivered"):
         day = fulfilment.delivered_days_ago or 0.1
         events.append(
-            SeedEvent(days_ago=day + 0.3, status="out_for_delivery", message="Out for delivery", city=city, state=state)
+            SeedEvent(
+                days_ago=day + 0.3,
+                status="out_for_delivery",
+                message="Out for delivery",
+                city=city,
+                state=state,
+            )
         )
     if status == "delivered":
         events.append(
@@ -591,7 +612,9 @@ def _refund_fully(world: World, clock: datetime, record: JSON, transactions: lis
     refund_id = record["id"] + 2_000_000_000
     refund_transactions = []
     for position, sale in enumerate(list(transactions), start=len(transactions) + 1):
-        refund = dict(sale, id=record["id"] * 10 + position, kind="refund", parent_id=sale["id"], created_at=iso(moment))
+        refund = dict(
+            sale, id=record["id"] * 10 + position, kind="refund", parent_id=sale["id"], created_at=iso(moment)
+        )
         refund["processed_at"] = refund["created_at"]
         refund_transactions.append(refund)
         transactions.append(refund)

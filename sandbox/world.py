@@ -83,7 +83,8 @@ class StripeState(BaseModel):
     charges: dict[str, JSON] = Field(default_factory=dict)
     refunds: dict[str, JSON] = Field(default_factory=dict)
     idempotency: dict[str, JSON] = Field(
-        default_factory=dict, description="Idempotency-Key -> {fingerprint, status, body} of the first response."
+        default_factory=dict,
+        description="Idempotency-Key -> {fingerprint, status, body} of the first response.",
     )
 
 
@@ -180,16 +181,22 @@ def diff_json(before: Any, after: Any, path: str = "") -> list[JSON]:
             if key not in before:
                 changes.append({"path": sub, "op": "add", "before": None, "after": copy.deepcopy(after[key])})
             elif key not in after:
-                changes.append({"path": sub, "op": "remove", "before": copy.deepcopy(before[key]), "after": None})
+                changes.append(
+                    {"path": sub, "op": "remove", "before": copy.deepcopy(before[key]), "after": None}
+                )
             else:
                 changes.extend(diff_json(before[key], after[key], sub))
     elif isinstance(before, list) and isinstance(after, list):
         for index in range(max(len(before), len(after))):
             sub = f"{path}/{index}"
             if index >= len(before):
-                changes.append({"path": sub, "op": "add", "before": None, "after": copy.deepcopy(after[index])})
+                changes.append(
+                    {"path": sub, "op": "add", "before": None, "after": copy.deepcopy(after[index])}
+                )
             elif index >= len(after):
-                changes.append({"path": sub, "op": "remove", "before": copy.deepcopy(before[index]), "after": None})
+                changes.append(
+                    {"path": sub, "op": "remove", "before": copy.deepcopy(before[index]), "after": None}
+                )
             else:
                 changes.extend(diff_json(before[index], after[index], sub))
     elif before != after:

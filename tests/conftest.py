@@ -3,20 +3,18 @@ sandbox served in-process (ASGI) and over HTTP on loopback (for the official ven
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from agent.settings import Settings
 from sandbox.app import create_sandbox_app
 from sandbox.seed import build_world
+from sandbox.serve import serve_in_thread
 from sandbox.world import World
 
 
@@ -25,7 +23,9 @@ def fixtures_dir() -> Path:
     """`../shared/fixtures` (or SUPPORT_AGENT_FIXTURES): real vendor payloads. Never copied here."""
     path = Settings().fixtures_dir
     if not path.is_dir():
-        pytest.fail(f"Recorded fixtures not found at {path}: put shared/ beside the repo or set SUPPORT_AGENT_FIXTURES.")
+        pytest.fail(
+            f"Recorded fixtures not found at {path}: put shared/ beside the repo or set SUPPORT_AGENT_FIXTURES."
+        )
     return path
 
 
@@ -72,19 +72,8 @@ class LiveSandbox:
 @pytest.fixture(scope="session")
 def _live_sandbox_server() -> Iterator[LiveSandbox]:
     app = create_sandbox_app()
-    # Bind before the server thread starts: connections queue in the backlog until uvicorn
-    # accepts them, so no test has to wait or poll for start-up.
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield LiveSandbox(app=app, url=f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    with serve_in_thread(app) as url:
+        yield LiveSandbox(app=app, url=url)
 
 
 @pytest.fixture

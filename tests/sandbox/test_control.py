@@ -37,7 +37,8 @@ async def test_clock_without_timezone_is_rejected(sandbox_http: httpx.AsyncClien
 
 async def test_fault_fails_the_next_n_calls_then_clears(sandbox_http: httpx.AsyncClient) -> None:
     await sandbox_http.post(
-        "/_sandbox/faults", json={"vendor": "shopify", "kind": "rate_limit", "retry_after": 1.5, "remaining": 2}
+        "/_sandbox/faults",
+        json={"vendor": "shopify", "kind": "rate_limit", "retry_after": 1.5, "remaining": 2},
     )
     headers = {"X-Shopify-Access-Token": "shpat_sandbox"}
     for _ in range(2):

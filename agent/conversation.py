@@ -1,0 +1,95 @@
+"""The conversation service: what the server (and the CLI) use to talk to the agent.
+
+It owns the compiled graph and turns graph runs into chat events. The server depends only on
+`ConversationService` and these models, so it can be tested against a fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from agent.state import Status
+
+Role = Literal["shopper", "assistant", "agent"]
+
+
+class ChatMessage(BaseModel):
+    """One message of a conversation, as the widget shows it."""
+
+    id: str
+    role: Role
+    text: str
+    created_at: datetime
+    card: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Structured card: {'type': 'order', ...}, {'type': 'tracking', ...}, {'type': 'confirm', 'summary', "
+            "'items', 'amount', 'address'}, {'type': 'handoff', 'ticket_id'}, {'type': 'label', ...}."
+        ),
+    )
+    author: str | None = Field(None, description="Display name of a human agent.")
+
+
+EventType = Literal["status", "progress", "delta", "message", "handoff", "error", "done"]
+
+
+class ChatEvent(BaseModel):
+    """One server-sent event.
+
+    - `progress` {"text": "Looking up your order…", "tool": name}
+    - `delta` {"message_id", "text"}: a piece of assistant text as it is produced
+    - `message` ChatMessage: a complete message (assistant, or a human agent's)
+    - `status` {"status", "intent"}: the conversation's status changed
+    - `handoff` {"ticket_id", "text"}: a person is taking over
+    - `error` {"error", "retryable"}: the turn failed; the shopper's message is kept
+    - `done` {"status", "messages": [ChatMessage...]}: end of the turn
+    """
+
+    type: EventType
+    data: dict[str, Any]
+
+
+class ConversationView(BaseModel):
+    id: str
+    status: Status
+    intent: str | None
+    ticket_id: str | None
+    customer_email: str | None
+    messages: list[ChatMessage]
+
+
+class ConversationNotFound(Exception):
+    """No conversation with this id."""
+
+
+class ConversationService(Protocol):
+    async def start(self, *, verified_email: str | None = None) -> str:
+        """A new conversation; `verified_email` when the widget sent a valid signed identity."""
+        ...
+
+    def send(
+        self, conversation_id: str, text: str, *, client_message_id: str | None = None
+    ) -> AsyncIterator[ChatEvent]:
+        """Process one shopper message. The message is stored before anything else happens; a repeated
+        `client_message_id` is not processed twice (the stored outcome is replayed)."""
+        ...
+
+    async def get(self, conversation_id: str) -> ConversationView:
+        """Raises ConversationNotFound."""
+        ...
+
+    def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
+        """Events that happen outside a shopper turn: human agent replies, status changes."""
+        ...
+
+    async def on_helpdesk_event(self, event: dict[str, Any]) -> bool:
+        """A helpdesk webhook (human reply, close, hand-back). Returns False if it names no conversation."""
+        ...
+
+    async def on_commerce_event(self, topic: str, payload: dict[str, Any]) -> None:
+        """A store platform webhook (order updated / fulfilled / cancelled, refund created)."""
+        ...

@@ -1,0 +1,245 @@
+"""The composition root: builds clients, adapters, the model, the graph and the service once.
+
+In sandbox mode (the default) every client points at the sandbox: served on a loopback port
+from a background thread, or mounted inside the chat server (`sandbox_url`). Otherwise the
+vendor settings point at the store's real accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from langchain_core.language_models import BaseChatModel
+
+from agent.graph import AgentDeps, build_graph
+from agent.models import build_model
+from agent.persistence import Persistence, open_persistence
+from agent.service import GraphConversationService
+from agent.settings import Settings
+from integrations.domain import Address
+from integrations.easypost.adapter import EasyPostShippingService
+from integrations.easypost.client import EasyPostShipping
+from integrations.gorgias.adapter import GorgiasHelpdesk
+from integrations.gorgias.client import GorgiasClient, gorgias_http_client
+from integrations.sendgrid.adapter import SendGridNotifier
+from integrations.sendgrid.client import SendGridMailer
+from integrations.shopify.adapter import ShopifyCommerce
+from integrations.shopify.client import ShopifyClient, shopify_http_client
+from integrations.stripe.adapter import StripeProcessor
+from integrations.stripe.client import StripePayments
+from sandbox.world import World
+from tools.context import ToolDeps
+from tools.policy import StorePolicy
+
+
+def store_policy(settings: Settings) -> StorePolicy:
+    """The policy from settings, overridden by POLICY_FILE when set."""
+    defaults: dict[str, Any] = {
+        "return_window_days": settings.return_window_days,
+        "final_sale_tags": tuple(settings.final_sale_tags),
+        "refund_auto_approve_limit": settings.refund_auto_approve_limit,
+        "currency": settings.currency,
+    }
+    if settings.policy_file:
+        return StorePolicy.from_yaml(settings.policy_file, **defaults)
+    return StorePolicy(**defaults)
+
+
+def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
+    """Settings with every vendor pointed at a sandbox root URL."""
+    root = sandbox_url.rstrip("/")
+    return settings.model_copy(
+        update={
+            "shopify_api_base": f"{root}/shopify/admin/api/2024-10",
+            "gorgias_base_url": f"{root}/gorgias/api",
+            "easypost_api_base": f"{root}/easypost/v2",
+            "stripe_api_base": f"{root}/stripe",
+            "sendgrid_host": f"{root}/sendgrid",
+        }
+    )
+
+
+def ticket_url_template(settings: Settings) -> str:
+    """Where a person opens a ticket: Gorgias's app, or the sandbox's ticket view."""
+    base = settings.gorgias_base_url.rstrip("/")
+    if "/gorgias/api" in base:  # the sandbox
+        return base.replace("/gorgias/api", "/_sandbox/tickets/{id}")
+    return base.removesuffix("/api") + "/app/ticket/{id}"
+
+
+@dataclass
+class Services:
+    """The vendor-neutral services plus the raw clients (for inspection and cache hooks)."""
+
+    tools: ToolDeps
+    shopify: ShopifyClient
+    commerce: ShopifyCommerce
+    gorgias: GorgiasClient
+    helpdesk: GorgiasHelpdesk
+
+
+async def build_services(
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Services:
+    """Clients and adapters for the vendors in `settings`; closed with `stack`."""
+    shopify_http = await stack.enter_async_context(
+        shopify_http_client(
+            settings.shopify_api_base, settings.shopify_access_token.get_secret_value(), transport=transport
+        )
+    )
+    gorgias_http = await stack.enter_async_context(
+        gorgias_http_client(
+            settings.gorgias_base_url,
+            settings.gorgias_email,
+            settings.gorgias_api_key.get_secret_value(),
+            transport=transport,
+        )
+    )
+    shopify = ShopifyClient(shopify_http, clock=clock)
+    gorgias = GorgiasClient(gorgias_http)
+    commerce = ShopifyCommerce(shopify)
+    helpdesk = GorgiasHelpdesk(gorgias, ticket_url=ticket_url_template(settings))
+    warehouse = Address(
+        name=settings.return_address_name,
+        address1=settings.return_address_street,
+        city=settings.return_address_city,
+        province_code=settings.return_address_state,
+        zip=settings.return_address_zip,
+        country_code="US",
+    )
+    shipping = EasyPostShippingService(
+        EasyPostShipping(settings.easypost_api_key.get_secret_value(), settings.easypost_api_base or None),
+        warehouse=warehouse,
+        preferred_carrier=settings.return_carrier,
+    )
+    payments = StripeProcessor(
+        StripePayments(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base or None)
+    )
+    notifier = SendGridNotifier(
+        SendGridMailer(
+            settings.sendgrid_api_key.get_secret_value(),
+            settings.sendgrid_host or None,
+            from_email=settings.mail_from,
+            team_email=settings.team_email,
+        ),
+        team_email=settings.team_email,
+    )
+    tools = ToolDeps(
+        commerce=commerce,
+        payments=payments,
+        shipping=shipping,
+        helpdesk=helpdesk,
+        notifier=notifier,
+        policy=store_policy(settings),
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+    return Services(tools=tools, shopify=shopify, commerce=commerce, gorgias=gorgias, helpdesk=helpdesk)
+
+
+@dataclass
+class Runtime:
+    """Everything a running agent is made of. Built once per process."""
+
+    settings: Settings
+    model: BaseChatModel
+    services: Services
+    persistence: Persistence
+    service: GraphConversationService
+    graph: Any
+    sandbox_app: FastAPI | None
+    sandbox_url: str | None
+
+    @property
+    def world(self) -> World | None:
+        if self.sandbox_app is None:
+            return None
+        world: World = self.sandbox_app.state.world
+        return world
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    model: BaseChatModel | None = None,
+    sandbox_app: FastAPI | None = None,
+    sandbox_url: str | None = None,
+    persistence: Persistence | None = None,
+) -> AsyncIterator[Runtime]:
+    """Build the agent for these settings.
+
+    In sandbox mode, `sandbox_url` is where the sandbox is already served (the chat server mounts
+    it); without one, the sandbox app is served on a loopback port for the lifetime of the runtime.
+    """
+    async with AsyncExitStack() as stack:
+        clock: Callable[[], datetime] | None = None
+        if settings.sandbox_mode:
+            from sandbox.app import create_sandbox_app
+            from sandbox.seed import load_seed
+            from sandbox.serve import serve_in_thread
+
+            app = sandbox_app or create_sandbox_app(seed=load_seed(settings.sandbox_seed))
+            sandbox_app = app
+            if sandbox_url is None:
+                sandbox_url = stack.enter_context(serve_in_thread(app))
+            settings = sandbox_settings(settings, sandbox_url)
+
+            def world_clock() -> datetime:
+                current: World = app.state.world
+                return current.now()
+
+            clock = world_clock
+        services = await build_services(settings, stack, clock=clock)
+        chat_model = model or build_model(settings)
+        if persistence is None:
+            persistence = await stack.enter_async_context(open_persistence(settings))
+        graph = build_graph(
+            chat_model,
+            AgentDeps(
+                tools=services.tools,
+                store_name=_store_name(sandbox_app),
+                max_model_calls_per_turn=settings.max_model_calls_per_turn,
+            ),
+            checkpointer=persistence.checkpointer,
+        )
+        service = GraphConversationService(
+            graph, persistence.store, services.helpdesk, on_commerce=services.commerce.on_webhook
+        )
+        yield Runtime(
+            settings=settings,
+            model=chat_model,
+            services=services,
+            persistence=persistence,
+            service=service,
+            graph=graph,
+            sandbox_app=sandbox_app,
+            sandbox_url=sandbox_url,
+        )
+
+
+def _store_name(sandbox_app: FastAPI | None) -> str:
+    if sandbox_app is not None:
+        world: World = sandbox_app.state.world
+        return world.shopify.shop_name
+    return "our store"
+
+
+async def build_conversation_service(
+    settings: Settings, *, sandbox_app: FastAPI | None, sandbox_url: str | None = None
+) -> tuple[GraphConversationService, AsyncExitStack]:
+    """For the chat server's lifespan: the service and the stack that closes it."""
+    stack = AsyncExitStack()
+    runtime = await stack.enter_async_context(
+        open_runtime(settings, sandbox_app=sandbox_app, sandbox_url=sandbox_url)
+    )
+    return runtime.service, stack

@@ -1,0 +1,630 @@
+"""The agent: a LangGraph state machine (DESIGN.md §6).
+
+```
+START → gate ─(human_handling / helpdesk event)─► human (interrupt: bot silent)
+          │
+          ▼
+       classify ─► wismo | returns | refunds | order_change | other ─► finish → END
+          │          (model + intent tools; ToolNode loop; mutating tool → confirm interrupt;
+          │           over-limit refund → approval interrupt after the reply)
+          └─(escalation, auto-triggers)─► handoff ─► human
+```
+`build_graph(model, deps, checkpointer)` builds it; `graph` (module attribute, built lazily
+for `langgraph.json`) runs the offline model against the in-process sandbox store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.types import Command, interrupt
+
+import prompts
+from agent import messages as msg
+from agent.mirror import ensure_ticket, mirror, sync_messages
+from agent.offline.entities import is_affirmative, is_negative
+from agent.state import INTENTS, AgentState, Intent, IntentResult
+from integrations._http import IntegrationError
+from tools.context import ToolContext, ToolDeps
+from tools.langchain import context_from_state, result_text
+from tools.langchain import to_langchain_tool as make_tool
+from tools.refunds import refund_after_approval
+from tools.registry import specs
+from tools.results import Refusal, refuse
+from tools.spec import Preview, ToolSpec
+
+logger = logging.getLogger(__name__)
+
+ACTION_INTENTS: tuple[Intent, ...] = ("wismo", "returns", "refunds", "order_change")
+MODEL_INTENTS: tuple[Intent, ...] = ("wismo", "returns", "refunds", "order_change", "other")
+APPROVED_TAG = "refund-approved"
+DENIED_TAG = "refund-denied"
+HANDBACK_TAG = "ai_handback"
+UNHELPFUL_LIMIT = 3
+PROGRESS = {
+    "verify_customer": "Checking your details…",
+    "lookup_order": "Looking up your order…",
+    "get_tracking_status": "Checking the carrier's tracking…",
+    "check_return_eligibility": "Checking what can be returned…",
+    "create_return_label": "Creating your return label…",
+    "check_refund_eligibility": "Checking your refund…",
+    "issue_refund": "Processing your refund…",
+    "cancel_order": "Cancelling your order…",
+    "update_shipping_address": "Updating the shipping address…",
+    "escalate_to_human": "Bringing in our support team…",
+}
+
+
+@dataclass
+class AgentDeps:
+    """What the graph needs besides the model: the tools' services and a few settings."""
+
+    tools: ToolDeps
+    store_name: str = "the store"
+    max_model_calls_per_turn: int = 8
+
+
+class ModelFailure(Exception):
+    """The model failed after its own retries (timeout, outage, garbage)."""
+
+
+def _specs_by_name() -> dict[str, ToolSpec]:
+    return {s.name: s for s in specs()}
+
+
+def build_graph(
+    model: BaseChatModel,
+    deps: AgentDeps,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+) -> CompiledStateGraph[AgentState, None, AgentState, AgentState]:
+    """Compile the support agent graph for a model, its dependencies and a checkpointer."""
+    tool_deps = deps.tools
+    spec_index = _specs_by_name()
+    lc_tools = {name: make_tool(spec, tool_deps) for name, spec in spec_index.items()}
+    bound_models = {
+        intent: model.bind_tools([lc_tools[s.name] for s in specs(intent)]) for intent in MODEL_INTENTS
+    }
+    policy = tool_deps.policy
+    policy_text = prompts.render(
+        "policy",
+        return_window_days=policy.return_window_days,
+        refund_limit=f"{policy.refund_auto_approve_limit}",
+    )
+    rules_text = prompts.load("_rules").strip()
+
+    def context_text(state: AgentState, intent: str) -> str:
+        customer = state.get("customer")
+        shopper = f"verified as {customer['email']}" if customer else "not verified"
+        today = tool_deps.clock().date().isoformat()
+        return prompts.render("context", intent=intent, shopper=shopper, today=today)
+
+    async def call_model(call: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await call()
+        except Exception as exc:  # any model client error: the shopper gets an apology, not a trace
+            logger.exception("model call failed")
+            raise ModelFailure(type(exc).__name__) from exc
+
+    # ------------------------------------------------------------------ gate
+
+    async def gate(state: AgentState) -> Command[Any]:
+        event = state.get("event")
+        if event:
+            # A helpdesk event while the bot is idle: a human reply takes the conversation over.
+            if event.get("kind") == "agent":
+                message = msg.human_agent(
+                    event["text"], author=event.get("author"), message_id=event.get("id")
+                )
+                return Command(
+                    update={"event": None, "status": "human_handling", "messages": [message]}, goto="human"
+                )
+            return Command(update={"event": None}, goto=END)
+        if state.get("status") == "human_handling":
+            return Command(goto="human")
+        return Command(update={"model_calls": 0, "escalation": None}, goto="classify")
+
+    # ------------------------------------------------------------------ classify
+
+    async def classify(state: AgentState) -> Command[Any]:
+        history = msg.model_window(state.get("messages", []), limit=8)
+        system = SystemMessage(prompts.render("classify", store_name=deps.store_name))
+        structured = model.with_structured_output(IntentResult)
+        try:
+            result = cast(IntentResult, await call_model(lambda: structured.ainvoke([system, *history])))
+        except ModelFailure as exc:
+            return Command(update={"escalation": f"model failure: {exc}"}, goto="model_failed")
+        intent: Intent = result.intent
+        previous = state.get("intent")
+        # A message that only carries details (an email, a number) continues the request under way.
+        if (
+            intent == "other"
+            and previous in ACTION_INTENTS
+            and (result.order_number or result.email or result.confidence < 0.5)
+        ):
+            intent = previous
+        extra = [i for i in dict.fromkeys(result.additional_intents) if i != intent and i in INTENTS]
+        update: dict[str, Any] = {
+            "intent": intent,
+            "intent_confidence": result.confidence,
+            "pending_intents": [i for i in extra if i != "escalation"],
+            "model_calls": 1,
+        }
+        if intent == "escalation" or "escalation" in extra:
+            update["escalation"] = "shopper asked for a person"
+            return Command(update=update, goto="handoff")
+        return Command(update=update, goto=intent)
+
+    # ------------------------------------------------------------------ intent nodes
+
+    def intent_node(intent: Intent) -> Callable[[AgentState], Awaitable[Command[Any]]]:
+        prompt_name = intent
+
+        async def run(state: AgentState) -> Command[Any]:
+            calls = state.get("model_calls", 0)
+            if calls >= deps.max_model_calls_per_turn:
+                return Command(update={"escalation": "too many steps without an answer"}, goto="model_failed")
+            system = SystemMessage(
+                prompts.render(
+                    prompt_name,
+                    store_name=deps.store_name,
+                    rules=rules_text,
+                    policy=policy_text,
+                    context=context_text(state, intent),
+                )
+            )
+            window = msg.model_window(state.get("messages", []))
+            try:
+                response = await call_model(lambda: bound_models[intent].ainvoke([system, *window]))
+            except ModelFailure as exc:
+                return Command(update={"escalation": f"model failure: {exc}"}, goto="model_failed")
+            if not isinstance(response, AIMessage):
+                response = AIMessage(content=str(getattr(response, "content", "")))
+            response.additional_kwargs.setdefault(msg.CREATED_AT, datetime.now(UTC).isoformat())
+            update: dict[str, Any] = {"messages": [response], "model_calls": calls + 1}
+            if response.tool_calls:
+                unknown = [
+                    c["name"] for c in response.tool_calls if c["name"] not in {s.name for s in specs(intent)}
+                ]
+                if unknown:
+                    # The model called a tool this intent does not hold: answer the calls with a refusal.
+                    refusals = [
+                        ToolMessage(
+                            content=result_text(
+                                refuse("invalid_arguments", f"Tool {c['name']} is not available here.")
+                            ),
+                            tool_call_id=c["id"] or "",
+                            name=c["name"],
+                            status="error",
+                        )
+                        for c in response.tool_calls
+                    ]
+                    return Command(update={**update, "messages": [response, *refusals]}, goto=intent)
+                needs_yes = any(spec_index[c["name"]].needs_confirmation for c in response.tool_calls)
+                return Command(update=update, goto="confirm" if needs_yes else "tools")
+            return Command(update=update, goto="finish")
+
+        run.__name__ = f"{intent}_node"
+        return run
+
+    # ------------------------------------------------------------------ confirm
+
+    async def confirm(state: AgentState) -> Command[Any]:
+        """Show the shopper exactly what will happen; no side effect before they say yes."""
+        call_message = msg.last_tool_calling_message(state.get("messages", []))
+        assert call_message is not None
+        previews: list[Preview] = []
+        early: list[ToolMessage] = []
+        for call in call_message.tool_calls:
+            spec = spec_index[call["name"]]
+            if not spec.needs_confirmation or spec.preview is None:
+                continue
+            ctx = context_from_state(tool_deps, cast(dict[str, Any], state), call["id"] or "")
+            try:
+                args = spec.parse_args(call["args"])
+                outcome: Preview | Refusal = await spec.preview(ctx, args)
+            except IntegrationError:
+                outcome = refuse("vendor_unavailable", "The store's systems are not answering right now.")
+            except ValueError as exc:
+                outcome = refuse("invalid_arguments", str(exc)[:200])
+            if isinstance(outcome, Refusal):
+                early.append(
+                    ToolMessage(
+                        content=result_text(outcome),
+                        tool_call_id=call["id"] or "",
+                        name=call["name"],
+                        status="error",
+                    )
+                )
+            else:
+                previews.append(outcome)
+        if not previews:
+            # Every confirmable call is refused anyway: run the calls, the tools refuse identically.
+            return Command(goto="tools")
+        summary = " ".join(p.summary for p in previews)
+        items = [item for p in previews for item in p.items]
+        address = next((p.address for p in previews if p.address), None)
+        card: dict[str, Any] = {
+            "type": "confirm",
+            "summary": summary,
+            "items": items,
+            "amount": next((p.amount for p in previews if p.amount), None),
+            "address": address,
+        }
+        question = summary + (" Items: " + "; ".join(items) + "." if items else "")
+        if address:
+            question += f" New address: {address}."
+        question += " Shall I go ahead? (yes/no)"
+        return Command(
+            update={
+                "messages": [msg.assistant(question, card=card, ui_only=True)],
+                "status": "awaiting_confirmation",
+            },
+            goto="await_confirmation",
+        )
+
+    async def await_confirmation(state: AgentState) -> Command[Any]:
+        answer = interrupt({"type": "confirm"})
+        text = str(answer.get("text", "")) if isinstance(answer, dict) else str(answer)
+        message_id = answer.get("id") if isinstance(answer, dict) else None
+        call_message = msg.last_tool_calling_message(state.get("messages", []))
+        assert call_message is not None
+        if is_affirmative(text) and not is_negative(text):
+            reply = msg.shopper(text, message_id=message_id, ui_only=True)
+            return Command(update={"messages": [reply], "status": "active"}, goto="tools")
+        declined = refuse(
+            "declined_by_shopper",
+            "The shopper did not confirm, so nothing was done."
+            + ("" if is_negative(text) else f" Their reply: {text!r}"),
+        )
+        results = [
+            ToolMessage(
+                content=result_text(declined), tool_call_id=c["id"] or "", name=c["name"], status="error"
+            )
+            for c in call_message.tool_calls
+        ]
+        reply = msg.shopper(text, message_id=message_id, ui_only=is_negative(text))
+        ordered: list[AnyMessage] = [*results, reply] if not is_negative(text) else [reply, *results]
+        intent = state.get("intent") or "other"
+        return Command(update={"messages": ordered, "status": "active"}, goto=intent)
+
+    # ------------------------------------------------------------------ after tools
+
+    async def after_tools(state: AgentState) -> Command[Any]:
+        results = msg.tool_messages_since_last_ai(state.get("messages", []))
+        if state.get("escalation"):
+            return Command(goto="handoff")
+        for result in results:
+            if '"code":"vendor_unavailable"' in str(result.content):
+                return Command(update={"escalation": "a store system is down after retries"}, goto="handoff")
+        return Command(goto=state.get("intent") or "other")
+
+    # ------------------------------------------------------------------ finish
+
+    async def finish(state: AgentState) -> Command[Any]:
+        pending = list(state.get("pending_intents") or [])
+        if pending:
+            nxt = pending.pop(0)
+            return Command(update={"pending_intents": pending, "intent": nxt}, goto=nxt)
+        update: dict[str, Any] = {}
+        unhelpful = _unhelpful(state)
+        count = (state.get("unhelpful_turns") or 0) + 1 if unhelpful else 0
+        update["unhelpful_turns"] = count
+        intent = state.get("intent") or "other"
+        update.update(await mirror(tool_deps.helpdesk, dict(state), ["ai-handled", intent]))
+        if count >= UNHELPFUL_LIMIT:
+            update["escalation"] = "repeated failure to help"
+            return Command(update=update, goto="handoff")
+        if state.get("pending_approval") and state.get("status") != "awaiting_approval":
+            return Command(update=update, goto="request_approval")
+        return Command(update=update, goto=END)
+
+    # ------------------------------------------------------------------ approval
+
+    async def request_approval(state: AgentState) -> Command[Any]:
+        request = state.get("pending_approval") or {}
+        ctx = _ctx(state, "approval")
+        key = str(request.get("idempotency_key"))
+
+        async def note() -> dict[str, Any]:
+            ticket_id = state.get("ticket_id") or await ensure_ticket(
+                tool_deps.helpdesk, dict(state), ["ai-handled", "refunds"]
+            )
+            text = (
+                f"Refund approval needed: order #{request.get('order_number')}, {request.get('amount')} "
+                f"{request.get('currency')} for {', '.join(request.get('items') or [])}. Reason: {request.get('reason')}. "
+                f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
+            )
+            await tool_deps.helpdesk.post_message(
+                ticket_id, text=text, author="note", internal=True, external_id=f"{key}:approval"
+            )
+            await tool_deps.helpdesk.add_tags(ticket_id, ["refund-approval"])
+            return {"ticket_id": ticket_id}
+
+        try:
+            done = await ctx.once("approval", "request", note)
+        except IntegrationError:
+            return Command(update={"escalation": "could not request refund approval"}, goto="handoff")
+        return Command(
+            update={"ledger": ctx.ledger, "ticket_id": done["ticket_id"], "status": "awaiting_approval"},
+            goto="await_approval",
+        )
+
+    async def await_approval(state: AgentState) -> Command[Any]:
+        value = interrupt({"type": "approval", "ticket_id": state.get("ticket_id")})
+        kind = value.get("kind") if isinstance(value, dict) else None
+        if kind == "approval":
+            decision = value.get("decision")
+            return Command(update={"event": {"decision": decision}}, goto="apply_approval")
+        if kind == "shopper":
+            reply = msg.assistant(
+                "Your refund request is still with our team for approval. I'll post their decision right here."
+            )
+            return Command(
+                update={"messages": [msg.shopper(value.get("text", ""), message_id=value.get("id")), reply]},
+                goto="await_approval",
+            )
+        if kind == "agent":
+            message = msg.human_agent(
+                value.get("text", ""), author=value.get("author"), message_id=value.get("id")
+            )
+            return Command(update={"messages": [message], "status": "human_handling"}, goto="human")
+        return Command(goto="await_approval")
+
+    async def apply_approval(state: AgentState) -> Command[Any]:
+        request = state.get("pending_approval") or {}
+        decision = (state.get("event") or {}).get("decision")
+        base: dict[str, Any] = {"event": None, "pending_approval": None, "status": "active"}
+        if decision != "approve":
+            text = (
+                f"Our team reviewed your refund request for order #{request.get('order_number')} and could not "
+                "approve it. Nothing was refunded. A team member can explain more if you reply here."
+            )
+            return Command(update={**base, "messages": [msg.assistant(text)]}, goto="after_approval")
+        ctx = _ctx(state, str(request.get("tool_call_id") or "approval"))
+        try:
+            outcome = await refund_after_approval(ctx, request)
+        except IntegrationError:
+            outcome = refuse("vendor_unavailable", "The payment system is not answering.")
+        if isinstance(outcome, Refusal):
+            text = f"Your refund was approved, but it could not be completed: {outcome.message}"
+            return Command(
+                update={
+                    **base,
+                    "ledger": ctx.ledger,
+                    "messages": [msg.assistant(text)],
+                    "escalation": "approved refund failed",
+                },
+                goto="handoff",
+            )
+        text = (
+            f"Good news: your refund for order #{outcome.order_number} was approved and {outcome.amount} "
+            f"{outcome.currency} is on its way back to your original payment method (refund {outcome.refund_id})."
+        )
+        card = {
+            "type": "refund",
+            "order_number": outcome.order_number,
+            "amount": outcome.amount,
+            "currency": outcome.currency,
+        }
+        return Command(
+            update={**base, "ledger": ctx.ledger, "messages": [msg.assistant(text, card=card)]},
+            goto="after_approval",
+        )
+
+    async def after_approval(state: AgentState) -> Command[Any]:
+        return Command(update=await mirror(tool_deps.helpdesk, dict(state), []), goto=END)
+
+    # ------------------------------------------------------------------ handoff
+
+    def _ctx(state: AgentState, call_id: str) -> ToolContext:
+        return context_from_state(tool_deps, cast(dict[str, Any], state), call_id)
+
+    async def handoff(state: AgentState) -> Command[Any]:
+        reason = state.get("escalation") or "shopper asked for a person"
+        intent = state.get("intent") or "escalation"
+        ctx = _ctx(state, f"handoff-{len(state.get('messages', []))}")
+        ticket_id: str | None = None
+        try:
+            ticket = state.get("ticket_id") or await ensure_ticket(
+                tool_deps.helpdesk, dict(state), ["ai-handled", intent]
+            )
+            ticket_id = ticket
+            await tool_deps.helpdesk.add_tags(ticket, ["ai_handover", intent])
+            synced = await sync_messages(tool_deps.helpdesk, ticket, dict(state))
+            summary = _summary(state, reason)
+
+            async def note() -> dict[str, Any]:
+                await tool_deps.helpdesk.post_message(
+                    ticket,
+                    text=summary,
+                    author="note",
+                    internal=True,
+                    external_id=f"{ctx.idempotency_key}:note",
+                )
+                return {"noted": True}
+
+            await ctx.once("handoff", "note", note)
+
+            async def email() -> dict[str, Any]:
+                current = await tool_deps.helpdesk.get_ticket(ticket)
+                customer = state.get("customer") or {}
+                sent = await tool_deps.notifier.send_escalation(
+                    ticket=current,
+                    customer_email=customer.get("email"),
+                    order_number=_order_number(state),
+                    reason=reason,
+                    summary=summary,
+                    transcript=_transcript(state.get("messages", [])),
+                )
+                return {"message_id": sent.message_id}
+
+            await ctx.once("handoff", "email", email)
+            text = (
+                "I've passed this conversation to our support team, with a summary so you won't need to repeat "
+                "yourself. A person will reply right here in this chat, usually within a few hours during "
+                "business hours. I'll stay quiet until they're done."
+            )
+            card: dict[str, Any] = {"type": "handoff", "ticket_id": ticket}
+        except IntegrationError as exc:
+            logger.warning("handoff could not reach the helpdesk: %s", exc)
+            ticket_id = state.get("ticket_id") or ticket_id
+            synced = {}
+            text = (
+                "I want to get you to a person, but our support system isn't reachable right now. Please email "
+                "our team, or try again in a few minutes; nothing about your order has changed."
+            )
+            card = {"type": "handoff", "ticket_id": None}
+        return Command(
+            update={
+                "messages": [msg.assistant(text, card=card)],
+                "status": "human_handling",
+                "ticket_id": ticket_id,
+                "synced": synced,
+                "ledger": ctx.ledger,
+                "escalation": None,
+                "pending_intents": [],
+            },
+            goto="human",
+        )
+
+    async def model_failed(state: AgentState) -> Command[Any]:
+        apology = msg.assistant(
+            "I'm sorry, I'm having trouble answering right now. I'm bringing in a person from our support team."
+        )
+        return Command(update={"messages": [apology]}, goto="handoff")
+
+    # ------------------------------------------------------------------ human handling
+
+    async def human(state: AgentState) -> Command[Any]:
+        """The bot is silent: shopper messages go to the ticket, a person's replies come back."""
+        ticket_id = state.get("ticket_id")
+        if ticket_id:
+            try:
+                synced = await sync_messages(tool_deps.helpdesk, ticket_id, dict(state))
+            except IntegrationError:
+                synced = {}
+            if synced:
+                return Command(update={"synced": synced}, goto="human")
+        value = interrupt({"type": "human_handling", "ticket_id": ticket_id})
+        kind = value.get("kind") if isinstance(value, dict) else "shopper"
+        if kind == "shopper":
+            text = value.get("text", "") if isinstance(value, dict) else str(value)
+            return Command(
+                update={
+                    "messages": [
+                        msg.shopper(text, message_id=value.get("id") if isinstance(value, dict) else None)
+                    ]
+                },
+                goto="human",
+            )
+        if kind == "agent":
+            message = msg.human_agent(
+                value.get("text", ""), author=value.get("author"), message_id=value.get("id")
+            )
+            return Command(update={"messages": [message]}, goto="human")
+        if kind in ("close", "handback"):
+            text = (
+                "You're back with the assistant. Is there anything else I can help with?"
+                if kind == "handback"
+                else "Our support team has closed this conversation. If you need anything else, just write here."
+            )
+            return Command(
+                update={
+                    "messages": [msg.assistant(text)],
+                    "status": "active",
+                    "intent": None,
+                    "unhelpful_turns": 0,
+                },
+                goto=END,
+            )
+        return Command(goto="human")
+
+    # ------------------------------------------------------------------ assembly
+
+    builder: StateGraph[AgentState, None, AgentState, AgentState] = StateGraph(AgentState)
+    builder.add_node("gate", gate)
+    builder.add_node("classify", classify)
+    for intent in MODEL_INTENTS:
+        builder.add_node(intent, cast(Any, intent_node(intent)))
+    builder.add_node("confirm", confirm)
+    builder.add_node("await_confirmation", await_confirmation)
+    builder.add_node("tools", ToolNode(list(lc_tools.values()), handle_tool_errors=True))
+    builder.add_node("after_tools", after_tools)
+    builder.add_node("finish", finish)
+    builder.add_node("request_approval", request_approval)
+    builder.add_node("await_approval", await_approval)
+    builder.add_node("apply_approval", apply_approval)
+    builder.add_node("after_approval", after_approval)
+    builder.add_node("handoff", handoff)
+    builder.add_node("model_failed", model_failed)
+    builder.add_node("human", human)
+    builder.add_edge(START, "gate")
+    builder.add_edge("tools", "after_tools")
+    return builder.compile(checkpointer=checkpointer, name="support-agent")
+
+
+def _unhelpful(state: AgentState) -> bool:
+    """The turn made no progress: the model is unsure, or the last tool call failed on bad input."""
+    if (state.get("intent_confidence") or 1.0) < 0.35 and state.get("intent") == "other":
+        return True
+    results = msg.tool_messages_since_last_ai(state.get("messages", []))
+    if not results:
+        return False
+    try:
+        last = json.loads(str(results[-1].content))
+    except json.JSONDecodeError:
+        return True
+    return last.get("code") in ("invalid_arguments", "order_not_found")
+
+
+def _order_number(state: AgentState) -> str | None:
+    approval = state.get("pending_approval") or {}
+    if approval.get("order_number"):
+        return str(approval["order_number"])
+    for message in reversed(state.get("messages", [])):
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                number = call["args"].get("order_number")
+                if number:
+                    return str(number)
+    return None
+
+
+def _transcript(messages: Sequence[AnyMessage]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for message in messages:
+        text = msg.text_of(message).strip()
+        if not text:
+            continue
+        if isinstance(message, HumanMessage):
+            rows.append(("shopper", text))
+        elif msg.is_human_agent(message):
+            rows.append(("agent", text))
+        elif isinstance(message, AIMessage):
+            rows.append(("assistant", text))
+    return rows
+
+
+def _summary(state: AgentState, reason: str) -> str:
+    customer = state.get("customer") or {}
+    who = f"verified shopper {customer.get('email')}" if customer else "an unverified shopper"
+    order = _order_number(state)
+    last = msg.last_shopper_text(state.get("messages", []))
+    lines = [
+        f"Handed over by the AI assistant. Reason: {reason}.",
+        f"Conversation with {who}" + (f" about order #{order}." if order else "."),
+        f"Topic: {(state.get('intent') or 'unknown').replace('_', ' ')}.",
+        f"Last message from the shopper: {last[:500]}",
+    ]
+    return "\n".join(lines)

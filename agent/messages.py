@@ -1,0 +1,100 @@
+"""Conventions for messages in graph state.
+
+State keeps everything the shopper saw plus what the model needs. A few messages are for the
+shopper's eyes only (the confirmation question and their yes/no), flagged `ui_only`, and are
+left out of the model's input so a tool call is always directly followed by its result.
+Human agents' messages are `AIMessage(name="agent")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
+
+UI_ONLY = "ui_only"
+CARD = "card"
+AUTHOR = "author"
+AGENT_NAME = "agent"
+CREATED_AT = "created_at"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def assistant(text: str, *, card: dict[str, Any] | None = None, ui_only: bool = False) -> AIMessage:
+    kwargs: dict[str, Any] = {CREATED_AT: _now()}
+    if card is not None:
+        kwargs[CARD] = card
+    if ui_only:
+        kwargs[UI_ONLY] = True
+    return AIMessage(content=text, additional_kwargs=kwargs)
+
+
+def shopper(text: str, *, message_id: str | None = None, ui_only: bool = False) -> HumanMessage:
+    kwargs: dict[str, Any] = {CREATED_AT: _now(), **({UI_ONLY: True} if ui_only else {})}
+    return HumanMessage(content=text, id=message_id, additional_kwargs=kwargs)
+
+
+def human_agent(text: str, *, author: str | None, message_id: str | None = None) -> AIMessage:
+    return AIMessage(
+        content=text,
+        name=AGENT_NAME,
+        id=message_id,
+        additional_kwargs={AUTHOR: author or "Support team", CREATED_AT: _now()},
+    )
+
+
+def is_ui_only(message: BaseMessage) -> bool:
+    return bool(message.additional_kwargs.get(UI_ONLY))
+
+
+def is_human_agent(message: BaseMessage) -> bool:
+    return isinstance(message, AIMessage) and message.name == AGENT_NAME
+
+
+def text_of(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in content]
+    return "".join(parts)
+
+
+def model_window(messages: Sequence[AnyMessage], limit: int = 40) -> list[AnyMessage]:
+    """The recent messages the model sees: no ui-only messages, never starting inside a tool exchange."""
+    visible = [m for m in messages if not is_ui_only(m)]
+    window = visible[-limit:]
+    while window and not isinstance(window[0], HumanMessage):
+        window = window[1:]
+    return window
+
+
+def last_shopper_text(messages: Sequence[AnyMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return text_of(message)
+    return ""
+
+
+def tool_messages_since_last_ai(messages: Sequence[AnyMessage]) -> list[ToolMessage]:
+    """The tool results that answered the latest tool-calling AI message."""
+    found: list[ToolMessage] = []
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage):
+            found.append(message)
+        elif isinstance(message, AIMessage) and message.tool_calls:
+            break
+    return list(reversed(found))
+
+
+def last_tool_calling_message(messages: Sequence[AnyMessage]) -> AIMessage | None:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage) and message.tool_calls:
+            return message
+        if isinstance(message, HumanMessage) and not is_ui_only(message):
+            return None
+    return None

@@ -1,0 +1,40 @@
+"""The model factory: `offline` (default, no key) or `openai:<name>` (any OpenAI-compatible server)."""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+
+from agent.settings import Settings
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names it and says how to fix it."""
+
+
+def build_model(settings: Settings, spec: str | None = None) -> BaseChatModel:
+    """The chat model named by `spec` (or the MODEL setting)."""
+    name = (spec or settings.model).strip()
+    if name == "offline":
+        from agent.offline.chat_model import OfflineChatModel
+
+        fixtures = settings.fixtures_dir if settings.fixtures_dir.is_dir() else None
+        return OfflineChatModel(fixtures_dir=fixtures, cache_dir=settings.cache_dir)
+    if name.startswith("openai:") and len(name) > len("openai:"):
+        from langchain_openai import ChatOpenAI
+
+        if settings.openai_api_key is None:
+            raise ConfigError(
+                f"MODEL={name} needs OPENAI_API_KEY (any value for a local OpenAI-compatible server; "
+                "set OPENAI_BASE_URL to its /v1 address)."
+            )
+        return ChatOpenAI(
+            model=name.removeprefix("openai:"),
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url or None,
+            timeout=settings.model_timeout_seconds,
+            max_retries=2,
+            temperature=0,
+        )
+    raise ConfigError(
+        f"MODEL={name!r} is not understood: use `offline` or `openai:<model name>`, e.g. openai:gpt-4o-mini."
+    )

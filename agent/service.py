@@ -1,0 +1,339 @@
+"""The conversation service: one shopper turn or helpdesk event at a time, through the graph.
+
+Every shopper message is written to the inbox (the store) before the graph sees it. A retried
+POST with the same client message id replays the stored outcome instead of running again, and
+a message whose processing crashed is processed again on retry: its graph message id is stable,
+so it is never added twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.message import add_messages
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
+from langgraph.types import Command
+
+from agent import messages as msg
+from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
+from agent.graph import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, PROGRESS
+from agent.state import AgentState
+from agent.view import chat_messages
+from integrations.ports import Helpdesk
+from tools.context import VerifiedCustomer
+
+logger = logging.getLogger(__name__)
+
+CONVERSATIONS = ("conversations",)
+Graph = CompiledStateGraph[AgentState, None, AgentState, AgentState]
+
+
+def _inbox(conversation_id: str) -> tuple[str, ...]:
+    return ("inbox", conversation_id)
+
+
+class GraphConversationService:
+    """`ConversationService` backed by the compiled graph, a checkpointer and a store."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        store: BaseStore,
+        helpdesk: Helpdesk,
+        on_commerce: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> None:
+        self._on_commerce = on_commerce
+        self._graph = graph
+        self._store = store
+        self._helpdesk = helpdesk
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._subscribers: defaultdict[str, set[asyncio.Queue[ChatEvent]]] = defaultdict(set)
+
+    # ------------------------------------------------------------------ conversations
+
+    async def start(self, *, verified_email: str | None = None) -> str:
+        conversation_id = uuid.uuid4().hex
+        await self._store.aput(
+            CONVERSATIONS,
+            conversation_id,
+            {
+                "id": conversation_id,
+                "created_at": datetime.now(UTC).isoformat(),
+                "verified_email": verified_email,
+            },
+        )
+        return conversation_id
+
+    async def _record(self, conversation_id: str) -> dict[str, Any]:
+        item = await self._store.aget(CONVERSATIONS, conversation_id)
+        if item is None:
+            raise ConversationNotFound(conversation_id)
+        return dict(item.value)
+
+    def _config(self, conversation_id: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": conversation_id}}
+
+    async def _state(self, conversation_id: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+        snapshot = await self._graph.aget_state(self._config(conversation_id))
+        return dict(snapshot.values or {}), tuple(snapshot.next or ())
+
+    async def get(self, conversation_id: str) -> ConversationView:
+        record = await self._record(conversation_id)
+        values, _ = await self._state(conversation_id)
+        customer = values.get("customer") or {}
+        return ConversationView(
+            id=conversation_id,
+            status=values.get("status") or "active",
+            intent=values.get("intent"),
+            ticket_id=values.get("ticket_id"),
+            customer_email=customer.get("email") or record.get("verified_email"),
+            messages=chat_messages(values.get("messages", [])),
+        )
+
+    # ------------------------------------------------------------------ a shopper turn
+
+    async def send(
+        self, conversation_id: str, text: str, *, client_message_id: str | None = None
+    ) -> AsyncIterator[ChatEvent]:
+        record = await self._record(conversation_id)
+        message_id = f"m-{client_message_id}" if client_message_id else f"m-{uuid.uuid4().hex}"
+        async with self._locks[conversation_id]:
+            stored = await self._store.aget(_inbox(conversation_id), message_id)
+            if stored is not None and stored.value.get("status") == "done":
+                for message in stored.value.get("messages", []):
+                    yield ChatEvent(type="message", data=message)
+                yield ChatEvent(
+                    type="done", data={"status": stored.value.get("status_after"), "replayed": True}
+                )
+                return
+            if stored is None:
+                await self._store.aput(
+                    _inbox(conversation_id),
+                    message_id,
+                    {"text": text, "status": "received", "received_at": datetime.now(UTC).isoformat()},
+                )
+            async for event in self._run_turn(conversation_id, record, message_id, text):
+                yield event
+
+    async def _run_turn(
+        self, conversation_id: str, record: dict[str, Any], message_id: str, text: str
+    ) -> AsyncIterator[ChatEvent]:
+        values, pending = await self._state(conversation_id)
+        already = any(m.id == message_id for m in values.get("messages", []))
+        graph_input: Any
+        if pending:
+            graph_input = Command(resume={"kind": "shopper", "text": text, "id": message_id})
+        elif already:
+            graph_input = None  # processed before a crash: finish the bookkeeping only
+        else:
+            graph_input = {
+                "messages": [msg.shopper(text, message_id=message_id)],
+                "conversation_id": conversation_id,
+            }
+            if not values.get("conversation_id"):
+                graph_input["status"] = "active"
+                if record.get("verified_email"):
+                    customer = VerifiedCustomer(email=record["verified_email"], verified_by="signed_identity")
+                    graph_input["customer"] = customer.model_dump()
+        before = chat_messages(values.get("messages", []))
+        emitted = {m.id for m in before}
+        new_messages: list[ChatMessage] = []
+        status_before = values.get("status") or "active"
+        try:
+            if graph_input is not None:
+                async for event in self._stream(conversation_id, graph_input, values, emitted, new_messages):
+                    yield event
+        except Exception:
+            logger.exception("turn failed for conversation %s", conversation_id)
+            yield ChatEvent(
+                type="error",
+                data={
+                    "error": "Something went wrong on our side. Your message is saved; please try again.",
+                    "retryable": True,
+                },
+            )
+            return
+        after, _ = await self._state(conversation_id)
+        status = after.get("status") or "active"
+        for message in chat_messages(after.get("messages", [])):
+            if message.id not in emitted:
+                emitted.add(message.id)
+                new_messages.append(message)
+                yield ChatEvent(type="message", data=message.model_dump(mode="json"))
+        if status != status_before:
+            yield ChatEvent(type="status", data={"status": status, "intent": after.get("intent")})
+        dumped = [m.model_dump(mode="json") for m in new_messages]
+        await self._store.aput(
+            _inbox(conversation_id),
+            message_id,
+            {"text": text, "status": "done", "messages": dumped, "status_after": status},
+        )
+        yield ChatEvent(type="done", data={"status": status, "messages": dumped})
+
+    async def _stream(
+        self,
+        conversation_id: str,
+        graph_input: Any,
+        values: dict[str, Any],
+        emitted: set[str],
+        new_messages: list[ChatMessage],
+    ) -> AsyncIterator[ChatEvent]:
+        """Run the graph, turning its updates into progress, delta and message events."""
+        state_messages: list[Any] = list(values.get("messages", []))
+        stream: AsyncIterator[Any] = self._graph.astream(
+            graph_input,
+            self._config(conversation_id),
+            stream_mode=["updates", "messages"],
+        )
+        async for mode, chunk in stream:
+            if mode == "messages":
+                token, meta = chunk
+                node = meta.get("langgraph_node") if isinstance(meta, dict) else None
+                if node in ("wismo", "returns", "refunds", "order_change", "other") and isinstance(
+                    token, BaseMessage
+                ):
+                    piece = msg.text_of(token)
+                    if piece:
+                        yield ChatEvent(type="delta", data={"message_id": str(token.id), "text": piece})
+                continue
+            for node_name, update in (chunk or {}).items():
+                if node_name == "__interrupt__":
+                    for interrupt_ in update:
+                        value = getattr(interrupt_, "value", {}) or {}
+                        if value.get("type") == "human_handling":
+                            yield ChatEvent(
+                                type="handoff",
+                                data={
+                                    "ticket_id": value.get("ticket_id"),
+                                    "text": "You're now chatting with our support team.",
+                                },
+                            )
+                    continue
+                if not isinstance(update, dict):
+                    continue
+                added = update.get("messages") or []
+                for message in added:
+                    if isinstance(message, AIMessage):
+                        for call in message.tool_calls:
+                            yield ChatEvent(
+                                type="progress",
+                                data={
+                                    "text": PROGRESS.get(call["name"], "Working on it…"),
+                                    "tool": call["name"],
+                                },
+                            )
+                state_messages = list(add_messages(state_messages, added))
+                for shown in chat_messages(state_messages):
+                    if shown.id not in emitted:
+                        emitted.add(shown.id)
+                        new_messages.append(shown)
+                        yield ChatEvent(type="message", data=shown.model_dump(mode="json"))
+
+    # ------------------------------------------------------------------ outside a turn
+
+    def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
+        return self._subscription(conversation_id)
+
+    async def _subscription(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
+        await self._record(conversation_id)
+        queue: asyncio.Queue[ChatEvent] = asyncio.Queue(maxsize=100)
+        self._subscribers[conversation_id].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers[conversation_id].discard(queue)
+
+    def _publish(self, conversation_id: str, event: ChatEvent) -> None:
+        for queue in list(self._subscribers.get(conversation_id, ())):
+            if queue.full():  # a stalled client loses old pushes, never blocks the server
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    async def on_helpdesk_event(self, event: dict[str, Any]) -> bool:
+        ticket = event.get("ticket") or {}
+        conversation_id = ticket.get("external_id")
+        if not conversation_id:
+            return False
+        try:
+            await self._record(str(conversation_id))
+        except ConversationNotFound:
+            return False
+        value = self._helpdesk_value(event)
+        if value is None:
+            return True
+        async with self._locks[conversation_id]:
+            values, pending = await self._state(conversation_id)
+            waiting = values.get("status")
+            if value["kind"] == "approval" and waiting != "awaiting_approval":
+                return True
+            if value["kind"] in ("close", "handback") and waiting != "human_handling":
+                return True
+            before = {m.id for m in chat_messages(values.get("messages", []))}
+            graph_input: Any = Command(resume=value) if pending else {"event": value}
+            if not pending and value["kind"] != "agent":
+                return True
+            await self._graph.ainvoke(graph_input, self._config(conversation_id))
+            after, _ = await self._state(conversation_id)
+        if value["kind"] == "handback" and after.get("ticket_id"):
+            try:
+                await self._helpdesk.remove_tags(str(after["ticket_id"]), [HANDBACK_TAG])
+            except Exception:  # the tag is only cleanup; a failure must not lose the hand-back
+                logger.warning("could not remove the hand-back tag")
+        for message in chat_messages(after.get("messages", [])):
+            if message.id not in before:
+                self._publish(
+                    conversation_id, ChatEvent(type="message", data=message.model_dump(mode="json"))
+                )
+        if after.get("status") != waiting:
+            self._publish(
+                conversation_id,
+                ChatEvent(type="status", data={"status": after.get("status"), "intent": after.get("intent")}),
+            )
+        return True
+
+    @staticmethod
+    def _helpdesk_value(event: dict[str, Any]) -> dict[str, Any] | None:
+        """What a helpdesk webhook means for the conversation, or None when nothing."""
+        ticket = event.get("ticket") or {}
+        message = event.get("message")
+        tags = {t.get("name") for t in ticket.get("tags") or [] if isinstance(t, dict)}
+        if event.get("event") == "ticket-message-created" and isinstance(message, dict):
+            if (
+                message.get("from_agent")
+                and message.get("public", True)
+                and message.get("channel") != "internal-note"
+            ):
+                if message.get("via") == "api":  # our own mirrored messages
+                    return None
+                sender = message.get("sender") or {}
+                return {
+                    "kind": "agent",
+                    "text": str(message.get("body_text") or ""),
+                    "author": sender.get("name") or sender.get("email"),
+                    "id": f"gorgias-{message.get('id')}",
+                }
+            return None
+        if ticket.get("status") == "closed":
+            return {"kind": "close"}
+        if HANDBACK_TAG in tags:
+            return {"kind": "handback"}
+        if APPROVED_TAG in tags:
+            return {"kind": "approval", "decision": "approve"}
+        if DENIED_TAG in tags:
+            return {"kind": "approval", "decision": "deny"}
+        return None
+
+    async def on_commerce_event(self, topic: str, payload: dict[str, Any]) -> None:
+        if self._on_commerce is not None:
+            await self._on_commerce(topic, payload)
+        logger.info("commerce event %s for order %s", topic, payload.get("order_number") or payload.get("id"))

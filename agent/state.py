@@ -1,0 +1,64 @@
+"""The graph's typed state and the classifier's typed result."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+from pydantic import BaseModel, Field
+
+Intent = Literal["wismo", "returns", "refunds", "order_change", "escalation", "other"]
+INTENTS: tuple[Intent, ...] = ("wismo", "returns", "refunds", "order_change", "escalation", "other")
+Status = Literal["active", "awaiting_confirmation", "awaiting_approval", "human_handling", "closed"]
+
+
+class IntentResult(BaseModel):
+    """What the shopper wants, from the latest message (structured output of `classify`)."""
+
+    intent: Intent = Field(
+        description=(
+            "wismo: where is my order / tracking / delivery; returns: send items back, return label; "
+            "refunds: money back; order_change: cancel an order or change its shipping address; "
+            "escalation: wants a person, or threatens legal action or a chargeback; other: anything else "
+            "(greetings, thanks, questions the store's support does not handle)."
+        )
+    )
+    confidence: float = Field(ge=0, le=1, description="How sure, from 0 to 1.")
+    additional_intents: list[Intent] = Field(
+        default_factory=list,
+        description="Further distinct requests in the same message, in the order asked (usually empty).",
+    )
+    order_number: str | None = Field(None, description="An order number in the message, digits only.")
+    email: str | None = Field(None, description="An email address in the message.")
+
+
+def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer for the action ledger: entries are only ever added."""
+    return {**(left or {}), **(right or {})}
+
+
+def keep_last(left: Any, right: Any) -> Any:
+    return right
+
+
+class AgentState(TypedDict, total=False):
+    """Everything a conversation is. Checkpointed after every node."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    conversation_id: str
+    customer: dict[str, Any] | None
+    intent: Intent | None
+    intent_confidence: float
+    pending_intents: list[Intent]
+    status: Status
+    ticket_id: str | None
+    ledger: Annotated[dict[str, Any], merge_dicts]
+    verification_attempts: Annotated[int, operator.add]
+    escalation: str | None
+    pending_approval: dict[str, Any] | None
+    model_calls: int
+    unhelpful_turns: int
+    synced: Annotated[dict[str, Any], merge_dicts]
+    event: dict[str, Any] | None

@@ -1,0 +1,104 @@
+"""`support-agent`: the one command line of the product.
+
+Subcommands import what they need lazily, so `support-agent --help` is instant and a command
+never pays for the others' dependencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from cli.sandbox_cmd import run_sandbox
+
+    return run_sandbox(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from cli.serve_cmd import run_serve
+
+    return run_serve(args)
+
+
+def _keygen(_: argparse.Namespace) -> int:
+    from integrations.credentials import CredentialStore
+
+    print(CredentialStore.generate_key())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="support-agent",
+        description=(
+            "An AI support agent for online stores. With no configuration it runs against the built-in "
+            "sandbox store with the offline model: try `support-agent sandbox`."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="serve the sandbox: every vendor API emulated locally, plus /_sandbox/ to inspect and control it",
+        description=(
+            "Serve emulators of Shopify, Gorgias, EasyPost, Stripe and SendGrid over HTTP, seeded with the demo "
+            "store, plus the inspection and control API under /_sandbox/ (docs at /_sandbox/docs)."
+        ),
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8001, help="port to bind (default 8001)")
+    sandbox.add_argument(
+        "--seed",
+        default=None,
+        help="world seed: a name in sandbox/seeds or a JSON file (default: demo_store)",
+    )
+    sandbox.add_argument(
+        "--helpdesk-webhook",
+        default=None,
+        metavar="URL",
+        help="where the emulated helpdesk posts human replies / closes / hand-backs",
+    )
+    sandbox.set_defaults(handler=_sandbox)
+
+    keygen = commands.add_parser(
+        "keygen", help="print a new key for CREDENTIAL_KEYS (encrypts stored vendor tokens)"
+    )
+    keygen.set_defaults(handler=_keygen)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the chat API, the widget and the demo storefront (with the sandbox in demo mode)",
+        description=(
+            "Serve the chat API, /widget.js and a demo storefront at /. In demo mode (SANDBOX_MODE, the "
+            "default) the sandbox store is mounted under /sandbox and every client points at it."
+        ),
+    )
+    serve.add_argument("--host", default=None, help="address to bind (default: HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port to bind (default: PORT, 8000)")
+    serve.add_argument("--model", default=None, help="`offline` or `openai:<name>` (default: MODEL, offline)")
+    serve.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL URL for conversations (default: DATABASE_URL, SQLite)",
+    )
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""`support-agent sandbox`: the vendor emulators over HTTP."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from rich.console import Console
+
+from agent.settings import get_settings
+from sandbox.app import VENDOR_BASES, create_sandbox_app
+from sandbox.control import summary
+from sandbox.seed import load_seed
+from sandbox.world import World
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    console = Console(stderr=True)
+    try:
+        seed = load_seed(args.seed or settings.sandbox_seed)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]Cannot load the sandbox seed {args.seed!r}:[/red] {exc}")
+        return 2
+    app = create_sandbox_app(seed=seed)
+    world: World = app.state.world
+    if args.helpdesk_webhook:
+        world.helpdesk_webhook.url = args.helpdesk_webhook
+    root = f"http://{args.host}:{args.port}"
+    info = summary(world)
+    console.print(
+        f"[bold]Sandbox[/bold] for {info['shop']}: {info['orders']} orders, {info['customers']} customers"
+    )
+    for vendor, base in VENDOR_BASES.items():
+        console.print(f"  {vendor:<9} {root}{base}")
+    console.print(f"  control   {root}/_sandbox/  (docs: {root}/_sandbox/docs)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

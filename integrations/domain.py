@@ -1,0 +1,195 @@
+"""Our own domain models: what the tools reason about, whichever vendor holds the data.
+
+Vendor adapters (`integrations/<vendor>/adapter.py`) map payloads to these, so a second
+commerce platform or helpdesk plugs in without touching a tool.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ZERO = Decimal("0.00")
+
+
+class Domain(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Address(Domain):
+    name: str | None = None
+    address1: str
+    address2: str | None = None
+    city: str
+    province_code: str | None = None
+    zip: str
+    country_code: str = "US"
+    phone: str | None = None
+
+    def one_line(self) -> str:
+        parts = [
+            self.address1,
+            self.address2,
+            self.city,
+            f"{self.province_code or ''} {self.zip}".strip(),
+            self.country_code,
+        ]
+        return ", ".join(p for p in parts if p)
+
+
+class Customer(Domain):
+    id: str
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or "there"
+
+
+class LineItem(Domain):
+    id: str
+    title: str
+    sku: str | None = None
+    quantity: int
+    unit_price: Decimal
+    product_id: str | None = None
+    tags: tuple[str, ...] = ()
+    refunded_quantity: int = 0
+
+
+class Shipment(Domain):
+    id: str
+    carrier: str | None = None
+    service: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    status: str | None = Field(None, description="Platform's shipment status, e.g. in_transit, delivered.")
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    line_item_ids: tuple[str, ...] = ()
+
+
+OrderPaymentProcessor = Literal["platform", "stripe"]
+
+
+class Order(Domain):
+    id: str
+    number: str
+    email: str
+    customer_id: str | None = None
+    created_at: datetime
+    currency: str
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    cancelled_at: datetime | None = None
+    total: Decimal
+    subtotal: Decimal = ZERO
+    tax: Decimal = ZERO
+    shipping: Decimal = ZERO
+    refunded_total: Decimal = ZERO
+    items: tuple[LineItem, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    shipping_address: Address | None = None
+    payment_processor: OrderPaymentProcessor = "platform"
+    payment_reference: str | None = Field(None, description="Processor id, e.g. a Stripe payment intent.")
+    note: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def is_fulfilled(self) -> bool:
+        return bool(self.shipments) or self.fulfillment_status in ("fulfilled", "partial")
+
+    @property
+    def refundable(self) -> Decimal:
+        return max(ZERO, self.total - self.refunded_total)
+
+
+class RefundLine(Domain):
+    line_item_id: str
+    quantity: int = Field(ge=1)
+
+
+class RefundQuote(Domain):
+    """What a refund would do, computed by the platform before anything moves."""
+
+    order_id: str
+    amount: Decimal
+    currency: str
+    lines: tuple[RefundLine, ...] = ()
+    include_shipping: bool = False
+    plan: tuple[dict[str, str], ...] = Field((), description="Platform-specific transactions to submit.")
+
+
+class RefundRecord(Domain):
+    id: str
+    processor: str
+    amount: Decimal
+    currency: str
+    created_at: datetime | None = None
+    status: str = "succeeded"
+
+
+class TrackingEvent(Domain):
+    at: datetime
+    status: str
+    message: str
+    location: str | None = None
+
+
+TrackingState = Literal[
+    "pre_transit", "in_transit", "out_for_delivery", "delivered", "return_to_sender", "failure", "unknown"
+]
+
+
+class TrackingStatus(Domain):
+    tracking_number: str
+    carrier: str | None = None
+    status: str
+    status_detail: str | None = None
+    estimated_delivery: datetime | None = None
+    public_url: str | None = None
+    events: tuple[TrackingEvent, ...] = ()
+
+    @property
+    def last_event_at(self) -> datetime | None:
+        return max((e.at for e in self.events), default=None)
+
+
+class Parcel(Domain):
+    weight_oz: float = 16.0
+    length_in: float = 12.0
+    width_in: float = 9.0
+    height_in: float = 4.0
+
+
+class ReturnLabel(Domain):
+    tracking_number: str
+    label_url: str
+    carrier: str
+    service: str
+    cost: Decimal
+    currency: str = "USD"
+    shipment_id: str | None = None
+
+
+class Ticket(Domain):
+    id: str
+    status: str
+    tags: tuple[str, ...] = ()
+    external_id: str | None = None
+    assignee: str | None = None
+    url: str | None = None
+
+
+class SentEmail(Domain):
+    message_id: str | None
+    to: str

@@ -1,0 +1,83 @@
+"""Gorgias as the project's `Helpdesk`: one ticket per conversation, messages mirrored once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from integrations.domain import Ticket
+from integrations.gorgias.client import GorgiasClient
+from integrations.gorgias.models import GorgiasTicket, NewMessage
+
+
+def visitor_email(conversation_id: str) -> str:
+    """Gorgias tickets need a customer; an unverified shopper gets a per-conversation placeholder."""
+    return f"visitor-{conversation_id[:16]}@chat.invalid"
+
+
+class GorgiasHelpdesk:
+    """`Helpdesk` over the Gorgias REST API. `ticket_url` is a template with `{id}`."""
+
+    def __init__(self, client: GorgiasClient, *, ticket_url: str = "") -> None:
+        self._client = client
+        self._ticket_url = ticket_url
+        self._customers: dict[str, str] = {}  # ticket id -> customer email, for mirrored replies
+
+    def _ticket(self, ticket: GorgiasTicket) -> Ticket:
+        assignee = ticket.assignee_user.email if ticket.assignee_user else None
+        if ticket.customer and ticket.customer.email:
+            self._customers[str(ticket.id)] = ticket.customer.email
+        return Ticket(
+            id=str(ticket.id),
+            status=ticket.status,
+            tags=tuple(ticket.tag_names),
+            external_id=ticket.external_id,
+            assignee=assignee,
+            url=self._ticket_url.format(id=ticket.id) if self._ticket_url else None,
+        )
+
+    async def ensure_ticket(
+        self, *, conversation_id: str, customer_email: str | None, subject: str, tags: Sequence[str]
+    ) -> Ticket:
+        email = customer_email or visitor_email(conversation_id)
+        await self._client.get_or_create_customer(email)
+        ticket = await self._client.create_ticket(
+            customer_email=email,
+            subject=subject,
+            messages=[
+                NewMessage.internal_note(
+                    f"Conversation {conversation_id} started in the chat widget; the AI assistant is handling it.",
+                    external_id=f"{conversation_id}:opened",
+                )
+            ],
+            tags=list(tags),
+            external_id=conversation_id,
+            channel="chat",
+        )
+        return self._ticket(ticket)
+
+    async def post_message(
+        self, ticket_id: str, *, text: str, author: str, internal: bool, external_id: str
+    ) -> None:
+        if internal or author == "note":
+            message = NewMessage.internal_note(text, external_id=external_id)
+        elif author == "shopper":
+            message = NewMessage.from_customer(
+                text, email=self._customers.get(ticket_id), external_id=external_id
+            )
+        else:
+            message = NewMessage.from_bot(
+                text, customer_email=self._customers.get(ticket_id), external_id=external_id
+            )
+        await self._client.add_message(int(ticket_id), message)
+
+    async def add_tags(self, ticket_id: str, tags: Sequence[str]) -> Ticket:
+        return self._ticket(await self._client.add_tags(int(ticket_id), list(tags)))
+
+    async def remove_tags(self, ticket_id: str, tags: Sequence[str]) -> Ticket:
+        return self._ticket(await self._client.remove_tags(int(ticket_id), list(tags)))
+
+    async def set_status(self, ticket_id: str, status: str) -> Ticket:
+        return self._ticket(await self._client.update_ticket(int(ticket_id), status=status))
+
+    async def get_ticket(self, ticket_id: str) -> Ticket:
+        return self._ticket(await self._client.get_ticket(int(ticket_id)))

@@ -1,0 +1,136 @@
+"""The small interfaces the tools depend on. One implementation per vendor lives beside its client.
+
+Every method raises only the errors of `integrations._http` (NotFound, AuthError, RateLimited,
+VendorError). Methods that change something take an `idempotency_key`: calling twice with the
+same key must not act twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Protocol
+
+from integrations.domain import (
+    Address,
+    Order,
+    Parcel,
+    RefundLine,
+    RefundQuote,
+    RefundRecord,
+    ReturnLabel,
+    SentEmail,
+    Ticket,
+    TrackingStatus,
+)
+
+
+class CommerceBackend(Protocol):
+    """The store platform: orders, notes, refunds, cancellations (Shopify; later WooCommerce, ...)."""
+
+    async def find_order(self, number: str) -> Order | None:
+        """The order with exactly this number (digits only), or None."""
+        ...
+
+    async def recent_orders(self, email: str, limit: int = 5) -> list[Order]:
+        """The customer's most recent orders, newest first."""
+        ...
+
+    async def get_order(self, order_id: str) -> Order: ...
+
+    async def append_note(self, order_id: str, text: str) -> None:
+        """Add a line to the order's note, keeping what is there; a repeated text is not added twice."""
+        ...
+
+    async def quote_refund(
+        self, order_id: str, lines: Sequence[RefundLine] | None, *, include_shipping: bool = False
+    ) -> RefundQuote:
+        """What refunding these lines (all remaining when None) would pay back."""
+        ...
+
+    async def refund(self, quote: RefundQuote, *, note: str, idempotency_key: str) -> RefundRecord:
+        """Carry out a quoted refund once per key (checked against the order before writing)."""
+        ...
+
+    async def cancel(self, order_id: str, *, reason: str, idempotency_key: str) -> Order:
+        """Cancel an unfulfilled order and refund its payment."""
+        ...
+
+    async def update_shipping_address(self, order_id: str, address: Address) -> Order: ...
+
+
+class PaymentProcessor(Protocol):
+    """Direct payments outside the platform (Stripe payment intents)."""
+
+    async def refundable(self, payment_reference: str) -> Decimal: ...
+
+    async def refund(
+        self,
+        payment_reference: str,
+        amount: Decimal,
+        *,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> RefundRecord: ...
+
+
+class Shipping(Protocol):
+    """Tracking and return labels (EasyPost)."""
+
+    async def track(self, tracking_number: str, carrier: str | None) -> TrackingStatus: ...
+
+    async def buy_return_label(
+        self, *, shopper: Address, parcel: Parcel, reference: str, preferred_carrier: str | None
+    ) -> ReturnLabel:
+        """Buy one return label per `reference`: a repeated reference returns the label already bought."""
+        ...
+
+
+class Helpdesk(Protocol):
+    """Tickets where people see and take over conversations (Gorgias; later Zendesk, Front, ...)."""
+
+    async def ensure_ticket(
+        self, *, conversation_id: str, customer_email: str | None, subject: str, tags: Sequence[str]
+    ) -> Ticket:
+        """The conversation's ticket, created on first use (keyed by the conversation id)."""
+        ...
+
+    async def post_message(
+        self, ticket_id: str, *, text: str, author: str, internal: bool, external_id: str
+    ) -> None:
+        """Mirror one message (author: shopper, assistant or note). A repeated external_id is not posted twice."""
+        ...
+
+    async def add_tags(self, ticket_id: str, tags: Sequence[str]) -> Ticket: ...
+
+    async def remove_tags(self, ticket_id: str, tags: Sequence[str]) -> Ticket: ...
+
+    async def set_status(self, ticket_id: str, status: str) -> Ticket: ...
+
+    async def get_ticket(self, ticket_id: str) -> Ticket: ...
+
+
+class Notifier(Protocol):
+    """Email (SendGrid; later SMS through Twilio)."""
+
+    async def send_escalation(
+        self,
+        *,
+        ticket: Ticket,
+        customer_email: str | None,
+        order_number: str | None,
+        reason: str,
+        summary: str,
+        transcript: Sequence[tuple[str, str]],
+    ) -> SentEmail: ...
+
+    async def send_return_label(
+        self,
+        *,
+        to_email: str,
+        customer_name: str,
+        order_number: str,
+        label: ReturnLabel,
+        items: Sequence[str],
+    ) -> SentEmail: ...

@@ -1,0 +1,253 @@
+"""Shopify as the project's `CommerceBackend`: maps Shopify payloads to our domain models.
+
+Reads of the same order repeat within a turn (verify, check, preview, act), while Shopify allows
+about two calls a second, so orders and product tags are cached briefly. Every write we make
+and every Shopify webhook drops the cached order, so a tool never acts on stale data it caused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from integrations.domain import (
+    Address,
+    LineItem,
+    Order,
+    RefundLine,
+    RefundQuote,
+    RefundRecord,
+    Shipment,
+)
+from integrations.shopify.client import ShopifyClient
+from integrations.shopify.models import ShopifyAddress, ShopifyOrder
+
+STRIPE_INTENT_ATTRIBUTE = "stripe_payment_intent"
+EXTERNAL_PROCESSORS = {"stripe"}
+
+
+def _address(address: ShopifyAddress | None) -> Address | None:
+    if address is None or not address.address1 or not address.city or not address.zip:
+        return None
+    name = address.name or " ".join(p for p in (address.first_name, address.last_name) if p) or None
+    return Address(
+        name=name,
+        address1=address.address1,
+        address2=address.address2,
+        city=address.city,
+        province_code=address.province_code,
+        zip=address.zip,
+        country_code=address.country_code or "US",
+        phone=address.phone,
+    )
+
+
+class ShopifyCommerce:
+    """`CommerceBackend` over the Shopify Admin REST API."""
+
+    ORDER_TTL_SECONDS = 20.0
+    PRODUCT_TTL_SECONDS = 600.0
+
+    def __init__(self, client: ShopifyClient, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._now = monotonic
+        self._orders: dict[str, tuple[float, ShopifyOrder]] = {}
+        self._tags: dict[int, tuple[float, tuple[str, ...]]] = {}
+
+    # ------------------------------------------------------------------ cache
+
+    def clear_cache(self) -> None:
+        self._orders.clear()
+        self._tags.clear()
+
+    def _forget(self, order_id: str) -> None:
+        for key, (_, order) in list(self._orders.items()):
+            if str(order.id) == str(order_id):
+                del self._orders[key]
+
+    async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
+        """A Shopify webhook (orders/updated, orders/fulfilled, orders/cancelled, refunds/create)."""
+        order_id = payload.get("order_id") if topic.startswith("refunds") else payload.get("id")
+        if order_id is not None:
+            self._forget(str(order_id))
+
+    async def _by_number(self, number: str) -> ShopifyOrder | None:
+        cached = self._orders.get(number)
+        if cached and self._now() - cached[0] < self.ORDER_TTL_SECONDS:
+            return cached[1]
+        order = await self._client.find_order_by_number(number)
+        if order is not None:
+            self._orders[number] = (self._now(), order)
+        return order
+
+    async def _product_tags(self, product_id: int | None) -> tuple[str, ...]:
+        if product_id is None:
+            return ()
+        cached = self._tags.get(product_id)
+        if cached and self._now() - cached[0] < self.PRODUCT_TTL_SECONDS:
+            return cached[1]
+        product = await self._client.get_product(product_id)
+        tags = tuple(product.tag_list)
+        self._tags[product_id] = (self._now(), tags)
+        return tags
+
+    # ------------------------------------------------------------------ mapping
+
+    async def to_domain(self, order: ShopifyOrder) -> Order:
+        refunded = order.refunded_quantities()
+        items = []
+        for item in order.line_items:
+            items.append(
+                LineItem(
+                    id=str(item.id),
+                    title=item.name or item.title,
+                    sku=item.sku,
+                    quantity=item.quantity,
+                    unit_price=item.price,
+                    product_id=str(item.product_id) if item.product_id else None,
+                    tags=await self._product_tags(item.product_id),
+                    refunded_quantity=refunded.get(item.id, 0),
+                )
+            )
+        shipments = []
+        for fulfilment in order.fulfillments:
+            if fulfilment.status in ("cancelled", "error", "failure"):
+                continue
+            delivered = fulfilment.shipment_status == "delivered"
+            shipments.append(
+                Shipment(
+                    id=str(fulfilment.id),
+                    carrier=fulfilment.tracking_company,
+                    tracking_number=fulfilment.tracking_number
+                    or (fulfilment.tracking_numbers[0] if fulfilment.tracking_numbers else None),
+                    tracking_url=fulfilment.tracking_url
+                    or (fulfilment.tracking_urls[0] if fulfilment.tracking_urls else None),
+                    status=fulfilment.shipment_status,
+                    shipped_at=fulfilment.created_at,
+                    # Shopify updates the fulfilment when the carrier reports delivery.
+                    delivered_at=(fulfilment.updated_at or fulfilment.created_at) if delivered else None,
+                    line_item_ids=tuple(str(li.id) for li in fulfilment.line_items),
+                )
+            )
+        intent = order.note_attribute(STRIPE_INTENT_ATTRIBUTE)
+        external = any(g in EXTERNAL_PROCESSORS for g in order.gateways) and intent is not None
+        shipping = sum((line.price for line in order.shipping_lines), Decimal("0"))
+        customer_id = str(order.customer.id) if order.customer else None
+        return Order(
+            id=str(order.id),
+            number=str(order.order_number),
+            email=order.email or (order.customer.email if order.customer and order.customer.email else ""),
+            customer_id=customer_id,
+            created_at=order.created_at or order.processed_at or datetime.fromtimestamp(0, UTC),
+            currency=order.currency,
+            financial_status=order.financial_status,
+            fulfillment_status=order.fulfillment_status,
+            cancelled_at=order.cancelled_at,
+            total=order.total_price,
+            subtotal=order.subtotal_price or Decimal("0"),
+            tax=order.total_tax or Decimal("0"),
+            shipping=shipping,
+            refunded_total=order.total_refunded,
+            items=tuple(items),
+            shipments=tuple(shipments),
+            shipping_address=_address(order.shipping_address),
+            payment_processor="stripe" if external else "platform",
+            payment_reference=intent if external else None,
+            note=order.note,
+            tags=tuple(order.tag_list),
+        )
+
+    # ------------------------------------------------------------------ CommerceBackend
+
+    async def find_order(self, number: str) -> Order | None:
+        digits = "".join(ch for ch in str(number) if ch.isdigit())
+        if not digits:
+            return None
+        order = await self._by_number(digits)
+        return await self.to_domain(order) if order is not None else None
+
+    async def recent_orders(self, email: str, limit: int = 5) -> list[Order]:
+        orders = await self._client.orders_by_email(email, limit=limit)
+        return [await self.to_domain(o) for o in orders[:limit]]
+
+    async def get_order(self, order_id: str) -> Order:
+        return await self.to_domain(await self._client.get_order(int(order_id)))
+
+    async def append_note(self, order_id: str, text: str) -> None:
+        await self._client.append_order_note(int(order_id), text)
+        self._forget(order_id)
+
+    async def quote_refund(
+        self, order_id: str, lines: Sequence[RefundLine] | None, *, include_shipping: bool = False
+    ) -> RefundQuote:
+        pairs = None if lines is None else [(int(line.line_item_id), line.quantity) for line in lines]
+        calculation = await self._client.calculate_refund(
+            int(order_id), line_items=pairs, shipping_full=include_shipping
+        )
+        return RefundQuote(
+            order_id=order_id,
+            amount=calculation.amount,
+            currency=calculation.currency or "USD",
+            lines=tuple(lines or ()),
+            include_shipping=include_shipping,
+        )
+
+    async def refund(self, quote: RefundQuote, *, note: str, idempotency_key: str) -> RefundRecord:
+        """Recalculate (the order may have changed since the quote) and refund at most the quote."""
+        pairs = [(int(line.line_item_id), line.quantity) for line in quote.lines] or None
+        try:
+            calculation = await self._client.calculate_refund(
+                int(quote.order_id), line_items=pairs, shipping_full=quote.include_shipping
+            )
+            amount = min(calculation.amount, quote.amount)
+            refund = await self._client.create_refund(
+                int(quote.order_id),
+                calculation,
+                note=note,
+                amount=amount if amount != calculation.amount else None,
+                idempotency_key=idempotency_key,
+            )
+        finally:
+            self._forget(quote.order_id)
+        total = sum((t.amount for t in refund.transactions if t.kind == "refund"), Decimal("0"))
+        return RefundRecord(
+            id=str(refund.id),
+            processor="shopify",
+            amount=total,
+            currency=quote.currency,
+            created_at=refund.created_at,
+        )
+
+    async def cancel(self, order_id: str, *, reason: str, idempotency_key: str) -> Order:
+        # Shopify's cancel reasons are a fixed list; the shopper's words go into the note.
+        try:
+            await self.append_note(
+                order_id, f"Cancelled at the shopper's request: {reason} [ref {idempotency_key}]"
+            )
+            cancelled = await self._client.cancel_order(int(order_id), reason="customer", refund=True)
+        finally:
+            self._forget(order_id)
+        return await self.to_domain(cancelled)
+
+    async def update_shipping_address(self, order_id: str, address: Address) -> Order:
+        first, _, last = (address.name or "").partition(" ")
+        payload = {
+            "first_name": first or None,
+            "last_name": last or None,
+            "name": address.name,
+            "address1": address.address1,
+            "address2": address.address2,
+            "city": address.city,
+            "province_code": address.province_code,
+            "zip": address.zip,
+            "country_code": address.country_code,
+            "phone": address.phone,
+        }
+        try:
+            updated = await self._client.update_shipping_address(int(order_id), payload)
+        finally:
+            self._forget(order_id)
+        return await self.to_domain(updated)

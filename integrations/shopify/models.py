@@ -1,0 +1,346 @@
+"""Pydantic models of the Shopify Admin REST fields we use (orders, refunds, customers, products).
+
+They parse both the real recorded payloads (older API versions: `order_number` may be missing,
+refund line item amounts may be numbers rather than strings, most fields may be absent or null)
+and the sandbox's records, so every field the tools do not strictly need is optional.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ShopifyModel(BaseModel):
+    """Base: unknown fields are ignored, so new API versions do not break parsing."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def split_tags(tags: str | None) -> list[str]:
+    """Shopify sends tags as one comma-separated string."""
+    return [tag.strip() for tag in (tags or "").split(",") if tag.strip()]
+
+
+class ShopifyAddress(ShopifyModel):
+    first_name: str | None = None
+    last_name: str | None = None
+    name: str | None = None
+    company: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    province: str | None = None
+    province_code: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+
+
+class ShopifyTaxLine(ShopifyModel):
+    title: str | None = None
+    price: Decimal = Decimal("0")
+    rate: float | None = None
+
+
+class ShopifyLineItem(ShopifyModel):
+    id: int
+    product_id: int | None = None
+    variant_id: int | None = None
+    title: str = ""
+    variant_title: str | None = None
+    name: str | None = None
+    sku: str | None = None
+    quantity: int = 0
+    current_quantity: int | None = Field(None, description="Quantity after refunds/removals (newer APIs).")
+    price: Decimal = Decimal("0")
+    total_discount: Decimal = Decimal("0")
+    fulfillable_quantity: int | None = None
+    fulfillment_status: str | None = None
+    requires_shipping: bool = True
+    gift_card: bool = False
+    tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or (f"{self.title} - {self.variant_title}" if self.variant_title else self.title)
+
+
+class ShopifyFulfillment(ShopifyModel):
+    id: int
+    order_id: int | None = None
+    status: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    tracking_company: str | None = None
+    tracking_number: str | None = None
+    tracking_numbers: list[str] = Field(default_factory=list)
+    tracking_url: str | None = None
+    tracking_urls: list[str] = Field(default_factory=list)
+    shipment_status: str | None = Field(
+        None, description="label_printed, in_transit, delivered, failure, ..."
+    )
+    line_items: list[ShopifyLineItem] = Field(default_factory=list)
+
+    @property
+    def all_tracking_numbers(self) -> list[str]:
+        numbers = list(self.tracking_numbers)
+        if self.tracking_number and self.tracking_number not in numbers:
+            numbers.insert(0, self.tracking_number)
+        return numbers
+
+
+class ShopifyTransaction(ShopifyModel):
+    """A payment transaction; also a `suggested_refund` from refund calculation (which has no id)."""
+
+    id: int | None = None
+    order_id: int | None = None
+    kind: str = Field(description="sale, capture, authorization, refund, void, suggested_refund")
+    gateway: str | None = None
+    status: str | None = None
+    amount: Decimal = Decimal("0")
+    currency: str | None = None
+    parent_id: int | None = None
+    created_at: datetime | None = None
+    authorization: str | None = None
+    message: str | None = None
+    error_code: str | None = None
+    maximum_refundable: Decimal | None = None
+
+
+class ShopifyRefundLineItem(ShopifyModel):
+    id: int | None = None
+    line_item_id: int
+    quantity: int
+    restock_type: str | None = None
+    location_id: int | None = None
+    subtotal: Decimal | None = None
+    total_tax: Decimal | None = None
+    line_item: ShopifyLineItem | None = None
+
+
+class ShopifyOrderAdjustment(ShopifyModel):
+    kind: str | None = None
+    amount: Decimal = Decimal("0")
+    tax_amount: Decimal = Decimal("0")
+
+
+class ShopifyRefund(ShopifyModel):
+    id: int
+    order_id: int | None = None
+    created_at: datetime | None = None
+    processed_at: datetime | None = None
+    note: str | None = None
+    restock: bool | None = None
+    refund_line_items: list[ShopifyRefundLineItem] = Field(default_factory=list)
+    transactions: list[ShopifyTransaction] = Field(default_factory=list)
+    order_adjustments: list[ShopifyOrderAdjustment] = Field(default_factory=list)
+
+    @property
+    def amount(self) -> Decimal:
+        """Money actually returned: the successful refund transactions."""
+        return sum(
+            (t.amount for t in self.transactions if t.kind == "refund" and t.status in (None, "success")),
+            Decimal("0"),
+        )
+
+
+class CalculatedRefundLineItem(ShopifyModel):
+    line_item_id: int
+    quantity: int
+    restock_type: str | None = None
+    location_id: int | None = None
+    price: Decimal | None = None
+    subtotal: Decimal = Decimal("0")
+    total_tax: Decimal = Decimal("0")
+
+
+class RefundShipping(ShopifyModel):
+    amount: Decimal = Decimal("0")
+    tax: Decimal = Decimal("0")
+    maximum_refundable: Decimal | None = None
+
+
+class RefundCalculation(ShopifyModel):
+    """What `refunds/calculate.json` suggests: resubmit its transactions as `kind: refund`."""
+
+    order_id: int | None = Field(None, description="Set by the client (the response does not carry it).")
+    currency: str | None = None
+    shipping: RefundShipping = Field(default_factory=RefundShipping)
+    refund_line_items: list[CalculatedRefundLineItem] = Field(default_factory=list)
+    transactions: list[ShopifyTransaction] = Field(default_factory=list)
+
+    @property
+    def amount(self) -> Decimal:
+        """Total suggested refund (over every parent transaction)."""
+        return sum((t.amount for t in self.transactions), Decimal("0"))
+
+    @property
+    def maximum_refundable(self) -> Decimal:
+        """What could still be refunded on the order's payments, whatever the items."""
+        return sum(
+            (
+                t.maximum_refundable if t.maximum_refundable is not None else t.amount
+                for t in self.transactions
+            ),
+            Decimal("0"),
+        )
+
+
+class ShopifyNoteAttribute(ShopifyModel):
+    name: str
+    value: str | None = None
+
+
+class ShopifyShippingLine(ShopifyModel):
+    title: str | None = None
+    code: str | None = None
+    price: Decimal = Decimal("0")
+
+
+class ShopifyCustomer(ShopifyModel):
+    id: int
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    state: str | None = None
+    verified_email: bool | None = None
+    orders_count: int | None = None
+    total_spent: Decimal | None = None
+    last_order_id: int | None = None
+    last_order_name: str | None = None
+    tags: str | None = None
+    note: str | None = None
+    created_at: datetime | None = None
+    default_address: ShopifyAddress | None = None
+    addresses: list[ShopifyAddress] = Field(default_factory=list)
+
+    @property
+    def tag_list(self) -> list[str]:
+        return split_tags(self.tags)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class ShopifyOrder(ShopifyModel):
+    id: int
+    name: str = ""
+    order_number: int = Field(
+        0, description="The number shoppers see (#1001 -> 1001); derived from `name` when absent."
+    )
+    email: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    processed_at: datetime | None = None
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    closed_at: datetime | None = None
+    currency: str = "USD"
+    total_price: Decimal = Decimal("0")
+    subtotal_price: Decimal | None = None
+    total_tax: Decimal | None = None
+    total_discounts: Decimal | None = None
+    current_total_price: Decimal | None = None
+    line_items: list[ShopifyLineItem] = Field(default_factory=list)
+    shipping_lines: list[ShopifyShippingLine] = Field(default_factory=list)
+    fulfillments: list[ShopifyFulfillment] = Field(default_factory=list)
+    refunds: list[ShopifyRefund] = Field(default_factory=list)
+    note: str | None = None
+    tags: str | None = None
+    note_attributes: list[ShopifyNoteAttribute] = Field(default_factory=list)
+    shipping_address: ShopifyAddress | None = None
+    billing_address: ShopifyAddress | None = None
+    customer: ShopifyCustomer | None = None
+    gateway: str | None = None
+    payment_gateway_names: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _order_number_from_name(cls, data: Any) -> Any:
+        # Old payloads may lack `order_number`; the name "#1001" (or `number` + 1000) says it.
+        if isinstance(data, dict) and not data.get("order_number"):
+            match = re.search(r"(\d+)", str(data.get("name") or ""))
+            if match:
+                data = {**data, "order_number": int(match.group(1))}
+            elif isinstance(data.get("number"), int):
+                data = {**data, "order_number": data["number"] + 1000}
+        return data
+
+    @property
+    def tag_list(self) -> list[str]:
+        return split_tags(self.tags)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def gateways(self) -> list[str]:
+        return self.payment_gateway_names or ([self.gateway] if self.gateway else [])
+
+    def note_attribute(self, name: str) -> str | None:
+        for attribute in self.note_attributes:
+            if attribute.name == name:
+                return attribute.value
+        return None
+
+    def refunded_quantities(self) -> dict[int, int]:
+        """Units already refunded, by line item id."""
+        refunded: dict[int, int] = {}
+        for refund in self.refunds:
+            for item in refund.refund_line_items:
+                refunded[item.line_item_id] = refunded.get(item.line_item_id, 0) + item.quantity
+        return refunded
+
+    def refundable_quantities(self) -> dict[int, int]:
+        """Units still refundable, by line item id (only those with any left)."""
+        refunded = self.refunded_quantities()
+        remaining = {item.id: item.quantity - refunded.get(item.id, 0) for item in self.line_items}
+        return {line_id: quantity for line_id, quantity in remaining.items() if quantity > 0}
+
+    @property
+    def total_refunded(self) -> Decimal:
+        return sum((refund.amount for refund in self.refunds), Decimal("0"))
+
+
+class ShopifyVariant(ShopifyModel):
+    id: int
+    product_id: int | None = None
+    title: str | None = None
+    sku: str | None = None
+    price: Decimal | None = None
+
+
+class ShopifyProduct(ShopifyModel):
+    id: int
+    title: str = ""
+    handle: str | None = None
+    product_type: str | None = None
+    vendor: str | None = None
+    status: str | None = None
+    tags: str | None = None
+    variants: list[ShopifyVariant] = Field(default_factory=list)
+
+    @property
+    def tag_list(self) -> list[str]:
+        return split_tags(self.tags)
+
+
+class ShopifyWebhook(ShopifyModel):
+    id: int
+    topic: str
+    address: str
+    format: str | None = None
+    api_version: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""Tests against real vendor accounts (marked live), and the shared cassette filters."""

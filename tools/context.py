@@ -1,0 +1,93 @@
+"""What a tool runs with: dependencies, the verified identity from state, and the action ledger.
+
+The model never supplies any of this: identity comes from graph state (set by
+`verify_customer` or a signed widget identity) and the idempotency key from the conversation
+and the tool call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from integrations.ports import CommerceBackend, Helpdesk, Notifier, PaymentProcessor, Shipping
+from tools.policy import StorePolicy
+
+
+class VerifiedCustomer(BaseModel):
+    """A shopper whose identity the tools trust. Only set by code, never from model arguments."""
+
+    model_config = ConfigDict(frozen=True)
+    email: str
+    customer_id: str | None = None
+    name: str | None = None
+    verified_by: Literal["order", "signed_identity"] = "order"
+
+
+class LedgerEntry(BaseModel):
+    """One completed side effect (or step of one), keyed by its idempotency key."""
+
+    tool: str
+    step: str
+    result: dict[str, Any]
+
+
+@dataclass
+class ToolDeps:
+    """The vendor-neutral services tools use; built once by the composition root."""
+
+    commerce: CommerceBackend
+    payments: PaymentProcessor
+    shipping: Shipping
+    helpdesk: Helpdesk
+    notifier: Notifier
+    policy: StorePolicy
+    clock: Callable[[], datetime]
+
+
+@dataclass
+class ToolContext:
+    """Per-call context. Tools read identity here and report state changes through it."""
+
+    deps: ToolDeps
+    conversation_id: str
+    tool_call_id: str
+    customer: VerifiedCustomer | None = None
+    ledger: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verification_attempts: int = 0
+    ticket_id: str | None = None
+    # State changes a tool asks for; the graph applies them after the call.
+    set_customer: VerifiedCustomer | None = None
+    escalate_reason: str | None = None
+    approval_request: dict[str, Any] | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable for this conversation and tool call: a retry or a resume gets the same key."""
+        digest = hashlib.sha256(f"{self.conversation_id}\x00{self.tool_call_id}".encode()).hexdigest()
+        return f"sa-{digest[:32]}"
+
+    def step_key(self, step: str) -> str:
+        return f"{self.idempotency_key}:{step}"
+
+    async def once(
+        self, tool: str, step: str, action: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """Run one side-effecting step at most once per idempotency key; later calls replay it.
+
+        The ledger lives in graph state and is checkpointed, so a retried call or a graph resumed
+        after a crash finds the step done and does not repeat it.
+        """
+        key = self.step_key(step)
+        done = self.ledger.get(key)
+        if done is not None:
+            result: dict[str, Any] = done["result"]
+            return result
+        result = await action()
+        self.ledger[key] = LedgerEntry(tool=tool, step=step, result=result).model_dump(mode="json")
+        return result

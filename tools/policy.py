@@ -1,0 +1,48 @@
+"""The store's rules, enforced inside the tools (never left to a prompt)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class PolicyError(Exception):
+    """The policy file is missing or invalid; the message says what to fix."""
+
+
+class StorePolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    return_window_days: int = Field(30, ge=0, description="Days after delivery an item can be returned.")
+    final_sale_tags: tuple[str, ...] = Field(("final-sale",), description="Product tags that block returns.")
+    refund_auto_approve_limit: Decimal = Field(
+        Decimal("100.00"), ge=0, description="Refunds above this wait for a human's approval."
+    )
+    currency: str = Field("USD", min_length=3, max_length=3)
+    max_verification_attempts: int = Field(5, ge=1, description="Then the conversation goes to a person.")
+    stuck_after_days: int = Field(
+        5, ge=1, description="A parcel with no tracking event for this long is stuck."
+    )
+
+    @classmethod
+    def from_yaml(cls, path: Path, **defaults: object) -> StorePolicy:
+        """Load a YAML policy; keys it does not set keep `defaults` (from settings) or the built-ins."""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise PolicyError(f"Policy file {path} not found (setting POLICY_FILE).") from None
+        except yaml.YAMLError as exc:
+            raise PolicyError(f"Policy file {path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise PolicyError(f"Policy file {path} must be a mapping of settings.")
+        try:
+            return cls.model_validate({**defaults, **data})
+        except ValidationError as exc:
+            raise PolicyError(f"Policy file {path} is invalid: {exc}") from None
+
+    def is_final_sale(self, tags: tuple[str, ...]) -> bool:
+        wanted = {t.lower() for t in self.final_sale_tags}
+        return any(tag.lower() in wanted for tag in tags)

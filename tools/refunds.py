@@ -1,0 +1,280 @@
+"""Refunds: how much can be refunded, and refunding it (or asking a person to approve it).
+
+Money moves once per idempotency key: the Stripe refund carries the key as its
+`Idempotency-Key`, a platform refund is checked against the order before it is written, and the
+ledger in graph state replays a completed refund instead of repeating it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from integrations.domain import Order, RefundLine, RefundQuote
+from tools.common import OrderNumber, money, owned_order
+from tools.context import ToolContext
+from tools.results import Refusal, ToolResult, refuse
+from tools.returns import assess_returns, ineligibility_code
+from tools.spec import Preview, tool
+
+
+class CheckRefundEligibilityArgs(BaseModel):
+    order_number: OrderNumber
+    line_item_ids: list[str] | None = Field(
+        description="Refund only these line items (line_item_id from lookup_order); null for the whole order."
+    )
+
+
+class RefundEligibility(ToolResult):
+    order_number: str
+    refundable_amount: str
+    currency: str
+    items: list[str]
+    within_auto_approval_limit: bool
+    needs_human_approval: bool
+    processor: Literal["platform", "stripe"]
+    excluded: list[str] = Field(description="Items that cannot be refunded and why.")
+
+
+async def _quote(
+    ctx: ToolContext, order: Order, line_item_ids: list[str] | None
+) -> tuple[RefundQuote, list[str], list[str]] | Refusal:
+    """The refund the policy allows for these items: (quote, item titles, excluded reasons)."""
+    if order.refundable <= 0 or order.financial_status == "refunded":
+        return refuse(
+            "already_refunded",
+            f"Order #{order.number} has already been fully refunded.",
+            order_number=order.number,
+        )
+    eligibility = assess_returns(ctx, order)
+    by_id = {i.line_item_id: i for i in eligibility.items}
+    wanted = list(dict.fromkeys(line_item_ids)) if line_item_ids else list(by_id)
+    unknown = [i for i in wanted if i not in by_id]
+    if unknown:
+        return refuse(
+            "invalid_arguments", f"These items are not on order {order.number}: {', '.join(unknown)}."
+        )
+    allowed = [by_id[i] for i in wanted if by_id[i].returnable]
+    excluded = [f"{by_id[i].title}: {by_id[i].explanation}" for i in wanted if not by_id[i].returnable]
+    if not allowed:
+        first = by_id[wanted[0]]
+        code = ineligibility_code(first.reason, "nothing_to_refund")
+        if code == "already_returned":
+            code = "already_refunded"
+        return refuse(
+            code, "Nothing on this order can be refunded. " + "; ".join(excluded), order_number=order.number
+        )
+    lines = [RefundLine(line_item_id=i.line_item_id, quantity=i.quantity) for i in allowed]
+    whole_order = len(allowed) == len(order.items)
+    if order.payment_processor == "stripe":
+        subtotal = sum(
+            (
+                it.unit_price * line.quantity
+                for it in order.items
+                for line in lines
+                if line.line_item_id == it.id
+            ),
+            Decimal(0),
+        )
+        share = subtotal / order.subtotal if order.subtotal else Decimal(1)
+        amount = (
+            order.refundable
+            if whole_order
+            else min(order.refundable, (subtotal + order.tax * share).quantize(Decimal("0.01")))
+        )
+        quote = RefundQuote(
+            order_id=order.id,
+            amount=amount,
+            currency=order.currency,
+            lines=tuple(lines),
+            include_shipping=whole_order,
+        )
+    else:
+        quote = await ctx.deps.commerce.quote_refund(order.id, lines, include_shipping=whole_order)
+    if quote.amount <= 0:
+        return refuse("nothing_to_refund", f"There is nothing left to refund on order #{order.number}.")
+    if quote.amount > order.refundable:
+        return refuse(
+            "over_refundable",
+            f"The refund would exceed what is left to refund ({money(order.refundable, order.currency)}).",
+        )
+    return quote, [f"{i.quantity} × {i.title}" for i in allowed], excluded
+
+
+@tool()
+async def check_refund_eligibility(
+    ctx: ToolContext, args: CheckRefundEligibilityArgs
+) -> RefundEligibility | Refusal:
+    """How much of the verified shopper's order can be refunded under the store policy, and whether a
+    refund of that size is within the automatic limit or needs a person's approval."""
+    order = await owned_order(ctx, args.order_number)
+    if isinstance(order, Refusal):
+        return order
+    quoted = await _quote(ctx, order, args.line_item_ids)
+    if isinstance(quoted, Refusal):
+        return quoted
+    quote, items, excluded = quoted
+    within = quote.amount <= ctx.deps.policy.refund_auto_approve_limit
+    return RefundEligibility(
+        order_number=order.number,
+        refundable_amount=str(quote.amount),
+        currency=quote.currency,
+        items=items,
+        within_auto_approval_limit=within,
+        needs_human_approval=not within,
+        processor=order.payment_processor,
+        excluded=excluded,
+    )
+
+
+class IssueRefundArgs(BaseModel):
+    order_number: OrderNumber
+    line_item_ids: list[str] | None = Field(
+        description="Refund only these line items (line_item_id from lookup_order); null for the whole order."
+    )
+    reason: str = Field(description="Why the shopper wants the refund, in a few words.", max_length=300)
+
+
+class RefundIssued(ToolResult):
+    status: Literal["refunded"] = "refunded"
+    order_number: str
+    amount: str
+    currency: str
+    refund_id: str
+    processor: str
+    items: list[str]
+
+
+class RefundPendingApproval(ToolResult):
+    status: Literal["pending_approval"] = "pending_approval"
+    order_number: str
+    amount: str
+    currency: str
+    items: list[str]
+    message: str
+
+
+async def perform_refund(
+    ctx: ToolContext, order: Order, quote: RefundQuote, items: list[str], reason: str
+) -> RefundIssued:
+    """Move the money, once per idempotency key, and note it on the order.
+
+    Also used by the approval step after a person approves an over-limit refund.
+    """
+    deps = ctx.deps
+    key = ctx.idempotency_key
+
+    async def pay() -> dict[str, str]:
+        if order.payment_processor == "stripe" and order.payment_reference:
+            record = await deps.payments.refund(
+                order.payment_reference,
+                quote.amount,
+                currency=order.currency,
+                idempotency_key=key,
+                metadata={
+                    "order_number": order.number,
+                    "conversation_id": ctx.conversation_id,
+                    "reason": reason[:200],
+                },
+            )
+        else:
+            record = await deps.commerce.refund(
+                quote, note=f"{reason[:200]} [ref {key}]", idempotency_key=key
+            )
+        return {
+            "id": record.id,
+            "processor": record.processor,
+            "amount": str(record.amount),
+            "currency": record.currency,
+        }
+
+    paid = await ctx.once("issue_refund", "refund", pay)
+
+    async def note() -> dict[str, str]:
+        await deps.commerce.append_note(
+            order.id,
+            f"Refund {paid['processor']} {paid['id']}: {money(paid['amount'], paid['currency'])} for {', '.join(items)} [ref {key}]",
+        )
+        return {"noted": "yes"}
+
+    await ctx.once("issue_refund", "note", note)
+    return RefundIssued(
+        order_number=order.number,
+        amount=paid["amount"],
+        currency=paid["currency"],
+        refund_id=paid["id"],
+        processor=paid["processor"],
+        items=items,
+    )
+
+
+async def preview_refund(ctx: ToolContext, args: IssueRefundArgs) -> Preview | Refusal:
+    order = await owned_order(ctx, args.order_number)
+    if isinstance(order, Refusal):
+        return order
+    quoted = await _quote(ctx, order, args.line_item_ids)
+    if isinstance(quoted, Refusal):
+        return quoted
+    quote, items, _ = quoted
+    destination = "the original payment method"
+    approval = quote.amount > ctx.deps.policy.refund_auto_approve_limit
+    summary = f"Refund {money(quote.amount, quote.currency)} for order #{order.number} to {destination}."
+    if approval:
+        summary += " Refunds of this size are approved by a person first."
+    return Preview(summary=summary, items=items, amount=str(quote.amount))
+
+
+@tool(mutates=True, needs_confirmation=True, preview=preview_refund)
+async def issue_refund(
+    ctx: ToolContext, args: IssueRefundArgs
+) -> RefundIssued | RefundPendingApproval | Refusal:
+    """Refund the verified shopper's order (or some of its items) to the original payment method. Never
+    more than the refundable amount; refunds above the store's automatic limit are not made but sent to
+    a person for approval. The shopper must have confirmed."""
+    order = await owned_order(ctx, args.order_number)
+    if isinstance(order, Refusal):
+        return order
+    quoted = await _quote(ctx, order, args.line_item_ids)
+    if isinstance(quoted, Refusal):
+        return quoted
+    quote, items, _ = quoted
+    if quote.amount > ctx.deps.policy.refund_auto_approve_limit:
+        ctx.approval_request = {
+            "order_number": order.number,
+            "amount": str(quote.amount),
+            "currency": quote.currency,
+            "items": items,
+            "line_item_ids": [line.line_item_id for line in quote.lines],
+            "reason": args.reason,
+            "idempotency_key": ctx.idempotency_key,
+            "tool_call_id": ctx.tool_call_id,
+        }
+        return RefundPendingApproval(
+            order_number=order.number,
+            amount=str(quote.amount),
+            currency=quote.currency,
+            items=items,
+            message=(
+                f"Refunds above {money(ctx.deps.policy.refund_auto_approve_limit, quote.currency)} need a "
+                "person's approval. The request has been sent to the support team; nothing has been refunded yet."
+            ),
+        )
+    return await perform_refund(ctx, order, quote, items, args.reason)
+
+
+async def refund_after_approval(ctx: ToolContext, request: dict[str, object]) -> RefundIssued | Refusal:
+    """Carry out an over-limit refund a person approved (called by the graph, never by the model).
+
+    The order is re-read and re-quoted, so an approval cannot refund more than is refundable now.
+    """
+    order = await owned_order(ctx, str(request["order_number"]))
+    if isinstance(order, Refusal):
+        return order
+    ids = request.get("line_item_ids")
+    quoted = await _quote(ctx, order, [str(i) for i in ids] if isinstance(ids, list) else None)
+    if isinstance(quoted, Refusal):
+        return quoted
+    quote, items, _ = quoted
+    return await perform_refund(ctx, order, quote, items, str(request.get("reason", "approved refund")))

@@ -1,0 +1,244 @@
+"""Returns: which items can go back, and a prepaid return label for them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from integrations.domain import Order, Parcel
+from tools.common import OrderNumber, owned_order
+from tools.context import ToolContext
+from tools.results import Refusal, RefusalCode, ToolResult, refuse
+from tools.spec import Preview, tool
+
+
+class CheckReturnEligibilityArgs(BaseModel):
+    order_number: OrderNumber
+
+
+class ItemEligibility(BaseModel):
+    line_item_id: str
+    title: str
+    quantity: int
+    returnable: bool
+    reason: str | None = Field(
+        description="Why not: outside_return_window, final_sale, not_delivered, already_returned."
+    )
+    explanation: str | None
+
+
+class ReturnEligibility(ToolResult):
+    order_number: str
+    delivered_at: datetime | None
+    return_window_ends: datetime | None
+    items: list[ItemEligibility]
+
+    @property
+    def eligible(self) -> list[ItemEligibility]:
+        return [i for i in self.items if i.returnable]
+
+
+INELIGIBILITY_CODES: dict[str, RefusalCode] = {
+    "final_sale": "final_sale",
+    "outside_return_window": "outside_return_window",
+    "not_delivered": "not_delivered",
+    "already_returned": "already_returned",
+}
+
+
+def ineligibility_code(reason: str | None, default: RefusalCode) -> RefusalCode:
+    """The refusal code for an item's ineligibility reason."""
+    return INELIGIBILITY_CODES.get(reason or "", default)
+
+
+def delivered_at(order: Order) -> datetime | None:
+    """When the last parcel arrived, or None while anything is undelivered."""
+    if not order.shipments:
+        return None
+    moments = [s.delivered_at for s in order.shipments]
+    if any(m is None for m in moments):
+        return None
+    return max(m for m in moments if m is not None)
+
+
+def assess_returns(ctx: ToolContext, order: Order) -> ReturnEligibility:
+    """Per line item, returnable or the reason not, by the store policy."""
+    policy = ctx.deps.policy
+    arrived = delivered_at(order)
+    window_ends = arrived + timedelta(days=policy.return_window_days) if arrived else None
+    now = ctx.deps.clock()
+    items = []
+    for item in order.items:
+        reason: str | None = None
+        explanation: str | None = None
+        if item.refunded_quantity >= item.quantity:
+            reason, explanation = "already_returned", "This item has already been returned or refunded."
+        elif policy.is_final_sale(item.tags):
+            reason, explanation = "final_sale", "Final-sale items cannot be returned."
+        elif order.is_cancelled or arrived is None:
+            reason, explanation = "not_delivered", "The order has not been delivered yet."
+        elif window_ends is not None and now > window_ends:
+            reason = "outside_return_window"
+            explanation = (
+                f"The {policy.return_window_days}-day return window ended on {window_ends:%B %d, %Y}."
+            )
+        items.append(
+            ItemEligibility(
+                line_item_id=item.id,
+                title=item.title,
+                quantity=item.quantity - item.refunded_quantity,
+                returnable=reason is None,
+                reason=reason,
+                explanation=explanation,
+            )
+        )
+    return ReturnEligibility(
+        order_number=order.number, delivered_at=arrived, return_window_ends=window_ends, items=items
+    )
+
+
+@tool()
+async def check_return_eligibility(
+    ctx: ToolContext, args: CheckReturnEligibilityArgs
+) -> ReturnEligibility | Refusal:
+    """Check, item by item, whether the verified shopper's order can be returned: returnable, or the
+    reason not (outside the return window, final sale, not delivered yet, already returned)."""
+    order = await owned_order(ctx, args.order_number)
+    if isinstance(order, Refusal):
+        return order
+    return assess_returns(ctx, order)
+
+
+class CreateReturnLabelArgs(BaseModel):
+    order_number: OrderNumber
+    line_item_ids: list[str] | None = Field(
+        description="The line_item_id of each item to return (from check_return_eligibility); null for all eligible items."
+    )
+    reason: str = Field(description="The shopper's reason for the return, in a few words.", max_length=300)
+
+
+class ReturnLabelCreated(ToolResult):
+    order_number: str
+    items: list[str]
+    carrier: str
+    service: str
+    tracking_number: str
+    label_url: str
+    emailed_to: str
+
+
+async def _selected_items(
+    ctx: ToolContext, args: CreateReturnLabelArgs
+) -> tuple[Order, list[ItemEligibility]] | Refusal:
+    order = await owned_order(ctx, args.order_number)
+    if isinstance(order, Refusal):
+        return order
+    eligibility = assess_returns(ctx, order)
+    by_id = {i.line_item_id: i for i in eligibility.items}
+    if args.line_item_ids:
+        unknown = [i for i in args.line_item_ids if i not in by_id]
+        if unknown:
+            return refuse(
+                "invalid_arguments", f"These items are not on order {order.number}: {', '.join(unknown)}."
+            )
+        chosen = [by_id[i] for i in dict.fromkeys(args.line_item_ids)]
+        blocked = [i for i in chosen if not i.returnable]
+        if blocked:
+            first = blocked[0]
+            return refuse(
+                ineligibility_code(first.reason, "no_eligible_items"),
+                "; ".join(f"{i.title}: {i.explanation}" for i in blocked),
+                order_number=order.number,
+            )
+    else:
+        chosen = eligibility.eligible
+    if not chosen:
+        reasons = "; ".join(f"{i.title}: {i.explanation}" for i in eligibility.items if i.explanation)
+        return refuse(
+            "no_eligible_items", f"Nothing on order {order.number} can be returned. {reasons}".strip()
+        )
+    return order, chosen
+
+
+async def preview_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> Preview | Refusal:
+    selected = await _selected_items(ctx, args)
+    if isinstance(selected, Refusal):
+        return selected
+    order, items = selected
+    assert ctx.customer is not None
+    return Preview(
+        summary=(
+            f"Create a prepaid return label for order #{order.number} and email it to {ctx.customer.email}."
+        ),
+        items=[f"{i.quantity} × {i.title}" for i in items],
+    )
+
+
+@tool(mutates=True, needs_confirmation=True, preview=preview_return_label)
+async def create_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> ReturnLabelCreated | Refusal:
+    """Buy a prepaid return label for eligible items of the verified shopper's order, email it to
+    them, and note the return on the order. Only eligible items (check_return_eligibility first). The
+    shopper must have confirmed."""
+    selected = await _selected_items(ctx, args)
+    if isinstance(selected, Refusal):
+        return selected
+    order, items = selected
+    assert ctx.customer is not None
+    if order.shipping_address is None:
+        return refuse("vendor_rejected", "The order has no shipping address to send a return label from.")
+    shopper_address = order.shipping_address
+    deps = ctx.deps
+    titles = [f"{i.quantity} × {i.title}" for i in items]
+
+    async def buy() -> dict[str, str]:
+        label = await deps.shipping.buy_return_label(
+            shopper=shopper_address,
+            parcel=Parcel(weight_oz=16.0 * sum(i.quantity for i in items)),
+            reference=f"return-{order.number}-{ctx.idempotency_key}",
+            preferred_carrier=None,
+        )
+        return {k: str(v) for k, v in label.model_dump().items() if v is not None}
+
+    label = await ctx.once("create_return_label", "label", buy)
+
+    async def email() -> dict[str, str]:
+        from integrations.domain import ReturnLabel
+
+        sent = await deps.notifier.send_return_label(
+            to_email=order.email,
+            customer_name=(shopper_address.name or ctx.customer.name or "") if ctx.customer else "",
+            order_number=order.number,
+            label=ReturnLabel.model_validate(label),
+            items=titles,
+        )
+        return {"message_id": sent.message_id or "", "to": sent.to}
+
+    sent = await ctx.once("create_return_label", "email", email)
+
+    async def note() -> dict[str, str]:
+        await deps.commerce.append_note(
+            order.id,
+            f"Return label {label['carrier']} {label['tracking_number']} for {', '.join(titles)} "
+            f"(reason: {args.reason}) [ref {ctx.idempotency_key}]",
+        )
+        return {"noted": "yes"}
+
+    await ctx.once("create_return_label", "note", note)
+    if ctx.ticket_id:
+        ticket_id = ctx.ticket_id
+
+        async def tag() -> dict[str, str]:
+            await deps.helpdesk.add_tags(ticket_id, ["return-label"])
+            return {"tagged": ticket_id}
+
+        await ctx.once("create_return_label", "tag", tag)
+    return ReturnLabelCreated(
+        order_number=order.number,
+        items=titles,
+        carrier=label["carrier"],
+        service=label["service"],
+        tracking_number=label["tracking_number"],
+        label_url=label["label_url"],
+        emailed_to=sent["to"],
+    )
