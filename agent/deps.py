@@ -7,6 +7,7 @@ vendor settings point at the store's real accounts.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -15,10 +16,12 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 from langchain_core.language_models import BaseChatModel
 
 from agent.graph import AgentDeps, build_graph
 from agent.models import build_model
+from agent.openai_compat import attach_chat_backend
 from agent.persistence import Persistence, open_persistence
 from agent.service import GraphConversationService
 from agent.settings import Settings
@@ -183,6 +186,7 @@ async def open_runtime(
     """
     async with AsyncExitStack() as stack:
         clock: Callable[[], datetime] | None = None
+        own_sandbox = False
         if settings.sandbox_mode:
             from sandbox.app import create_sandbox_app
             from sandbox.seed import load_seed
@@ -190,9 +194,21 @@ async def open_runtime(
 
             app = sandbox_app or create_sandbox_app(seed=load_seed(settings.sandbox_seed))
             sandbox_app = app
+            if getattr(app.state, "chat_backend", None) is None:
+                attach_chat_backend(app, build_model(settings, "offline"))
+            own_sandbox = sandbox_url is None
             if sandbox_url is None:
                 sandbox_url = stack.enter_context(serve_in_thread(app))
             settings = sandbox_settings(settings, sandbox_url)
+            world_now: World = app.state.world
+            if settings.model.strip() == "openai:offline" and not settings.openai_base_url:
+                # The offline model over the OpenAI protocol, served by this very sandbox.
+                settings = settings.model_copy(
+                    update={
+                        "openai_base_url": f"{sandbox_url}/openai/v1",
+                        "openai_api_key": SecretStr(world_now.credentials.openai_api_key),
+                    }
+                )
 
             def world_clock() -> datetime:
                 current: World = app.state.world
@@ -215,6 +231,8 @@ async def open_runtime(
         service = GraphConversationService(
             graph, persistence.store, services.helpdesk, on_commerce=services.commerce.on_webhook
         )
+        if sandbox_app is not None and own_sandbox:
+            connect_helpdesk_in_process(sandbox_app, service, settings)
         yield Runtime(
             settings=settings,
             model=chat_model,
@@ -225,6 +243,38 @@ async def open_runtime(
             sandbox_app=sandbox_app,
             sandbox_url=sandbox_url,
         )
+
+
+IN_PROCESS_WEBHOOK = "inprocess://conversation-service"
+
+
+def connect_helpdesk_in_process(
+    sandbox_app: FastAPI, service: GraphConversationService, settings: Settings
+) -> None:
+    """Without a chat server, the sandbox helpdesk's webhooks go straight to the service.
+
+    A person acting as the human agent through `/_sandbox/tickets/...` (in a notebook, the CLI
+    or an eval) then reaches the conversation exactly as a real Gorgias webhook would; the
+    shared secret is still checked.
+    """
+    secret = settings.gorgias_webhook_secret.get_secret_value()
+    header = settings.gorgias_webhook_header
+
+    async def deliver(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
+        if url != IN_PROCESS_WEBHOOK:
+            from sandbox.webhooks import http_webhook_sender
+
+            return await http_webhook_sender(url, headers, body)
+        if not hmac.compare_digest(headers.get(header, ""), secret):
+            return 401
+        return 200 if await service.on_helpdesk_event(body) else 202
+
+    sandbox_app.state.webhook_sender = deliver
+    world: World = sandbox_app.state.world
+    if not world.helpdesk_webhook.url:
+        world.helpdesk_webhook.url = IN_PROCESS_WEBHOOK
+        world.helpdesk_webhook.secret_header = header
+        world.helpdesk_webhook.secret = secret
 
 
 def _store_name(sandbox_app: FastAPI | None) -> str:

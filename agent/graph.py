@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -298,6 +299,18 @@ def build_graph(
         intent = state.get("intent") or "other"
         return Command(update={"messages": ordered, "status": "active"}, goto=intent)
 
+    # ------------------------------------------------------------------ tools
+
+    tool_node = ToolNode(list(lc_tools.values()), handle_tool_errors=True)
+
+    async def run_tools(state: AgentState, config: RunnableConfig) -> Any:
+        """Run the latest tool calls. The confirmation exchange may follow the calling message in
+        state, so the calls are handed to the ToolNode explicitly rather than as the last message."""
+        call_message = msg.last_tool_calling_message(state.get("messages", []))
+        if call_message is None:
+            return {}
+        return await tool_node.ainvoke({**state, "messages": [call_message]}, config)
+
     # ------------------------------------------------------------------ after tools
 
     async def after_tools(state: AgentState) -> Command[Any]:
@@ -559,7 +572,7 @@ def build_graph(
         builder.add_node(intent, cast(Any, intent_node(intent)))
     builder.add_node("confirm", confirm)
     builder.add_node("await_confirmation", await_confirmation)
-    builder.add_node("tools", ToolNode(list(lc_tools.values()), handle_tool_errors=True))
+    builder.add_node("tools", run_tools)
     builder.add_node("after_tools", after_tools)
     builder.add_node("finish", finish)
     builder.add_node("request_approval", request_approval)

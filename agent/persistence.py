@@ -44,7 +44,10 @@ async def sqlite_persistence(path: Path) -> AsyncIterator[Persistence]:
     from langgraph.store.sqlite.aio import AsyncSqliteStore
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    async with aiosqlite.connect(str(path)) as saver_conn, aiosqlite.connect(str(path)) as store_conn:
+    async with (
+        aiosqlite.connect(str(path)) as saver_conn,
+        aiosqlite.connect(str(path), isolation_level=None) as store_conn,
+    ):
         # WAL lets the checkpointer and the store write the same file without blocking readers.
         await saver_conn.execute("PRAGMA journal_mode=WAL")
         saver = AsyncSqliteSaver(saver_conn)

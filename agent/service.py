@@ -148,6 +148,12 @@ class GraphConversationService:
         emitted = {m.id for m in before}
         new_messages: list[ChatMessage] = []
         status_before = values.get("status") or "active"
+        if message_id not in emitted:
+            # The shopper's own message comes first, whatever the graph does with it.
+            own = ChatMessage(id=message_id, role="shopper", text=text, created_at=datetime.now(UTC))
+            emitted.add(message_id)
+            new_messages.append(own)
+            yield ChatEvent(type="message", data=own.model_dump(mode="json"))
         try:
             if graph_input is not None:
                 async for event in self._stream(conversation_id, graph_input, values, emitted, new_messages):

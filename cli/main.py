@@ -25,6 +25,12 @@ def _serve(args: argparse.Namespace) -> int:
     return run_serve(args)
 
 
+def _chat(args: argparse.Namespace) -> int:
+    from cli.chat_cmd import run_chat
+
+    return run_chat(args)
+
+
 def _keygen(_: argparse.Namespace) -> int:
     from integrations.credentials import CredentialStore
 
@@ -64,6 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the emulated helpdesk posts human replies / closes / hand-backs",
     )
     sandbox.set_defaults(handler=_sandbox)
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk to the agent in the terminal (sandbox store and offline model by default)",
+        description=(
+            "A terminal chat with the agent. On a terminal it is interactive; otherwise it reads one shopper "
+            "message per line from stdin and prints the replies, so it can be scripted."
+        ),
+    )
+    chat.add_argument("--model", default=None, help="`offline` or `openai:<name>` (default: MODEL, offline)")
+    chat.add_argument(
+        "--email", default=None, help="start as this verified shopper (as a signed widget identity)"
+    )
+    chat.add_argument("--conversation", default=None, metavar="ID", help="resume a conversation")
+    chat.add_argument("--database-url", default=None, help="PostgreSQL URL (default: the SQLite file)")
+    chat.set_defaults(handler=_chat)
 
     keygen = commands.add_parser(
         "keygen", help="print a new key for CREDENTIAL_KEYS (encrypts stored vendor tokens)"

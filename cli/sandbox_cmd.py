@@ -7,6 +7,8 @@ import argparse
 import uvicorn
 from rich.console import Console
 
+from agent.models import build_model
+from agent.openai_compat import attach_chat_backend
 from agent.settings import get_settings
 from sandbox.app import VENDOR_BASES, create_sandbox_app
 from sandbox.control import summary
@@ -23,6 +25,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         console.print(f"[red]Cannot load the sandbox seed {args.seed!r}:[/red] {exc}")
         return 2
     app = create_sandbox_app(seed=seed)
+    attach_chat_backend(app, build_model(settings, "offline"))
     world: World = app.state.world
     if args.helpdesk_webhook:
         world.helpdesk_webhook.url = args.helpdesk_webhook

@@ -210,7 +210,7 @@ def retrying(
         **extra,
         retry=retry_if_exception(is_retryable),
         stop=stop_after_attempt(attempts) | stop_after_delay(max_seconds),
-        wait=_wait(wait_exponential_jitter(initial=initial_wait, max=max_wait, jitter=initial_wait)),
+        wait=_wait(wait_exponential_jitter(multiplier=initial_wait, max=max_wait, jitter=initial_wait)),
         reraise=True,
         before_sleep=lambda s: logger.warning(
             "retrying after %s (attempt %d)",

@@ -7,6 +7,7 @@ the human agent) go through these functions, so every ticket has the same shape.
 from __future__ import annotations
 
 import html
+import zlib
 from typing import Any
 
 from sandbox.world import JSON, World
@@ -24,7 +25,7 @@ def tag_objects(names: list[str], existing: list[JSON] | None = None) -> list[JS
     for name in names:
         name = name.strip()
         if name and name not in seen:
-            seen[name] = {"id": abs(hash(name)) % 10_000_000, "name": name}
+            seen[name] = {"id": zlib.crc32(name.encode()) % 10_000_000, "name": name}
     return list(seen.values())
 
 

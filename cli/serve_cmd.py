@@ -1,0 +1,43 @@
+"""`support-agent serve`: the chat server, widget and storefront (and, in demo mode, the sandbox)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+
+from agent.settings import Settings
+from server.app import create_app, with_public_url
+
+_WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 (names, not a bind)
+
+
+def serve_settings(args: argparse.Namespace) -> Settings:
+    """Settings with the command line's overrides; the public URL follows --host/--port unless set."""
+    overrides: dict[str, Any] = {}
+    for name in ("host", "port", "model", "database_url"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    settings = Settings(**overrides)
+    host = "127.0.0.1" if settings.host in _WILDCARD_HOSTS else settings.host
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    return with_public_url(settings, f"http://{host}:{settings.port}")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    settings = serve_settings(args)
+    console = Console(stderr=True)
+    app = create_app(settings)
+    root = settings.public_url
+    console.print(f"[bold]Support agent[/bold] with model [cyan]{settings.model}[/cyan]")
+    console.print(f"  storefront  {root}/")
+    console.print(f"  widget      {root}/widget.js")
+    console.print(f"  API docs    {root}/api/docs")
+    if settings.sandbox_mode:
+        console.print(f"  sandbox     {root}/sandbox/_sandbox/  (docs: {root}/sandbox/_sandbox/docs)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    return 0
