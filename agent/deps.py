@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from pydantic import SecretStr
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from agent.graph import AgentDeps, build_graph
 from agent.models import build_model
