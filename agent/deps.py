@@ -87,27 +87,26 @@ class Services:
     helpdesk: GorgiasHelpdesk
 
 
-async def build_services(
+def build_services(
     settings: Settings,
-    stack: AsyncExitStack,
+    stack: AsyncExitStack | None,
     *,
     clock: Callable[[], datetime] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Services:
-    """Clients and adapters for the vendors in `settings`; closed with `stack`."""
-    shopify_http = await stack.enter_async_context(
-        shopify_http_client(
-            settings.shopify_api_base, settings.shopify_access_token.get_secret_value(), transport=transport
-        )
+    """Clients and adapters for the vendors in `settings`; their connections close with `stack`."""
+    shopify_http = shopify_http_client(
+        settings.shopify_api_base, settings.shopify_access_token.get_secret_value(), transport=transport
     )
-    gorgias_http = await stack.enter_async_context(
-        gorgias_http_client(
-            settings.gorgias_base_url,
-            settings.gorgias_email,
-            settings.gorgias_api_key.get_secret_value(),
-            transport=transport,
-        )
+    gorgias_http = gorgias_http_client(
+        settings.gorgias_base_url,
+        settings.gorgias_email,
+        settings.gorgias_api_key.get_secret_value(),
+        transport=transport,
     )
+    if stack is not None:
+        stack.push_async_callback(shopify_http.aclose)
+        stack.push_async_callback(gorgias_http.aclose)
     shopify = ShopifyClient(shopify_http, clock=clock)
     gorgias = GorgiasClient(gorgias_http)
     commerce = ShopifyCommerce(shopify)
@@ -215,7 +214,7 @@ async def open_runtime(
                 return current.now()
 
             clock = world_clock
-        services = await build_services(settings, stack, clock=clock)
+        services = build_services(settings, stack, clock=clock)
         chat_model = model or build_model(settings)
         if persistence is None:
             persistence = await stack.enter_async_context(open_persistence(settings))

@@ -20,13 +20,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Literal, TypeAlias, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Command, interrupt
@@ -65,6 +65,29 @@ PROGRESS = {
     "update_shipping_address": "Updating the shipping address…",
     "escalate_to_human": "Bringing in our support team…",
 }
+
+# Where each node can go next: LangGraph reads these to draw the graph (Studio, Mermaid).
+IntentNode: TypeAlias = Literal["wismo", "returns", "refunds", "order_change", "other"]
+FromGate: TypeAlias = Literal["classify", "human", "__end__"]
+FromClassify: TypeAlias = Literal[
+    "wismo", "returns", "refunds", "order_change", "other", "handoff", "model_failed"
+]
+FromIntent: TypeAlias = Literal[
+    "confirm", "tools", "finish", "model_failed", "wismo", "returns", "refunds", "order_change", "other"
+]
+FromConfirm: TypeAlias = Literal["tools", "await_confirmation"]
+FromAwaitConfirmation: TypeAlias = Literal["tools", "wismo", "returns", "refunds", "order_change", "other"]
+FromAfterTools: TypeAlias = Literal["handoff", "wismo", "returns", "refunds", "order_change", "other"]
+FromFinish: TypeAlias = Literal[
+    "wismo", "returns", "refunds", "order_change", "other", "handoff", "request_approval", "__end__"
+]
+FromRequestApproval: TypeAlias = Literal["await_approval", "handoff"]
+FromAwaitApproval: TypeAlias = Literal["apply_approval", "await_approval", "human"]
+FromApplyApproval: TypeAlias = Literal["after_approval", "handoff"]
+ToEnd: TypeAlias = Literal["__end__"]
+ToHuman: TypeAlias = Literal["human"]
+ToHandoff: TypeAlias = Literal["handoff"]
+FromHuman: TypeAlias = Literal["human", "__end__"]
 
 
 @dataclass
@@ -119,7 +142,7 @@ def build_graph(
 
     # ------------------------------------------------------------------ gate
 
-    async def gate(state: AgentState) -> Command[Any]:
+    async def gate(state: AgentState) -> Command[FromGate]:
         event = state.get("event")
         if event:
             # A helpdesk event while the bot is idle: a human reply takes the conversation over.
@@ -130,14 +153,14 @@ def build_graph(
                 return Command(
                     update={"event": None, "status": "human_handling", "messages": [message]}, goto="human"
                 )
-            return Command(update={"event": None}, goto=END)
+            return Command(update={"event": None}, goto="__end__")
         if state.get("status") == "human_handling":
             return Command(goto="human")
         return Command(update={"model_calls": 0, "escalation": None}, goto="classify")
 
     # ------------------------------------------------------------------ classify
 
-    async def classify(state: AgentState) -> Command[Any]:
+    async def classify(state: AgentState) -> Command[FromClassify]:
         history = msg.model_window(state.get("messages", []), limit=8)
         system = SystemMessage(prompts.render("classify", store_name=deps.store_name))
         structured = model.with_structured_output(IntentResult)
@@ -164,14 +187,14 @@ def build_graph(
         if intent == "escalation" or "escalation" in extra:
             update["escalation"] = "shopper asked for a person"
             return Command(update=update, goto="handoff")
-        return Command(update=update, goto=intent)
+        return Command(update=update, goto=_node(intent))
 
     # ------------------------------------------------------------------ intent nodes
 
-    def intent_node(intent: Intent) -> Callable[[AgentState], Awaitable[Command[Any]]]:
+    def intent_node(intent: Intent) -> Callable[[AgentState], Awaitable[Command[FromIntent]]]:
         prompt_name = intent
 
-        async def run(state: AgentState) -> Command[Any]:
+        async def run(state: AgentState) -> Command[FromIntent]:
             calls = state.get("model_calls", 0)
             if calls >= deps.max_model_calls_per_turn:
                 return Command(update={"escalation": "too many steps without an answer"}, goto="model_failed")
@@ -210,7 +233,7 @@ def build_graph(
                         )
                         for c in response.tool_calls
                     ]
-                    return Command(update={**update, "messages": [response, *refusals]}, goto=intent)
+                    return Command(update={**update, "messages": [response, *refusals]}, goto=_node(intent))
                 needs_yes = any(spec_index[c["name"]].needs_confirmation for c in response.tool_calls)
                 return Command(update=update, goto="confirm" if needs_yes else "tools")
             return Command(update=update, goto="finish")
@@ -220,7 +243,7 @@ def build_graph(
 
     # ------------------------------------------------------------------ confirm
 
-    async def confirm(state: AgentState) -> Command[Any]:
+    async def confirm(state: AgentState) -> Command[FromConfirm]:
         """Show the shopper exactly what will happen; no side effect before they say yes."""
         call_message = msg.last_tool_calling_message(state.get("messages", []))
         assert call_message is not None
@@ -274,7 +297,7 @@ def build_graph(
             goto="await_confirmation",
         )
 
-    async def await_confirmation(state: AgentState) -> Command[Any]:
+    async def await_confirmation(state: AgentState) -> Command[FromAwaitConfirmation]:
         answer = interrupt({"type": "confirm"})
         text = str(answer.get("text", "")) if isinstance(answer, dict) else str(answer)
         message_id = answer.get("id") if isinstance(answer, dict) else None
@@ -297,7 +320,7 @@ def build_graph(
         reply = msg.shopper(text, message_id=message_id, ui_only=is_negative(text))
         ordered: list[AnyMessage] = [*results, reply] if not is_negative(text) else [reply, *results]
         intent = state.get("intent") or "other"
-        return Command(update={"messages": ordered, "status": "active"}, goto=intent)
+        return Command(update={"messages": ordered, "status": "active"}, goto=_node(intent))
 
     # ------------------------------------------------------------------ tools
 
@@ -313,22 +336,22 @@ def build_graph(
 
     # ------------------------------------------------------------------ after tools
 
-    async def after_tools(state: AgentState) -> Command[Any]:
+    async def after_tools(state: AgentState) -> Command[FromAfterTools]:
         results = msg.tool_messages_since_last_ai(state.get("messages", []))
         if state.get("escalation"):
             return Command(goto="handoff")
         for result in results:
             if '"code":"vendor_unavailable"' in str(result.content):
                 return Command(update={"escalation": "a store system is down after retries"}, goto="handoff")
-        return Command(goto=state.get("intent") or "other")
+        return Command(goto=_node(state.get("intent") or "other"))
 
     # ------------------------------------------------------------------ finish
 
-    async def finish(state: AgentState) -> Command[Any]:
+    async def finish(state: AgentState) -> Command[FromFinish]:
         pending = list(state.get("pending_intents") or [])
         if pending:
             nxt = pending.pop(0)
-            return Command(update={"pending_intents": pending, "intent": nxt}, goto=nxt)
+            return Command(update={"pending_intents": pending, "intent": nxt}, goto=_node(nxt))
         update: dict[str, Any] = {}
         unhelpful = _unhelpful(state)
         count = (state.get("unhelpful_turns") or 0) + 1 if unhelpful else 0
@@ -340,11 +363,11 @@ def build_graph(
             return Command(update=update, goto="handoff")
         if state.get("pending_approval") and state.get("status") != "awaiting_approval":
             return Command(update=update, goto="request_approval")
-        return Command(update=update, goto=END)
+        return Command(update=update, goto="__end__")
 
     # ------------------------------------------------------------------ approval
 
-    async def request_approval(state: AgentState) -> Command[Any]:
+    async def request_approval(state: AgentState) -> Command[FromRequestApproval]:
         request = state.get("pending_approval") or {}
         ctx = _ctx(state, "approval")
         key = str(request.get("idempotency_key"))
@@ -373,7 +396,7 @@ def build_graph(
             goto="await_approval",
         )
 
-    async def await_approval(state: AgentState) -> Command[Any]:
+    async def await_approval(state: AgentState) -> Command[FromAwaitApproval]:
         value = interrupt({"type": "approval", "ticket_id": state.get("ticket_id")})
         kind = value.get("kind") if isinstance(value, dict) else None
         if kind == "approval":
@@ -394,7 +417,7 @@ def build_graph(
             return Command(update={"messages": [message], "status": "human_handling"}, goto="human")
         return Command(goto="await_approval")
 
-    async def apply_approval(state: AgentState) -> Command[Any]:
+    async def apply_approval(state: AgentState) -> Command[FromApplyApproval]:
         request = state.get("pending_approval") or {}
         decision = (state.get("event") or {}).get("decision")
         base: dict[str, Any] = {"event": None, "pending_approval": None, "status": "active"}
@@ -435,15 +458,15 @@ def build_graph(
             goto="after_approval",
         )
 
-    async def after_approval(state: AgentState) -> Command[Any]:
-        return Command(update=await mirror(tool_deps.helpdesk, dict(state), []), goto=END)
+    async def after_approval(state: AgentState) -> Command[ToEnd]:
+        return Command(update=await mirror(tool_deps.helpdesk, dict(state), []), goto="__end__")
 
     # ------------------------------------------------------------------ handoff
 
     def _ctx(state: AgentState, call_id: str) -> ToolContext:
         return context_from_state(tool_deps, cast(dict[str, Any], state), call_id)
 
-    async def handoff(state: AgentState) -> Command[Any]:
+    async def handoff(state: AgentState) -> Command[ToHuman]:
         reason = state.get("escalation") or "shopper asked for a person"
         intent = state.get("intent") or "escalation"
         ctx = _ctx(state, f"handoff-{len(state.get('messages', []))}")
@@ -511,7 +534,7 @@ def build_graph(
             goto="human",
         )
 
-    async def model_failed(state: AgentState) -> Command[Any]:
+    async def model_failed(state: AgentState) -> Command[ToHandoff]:
         apology = msg.assistant(
             "I'm sorry, I'm having trouble answering right now. I'm bringing in a person from our support team."
         )
@@ -519,7 +542,7 @@ def build_graph(
 
     # ------------------------------------------------------------------ human handling
 
-    async def human(state: AgentState) -> Command[Any]:
+    async def human(state: AgentState) -> Command[FromHuman]:
         """The bot is silent: shopper messages go to the ticket, a person's replies come back."""
         ticket_id = state.get("ticket_id")
         if ticket_id:
@@ -559,7 +582,7 @@ def build_graph(
                     "intent": None,
                     "unhelpful_turns": 0,
                 },
-                goto=END,
+                goto="__end__",
             )
         return Command(goto="human")
 
@@ -585,6 +608,11 @@ def build_graph(
     builder.add_edge(START, "gate")
     builder.add_edge("tools", "after_tools")
     return builder.compile(checkpointer=checkpointer, name="support-agent")
+
+
+def _node(name: str) -> Any:
+    """A destination chosen at run time (an intent held in state); the annotations list them all."""
+    return name
 
 
 def _unhelpful(state: AgentState) -> bool:
@@ -641,3 +669,12 @@ def _summary(state: AgentState, reason: str) -> str:
         f"Last message from the shopper: {last[:500]}",
     ]
     return "\n".join(lines)
+
+
+def __getattr__(name: str) -> Any:
+    # `graph` is built on first access (langgraph.json points here), not at import time.
+    if name == "graph":
+        from agent.studio import default_graph
+
+        return default_graph()
+    raise AttributeError(name)
