@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/support-agent sandbox --host 127.0.0.1 --port 8000
+	$(BIN)/support-agent serve --host 127.0.0.1 --port 8000
 
 sandbox: install
 	$(BIN)/support-agent sandbox --port 8001

@@ -76,7 +76,7 @@ FromIntent: TypeAlias = Literal[
     "confirm", "tools", "finish", "model_failed", "wismo", "returns", "refunds", "order_change", "other"
 ]
 FromConfirm: TypeAlias = Literal["tools", "await_confirmation"]
-FromAwaitConfirmation: TypeAlias = Literal["tools", "wismo", "returns", "refunds", "order_change", "other"]
+FromAwaitConfirmation: TypeAlias = Literal["tools", "classify", "wismo", "returns", "refunds", "order_change", "other"]
 FromAfterTools: TypeAlias = Literal["handoff", "wismo", "returns", "refunds", "order_change", "other"]
 FromFinish: TypeAlias = Literal[
     "wismo", "returns", "refunds", "order_change", "other", "handoff", "request_approval", "__end__"
@@ -182,6 +182,7 @@ def build_graph(
             "intent": intent,
             "intent_confidence": result.confidence,
             "pending_intents": [i for i in extra if i != "escalation"],
+            "turn_intents": [intent, *extra],
             "model_calls": 1,
         }
         if intent == "escalation" or "escalation" in extra:
@@ -317,10 +318,14 @@ def build_graph(
             )
             for c in call_message.tool_calls
         ]
-        reply = msg.shopper(text, message_id=message_id, ui_only=is_negative(text))
-        ordered: list[AnyMessage] = [*results, reply] if not is_negative(text) else [reply, *results]
-        intent = state.get("intent") or "other"
-        return Command(update={"messages": ordered, "status": "active"}, goto=_node(intent))
+        if is_negative(text):
+            reply = msg.shopper(text, message_id=message_id, ui_only=True)
+            intent = state.get("intent") or "other"
+            return Command(update={"messages": [reply, *results], "status": "active"}, goto=_node(intent))
+        # Neither yes nor no: a new request ("can I talk to a person?", "only the mug"). Nothing is
+        # done, and the message is classified like any other.
+        reply = msg.shopper(text, message_id=message_id)
+        return Command(update={"messages": [*results, reply], "status": "active"}, goto="classify")
 
     # ------------------------------------------------------------------ tools
 
@@ -356,8 +361,8 @@ def build_graph(
         unhelpful = _unhelpful(state)
         count = (state.get("unhelpful_turns") or 0) + 1 if unhelpful else 0
         update["unhelpful_turns"] = count
-        intent = state.get("intent") or "other"
-        update.update(await mirror(tool_deps.helpdesk, dict(state), ["ai-handled", intent]))
+        intents = list(dict.fromkeys(state.get("turn_intents") or [state.get("intent") or "other"]))
+        update.update(await mirror(tool_deps.helpdesk, dict(state), ["ai-handled", *intents]))
         if count >= UNHELPFUL_LIMIT:
             update["escalation"] = "repeated failure to help"
             return Command(update=update, goto="handoff")

@@ -247,13 +247,14 @@ class GraphConversationService:
     # ------------------------------------------------------------------ outside a turn
 
     def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
-        return self._subscription(conversation_id)
-
-    async def _subscription(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
-        await self._record(conversation_id)
+        # Registered now, not on first iteration, so no push between subscribe and iterate is lost.
         queue: asyncio.Queue[ChatEvent] = asyncio.Queue(maxsize=100)
         self._subscribers[conversation_id].add(queue)
+        return self._subscription(conversation_id, queue)
+
+    async def _subscription(self, conversation_id: str, queue: asyncio.Queue[ChatEvent]) -> AsyncIterator[ChatEvent]:
         try:
+            await self._record(conversation_id)
             while True:
                 yield await queue.get()
         finally:

@@ -52,6 +52,7 @@ class AgentState(TypedDict, total=False):
     intent: Intent | None
     intent_confidence: float
     pending_intents: list[Intent]
+    turn_intents: list[Intent]
     status: Status
     ticket_id: str | None
     ledger: Annotated[dict[str, Any], merge_dicts]

@@ -31,6 +31,12 @@ def _chat(args: argparse.Namespace) -> int:
     return run_chat(args)
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from cli.eval_cmd import run_eval
+
+    return run_eval(args)
+
+
 def _keygen(_: argparse.Namespace) -> int:
     from integrations.credentials import CredentialStore
 
@@ -86,6 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--conversation", default=None, metavar="ID", help="resume a conversation")
     chat.add_argument("--database-url", default=None, help="PostgreSQL URL (default: the SQLite file)")
     chat.set_defaults(handler=_chat)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="replay the eval suite against the sandbox and report (also: `eval intents`, `eval import`)",
+        description=(
+            "Replay eval cases (YAML, evals/cases by default) against a fresh sandbox world, score them, print a "
+            "table and write report.json and report.html. `eval intents` prints the offline classifier's "
+            "figures; `eval import TICKET.json` drafts a case from an exported Gorgias ticket."
+        ),
+    )
+    from cli.eval_cmd import add_arguments as add_eval_arguments
+
+    add_eval_arguments(evaluate)
+    evaluate.set_defaults(handler=_eval)
 
     keygen = commands.add_parser(
         "keygen", help="print a new key for CREDENTIAL_KEYS (encrypts stored vendor tokens)"

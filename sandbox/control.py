@@ -23,6 +23,8 @@ from sandbox.world import JSON, Fault, HelpdeskWebhook, World
 router = APIRouter()
 
 HANDBACK_TAG = "ai_handback"
+APPROVED_TAG = "refund-approved"
+DENIED_TAG = "refund-denied"
 
 
 def _order_view(world: World, order: JSON) -> JSON:
@@ -300,6 +302,24 @@ async def hand_back(ticket_id: int, request: Request, world: WorldDep) -> JSON:
     """The human agent hands the conversation back to the bot (tag `ai_handback`, ticket stays open)."""
     ticket = _ticket_or_404(world, ticket_id)
     ticket["tags"] = tag_objects([HANDBACK_TAG], ticket.get("tags"))
+    ticket["updated_datetime"] = world.now_iso()
+    return await _deliver(request, world, "ticket-updated", ticket, None)
+
+
+@router.post("/tickets/{ticket_id}/approve")
+async def approve_refund(ticket_id: int, request: Request, world: WorldDep) -> JSON:
+    """The human agent approves the refund the ticket asks about (tag `refund-approved`)."""
+    ticket = _ticket_or_404(world, ticket_id)
+    ticket["tags"] = tag_objects([APPROVED_TAG], ticket.get("tags"))
+    ticket["updated_datetime"] = world.now_iso()
+    return await _deliver(request, world, "ticket-updated", ticket, None)
+
+
+@router.post("/tickets/{ticket_id}/deny")
+async def deny_refund(ticket_id: int, request: Request, world: WorldDep) -> JSON:
+    """The human agent denies the refund the ticket asks about (tag `refund-denied`)."""
+    ticket = _ticket_or_404(world, ticket_id)
+    ticket["tags"] = tag_objects([DENIED_TAG], ticket.get("tags"))
     ticket["updated_datetime"] = world.now_iso()
     return await _deliver(request, world, "ticket-updated", ticket, None)
 

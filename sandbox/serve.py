@@ -19,7 +19,9 @@ from fastapi import FastAPI
 @contextmanager
 def serve_in_thread(app: FastAPI, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve `app` on a free loopback port; yields its base URL; stops the server on exit."""
-    sock = socket.socket()
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+    # without it every response waits ~40 ms for a delayed ACK (Nagle) on loopback.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     sock.listen(128)

@@ -1,0 +1,325 @@
+"""Reading a conversation the way the offline model needs it.
+
+The graph calls the model with ``[SystemMessage(prompt), *messages]``. The system prompt ends with a
+context section the graph renders (``prompts/context.md``)::
+
+    ## Context
+    - Intent: wismo
+    - Shopper: verified as ana.silva@example.com
+    - Today: 2026-11-20
+
+and the messages are: ``HumanMessage`` (the shopper), ``AIMessage`` (the assistant, possibly with
+tool calls), ``ToolMessage`` (a tool result as JSON: ``{"ok": true, ...}`` or ``{"ok": false, "code",
+"message"}``) and ``AIMessage(name="agent")`` (a human support agent, which the policy ignores).
+
+Everything here is a pure function of those messages: no state is kept between model calls, so a
+resumed or replayed conversation gets exactly the same answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+
+HUMAN_AGENT_NAME = "agent"
+
+_CONTEXT_HEADING = re.compile(r"^##\s*Context\s*$", re.MULTILINE)
+_INTENT_LINE = re.compile(r"^-\s*Intent:\s*([a-z_]+)\s*$", re.MULTILINE | re.IGNORECASE)
+_VERIFIED_LINE = re.compile(r"^-\s*Shopper:\s*verified as\s+(\S+?)\s*$", re.MULTILINE | re.IGNORECASE)
+_TODAY_LINE = re.compile(r"^-\s*Today:\s*(\d{4}-\d{2}-\d{2})\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    """What the graph tells the model in the system prompt's ``## Context`` section."""
+
+    intent: str | None = None
+    verified_email: str | None = None
+    today: date | None = None
+
+
+def parse_context(system_text: str) -> PromptContext:
+    """Parse the last ``## Context`` section of a system prompt (missing lines give ``None``)."""
+    headings = list(_CONTEXT_HEADING.finditer(system_text))
+    if not headings:
+        return PromptContext()
+    section = system_text[headings[-1].end() :]
+    intent = _INTENT_LINE.search(section)
+    verified = _VERIFIED_LINE.search(section)
+    today_match = _TODAY_LINE.search(section)
+    today: date | None = None
+    if today_match:
+        try:
+            today = date.fromisoformat(today_match.group(1))
+        except ValueError:
+            today = None
+    return PromptContext(
+        intent=intent.group(1).lower() if intent else None,
+        verified_email=verified.group(1) if verified else None,
+        today=today,
+    )
+
+
+def message_text(message: BaseMessage) -> str:
+    """The plain text of a message whose content may be a string or a list of content blocks."""
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+    return "".join(parts)
+
+
+def is_human_agent(message: BaseMessage) -> bool:
+    """A message written by a person on the support team (relayed from the helpdesk)."""
+    return isinstance(message, AIMessage) and message.name == HUMAN_AGENT_NAME
+
+
+def is_assistant_text(message: BaseMessage) -> bool:
+    """A final assistant reply: text, no tool calls, not a human agent's message."""
+    return (
+        isinstance(message, AIMessage)
+        and not is_human_agent(message)
+        and not message.tool_calls
+        and bool(message_text(message).strip())
+    )
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """A tool call together with its result (``result`` is the parsed ToolMessage JSON)."""
+
+    name: str
+    args: dict[str, Any]
+    result: dict[str, Any]
+    position: int
+
+    @property
+    def ok(self) -> bool:
+        return self.result.get("ok") is True
+
+    @property
+    def code(self) -> str | None:
+        code = self.result.get("code")
+        return str(code) if code is not None and not self.ok else None
+
+    @property
+    def order_number(self) -> str | None:
+        """The order the call was about (from the result, else from the arguments)."""
+        for source in (self.result, self.result.get("order") or {}, self.args):
+            if isinstance(source, dict) and source.get("order_number") is not None:
+                return str(source["order_number"]).lstrip("#")
+        details = self.result.get("details")
+        if isinstance(details, dict) and details.get("order_number"):
+            return str(details["order_number"]).lstrip("#")
+        return None
+
+
+@dataclass(frozen=True)
+class ShopperTurn:
+    """One shopper message, and whether the assistant called a tool or a person from the support
+    team replied before the next one."""
+
+    text: str
+    position: int
+    had_tool_calls: bool
+    person_replied: bool = False
+
+
+def _parse_result(text: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"ok": False, "code": "unparsable", "message": text}
+    if not isinstance(parsed, dict):
+        return {"ok": False, "code": "unparsable", "message": text}
+    return parsed
+
+
+@dataclass
+class Conversation:
+    """The messages of one model call, indexed for the policy."""
+
+    context: PromptContext
+    messages: list[BaseMessage]
+    outcomes: list[ToolOutcome] = field(default_factory=list)
+    turns: list[ShopperTurn] = field(default_factory=list)
+    segment_start: int = 0
+
+    @classmethod
+    def from_messages(cls, messages: Sequence[BaseMessage]) -> Conversation:
+        system_text = "\n".join(message_text(m) for m in messages if isinstance(m, SystemMessage))
+        body = [m for m in messages if not isinstance(m, SystemMessage)]
+        conversation = cls(context=parse_context(system_text), messages=body)
+        conversation._index()
+        return conversation
+
+    def _index(self) -> None:
+        calls: dict[str, tuple[str, dict[str, Any]]] = {}
+        for position, message in enumerate(self.messages):
+            if isinstance(message, AIMessage) and not is_human_agent(message):
+                for call in message.tool_calls:
+                    if call.get("id"):
+                        calls[str(call["id"])] = (call["name"], dict(call.get("args") or {}))
+            if isinstance(message, ToolMessage):
+                name, args = calls.get(message.tool_call_id, (message.name or "", {}))
+                self.outcomes.append(
+                    ToolOutcome(
+                        name=message.name or name,
+                        args=args,
+                        result=_parse_result(message_text(message)),
+                        position=position,
+                    )
+                )
+        # The segment is what the current intent node has done so far: everything after the
+        # latest shopper message or final assistant reply (a second intent node in the same turn
+        # starts after the first one's reply).
+        for position, message in enumerate(self.messages):
+            if isinstance(message, HumanMessage) or is_assistant_text(message):
+                self.segment_start = position + 1
+        human_positions = [i for i, m in enumerate(self.messages) if isinstance(m, HumanMessage)]
+        for index, position in enumerate(human_positions):
+            end = human_positions[index + 1] if index + 1 < len(human_positions) else len(self.messages)
+            had_calls = any(
+                isinstance(m, AIMessage) and not is_human_agent(m) and bool(m.tool_calls)
+                for m in self.messages[position + 1 : end]
+            )
+            self.turns.append(
+                ShopperTurn(
+                    text=message_text(self.messages[position]), position=position, had_tool_calls=had_calls
+                )
+            )
+
+    # -- shopper side ----------------------------------------------------------------------------
+
+    @property
+    def latest_shopper_text(self) -> str:
+        return self.turns[-1].text if self.turns else ""
+
+    def shopper_texts(self, newest_first: bool = True) -> list[str]:
+        texts = [turn.text for turn in self.turns]
+        return list(reversed(texts)) if newest_first else texts
+
+    def assistant_asked_question(self) -> bool:
+        """Whether the last assistant reply before the latest shopper message was a question.
+
+        Only replies that really wait for an answer end with a question mark (the reply templates
+        are written that way), so a short "yes" or "the mug" can be read as that answer.
+        """
+        return self.asked_before(len(self.turns) - 1)
+
+    def asked_before(self, turn_index: int) -> bool:
+        """Whether the assistant's last reply before shopper turn ``turn_index`` was a question."""
+        if not self.turns or turn_index < 0:
+            return False
+        start = self.turns[turn_index - 1].position if turn_index > 0 else -1
+        for message in reversed(self.messages[start + 1 : self.turns[turn_index].position]):
+            if is_assistant_text(message):
+                return message_text(message).rstrip().endswith("?")
+        return False
+
+    def last_assistant_text(self) -> str | None:
+        last_human = self.turns[-1].position if self.turns else len(self.messages)
+        for message in reversed(self.messages[:last_human]):
+            if is_assistant_text(message):
+                return message_text(message)
+        return None
+
+    # -- tool side -------------------------------------------------------------------------------
+
+    @property
+    def segment_outcomes(self) -> list[ToolOutcome]:
+        """Tool results produced since the current intent node started, oldest first."""
+        return [o for o in self.outcomes if o.position >= self.segment_start]
+
+    def latest_segment_outcome(self) -> ToolOutcome | None:
+        """The newest tool result, if it is the last thing in the conversation (awaiting a reply)."""
+        if not self.messages or not isinstance(self.messages[-1], ToolMessage):
+            return None
+        outcomes = self.segment_outcomes
+        return outcomes[-1] if outcomes else None
+
+    def segment_result(self, name: str, order_number: str | None = None) -> ToolOutcome | None:
+        """The newest result of ``name`` in the segment (for ``order_number`` when given)."""
+        for outcome in reversed(self.segment_outcomes):
+            if outcome.name == name and (
+                order_number is None or outcome.order_number in (order_number, None)
+            ):
+                return outcome
+        return None
+
+    def latest_result(self, name: str, order_number: str | None = None) -> ToolOutcome | None:
+        """The newest result of ``name`` anywhere in the conversation."""
+        for outcome in reversed(self.outcomes):
+            if outcome.name == name and (
+                order_number is None or outcome.order_number in (order_number, None)
+            ):
+                return outcome
+        return None
+
+    def called_in_segment(self, name: str, args: dict[str, Any]) -> bool:
+        return any(o.name == name and o.args == args for o in self.segment_outcomes)
+
+    def turn_had_tool_calls(self) -> bool:
+        return bool(self.turns) and self.turns[-1].had_tool_calls
+
+    # -- identity --------------------------------------------------------------------------------
+
+    def latest_verification(self) -> ToolOutcome | None:
+        for outcome in reversed(self.outcomes):
+            if outcome.name == "verify_customer":
+                return outcome
+        return None
+
+    @property
+    def verified_email(self) -> str | None:
+        """Who the shopper is verified as: the graph's context, or a successful verify_customer."""
+        if self.context.verified_email:
+            return self.context.verified_email
+        for outcome in reversed(self.outcomes):
+            if outcome.name == "verify_customer" and outcome.ok and outcome.result.get("email"):
+                return str(outcome.result["email"])
+        return None
+
+    @property
+    def verified_order_number(self) -> str | None:
+        """The order number the shopper verified with (a sensible default order)."""
+        for outcome in reversed(self.outcomes):
+            if outcome.name == "verify_customer" and outcome.ok:
+                return outcome.order_number
+        return None
+
+    @property
+    def first_name(self) -> str | None:
+        for outcome in reversed(self.outcomes):
+            if outcome.name == "verify_customer" and outcome.ok and outcome.result.get("first_name"):
+                return str(outcome.result["first_name"])
+        return None
+
+    # -- determinism ------------------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """A stable hash of the conversation: seeds reply variants and tool call ids."""
+        digest = hashlib.sha256()
+        for message in self.messages:
+            digest.update(type(message).__name__.encode())
+            digest.update(b"\x00")
+            digest.update(message_text(message).encode())
+            if isinstance(message, AIMessage):
+                for call in message.tool_calls:
+                    digest.update(f"\x01{call.get('id')}\x01{call['name']}".encode())
+            if isinstance(message, ToolMessage):
+                digest.update(f"\x02{message.tool_call_id}".encode())
+            digest.update(b"\x03")
+        return digest.hexdigest()

@@ -1,0 +1,106 @@
+"""WISMO: verify, get the tracking status, phrase it; a parcel in trouble goes to a person."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent.offline.conversation import ToolOutcome
+from agent.offline.entities import extract_all_order_numbers
+from agent.offline.policy_common import escalate, not_possible, refused
+from agent.offline.policy_core import Decision, Situation
+from agent.offline.policy_format import day
+from agent.offline.policy_identity import order_step, verification_step
+
+# "sorry, I meant #1002, not #1001" names two numbers but asks about one.
+_CORRECTION = re.compile(r"\b(?:meant|mean|not|instead|sorry|actually|wrong|typo|oops)\b", re.IGNORECASE)
+_KNOWN_STATUSES = frozenset(
+    {"pre_transit", "in_transit", "out_for_delivery", "delivered", "return_to_sender", "failure"}
+)
+
+
+def wismo_step(sit: Situation) -> Decision:
+    if sit.conversation.segment_result("escalate_to_human") is not None:
+        return sit.say("escalation.handed_over")
+    verify = verification_step(sit)
+    if verify is not None:
+        return verify
+    number, find = order_step(sit)
+    if find is not None or number is None:
+        return find or sit.say("orders.ask_number")
+    # "where are #1001 and #1006?": every order named in the request, one tool call at a time.
+    named = [] if _CORRECTION.search(sit.clause) else extract_all_order_numbers(sit.clause)
+    numbers = list(dict.fromkeys([number, *named]))
+    results: list[ToolOutcome] = []
+    for wanted in numbers:
+        tracking = sit.conversation.segment_result("get_tracking_status", wanted)
+        if tracking is None:
+            if not sit.can("get_tracking_status"):
+                return not_possible(sit, wanted)
+            return sit.call("get_tracking_status", {"order_number": wanted})
+        results.append(tracking)
+    texts: list[str] = []
+    problems: list[tuple[str, str]] = []
+    for outcome in results:
+        if outcome.ok:
+            text, trouble = _phrase_tracking(sit, outcome.result)
+            texts.append(text)
+            problems += [(outcome.order_number or "", p) for p in trouble]
+        else:
+            texts.append(refused(sit, outcome).text)
+    text = "\n\n".join(texts)
+    if problems and sit.can("escalate_to_human"):
+        warning = sit.replies.render("wismo.exception", problem=" ".join(p for _, p in problems))
+        return escalate(
+            sit,
+            reason="parcel problem",
+            order_number=problems[0][0] or None,
+            facts="Tracking: " + " ".join(p for _, p in problems),
+            text=f"{text}\n\n{warning}",
+        )
+    return Decision(text=text)
+
+
+def _phrase_tracking(sit: Situation, result: dict[str, Any]) -> tuple[str, list[str]]:
+    """The reply about one order's parcels, and the problems that need a person."""
+    number = str(result.get("order_number") or "")
+    parcels = [p for p in result.get("parcels") or [] if isinstance(p, dict)]
+    if not result.get("shipped") or not parcels:
+        note = str(result.get("note") or "")
+        key = "wismo.cancelled" if "cancel" in note.lower() else "wismo.not_shipped"
+        return sit.replies.render(key, order_number=number), []
+    paragraphs = [sit.replies.render("wismo.header", order_number=number)]
+    for index, parcel in enumerate(parcels, start=1):
+        prefix = f"Parcel {index} of {len(parcels)}: " if len(parcels) > 1 else ""
+        paragraphs.append(prefix + _parcel_text(sit, parcel))
+    return "\n\n".join(paragraphs), [str(p["exception"]) for p in parcels if p.get("exception")]
+
+
+def _parcel_text(sit: Situation, parcel: dict[str, Any]) -> str:
+    render = sit.replies.render
+    status = str(parcel.get("status") or "unknown")
+    carrier = str(parcel.get("carrier") or "the carrier")
+    tracking_number = str(parcel.get("tracking_number") or "")
+    events = [e for e in parcel.get("last_events") or [] if isinstance(e, dict)]
+    if status in _KNOWN_STATUSES:
+        sentences = [render(f"wismo.status_{status}", carrier=carrier, tracking_number=tracking_number)]
+    else:
+        sentences = [
+            render("wismo.status_other", carrier=carrier, tracking_number=tracking_number, status=status)
+        ]
+    if status == "delivered" and events:
+        sentences.append(render("wismo.delivered_on", when=day(events[0].get("at"), sit.today)))
+    elif parcel.get("estimated_delivery") and status not in ("delivered", "return_to_sender"):
+        sentences.append(render("wismo.eta", eta=day(parcel["estimated_delivery"], sit.today)))
+    elif status not in ("delivered", "return_to_sender", "failure"):
+        sentences.append(render("wismo.no_eta"))
+    if events:
+        latest = events[0]
+        place = [str(latest["location"])] if latest.get("location") else []
+        details = ", ".join([*place, day(latest.get("at"), sit.today)])
+        sentences.append(
+            render("wismo.latest_event", event=str(latest.get("message") or "").rstrip("."), details=details)
+        )
+    if parcel.get("tracking_url"):
+        sentences.append(render("wismo.link", url=str(parcel["tracking_url"])))
+    return " ".join(s for s in sentences if s)

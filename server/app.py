@@ -1,0 +1,249 @@
+"""The FastAPI app factory: chat API, webhooks, widget, demo storefront and (demo mode) the sandbox.
+
+The lifespan owns the conversation service (and through it the clients and the compiled graph):
+built once at start-up, closed at shutdown. Tests pass their own `service`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from functools import cache
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agent.conversation import ConversationNotFound, ConversationService
+from agent.settings import SANDBOX_URL, Settings
+from sandbox.webhooks import WebhookSender, http_webhook_sender
+from sandbox.world import HelpdeskWebhook, World
+from server import routes_chat, routes_webhooks
+from server.security import ApiError, BodySizeLimitMiddleware, BodyTooLarge, RateLimiter, RecentIds
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+SSE_KEEPALIVE_SECONDS = 15.0
+# How long a message POST waits for the service's first event before starting the stream: long
+# enough that an unknown conversation is a plain 404, short enough not to hold the headers back.
+FIRST_EVENT_WAIT_SECONDS = 2.0
+SHUTDOWN_GRACE_SECONDS = 5.0
+# Settings that default to the sandbox on the default port; `with_public_url` moves them along.
+_SANDBOX_URL_FIELDS = (
+    "shopify_api_base",
+    "gorgias_base_url",
+    "easypost_api_base",
+    "stripe_api_base",
+    "sendgrid_host",
+)
+
+
+def with_public_url(settings: Settings, public_url: str) -> Settings:
+    """Settings for a server reachable at `public_url`: moves the public URL, the sandbox client
+    URLs and the CORS allowlist along, except where they were configured explicitly."""
+    public_url = public_url.rstrip("/")
+    explicit = settings.model_fields_set
+    update: dict[str, Any] = {}
+    if "public_url" not in explicit:
+        update["public_url"] = public_url
+    for field in _SANDBOX_URL_FIELDS:
+        value: str = getattr(settings, field)
+        if field not in explicit and value.startswith(SANDBOX_URL):
+            update[field] = f"{public_url}/sandbox{value[len(SANDBOX_URL) :]}"
+    if "cors_origins" not in explicit and public_url not in settings.cors_origins:
+        update["cors_origins"] = [*settings.cors_origins, public_url]
+    return settings.model_copy(update=update)
+
+
+@cache
+def _static(name: str) -> bytes:
+    return (STATIC / name).read_bytes()
+
+
+def _error(
+    status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def _error_code(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "error"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error is `{"error": code, "detail": ...}` JSON; stack traces only go to the log."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.error, exc.detail, exc.headers)
+
+    @app.exception_handler(ConversationNotFound)
+    async def _not_found(_: Request, exc: ConversationNotFound) -> JSONResponse:
+        return _error(404, "conversation_not_found", "No conversation with this id.")
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return _error(413, "body_too_large", exc.detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, _error_code(exc.status_code), exc.detail, dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Only where and what: the rejected input is not echoed back.
+        detail = [
+            {
+                "loc": [str(part) for part in error.get("loc", ())],
+                "msg": error.get("msg"),
+                "type": error.get("type"),
+            }
+            for error in exc.errors()
+        ]
+        return _error(422, "invalid_request", detail)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error(500, "internal_error", "Something went wrong on our side.")
+
+
+def _in_process_sender(app: FastAPI, settings: Settings) -> WebhookSender:
+    """The mounted sandbox's helpdesk delivers webhooks addressed to this server straight into the
+    app (no socket, no dependence on the port actually bound); other URLs go over HTTP."""
+    own_origin = urlsplit(settings.public_url)[:2]
+
+    async def send(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
+        if urlsplit(url)[:2] != own_origin:
+            return await http_webhook_sender(url, headers, body)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=settings.public_url, timeout=30.0
+        ) as client:
+            response = await client.post(urlsplit(url).path, json=body, headers=headers)
+        return response.status_code
+
+    return send
+
+
+def _mount_sandbox(app: FastAPI, settings: Settings, sandbox_app: FastAPI) -> None:
+    """Demo mode: the sandbox under /sandbox, its helpdesk webhooks pointed back at this server."""
+    world: World = sandbox_app.state.world
+    world.helpdesk_webhook = HelpdeskWebhook(
+        url=f"{settings.public_url.rstrip('/')}/webhooks/gorgias",
+        secret_header=settings.gorgias_webhook_header,
+        secret=settings.gorgias_webhook_secret.get_secret_value(),
+    )
+    sandbox_app.state.webhook_sender = _in_process_sender(app, settings)
+    app.mount("/sandbox", sandbox_app)
+
+
+async def _finish_background_tasks(tasks: set[asyncio.Task[None]]) -> None:
+    """Let running turns finish (briefly), then cancel what is left, before the service closes."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(set(tasks), timeout=SHUTDOWN_GRACE_SECONDS)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+def create_app(
+    settings: Settings, *, service: ConversationService | None = None, sandbox_app: FastAPI | None = None
+) -> FastAPI:
+    """The server. Without `service`, the lifespan builds the real one from `settings`."""
+    mounted_sandbox: FastAPI | None = None
+    if settings.sandbox_mode:
+        if sandbox_app is None:
+            from sandbox.app import create_sandbox_app
+            from sandbox.seed import load_seed
+
+            sandbox_app = create_sandbox_app(seed=load_seed(settings.sandbox_seed))
+        mounted_sandbox = sandbox_app
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if service is not None:
+                app.state.service = service
+            else:
+                from agent.deps import build_conversation_service
+
+                # The sandbox is served by this app under /sandbox: the agent's clients use it there.
+                sandbox_url = (
+                    f"{settings.public_url.rstrip('/')}/sandbox" if mounted_sandbox is not None else None
+                )
+                built, service_stack = await build_conversation_service(
+                    settings, sandbox_app=mounted_sandbox, sandbox_url=sandbox_url
+                )
+                await stack.enter_async_context(service_stack)
+                app.state.service = built
+            try:
+                yield
+            finally:
+                await _finish_background_tasks(app.state.background_tasks)
+
+    app = FastAPI(
+        title="Support agent",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.sse_keepalive_seconds = SSE_KEEPALIVE_SECONDS
+    app.state.first_event_wait_seconds = FIRST_EVENT_WAIT_SECONDS
+    app.state.background_tasks = set()
+    app.state.ip_limiter = RateLimiter(settings.rate_limit_per_ip_per_minute)
+    app.state.conversation_limiter = RateLimiter(settings.rate_limit_per_conversation_per_minute)
+    app.state.shopify_webhook_ids = RecentIds()
+    if service is not None:
+        app.state.service = service
+
+    _install_error_handlers(app)
+    # Added last = outermost: even a 413 or 429 carries CORS headers, so the widget can read it.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Accept", "Last-Event-ID"],
+        max_age=600,
+    )
+
+    app.include_router(routes_chat.router)
+    app.include_router(routes_webhooks.router)
+
+    @app.get("/healthz", tags=["meta"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget_js() -> Response:
+        return Response(
+            _static("widget.js"),
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def storefront() -> HTMLResponse:
+        return HTMLResponse(_static("storefront.html"), headers={"Cache-Control": "no-cache"})
+
+    if mounted_sandbox is not None:
+        _mount_sandbox(app, settings, mounted_sandbox)
+    return app

@@ -1,0 +1,157 @@
+"""The chat API the widget talks to (DESIGN.md §7).
+
+The conversation logic lives behind `ConversationService`; these routes only check the request
+(identity, limits, rate), pick the response format and stream the service's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.conversation import ConversationNotFound, ConversationService, ConversationView
+from agent.settings import Settings
+from server.security import ApiError, RateLimiter, client_ip, enforce_rate_limits, verify_identity
+from server.sse import SSE_HEADERS, Pump, collect_turn, subscription_stream, turn_stream
+
+router = APIRouter(prefix="/api/conversations", tags=["chat"])
+
+# Ids are opaque to the server; anything outside this shape cannot be one of ours.
+_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def get_service(request: Request) -> ConversationService:
+    service: ConversationService = request.app.state.service
+    return service
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+ServiceDep = Annotated[ConversationService, Depends(get_service)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+class StartConversation(BaseModel):
+    """Optional signed identity: `signature` = hex HMAC-SHA256(store secret, email)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email: str | None = Field(None, max_length=320)
+    signature: str | None = Field(None, max_length=128)
+
+
+class StartedConversation(BaseModel):
+    id: str
+    verified: bool
+
+
+class SendMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str
+    client_message_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="Set by the client; a retry with the same id is not redone.",
+    )
+
+
+def _checked_id(conversation_id: str) -> str:
+    if not _CONVERSATION_ID.match(conversation_id):
+        raise ConversationNotFound(conversation_id)
+    return conversation_id
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/event-stream" not in accept
+
+
+@router.post("", status_code=201)
+async def start_conversation(
+    request: Request, service: ServiceDep, settings: SettingsDep, body: StartConversation | None = None
+) -> StartedConversation:
+    """Start a conversation. A signed identity marks the shopper verified; a bad one is refused."""
+    limiter: RateLimiter = request.app.state.ip_limiter
+    enforce_rate_limits((limiter, client_ip(request)))  # first: signatures cannot be brute-forced
+    verified_email: str | None = None
+    if body is not None and (body.email or body.signature):
+        if not (body.email and body.signature):
+            raise ApiError(422, "incomplete_identity", "Send both email and signature, or neither.")
+        if not verify_identity(body.email, body.signature, settings.store_secret.get_secret_value()):
+            raise ApiError(401, "invalid_signature", "The identity signature does not match.")
+        verified_email = body.email
+    conversation_id = await service.start(verified_email=verified_email)
+    return StartedConversation(id=conversation_id, verified=verified_email is not None)
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    responses={200: {"content": {"text/event-stream": {}, "application/json": {}}}},
+)
+async def send_message(
+    conversation_id: str, body: SendMessage, request: Request, service: ServiceDep, settings: SettingsDep
+) -> Any:
+    """Process one shopper message: an SSE stream of chat events, or with `Accept: application/json`
+    `{"messages": [...new messages...], "status": ...}` once the turn is over."""
+    _checked_id(conversation_id)
+    text = body.text.strip()
+    if not text:
+        raise ApiError(422, "empty_message", "The message is empty.")
+    if len(text) > settings.max_message_chars:
+        raise ApiError(422, "message_too_long", {"max_chars": settings.max_message_chars})
+    enforce_rate_limits(
+        (request.app.state.ip_limiter, client_ip(request)),
+        (request.app.state.conversation_limiter, conversation_id),
+    )
+
+    registry: set[asyncio.Task[None]] = request.app.state.background_tasks
+    pump = Pump(service.send(conversation_id, text, client_message_id=body.client_message_id), registry)
+    # Wait briefly for the first event before answering, so an unknown conversation is a plain 404
+    # (the service looks the conversation up first); a slow first step just starts the stream.
+    first = await pump.next(within=request.app.state.first_event_wait_seconds)
+    if isinstance(first, ConversationNotFound):
+        raise first
+
+    if _wants_json(request):
+        messages, status, error = await collect_turn(first if first is not None else await pump.next(), pump)
+        if error is not None:
+            retryable = bool(error.get("retryable", True))
+            raise ApiError(503 if retryable else 500, "turn_failed", error)
+        if status is None:
+            status = (await service.get(conversation_id)).status
+        return JSONResponse({"messages": messages, "status": status})
+
+    keepalive: float = request.app.state.sse_keepalive_seconds
+    return StreamingResponse(
+        turn_stream(first, pump, keepalive), media_type="text/event-stream", headers=SSE_HEADERS
+    )
+
+
+@router.get("/{conversation_id}")
+async def get_conversation(conversation_id: str, service: ServiceDep) -> ConversationView:
+    """Status, intent, ticket id and the full message history."""
+    return await service.get(_checked_id(conversation_id))
+
+
+@router.get("/{conversation_id}/events", responses={200: {"content": {"text/event-stream": {}}}})
+async def conversation_events(
+    conversation_id: str, request: Request, service: ServiceDep
+) -> StreamingResponse:
+    """Pushes outside a shopper turn (human agent replies, status changes) until the client leaves."""
+    await service.get(_checked_id(conversation_id))  # 404 before the stream starts
+    registry: set[asyncio.Task[None]] = request.app.state.background_tasks
+    pump = Pump(service.subscribe(conversation_id), registry)
+    keepalive: float = request.app.state.sse_keepalive_seconds
+    return StreamingResponse(
+        subscription_stream(pump, keepalive), media_type="text/event-stream", headers=SSE_HEADERS
+    )

@@ -1,0 +1,1 @@
+"""Vendor client tests: real recorded payloads, the sandbox, and (marked live) real accounts."""
