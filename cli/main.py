@@ -37,6 +37,12 @@ def _eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
+def _classify(args: argparse.Namespace) -> int:
+    from cli.classify_cmd import run_classify
+
+    return run_classify(args)
+
+
 def _keygen(_: argparse.Namespace) -> int:
     from integrations.credentials import CredentialStore
 
@@ -106,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_arguments(evaluate)
     evaluate.set_defaults(handler=_eval)
+
+    classify = commands.add_parser(
+        "classify",
+        help="classify utterances (one per stdin line) with the offline intent classifier; prints JSON lines",
+        description=(
+            "Reads one utterance per line on stdin and prints one JSON object per line: "
+            '{"text", "intent", "confidence", "order_number", "email"}. Intents: wismo, returns, refunds, '
+            "order_change, escalation, other."
+        ),
+    )
+    classify.set_defaults(handler=_classify)
 
     keygen = commands.add_parser(
         "keygen", help="print a new key for CREDENTIAL_KEYS (encrypts stored vendor tokens)"
