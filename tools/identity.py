@@ -39,8 +39,9 @@ async def verify_customer(ctx: ToolContext, args: VerifyCustomerArgs) -> Custome
             "Too many unsuccessful verification attempts. The conversation is being handed to a person, "
             "who will check the shopper's identity.",
         )
-    ctx.verification_attempts += 1
     order = await ctx.deps.commerce.find_order(args.order_number)
+    # Counted once the store has answered: an outage is not a wrong guess.
+    ctx.verification_attempts += 1
     email = args.email.strip().lower()
     if order is None or order.email.strip().lower() != email:
         left = limit - ctx.verification_attempts

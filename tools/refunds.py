@@ -42,7 +42,11 @@ async def _quote(
     ctx: ToolContext, order: Order, line_item_ids: list[str] | None
 ) -> tuple[RefundQuote, list[str], list[str]] | Refusal:
     """The refund the policy allows for these items: (quote, item titles, excluded reasons)."""
-    if order.refundable <= 0 or order.financial_status == "refunded":
+    refundable = order.refundable
+    if order.payment_processor == "stripe" and order.payment_reference:
+        # Stripe refunds do not show in the platform's records: what is left is Stripe's answer.
+        refundable = min(refundable, await ctx.deps.payments.refundable(order.payment_reference))
+    if refundable <= 0 or order.financial_status == "refunded":
         return refuse(
             "already_refunded",
             f"Order #{order.number} has already been fully refunded.",
@@ -67,7 +71,9 @@ async def _quote(
             code, "Nothing on this order can be refunded. " + "; ".join(excluded), order_number=order.number
         )
     lines = [RefundLine(line_item_id=i.line_item_id, quantity=i.quantity) for i in allowed]
-    whole_order = len(allowed) == len(order.items)
+    # Shipping goes back with the last of the items, whether or not earlier items were refunded.
+    remaining = {i.line_item_id for i in eligibility.items if i.reason != "already_returned"}
+    whole_order = remaining <= {i.line_item_id for i in allowed}
     if order.payment_processor == "stripe":
         subtotal = sum(
             (
@@ -80,9 +86,9 @@ async def _quote(
         )
         share = subtotal / order.subtotal if order.subtotal else Decimal(1)
         amount = (
-            order.refundable
+            refundable
             if whole_order
-            else min(order.refundable, (subtotal + order.tax * share).quantize(Decimal("0.01")))
+            else min(refundable, (subtotal + order.tax * share).quantize(Decimal("0.01")))
         )
         quote = RefundQuote(
             order_id=order.id,
@@ -95,10 +101,10 @@ async def _quote(
         quote = await ctx.deps.commerce.quote_refund(order.id, lines, include_shipping=whole_order)
     if quote.amount <= 0:
         return refuse("nothing_to_refund", f"There is nothing left to refund on order #{order.number}.")
-    if quote.amount > order.refundable:
+    if quote.amount > refundable:
         return refuse(
             "over_refundable",
-            f"The refund would exceed what is left to refund ({money(order.refundable, order.currency)}).",
+            f"The refund would exceed what is left to refund ({money(refundable, order.currency)}).",
         )
     return quote, [f"{i.quantity} × {i.title}" for i in allowed], excluded
 

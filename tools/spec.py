@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
@@ -17,7 +18,7 @@ from typing import Any, TypeVar, get_type_hints
 import openai
 from pydantic import BaseModel, ValidationError
 
-from integrations._http import IntegrationError
+from integrations._http import AuthError, IntegrationError, NotFound, VendorError
 from tools.context import ToolContext
 from tools.results import Refusal, ToolResult, refuse
 
@@ -37,6 +38,7 @@ class Preview(BaseModel):
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 _SPEC_ATTR = "__tool_spec__"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,20 @@ async def run_tool(
         return _restore(recorded["result"])
     try:
         result = await spec.func(ctx, args)
+    except (VendorError, NotFound) as exc:
+        if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+            # The vendor answered and said no: not an outage, and retrying will not help.
+            logger.warning("%s rejected %s: %s", exc.vendor, spec.name, exc)
+            return refuse(
+                "vendor_rejected",
+                f"The store's {exc.vendor} system refused this request, so nothing was changed. Offer to hand "
+                "the conversation to a person who can look into it.",
+                vendor=exc.vendor,
+            )
+        return refuse("vendor_unavailable", VENDOR_DOWN_MESSAGE, vendor=exc.vendor)
     except IntegrationError as exc:
+        if isinstance(exc, AuthError):
+            logger.error("%s credentials rejected: fix the setting %s", exc.vendor, exc.setting)
         return refuse("vendor_unavailable", VENDOR_DOWN_MESSAGE, vendor=exc.vendor)
     if spec.mutates and result.ok:
         ctx.ledger[ctx.idempotency_key] = {"tool": spec.name, "step": "result", "result": _dump(result)}

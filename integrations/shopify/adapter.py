@@ -22,8 +22,8 @@ from integrations.domain import (
     RefundRecord,
     Shipment,
 )
-from integrations.shopify.client import ShopifyClient
-from integrations.shopify.models import ShopifyAddress, ShopifyOrder
+from integrations.shopify.client import REFUND_MARKER_PREFIX, ShopifyClient
+from integrations.shopify.models import ShopifyAddress, ShopifyOrder, ShopifyRefund
 
 STRIPE_INTENT_ATTRIBUTE = "stripe_payment_intent"
 EXTERNAL_PROCESSORS = {"stripe"}
@@ -196,8 +196,16 @@ class ShopifyCommerce:
         )
 
     async def refund(self, quote: RefundQuote, *, note: str, idempotency_key: str) -> RefundRecord:
-        """Recalculate (the order may have changed since the quote) and refund at most the quote."""
+        """Recalculate (the order may have changed since the quote) and refund at most the quote.
+
+        A refund this key already made (a retry after Shopify applied it, or a lost ledger) is
+        returned as it is: looked up first, because the recalculation would find nothing left.
+        """
         pairs = [(int(line.line_item_id), line.quantity) for line in quote.lines] or None
+        marker = f"[{REFUND_MARKER_PREFIX}{idempotency_key}]"
+        for existing in await self._client.list_refunds(int(quote.order_id)):
+            if marker in (existing.note or ""):
+                return self._record(existing, quote.currency)
         try:
             calculation = await self._client.calculate_refund(
                 int(quote.order_id), line_items=pairs, shipping_full=quote.include_shipping
@@ -212,12 +220,16 @@ class ShopifyCommerce:
             )
         finally:
             self._forget(quote.order_id)
+        return self._record(refund, quote.currency)
+
+    @staticmethod
+    def _record(refund: ShopifyRefund, currency: str) -> RefundRecord:
         total = sum((t.amount for t in refund.transactions if t.kind == "refund"), Decimal("0"))
         return RefundRecord(
             id=str(refund.id),
             processor="shopify",
             amount=total,
-            currency=quote.currency,
+            currency=currency,
             created_at=refund.created_at,
         )
 

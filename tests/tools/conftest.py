@@ -1,0 +1,253 @@
+"""Fixtures for the tool tests: the HTTP sandbox (one server per session, a fresh world per test),
+the tools' services wired to it, and a harness that builds tool contexts and calls tools.
+
+Retries never sleep here: every client gets the shared retry policy with a recording `sleep`, so
+a test injecting vendor faults runs in milliseconds and can assert the waits it would have made.
+
+`--update-snapshots` (run as `pytest tests/tools --update-snapshots`) rewrites the tool schema
+snapshot from the current schemas instead of comparing against it.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
+from functools import cache
+from typing import Any
+
+import httpx
+import pytest
+from tenacity import AsyncRetrying
+
+from agent.deps import sandbox_settings
+from agent.settings import Settings
+from integrations._http import retrying
+from integrations.domain import Address
+from integrations.easypost.adapter import EasyPostShippingService
+from integrations.easypost.client import EasyPostShipping
+from integrations.gorgias.adapter import GorgiasHelpdesk
+from integrations.gorgias.client import GorgiasClient, gorgias_http_client
+from integrations.sendgrid.adapter import SendGridNotifier
+from integrations.sendgrid.client import SendGridMailer
+from integrations.shopify.adapter import ShopifyCommerce
+from integrations.shopify.client import ShopifyClient, shopify_http_client
+from integrations.stripe.adapter import StripeProcessor
+from integrations.stripe.client import StripePayments
+from sandbox.vendors.shopify import configure_call_limit
+from sandbox.world import JSON, World
+from tests.conftest import LiveSandbox
+from tools.context import ToolContext, ToolDeps, VerifiedCustomer
+from tools.policy import StorePolicy
+from tools.results import Refusal, ToolResult
+from tools.spec import run_tool, spec_of
+
+# The demo store's customers (sandbox/seeds/demo_store.json), by the order the table names them for.
+EMAILS: dict[str, str] = {
+    "1001": "ana.silva@example.com",
+    "1002": "ben.okafor@example.com",
+    "1003": "chloe.martin@example.com",
+    "1004": "dev.patel@example.com",
+    "1005": "emma.jones@example.com",
+    "1006": "ana.silva@example.com",
+    "1007": "farid.haddad@example.com",
+    "1008": "ben.okafor@example.com",
+    "1009": "grace.lee@example.com",
+}
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every test client: httpx would load the CA bundle for each new client
+    (about 30 ms a time), although the sandbox is plain HTTP on loopback."""
+    return ssl.create_default_context()
+
+
+def loopback_transport() -> httpx.AsyncHTTPTransport:
+    return httpx.AsyncHTTPTransport(verify=tls_context())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        help="Rewrite tests/tools/__snapshots__ from the current tool schemas instead of comparing.",
+    )
+
+
+@pytest.fixture
+def update_snapshots(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-snapshots", default=False))
+
+
+@dataclass
+class SleepRecorder:
+    """Stands in for `asyncio.sleep` in the retry policy: records the waits, waits for nothing."""
+
+    waits: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    def policy(self) -> AsyncRetrying:
+        return retrying(sleep=self)
+
+
+@pytest.fixture
+def sandbox(live_sandbox: LiveSandbox) -> Iterator[LiveSandbox]:
+    """The HTTP sandbox holding this test's fresh world, without Shopify's real 2/s call bucket."""
+    configure_call_limit(live_sandbox.app, enabled=False)
+    try:
+        yield live_sandbox
+    finally:
+        configure_call_limit(live_sandbox.app)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@dataclass
+class Harness:
+    """Builds tool contexts on the sandbox-backed services and calls tools the way the graph does."""
+
+    deps: ToolDeps
+    commerce: ShopifyCommerce
+    helpdesk: GorgiasHelpdesk
+    sandbox: LiveSandbox
+    sleeps: SleepRecorder
+
+    @property
+    def world(self) -> World:
+        return self.sandbox.world
+
+    def ctx(
+        self,
+        email: str | None = None,
+        *,
+        call: str = "call-1",
+        conversation: str = "conv-1",
+        ledger: dict[str, dict[str, Any]] | None = None,
+        deps: ToolDeps | None = None,
+    ) -> ToolContext:
+        """A context for one tool call; `email` makes the shopper verified (as state would hold it)."""
+        customer = VerifiedCustomer(email=email) if email else None
+        return ToolContext(
+            deps=deps or self.deps,
+            conversation_id=conversation,
+            tool_call_id=call,
+            customer=customer,
+            ledger=ledger if ledger is not None else {},
+        )
+
+    def with_policy(self, **changes: Any) -> ToolDeps:
+        """The same services under a different store policy."""
+        return replace(self.deps, policy=StorePolicy(**changes))
+
+    async def call(self, func: Callable[..., Any], ctx: ToolContext, **args: Any) -> ToolResult | Refusal:
+        """Run a tool with raw (model-style) arguments through `run_tool`."""
+        return await run_tool(spec_of(func), ctx, args)
+
+    def order(self, number: int) -> JSON:
+        order = self.world.order_by_number(number)
+        assert order is not None, f"demo order #{number} missing from the seed"
+        return order
+
+    def shopify_refunds(self, number: int) -> list[JSON]:
+        refunds: list[JSON] = self.order(number).get("refunds", [])
+        return refunds
+
+    def transactions(self, number: int) -> list[JSON]:
+        order = self.order(number)
+        rows: list[JSON] = self.world.shopify.transactions.get(order["id"], [])
+        return rows
+
+    def refund_transactions(self, number: int) -> list[JSON]:
+        return [t for t in self.transactions(number) if t["kind"] == "refund"]
+
+    def labels(self) -> list[JSON]:
+        """Bought EasyPost shipments (return labels)."""
+        return [s for s in self.world.easypost.shipments.values() if s.get("postage_label")]
+
+    async def add_fault(self, **fault: Any) -> None:
+        async with httpx.AsyncClient(base_url=self.sandbox.url, transport=loopback_transport()) as client:
+            response = await client.post("/_sandbox/faults", json=fault)
+            assert response.status_code == 201, response.text
+
+    async def clear_faults(self) -> None:
+        async with httpx.AsyncClient(base_url=self.sandbox.url, transport=loopback_transport()) as client:
+            response = await client.delete("/_sandbox/faults")
+            assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+async def harness(sandbox: LiveSandbox, sleeps: SleepRecorder) -> AsyncIterator[Harness]:
+    """The vendor adapters wired as `agent.deps.build_services` wires them, but with a retry policy
+    that does not sleep and the demo store's default policy (whatever the environment says)."""
+    settings = sandbox_settings(Settings(_env_file=None), sandbox.url)
+
+    def clock() -> Any:
+        return sandbox.world.now()
+
+    async with AsyncExitStack() as stack:
+        shopify_http = await stack.enter_async_context(
+            shopify_http_client(
+                settings.shopify_api_base,
+                settings.shopify_access_token.get_secret_value(),
+                transport=loopback_transport(),
+            )
+        )
+        gorgias_http = await stack.enter_async_context(
+            gorgias_http_client(
+                settings.gorgias_base_url,
+                settings.gorgias_email,
+                settings.gorgias_api_key.get_secret_value(),
+                transport=loopback_transport(),
+            )
+        )
+        commerce = ShopifyCommerce(ShopifyClient(shopify_http, retry_policy=sleeps.policy, clock=clock))
+        helpdesk = GorgiasHelpdesk(GorgiasClient(gorgias_http, retry_policy=sleeps.policy))
+        warehouse = Address(
+            name=settings.return_address_name,
+            address1=settings.return_address_street,
+            city=settings.return_address_city,
+            province_code=settings.return_address_state,
+            zip=settings.return_address_zip,
+            country_code="US",
+        )
+        deps = ToolDeps(
+            commerce=commerce,
+            payments=StripeProcessor(
+                StripePayments(
+                    settings.stripe_api_key.get_secret_value(),
+                    settings.stripe_api_base,
+                    retry_policy=sleeps.policy,
+                )
+            ),
+            shipping=EasyPostShippingService(
+                EasyPostShipping(
+                    settings.easypost_api_key.get_secret_value(),
+                    settings.easypost_api_base,
+                    retry_policy=sleeps.policy,
+                ),
+                warehouse=warehouse,
+                preferred_carrier=settings.return_carrier,
+            ),
+            helpdesk=helpdesk,
+            notifier=SendGridNotifier(
+                SendGridMailer(
+                    settings.sendgrid_api_key.get_secret_value(),
+                    settings.sendgrid_host,
+                    from_email=settings.mail_from,
+                    team_email=settings.team_email,
+                    retry_policy=sleeps.policy,
+                ),
+                team_email=settings.team_email,
+            ),
+            policy=StorePolicy(),
+            clock=clock,
+        )
+        yield Harness(deps=deps, commerce=commerce, helpdesk=helpdesk, sandbox=sandbox, sleeps=sleeps)

@@ -1,0 +1,31 @@
+"""The composition root's wiring (`agent.deps.build_services`) runs the tools against the sandbox."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from agent.deps import build_services, sandbox_settings
+from agent.settings import Settings
+from tests.conftest import LiveSandbox
+from tools.context import ToolContext
+from tools.identity import CustomerVerified, verify_customer
+from tools.refunds import RefundIssued, issue_refund
+from tools.spec import run_tool, spec_of
+
+
+async def test_build_services_wires_the_tools_to_every_vendor(sandbox: LiveSandbox) -> None:
+    settings = sandbox_settings(Settings(_env_file=None), sandbox.url)
+    async with AsyncExitStack() as stack:
+        services = build_services(settings, stack, clock=lambda: sandbox.world.now())
+        ctx = ToolContext(deps=services.tools, conversation_id="conv-w", tool_call_id="call-1")
+        verified = await run_tool(
+            spec_of(verify_customer), ctx, {"email": "grace.lee@example.com", "order_number": "1009"}
+        )
+        assert isinstance(verified, CustomerVerified)
+        refunded = await run_tool(
+            spec_of(issue_refund), ctx, {"order_number": "1009", "line_item_ids": None, "reason": "x"}
+        )
+    assert isinstance(refunded, RefundIssued)
+    (refund,) = sandbox.world.stripe.refunds.values()
+    assert refund["amount"] == 8097
+    assert refund["id"] in (sandbox.world.order_by_number(1009) or {})["note"]
