@@ -7,6 +7,7 @@ vendor settings point at the store's real accounts.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -258,6 +259,8 @@ def connect_helpdesk_in_process(
     """
     secret = settings.gorgias_webhook_secret.get_secret_value()
     header = settings.gorgias_webhook_header
+    # The service and its clients live on this loop; the sandbox may call from its server thread.
+    home = asyncio.get_running_loop()
 
     async def deliver(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
         if url != IN_PROCESS_WEBHOOK:
@@ -266,7 +269,12 @@ def connect_helpdesk_in_process(
             return await http_webhook_sender(url, headers, body)
         if not hmac.compare_digest(headers.get(header, ""), secret):
             return 401
-        return 200 if await service.on_helpdesk_event(body) else 202
+        if asyncio.get_running_loop() is home:
+            handled = await service.on_helpdesk_event(body)
+        else:
+            future = asyncio.run_coroutine_threadsafe(service.on_helpdesk_event(body), home)
+            handled = await asyncio.wrap_future(future)
+        return 200 if handled else 202
 
     sandbox_app.state.webhook_sender = deliver
     world: World = sandbox_app.state.world

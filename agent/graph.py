@@ -76,7 +76,9 @@ FromIntent: TypeAlias = Literal[
     "confirm", "tools", "finish", "model_failed", "wismo", "returns", "refunds", "order_change", "other"
 ]
 FromConfirm: TypeAlias = Literal["tools", "await_confirmation"]
-FromAwaitConfirmation: TypeAlias = Literal["tools", "classify", "wismo", "returns", "refunds", "order_change", "other"]
+FromAwaitConfirmation: TypeAlias = Literal[
+    "tools", "classify", "human", "wismo", "returns", "refunds", "order_change", "other"
+]
 FromAfterTools: TypeAlias = Literal["handoff", "wismo", "returns", "refunds", "order_change", "other"]
 FromFinish: TypeAlias = Literal[
     "wismo", "returns", "refunds", "order_change", "other", "handoff", "request_approval", "__end__"
@@ -85,7 +87,7 @@ FromRequestApproval: TypeAlias = Literal["await_approval", "handoff"]
 FromAwaitApproval: TypeAlias = Literal["apply_approval", "await_approval", "human"]
 FromApplyApproval: TypeAlias = Literal["after_approval", "handoff"]
 ToEnd: TypeAlias = Literal["__end__"]
-ToHuman: TypeAlias = Literal["human"]
+ToHuman: TypeAlias = Literal["human", "__end__"]
 ToHandoff: TypeAlias = Literal["handoff"]
 FromHuman: TypeAlias = Literal["human", "__end__"]
 
@@ -304,6 +306,24 @@ def build_graph(
         message_id = answer.get("id") if isinstance(answer, dict) else None
         call_message = msg.last_tool_calling_message(state.get("messages", []))
         assert call_message is not None
+        if isinstance(answer, dict) and answer.get("kind") == "agent":
+            # A person stepped in: their words are not the shopper's yes. Nothing is done.
+            stepped_in = refuse(
+                "declined_by_shopper", "A person from the team took over before the shopper answered."
+            )
+            results = [
+                ToolMessage(
+                    content=result_text(stepped_in),
+                    tool_call_id=c["id"] or "",
+                    name=c["name"],
+                    status="error",
+                )
+                for c in call_message.tool_calls
+            ]
+            human_message = msg.human_agent(text, author=answer.get("author"), message_id=message_id)
+            return Command(
+                update={"messages": [*results, human_message], "status": "human_handling"}, goto="human"
+            )
         if is_affirmative(text) and not is_negative(text):
             reply = msg.shopper(text, message_id=message_id, ui_only=True)
             return Command(update={"messages": [reply], "status": "active"}, goto="tools")
@@ -374,7 +394,7 @@ def build_graph(
 
     async def request_approval(state: AgentState) -> Command[FromRequestApproval]:
         request = state.get("pending_approval") or {}
-        ctx = _ctx(state, "approval")
+        ctx = _ctx(state, f"approval-{request.get('tool_call_id')}")
         key = str(request.get("idempotency_key"))
 
         async def note() -> dict[str, Any]:
@@ -389,6 +409,7 @@ def build_graph(
             await tool_deps.helpdesk.post_message(
                 ticket_id, text=text, author="note", internal=True, external_id=f"{key}:approval"
             )
+            await tool_deps.helpdesk.remove_tags(ticket_id, [APPROVED_TAG, DENIED_TAG])  # no stale decision
             await tool_deps.helpdesk.add_tags(ticket_id, ["refund-approval"])
             return {"ticket_id": ticket_id}
 
@@ -525,7 +546,17 @@ def build_graph(
                 "I want to get you to a person, but our support system isn't reachable right now. Please email "
                 "our team, or try again in a few minutes; nothing about your order has changed."
             )
-            card = {"type": "handoff", "ticket_id": None}
+            # No ticket means no person can ever answer: stay with the bot, and try again next time.
+            return Command(
+                update={
+                    "messages": [msg.assistant(text)],
+                    "status": "active",
+                    "ledger": ctx.ledger,
+                    "escalation": None,
+                    "pending_intents": [],
+                },
+                goto="__end__",
+            )
         return Command(
             update={
                 "messages": [msg.assistant(text, card=card)],

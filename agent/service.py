@@ -133,7 +133,7 @@ class GraphConversationService:
         if pending:
             graph_input = Command(resume={"kind": "shopper", "text": text, "id": message_id})
         elif already:
-            graph_input = None  # processed before a crash: finish the bookkeeping only
+            graph_input = None  # the message is in state: finish the interrupted run (a no-op if it ended)
         else:
             graph_input = {
                 "messages": [msg.shopper(text, message_id=message_id)],
@@ -155,9 +155,8 @@ class GraphConversationService:
             new_messages.append(own)
             yield ChatEvent(type="message", data=own.model_dump(mode="json"))
         try:
-            if graph_input is not None:
-                async for event in self._stream(conversation_id, graph_input, values, emitted, new_messages):
-                    yield event
+            async for event in self._stream(conversation_id, graph_input, values, emitted, new_messages):
+                yield event
         except Exception:
             logger.exception("turn failed for conversation %s", conversation_id)
             yield ChatEvent(
@@ -199,6 +198,7 @@ class GraphConversationService:
             graph_input,
             self._config(conversation_id),
             stream_mode=["updates", "messages"],
+            durability="sync",  # the ledger is on disk before the next side effect
         )
         async for mode, chunk in stream:
             if mode == "messages":
@@ -224,9 +224,8 @@ class GraphConversationService:
                                 },
                             )
                     continue
-                if not isinstance(update, dict):
-                    continue
-                added = update.get("messages") or []
+                parts = update if isinstance(update, list) else [update]
+                added = [m for part in parts if isinstance(part, dict) for m in (part.get("messages") or [])]
                 for message in added:
                     if isinstance(message, AIMessage):
                         for call in message.tool_calls:
@@ -252,7 +251,9 @@ class GraphConversationService:
         self._subscribers[conversation_id].add(queue)
         return self._subscription(conversation_id, queue)
 
-    async def _subscription(self, conversation_id: str, queue: asyncio.Queue[ChatEvent]) -> AsyncIterator[ChatEvent]:
+    async def _subscription(
+        self, conversation_id: str, queue: asyncio.Queue[ChatEvent]
+    ) -> AsyncIterator[ChatEvent]:
         try:
             await self._record(conversation_id)
             while True:
@@ -289,13 +290,15 @@ class GraphConversationService:
             graph_input: Any = Command(resume=value) if pending else {"event": value}
             if not pending and value["kind"] != "agent":
                 return True
-            await self._graph.ainvoke(graph_input, self._config(conversation_id))
+            await self._graph.ainvoke(graph_input, self._config(conversation_id), durability="sync")
             after, _ = await self._state(conversation_id)
         if value["kind"] == "handback" and after.get("ticket_id"):
+            # Used once: left on the ticket, the tag would hand back the next takeover at once.
+            # (Refund decision tags stay as a record; the next approval request clears them first.)
             try:
                 await self._helpdesk.remove_tags(str(after["ticket_id"]), [HANDBACK_TAG])
-            except Exception:  # the tag is only cleanup; a failure must not lose the hand-back
-                logger.warning("could not remove the hand-back tag")
+            except Exception:  # cleanup only; the hand-back itself has been applied
+                logger.warning("could not remove the hand-back tag from the ticket")
         for message in chat_messages(after.get("messages", [])):
             if message.id not in before:
                 self._publish(

@@ -40,3 +40,8 @@ def default_graph() -> Any:
     world: World = app.state.world
     deps = AgentDeps(tools=services.tools, store_name=world.shopify.shop_name)
     return build_graph(model, deps)
+
+
+# `langgraph.json` points here. LangGraph's loader reads the module's variables (a module
+# `__getattr__` is not consulted), so the graph is built when LangGraph's tools load this file.
+graph = default_graph()
