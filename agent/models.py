@@ -34,6 +34,7 @@ def build_model(settings: Settings, spec: str | None = None) -> BaseChatModel:
             timeout=settings.model_timeout_seconds,
             max_retries=2,
             temperature=0,
+            stream_usage=True,  # token counts for evals and cost tracking, also when streaming
         )
     raise ConfigError(
         f"MODEL={name!r} is not understood: use `offline` or `openai:<model name>`, e.g. openai:gpt-4o-mini."

@@ -36,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "or `intents` (classifier figures), or `import FILE...` (Gorgias ticket export -> draft case)",
     )
     parser.add_argument(
-        "--model", default=None, help="`offline` (default), `openai:offline`, or `openai:<name>`"
+        "--model",
+        default=None,
+        help="`offline`, `openai:offline` or `openai:<name>` (default: MODEL, offline)",
     )
     parser.add_argument("--k", type=int, default=1, help="replay each case k times (pass^k), default 1")
     parser.add_argument(
@@ -118,9 +120,10 @@ def _run(paths: list[str], args: argparse.Namespace, err: Console) -> int:
 
     from agent.models import ConfigError
     from agent.settings import Settings
+    from evals.loading import load_cases, select
     from evals.metrics import compute_metrics
     from evals.report import print_summary, write_reports
-    from evals.runner import eval_settings, load_cases, run_suite, select
+    from evals.runner import eval_settings, run_suite
 
     logging.basicConfig(
         level=logging.WARNING if args.verbose else logging.CRITICAL,
@@ -166,7 +169,8 @@ def _run(paths: list[str], args: argparse.Namespace, err: Console) -> int:
             err.print(f"[red]Configuration error:[/red] {escape(str(exc))}")
             return 2
     metrics = compute_metrics(results, k=args.k, duration_s=time.perf_counter() - started)
-    out = Console(soft_wrap=False)
+    # Piped into a file or CI log, rich would assume 80 columns and squeeze the table.
+    out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
     print_summary(out, results, metrics, show_passed=args.show_passed)
     meta = {
         "model": settings.model,

@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from pydantic import ValidationError
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -157,6 +159,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except KeyboardInterrupt:
         return 130
+    except ValidationError as exc:
+        # A setting from the environment or .env has the wrong form: name it and say how to fix it.
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "a setting"
+            print(
+                f"Configuration error: {name}: {error['msg']} (got {error.get('input')!r}).", file=sys.stderr
+            )
+        print("Fix it in the environment or in .env; .env.example lists every setting.", file=sys.stderr)
+        return 2
+    except _config_errors() as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _config_errors() -> tuple[type[Exception], ...]:
+    from agent.models import ConfigError
+    from integrations.credentials import CredentialError
+    from tools.policy import PolicyError
+
+    return (ConfigError, PolicyError, CredentialError)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""The fast subset of the eval suite (cases tagged `smoke`), end to end with the offline model:
+the real runtime, a fresh sandbox world per case, scored like `support-agent eval` does."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from agent.settings import Settings
+from evals.loading import load_cases, select
+from evals.metrics import compute_metrics
+from evals.results import RunResult
+from evals.runner import eval_settings, run_suite
+
+
+def _failures(results: list[RunResult]) -> str:
+    lines = []
+    for result in results:
+        if result.passed:
+            continue
+        lines.append(f"{result.case_id}: {result.error or ''}")
+        lines += [
+            f"  turn {c.turn}: {c.name}: expected {c.expected}; got {c.actual[:200]}"
+            for c in result.failed_checks
+        ]
+    return "\n".join(lines)
+
+
+async def test_smoke_cases_pass_with_the_offline_model() -> None:
+    cases = select(load_cases(), ["smoke"])
+    assert len(cases) >= 6
+    seen: list[str] = []
+    results = await run_suite(
+        cases, eval_settings(Settings(), "offline"), on_result=lambda r: seen.append(r.case_id)
+    )
+    assert all(r.passed for r in results), _failures(results)
+    assert sorted(seen) == sorted(c.case.id for c in cases)
+
+    by_id = {r.case_id: r for r in results}
+    stripe = by_id["refunds-1009-stripe"]
+    assert stripe.changes["effects"] == ["refund #1009 80.97 via stripe"]
+    assert any(c["path"].startswith("/stripe/refunds/") for c in stripe.world_diff)
+    assert [c.name for c in stripe.turns[0].tool_calls][-1] == "issue_refund"
+    assert stripe.turns[0].tool_calls[-1].outcome == "ok"  # carried out after the yes of turn 2
+    approval = by_id["refunds-1005-over-limit-approved"]
+    assert [t.kind for t in approval.turns] == ["shopper", "shopper", "approve_refund"]
+    assert approval.turns[2].messages[0].role == "action"
+    assert any("approved" in m.text for m in approval.turns[2].messages if m.role == "assistant")
+
+    metrics = compute_metrics(results)
+    assert metrics.pass_rate == 1.0 and metrics.policy_violations == 0
+    assert metrics.intent_accuracy == 1.0
+    assert metrics.model_calls_per_conversation > 1
+    assert metrics.prompt_tokens_per_conversation > 0  # the offline model reports usage
+    assert metrics.latency_p50_s is not None and metrics.latency_p50_s > 0
+    assert Decimal(str(metrics.pass_hat_k)) == 1
