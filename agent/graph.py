@@ -9,8 +9,9 @@ START → gate ─(human_handling / helpdesk event)─► human (interrupt: bot 
           │           over-limit refund → approval interrupt after the reply)
           └─(escalation, auto-triggers)─► handoff ─► human
 ```
-`build_graph(model, deps, checkpointer)` builds it; `graph` (module attribute, built lazily
-for `langgraph.json`) runs the offline model against the in-process sandbox store.
+`build_graph(model, deps, checkpointer)` builds it. `from agent.graph import graph` gives the
+default graph (offline model, sandbox demo store), built on first access by `agent/studio.py`,
+which is also what `langgraph.json` points at.
 """
 
 from __future__ import annotations

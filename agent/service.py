@@ -30,10 +30,12 @@ from agent.state import AgentState
 from agent.view import chat_messages
 from integrations.ports import Helpdesk
 from tools.context import VerifiedCustomer
+from tools.registry import specs
 
 logger = logging.getLogger(__name__)
 
 CONVERSATIONS = ("conversations",)
+CONFIRMED_TOOLS = frozenset(s.name for s in specs() if s.needs_confirmation)
 Graph = CompiledStateGraph[AgentState, None, AgentState, AgentState]
 
 
@@ -229,6 +231,8 @@ class GraphConversationService:
                 for message in added:
                     if isinstance(message, AIMessage):
                         for call in message.tool_calls:
+                            if call["name"] in CONFIRMED_TOOLS:
+                                continue  # nothing happens before the shopper says yes
                             yield ChatEvent(
                                 type="progress",
                                 data={

@@ -12,6 +12,7 @@ from typing import Any
 
 from agent.deps import build_services, sandbox_settings
 from agent.graph import AgentDeps, build_graph
+from agent.logs import configure_logging
 from agent.models import build_model
 from agent.openai_compat import attach_chat_backend
 from agent.settings import get_settings
@@ -27,6 +28,7 @@ _process_lifetime = ExitStack()
 def default_graph() -> Any:
     """A compiled graph on the sandbox demo store with the configured model (offline by default)."""
     settings = get_settings()
+    configure_logging(settings.log_level)
     app = create_sandbox_app(seed=load_seed(settings.sandbox_seed))
     model = build_model(settings)
     attach_chat_backend(app, build_model(settings, "offline"))

@@ -156,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
+        from agent.logs import configure_logging
+        from agent.settings import get_settings
+
+        configure_logging(get_settings().log_level)
         return handler(args)
     except KeyboardInterrupt:
         return 130
