@@ -26,6 +26,7 @@ from agent.openai_compat import attach_chat_backend
 from agent.persistence import Persistence, open_persistence
 from agent.service import GraphConversationService
 from agent.settings import Settings
+from integrations._http import RetryPolicyFactory
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
 from integrations.easypost.client import EasyPostShipping
@@ -94,6 +95,7 @@ def build_services(
     *,
     clock: Callable[[], datetime] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    retry_policy: RetryPolicyFactory | None = None,
 ) -> Services:
     """Clients and adapters for the vendors in `settings`; their connections close with `stack`."""
     shopify_http = shopify_http_client(
@@ -108,8 +110,8 @@ def build_services(
     if stack is not None:
         stack.push_async_callback(shopify_http.aclose)
         stack.push_async_callback(gorgias_http.aclose)
-    shopify = ShopifyClient(shopify_http, clock=clock)
-    gorgias = GorgiasClient(gorgias_http)
+    shopify = ShopifyClient(shopify_http, clock=clock, retry_policy=retry_policy)
+    gorgias = GorgiasClient(gorgias_http, retry_policy=retry_policy)
     commerce = ShopifyCommerce(shopify)
     helpdesk = GorgiasHelpdesk(gorgias, ticket_url=ticket_url_template(settings))
     warehouse = Address(
@@ -121,12 +123,20 @@ def build_services(
         country_code="US",
     )
     shipping = EasyPostShippingService(
-        EasyPostShipping(settings.easypost_api_key.get_secret_value(), settings.easypost_api_base or None),
+        EasyPostShipping(
+            settings.easypost_api_key.get_secret_value(),
+            settings.easypost_api_base or None,
+            retry_policy=retry_policy,
+        ),
         warehouse=warehouse,
         preferred_carrier=settings.return_carrier,
     )
     payments = StripeProcessor(
-        StripePayments(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base or None)
+        StripePayments(
+            settings.stripe_api_key.get_secret_value(),
+            settings.stripe_api_base or None,
+            retry_policy=retry_policy,
+        )
     )
     notifier = SendGridNotifier(
         SendGridMailer(
@@ -134,6 +144,7 @@ def build_services(
             settings.sendgrid_host or None,
             from_email=settings.mail_from,
             team_email=settings.team_email,
+            retry_policy=retry_policy,
         ),
         team_email=settings.team_email,
     )

@@ -23,6 +23,14 @@ def _still_changeable(order: Order) -> Refusal | None:
     return None
 
 
+async def changeable_order(ctx: ToolContext, number: str) -> Order | Refusal:
+    """The shopper's order, if it can still be changed (not shipped, not cancelled)."""
+    order = await owned_order(ctx, number)
+    if isinstance(order, Refusal):
+        return order
+    return _still_changeable(order) or order
+
+
 class CancelOrderArgs(BaseModel):
     order_number: OrderNumber
     reason: str = Field(description="Why the shopper wants to cancel, in a few words.", max_length=300)
@@ -35,12 +43,9 @@ class OrderCancelled(ToolResult):
 
 
 async def preview_cancel(ctx: ToolContext, args: CancelOrderArgs) -> Preview | Refusal:
-    order = await owned_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number)
     if isinstance(order, Refusal):
         return order
-    blocked = _still_changeable(order)
-    if blocked:
-        return blocked
     return Preview(
         summary=(
             f"Cancel order #{order.number} and refund {money(order.refundable, order.currency)} "
@@ -55,12 +60,9 @@ async def preview_cancel(ctx: ToolContext, args: CancelOrderArgs) -> Preview | R
 async def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> OrderCancelled | Refusal:
     """Cancel the verified shopper's order and refund its payment. Only possible before it ships. The
     shopper must have confirmed."""
-    order = await owned_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number)
     if isinstance(order, Refusal):
         return order
-    blocked = _still_changeable(order)
-    if blocked:
-        return blocked
     refunded = order.refundable
     deps = ctx.deps
 
@@ -121,12 +123,9 @@ def _address(ctx_order: Order, new: NewAddress) -> Address:
 
 
 async def preview_address(ctx: ToolContext, args: UpdateShippingAddressArgs) -> Preview | Refusal:
-    order = await owned_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number)
     if isinstance(order, Refusal):
         return order
-    blocked = _still_changeable(order)
-    if blocked:
-        return blocked
     new = _address(order, args.address)
     return Preview(summary=f"Ship order #{order.number} to a new address.", address=new.one_line())
 
@@ -137,12 +136,9 @@ async def update_shipping_address(
 ) -> AddressUpdated | Refusal:
     """Change where the verified shopper's order will be shipped. Only possible before it ships. The
     shopper must have confirmed the complete new address."""
-    order = await owned_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number)
     if isinstance(order, Refusal):
         return order
-    blocked = _still_changeable(order)
-    if blocked:
-        return blocked
     new = _address(order, args.address)
 
     async def update() -> dict[str, str]:

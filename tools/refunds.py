@@ -109,19 +109,30 @@ async def _quote(
     return quote, [f"{i.quantity} × {i.title}" for i in allowed], excluded
 
 
+Quoted = tuple[Order, RefundQuote, list[str], list[str]]
+
+
+async def _owned_quote(ctx: ToolContext, number: str, line_item_ids: list[str] | None) -> Quoted | Refusal:
+    """The shopper's order and the refund the policy allows on it: (order, quote, items, excluded)."""
+    order = await owned_order(ctx, number)
+    if isinstance(order, Refusal):
+        return order
+    quoted = await _quote(ctx, order, line_item_ids)
+    if isinstance(quoted, Refusal):
+        return quoted
+    return (order, *quoted)
+
+
 @tool()
 async def check_refund_eligibility(
     ctx: ToolContext, args: CheckRefundEligibilityArgs
 ) -> RefundEligibility | Refusal:
     """How much of the verified shopper's order can be refunded under the store policy, and whether a
     refund of that size is within the automatic limit or needs a person's approval."""
-    order = await owned_order(ctx, args.order_number)
-    if isinstance(order, Refusal):
-        return order
-    quoted = await _quote(ctx, order, args.line_item_ids)
+    quoted = await _owned_quote(ctx, args.order_number, args.line_item_ids)
     if isinstance(quoted, Refusal):
         return quoted
-    quote, items, excluded = quoted
+    order, quote, items, excluded = quoted
     within = quote.amount <= ctx.deps.policy.refund_auto_approve_limit
     return RefundEligibility(
         order_number=order.number,
@@ -217,13 +228,10 @@ async def perform_refund(
 
 
 async def preview_refund(ctx: ToolContext, args: IssueRefundArgs) -> Preview | Refusal:
-    order = await owned_order(ctx, args.order_number)
-    if isinstance(order, Refusal):
-        return order
-    quoted = await _quote(ctx, order, args.line_item_ids)
+    quoted = await _owned_quote(ctx, args.order_number, args.line_item_ids)
     if isinstance(quoted, Refusal):
         return quoted
-    quote, items, _ = quoted
+    order, quote, items, _ = quoted
     destination = "the original payment method"
     approval = quote.amount > ctx.deps.policy.refund_auto_approve_limit
     summary = f"Refund {money(quote.amount, quote.currency)} for order #{order.number} to {destination}."
@@ -239,13 +247,10 @@ async def issue_refund(
     """Refund the verified shopper's order (or some of its items) to the original payment method. Never
     more than the refundable amount; refunds above the store's automatic limit are not made but sent to
     a person for approval. The shopper must have confirmed."""
-    order = await owned_order(ctx, args.order_number)
-    if isinstance(order, Refusal):
-        return order
-    quoted = await _quote(ctx, order, args.line_item_ids)
+    quoted = await _owned_quote(ctx, args.order_number, args.line_item_ids)
     if isinstance(quoted, Refusal):
         return quoted
-    quote, items, _ = quoted
+    order, quote, items, _ = quoted
     if quote.amount > ctx.deps.policy.refund_auto_approve_limit:
         ctx.approval_request = {
             "order_number": order.number,

@@ -25,26 +25,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from integrations.stripe.models import ZERO_DECIMAL
 from sandbox.http import VendorHTTPError, WorldDep, require_stripe, vendor_error
 from sandbox.world import JSON, World
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-ZERO_DECIMAL = {
-    "bif",
-    "clp",
-    "djf",
-    "gnf",
-    "jpy",
-    "kmf",
-    "krw",
-    "mga",
-    "pyg",
-    "rwf",
-    "ugx",
-    "vnd",
-    "vuv",
-    "xaf",
-}
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
 

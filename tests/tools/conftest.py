@@ -21,20 +21,11 @@ import httpx
 import pytest
 from tenacity import AsyncRetrying
 
-from agent.deps import sandbox_settings
+from agent.deps import build_services, sandbox_settings
 from agent.settings import Settings
 from integrations._http import retrying
-from integrations.domain import Address
-from integrations.easypost.adapter import EasyPostShippingService
-from integrations.easypost.client import EasyPostShipping
 from integrations.gorgias.adapter import GorgiasHelpdesk
-from integrations.gorgias.client import GorgiasClient, gorgias_http_client
-from integrations.sendgrid.adapter import SendGridNotifier
-from integrations.sendgrid.client import SendGridMailer
 from integrations.shopify.adapter import ShopifyCommerce
-from integrations.shopify.client import ShopifyClient, shopify_http_client
-from integrations.stripe.adapter import StripeProcessor
-from integrations.stripe.client import StripePayments
 from sandbox.vendors.shopify import configure_call_limit
 from sandbox.world import JSON, World
 from tests.conftest import LiveSandbox
@@ -193,61 +184,9 @@ async def harness(sandbox: LiveSandbox, sleeps: SleepRecorder) -> AsyncIterator[
         return sandbox.world.now()
 
     async with AsyncExitStack() as stack:
-        shopify_http = await stack.enter_async_context(
-            shopify_http_client(
-                settings.shopify_api_base,
-                settings.shopify_access_token.get_secret_value(),
-                transport=loopback_transport(),
-            )
+        services = build_services(
+            settings, stack, clock=clock, transport=loopback_transport(), retry_policy=sleeps.policy
         )
-        gorgias_http = await stack.enter_async_context(
-            gorgias_http_client(
-                settings.gorgias_base_url,
-                settings.gorgias_email,
-                settings.gorgias_api_key.get_secret_value(),
-                transport=loopback_transport(),
-            )
-        )
-        commerce = ShopifyCommerce(ShopifyClient(shopify_http, retry_policy=sleeps.policy, clock=clock))
-        helpdesk = GorgiasHelpdesk(GorgiasClient(gorgias_http, retry_policy=sleeps.policy))
-        warehouse = Address(
-            name=settings.return_address_name,
-            address1=settings.return_address_street,
-            city=settings.return_address_city,
-            province_code=settings.return_address_state,
-            zip=settings.return_address_zip,
-            country_code="US",
-        )
-        deps = ToolDeps(
-            commerce=commerce,
-            payments=StripeProcessor(
-                StripePayments(
-                    settings.stripe_api_key.get_secret_value(),
-                    settings.stripe_api_base,
-                    retry_policy=sleeps.policy,
-                )
-            ),
-            shipping=EasyPostShippingService(
-                EasyPostShipping(
-                    settings.easypost_api_key.get_secret_value(),
-                    settings.easypost_api_base,
-                    retry_policy=sleeps.policy,
-                ),
-                warehouse=warehouse,
-                preferred_carrier=settings.return_carrier,
-            ),
-            helpdesk=helpdesk,
-            notifier=SendGridNotifier(
-                SendGridMailer(
-                    settings.sendgrid_api_key.get_secret_value(),
-                    settings.sendgrid_host,
-                    from_email=settings.mail_from,
-                    team_email=settings.team_email,
-                    retry_policy=sleeps.policy,
-                ),
-                team_email=settings.team_email,
-            ),
-            policy=StorePolicy(),
-            clock=clock,
-        )
+        deps = replace(services.tools, policy=StorePolicy())
+        commerce, helpdesk = services.commerce, services.helpdesk
         yield Harness(deps=deps, commerce=commerce, helpdesk=helpdesk, sandbox=sandbox, sleeps=sleeps)

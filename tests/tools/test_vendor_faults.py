@@ -164,4 +164,4 @@ async def test_a_vendor_rejection_is_not_reported_as_an_outage(harness: Harness)
     )
     assert isinstance(result, Refusal)
     assert result.code == "vendor_rejected"
-    assert harness.world.order_by_number(1004)["cancelled_at"] is None
+    assert harness.order(1004)["cancelled_at"] is None
