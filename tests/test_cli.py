@@ -25,7 +25,9 @@ def test_every_subcommand_has_a_help_text(capsys: pytest.CaptureFixture[str]) ->
 def test_classify_prints_one_json_object_per_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("where's my package #1001\n\nI want a refund, ana@example.com\n"))
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("where's my package #1001\n\nI want a refund, ana@example.com\n")
+    )
     assert main(["classify"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["intent"] for r in rows] == ["wismo", "refunds"]
@@ -47,7 +49,11 @@ def _chat(args: list[str], stdin: str, tmp_path: object) -> tuple[str, str]:
     import sys
     from pathlib import Path
 
-    env = {"PATH": "/usr/bin:/bin", "SQLITE_PATH": str(Path(str(tmp_path)) / "chat.sqlite"), "CACHE_DIR": str(tmp_path)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SQLITE_PATH": str(Path(str(tmp_path)) / "chat.sqlite"),
+        "CACHE_DIR": str(tmp_path),
+    }
     done = subprocess.run(  # noqa: S603 (our own CLI)
         [sys.executable, "-m", "cli.main", "chat", *args],
         input=stdin,
