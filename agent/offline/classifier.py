@@ -45,11 +45,12 @@ from agent.offline.intents import (
     parse_intent,
     split_own_utterances,
 )
+from agent.offline.typos import correct_typos
 
 logger = logging.getLogger(__name__)
 
 # Bump when the features, the model or normalise_text change: it is part of the cache key.
-MODEL_VERSION: Final[str] = "intent-tfidf-lr-1"
+MODEL_VERSION: Final[str] = "intent-tfidf-lr-2"
 
 # Own utterances are everyday chat-widget phrasing, Bitext is templated; weighting ours higher
 # keeps the model anchored on how shoppers actually write while Bitext adds breadth.
@@ -75,9 +76,11 @@ def normalise_text(text: str) -> str:
     references and other numbers become placeholder tokens: which order or amount it is does not
     change the intent, but *that* there is one does ("refund $45" leans to refunds, "#1001" to an
     order-specific request), and placeholders stop the model from memorising particular numbers.
+    Misspelt key words are corrected ("retrun" -> "return", see ``agent.offline.typos``).
     """
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     text = _EMAIL.sub(" emailtoken ", text)
+    text = correct_typos(text)
     text = _MONEY.sub(" moneytoken ", text)
     text = _HASH_NUMBER.sub(" ordertoken ", text)
     text = _LONG_NUMBER.sub(" numtoken ", text)

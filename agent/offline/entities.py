@@ -17,6 +17,14 @@ from rapidfuzz import fuzz
 
 OrderChangeKind = Literal["cancel", "address"]
 
+# The word "order" as shoppers type it on a phone: "ordr", "oder", "odrer", "ordre", "purchse", ...
+ORDER_WORD: Final[str] = (
+    r"(?:order|ordr|odr|oder|orde|odrer|oredr|ordre|ordeer|orderr|oorder|orer|purchase|purchse|purchace|"
+    r"puchase|purhcase)"
+)
+# "number" typed in a hurry: "nubmer", "numer", "numbr", "nmber", "numbe".
+NUMBER_WORD: Final[str] = r"(?:number|nubmer|numer|numbr|nmber|numbe|nummer|num|no\.?|nr\.?)"
+
 # --------------------------------------------------------------------------------------------
 # Tracking numbers
 # --------------------------------------------------------------------------------------------
@@ -45,7 +53,7 @@ def _tracking_spans(text: str) -> list[_Span]:
         digits = match.group(0).replace(" ", "")
         before = text[max(0, match.start() - 30) : match.start()].lower()
         # "order 113542617735902" is an order id, however long: the shopper said so.
-        if re.search(r"\b(?:order|purchase)\s*(?:number|no\.?|nr\.?|#|id)?\s*(?:is|:)?\s*#?\s*$", before):
+        if re.search(rf"\b{ORDER_WORD}\s*(?:{NUMBER_WORD}|#|id)?\s*(?:is|:)?\s*#?\s*$", before):
             continue
         if _USPS.fullmatch(digits) or (len(digits) in _FEDEX_LENGTHS and " " not in match.group(0)):
             spans.append(_Span(match.start(), match.end(), digits))
@@ -64,14 +72,14 @@ def extract_tracking_number(text: str) -> str | None:
 # Order numbers
 # --------------------------------------------------------------------------------------------
 
-# "order 1001", "order #1001", "order no. 1001", "order number is 1001", "purchase 1001", ...
+# "order 1001", "order #1001", "order no. 1001", "order number is 1001", "purchase 1001", "ordr 1001"
 _ORDER_MARKED = re.compile(
-    r"\b(?:order|purchase)s?\s*(?:number|num|no\.?|nr\.?|#|id)?\s*(?:is|was|=|:)?\s*#?\s*(\d{3,15})\b",
+    rf"\b{ORDER_WORD}s?\s*(?:{NUMBER_WORD}|#|id)?\s*(?:is|was|=|:)?\s*#?\s*(\d{{3,15}})\b",
     re.IGNORECASE,
 )
 # "#1001", "no. 1001", "number 1001", "nr 1001"
 # Without the word "order", long numbers are more likely phone numbers: at most 9 digits.
-_NUMBER_MARKED = re.compile(r"(?:#\s?|\b(?:no\.?|number|nr\.?|num)\s*#?\s*)(\d{3,9})\b", re.IGNORECASE)
+_NUMBER_MARKED = re.compile(rf"(?:#\s?|\b{NUMBER_WORD}\s*#?\s*)(\d{{3,9}})\b", re.IGNORECASE)
 # Things a number must not be next to: decimals, phone/date separators, currency, units of time.
 _NOT_AFTER: Final[re.Pattern[str]] = re.compile(
     r"^(?:[.,]\d|[-/]\d|\s*(?:%|dollars?|bucks|usd|eur|euros?|pounds|gbp|days?|weeks?|months?|"
@@ -91,7 +99,7 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _NEGATED_BEFORE = re.compile(
-    r"\b(?:not|instead of|rather than)\s*(?:order|#|no\.?|number)?\s*#?\s*$", re.IGNORECASE
+    rf"\b(?:not|instead of|rather than)\s*(?:{ORDER_WORD}|#|{NUMBER_WORD})?\s*#?\s*$", re.IGNORECASE
 )
 _CONTINUATION = re.compile(r"\s*(?:,|&|and|or)\s*#?\s*(\d{3,15})\b(?![.,/-]\d)", re.IGNORECASE)
 

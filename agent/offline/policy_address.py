@@ -3,7 +3,8 @@
 Shoppers type addresses on one line, comma separated: "12 Main St, Apt 4, Springfield, IL 62701,
 US", "send it to 500 Oak Avenue, Portland OR 97201" or with line breaks. We only accept an address
 we can fill completely (street, city, ZIP or postal code, country): a half-read address is asked
-for again rather than guessed.
+for again rather than guessed. The country may be left out when a US state code and a five-digit
+ZIP make it unambiguous ("88 Lake St, Minneapolis, MN 55408"): the store ships from the US.
 """
 
 from __future__ import annotations
@@ -12,11 +13,18 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from agent.offline.entities import NUMBER_WORD, ORDER_WORD
+
 _START = re.compile(r"\b\d{1,6}[A-Za-z]?\s+[A-Za-z]")
-# "order #1004 to 9 Pine St": the order number is not where the street starts.
-_ORDER_BEFORE = re.compile(r"(?:order|#|no\.?|number|nr\.?)\s*#?\s*$", re.IGNORECASE)
+# "order #1004 to 9 Pine St", "ordr 1004 to ...": the order number is not where the street starts.
+_ORDER_BEFORE = re.compile(rf"(?:{ORDER_WORD}|#|{NUMBER_WORD})\s*#?\s*$", re.IGNORECASE)
+# An email next to the address ("... NJ 07310? dev@example.com") is not part of it.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Where the sentence holding the address may end: "..., MN 55408. jonas@...", "..., NJ 07310? ...".
+_SENTENCE_END = re.compile(r"[.?!]+(?=\s|$)")
 _TRAILING_FILLER = re.compile(
-    r"[\s.!]*(?:(?:thanks|thank you|thx|please|pls|ty)[\s.!]*)*$",
+    r"[\s.!?,]*(?:(?:thanks|thank you|thx|please|pls|ty|(?:and )?(?:my )?e-?mail(?: address)?(?: is)?:?)"
+    r"[\s.!?,]*)*$",
     re.IGNORECASE,
 )
 _UNIT = re.compile(r"^(?:apt|apartment|suite|ste|unit|fl|floor|room|rm|bldg|building|#)\b\.?", re.IGNORECASE)
@@ -82,7 +90,13 @@ def _country(part: str) -> str | None:
 
 
 def parse_address(text: str) -> ParsedAddress | None:
-    """The complete address in ``text``, or ``None`` when there is none we can read fully."""
+    """The complete address in ``text``, or ``None`` when there is none we can read fully.
+
+    The address runs from its street number to the end of the message or, when the message goes
+    on after it ("..., NJ 07310? my email is ..."), to the end of its sentence: the longest piece
+    that reads as a complete address wins.
+    """
+    text = _EMAIL.sub(" ", text)
     starts = [
         m.start()
         for m in _START.finditer(text)
@@ -90,7 +104,18 @@ def parse_address(text: str) -> ParsedAddress | None:
     ]
     if not starts:
         return None
-    body = _TRAILING_FILLER.sub("", text[starts[0] :].replace("\n", ", "))
+    rest = text[starts[0] :]
+    ends = [len(rest)] + [m.end() for m in reversed(list(_SENTENCE_END.finditer(rest)))]
+    for end in ends:
+        parsed = _parse_body(rest[:end])
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _parse_body(text: str) -> ParsedAddress | None:
+    """``text`` (starting at the street number) as one complete address, or ``None``."""
+    body = _TRAILING_FILLER.sub("", text.replace("\n", ", "))
     parts = [p.strip() for p in body.split(",") if p.strip()]
     if len(parts) < 2:
         return None

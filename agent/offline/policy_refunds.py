@@ -1,7 +1,9 @@
 """Refunds: verify, look up the order (for item names), check eligibility, then ask for the refund.
 
 The refund itself is confirmed by the graph; above the store's limit the tool does not refund
-but asks a person to approve, and the reply says exactly that.
+but asks a person to approve, and the reply says exactly that. Items a return label was created
+for in this conversation are refunded when the return arrives (store policy): asking about their
+refund gets that answer, never a second, immediate refund.
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ def refunds_step(sit: Situation) -> Decision:
     items = [i for i in order.get("items") or [] if isinstance(i, dict)]
     chosen = [items[k] for k in named_items(sit, [str(i.get("title")) for i in items])]
     ids = [str(i["line_item_id"]) for i in chosen] if chosen and len(chosen) < len(items) else None
+    label = _return_on_its_way(sit, number, [str(i.get("line_item_id")) for i in chosen])
+    if label is not None:
+        return sit.say(
+            "refunds.after_return",
+            order_number=number,
+            items=join([str(i) for i in label.result.get("items") or []]),
+        )
     eligibility = conv.segment_result("check_refund_eligibility", number)
     if eligibility is None:
         if not sit.can("check_refund_eligibility"):
@@ -63,6 +72,27 @@ def refunds_step(sit: Situation) -> Decision:
         "reason": shopper_reason(sit, "requested by the shopper in chat"),
     }
     return sit.call("issue_refund", args)
+
+
+def _return_on_its_way(sit: Situation, number: str, chosen_ids: list[str]) -> ToolOutcome | None:
+    """The return label created in this conversation for the items the shopper asks about.
+
+    Returned items are refunded once the return arrives at the warehouse (store policy), so a
+    refund question right after the label ("when will I get my money back?") is answered with
+    that, not with a second, immediate refund. Items the label does not cover, or an order refunded
+    after the label was created, go through the normal refund flow.
+    """
+    conv = sit.conversation
+    label = conv.latest_result("create_return_label", number)
+    if label is None or not label.ok:
+        return None
+    refund = conv.latest_result("issue_refund", number)
+    if refund is not None and refund.position > label.position:
+        return None
+    covered = label.args.get("line_item_ids")
+    if chosen_ids and covered and not set(chosen_ids) <= {str(i) for i in covered}:
+        return None
+    return label
 
 
 def _not_refundable(sit: Situation, outcome: ToolOutcome, order: dict[str, Any]) -> Decision:

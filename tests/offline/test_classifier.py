@@ -74,18 +74,40 @@ EVERYDAY_PHRASES: list[tuple[str, Intent]] = [
 ]
 
 
+# Misspelt versions of the key words, written for this test only (not in the training files).
+TYPO_PHRASES: list[tuple[str, Intent]] = [
+    ("i wanna retrun the beanie from ordr 1002 ben.okafor@example.com", "returns"),
+    ("how do i retrn the lamp, its the wrong colour", "returns"),
+    ("can i excahnge the boots for a 10", "returns"),
+    ("wheres my pakage?? ordr 1001 emial ana.silva@example.com", "wismo"),
+    ("my parcle still hasnt arived, oder #1044", "wismo"),
+    ("whats the trackng for ordr 1077", "wismo"),
+    ("i want a refnd for ordr 1009", "refunds"),
+    ("still no refudn on my card for the retruned shoes", "refunds"),
+    ("cancle my oder 1050 pls", "order_change"),
+    ("the adress on ordr 1004 is wrong, i moved", "order_change"),
+    ("let me speek to a humen plz", "escalation"),
+    ("get me a real peson, i want a supervsior", "escalation"),
+]
+
+
 def _key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
 def test_everyday_phrases_are_not_training_data() -> None:
     known = {_key(example.text) for example in load_own_utterances()}
-    leaked = [text for text, _ in EVERYDAY_PHRASES if _key(text) in known]
+    leaked = [text for text, _ in EVERYDAY_PHRASES + TYPO_PHRASES if _key(text) in known]
     assert leaked == []
 
 
 @pytest.mark.parametrize(("text", "expected"), EVERYDAY_PHRASES)
 def test_everyday_phrases(classifier: IntentClassifier, text: str, expected: Intent) -> None:
+    assert classifier.predict(text).intent == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), TYPO_PHRASES)
+def test_misspelt_key_words(classifier: IntentClassifier, text: str, expected: Intent) -> None:
     assert classifier.predict(text).intent == expected
 
 
@@ -115,6 +137,14 @@ def test_normalise_text_replaces_volatile_tokens() -> None:
     assert normalise_text("refund $45.50 or 30 euros") == "refund moneytoken or moneytoken"
     assert normalise_text("order 113542617735902, 2 items") == "order numtoken , smallnum items"
     assert normalise_text("it\u2019s late") == "it's late"
+
+
+def test_normalise_text_corrects_misspelt_key_words() -> None:
+    assert normalise_text("i wanna retrun the beanie from ordr 1002") == (
+        "i wanna return the beanie from order numtoken"
+    )
+    # Emails are replaced before correcting, so a name that looks like a typo is never touched.
+    assert normalise_text("wheres my pakage, retrun@example.com") == "wheres my package, emailtoken"
 
 
 # --------------------------------------------------------------------------------------------

@@ -54,6 +54,34 @@ def test_extract_order_number_recognises_typed_forms(text: str, expected: str) -
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("wheres my pakage?? ordr 1001 emial ana.silva@example.com", "1001"),
+        ("i wanna retrun the beanie from ordr 1002 ben.okafor@example.com", "1002"),
+        ("oder #1003 is late", "1003"),
+        ("orde 1004", "1004"),
+        ("odrer no. 1005", "1005"),
+        ("ordre nubmer 1006", "1006"),
+        ("my oredr numer is 1007", "1007"),
+        ("purchse 1008", "1008"),
+        ("numbr 1009", "1009"),
+        ("ordr 113542617735902", "113542617735902"),
+        ("not ordr #1001 but #1002", "1002"),
+    ],
+)
+def test_extract_order_number_reads_misspelt_order_words(text: str, expected: str) -> None:
+    assert extract_order_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the border 1001", "recorder 2000 watts", "ordr 2 weeks ago", "ordr 100 days ago"],
+)
+def test_misspelt_order_words_keep_their_guards(text: str) -> None:
+    assert extract_order_number(text) is None
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "",

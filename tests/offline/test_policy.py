@@ -9,6 +9,7 @@ so a variant with a variable its situation does not provide fails here.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
@@ -432,6 +433,27 @@ def test_address_change_collects_the_full_address_then_updates(model: OfflineCha
     assert "12 Main St, Apt 4, Springfield, IL 62701, US" in chat.expect_text()
 
 
+def test_address_without_a_country_in_one_message_is_a_us_address(model: OfflineChatModel) -> None:
+    chat = Chat(model, verified="dev.patel@example.com")
+    chat.shopper(
+        "Can you change the shipping address of order 1004 to 500 Washington Blvd, Jersey City, NJ 07310? "
+        "dev.patel@example.com"
+    )
+    assert chat.intent == "order_change"
+    chat.expect_call("lookup_order", order_number="1004")
+    chat.answer(order_view("1004", "unfulfilled", [JACKET, GLOVES], total="354.00"))
+    args = chat.expect_call("update_shipping_address", order_number="1004")
+    assert args["address"] == {
+        "name": None,
+        "address1": "500 Washington Blvd",
+        "address2": None,
+        "city": "Jersey City",
+        "province_code": "NJ",
+        "zip": "07310",
+        "country_code": "US",
+    }
+
+
 def test_1005_refund_above_the_limit_waits_for_approval(model: OfflineChatModel) -> None:
     chat = Chat(model)
     assert chat.shopper("I want my money back for order 1005, emma.jones@example.com").intent == "refunds"
@@ -548,6 +570,49 @@ def test_1009_refund_through_stripe(model: OfflineChatModel) -> None:
     reply = chat.expect_text()
     assert "$80.97" in reply
     assert "#1009" in reply
+
+
+def _returned_1002(model: OfflineChatModel, request: str, *items: tuple[str, str]) -> Chat:
+    """Ben's conversation right after a return label for ``items`` of order 1002 was created."""
+    chat = Chat(model, verified="ben.okafor@example.com")
+    chat.shopper(request)
+    chat.expect_call("check_return_eligibility", order_number="1002")
+    chat.answer(return_eligibility("1002", item(MUG), item(BEANIE)))
+    chat.expect_call("create_return_label", line_item_ids=[i[0] for i in items])
+    chat.answer(label("1002", *(i[1] for i in items)))
+    chat.expect_text()
+    return chat
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "when will I get my money back?",
+        "how long until I see the refund?",
+        "can you just refund me now instead?",
+    ],
+)
+def test_refund_question_after_a_return_label_is_answered_from_the_policy(
+    model: OfflineChatModel, question: str
+) -> None:
+    chat = _returned_1002(model, "return order 1002 please", MUG, BEANIE)
+    assert chat.shopper(question).intent == "refunds"
+    chat.expect_call("lookup_order", order_number="1002")
+    chat.answer(order_view("1002", "delivered", [MUG, BEANIE], total="78.48"))
+    reply = chat.expect_text()
+    assert "original payment method" in reply
+    assert "warehouse" in reply
+    assert "#1002" in reply
+    # Nothing the tools did not say: no date, no amount, no promise of when.
+    assert not re.search(r"\d+ (?:business )?days|\$|tomorrow|week", reply)
+
+
+def test_refund_of_an_item_the_return_label_does_not_cover_goes_ahead(model: OfflineChatModel) -> None:
+    chat = _returned_1002(model, "return the beanie from order 1002 please", BEANIE)
+    chat.shopper("I'd like a refund for the mug from order 1002")
+    chat.expect_call("lookup_order", order_number="1002")
+    chat.answer(order_view("1002", "delivered", [MUG, BEANIE], total="78.48"))
+    chat.expect_call("check_refund_eligibility", order_number="1002", line_item_ids=[MUG[0]])
 
 
 def test_refund_of_one_named_item_sends_its_line_item_id(model: OfflineChatModel) -> None:
@@ -808,6 +873,21 @@ def test_variants_are_chosen_deterministically_from_the_seed() -> None:
         ("new address:\n77 Elm Road\nDenver, CO 80202", "77 Elm Road, Denver, CO 80202, US"),
         ("change #1004 to 9 Pine St, Austin, TX, 73301", "9 Pine St, Austin, TX 73301, US"),
         ("99 Queen St W, Toronto, ON M5H 2N2, Canada", "99 Queen St W, Toronto, ON M5H 2N2, CA"),
+        # No country: a US state code with a five-digit ZIP is a US address (a US store).
+        (
+            "Can you change the shipping address of order 1004 to 500 Washington Blvd, Jersey City, "
+            "NJ 07310? dev.patel@example.com",
+            "500 Washington Blvd, Jersey City, NJ 07310, US",
+        ),
+        (
+            "change the address on order 1012 to 88 Lake St, Minneapolis, MN 55408. jonas.weber@example.com",
+            "88 Lake St, Minneapolis, MN 55408, US",
+        ),
+        ("ship ordr 1004 to 12 Main St., St. Paul, MN 55101. thanks!", "12 Main St., St. Paul, MN 55101, US"),
+        (
+            "12 Main St, Springfield, IL 62701, my email is a.b@example.com",
+            "12 Main St, Springfield, IL 62701, US",
+        ),
     ],
 )
 def test_addresses_are_read_completely(text: str, expected: str) -> None:
@@ -816,7 +896,18 @@ def test_addresses_are_read_completely(text: str, expected: str) -> None:
     assert parsed.one_line() == expected
 
 
-@pytest.mark.parametrize("text", ["I moved", "12 Main St, Springfield", "somewhere in Paris, France"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I moved",
+        "12 Main St, Springfield",
+        "somewhere in Paris, France",
+        # Without a country only a US state code and a five-digit ZIP say where it is.
+        "10 Rue de Rivoli, Paris, 75001",
+        "99 Queen St W, Toronto, ON M5H 2N2",
+        "12 Main St, Springfield, ZZ 62701",
+    ],
+)
 def test_incomplete_addresses_are_not_guessed(text: str) -> None:
     assert parse_address(text) is None
 
@@ -832,6 +923,8 @@ def test_results_round_trip_through_json_like_the_graph_writes_them() -> None:
     [
         ("i wanna return the beanie from 1002", "1002"),
         ("refnd for 1009 pls", "1009"),
+        ("i wanna retrun the beanie from ordr 1002", "1002"),
+        ("wheres my pakage?? ordr 1001", "1001"),
         ("can u cancel 1004", "1004"),
         ("sorry, I meant #1002", "1002"),
         ("I paid for 1009 dollars worth", None),
