@@ -35,15 +35,16 @@ async def ensure_ticket(helpdesk: Helpdesk, state: dict[str, Any], tags: Sequenc
         subject=_subject(state.get("messages", []), state.get("intent")),
         tags=list(tags),
     )
-    if tags:
-        await helpdesk.add_tags(ticket.id, list(tags))
+    missing = [t for t in tags if t not in ticket.tags]  # an existing ticket may lack some
+    if missing:
+        await helpdesk.add_tags(ticket.id, missing)
     return ticket.id
 
 
 async def sync_messages(helpdesk: Helpdesk, ticket_id: str, state: dict[str, Any]) -> dict[str, Any]:
     """Post every shopper and assistant message not yet in the ticket; returns the new `synced` entries."""
     synced: dict[str, Any] = state.get("synced") or {}
-    new: dict[str, Any] = {}
+    batch: list[tuple[str, str, str]] = []
     for message in state.get("messages", []):
         if not message.id or message.id in synced or is_human_agent(message):
             continue
@@ -53,21 +54,27 @@ async def sync_messages(helpdesk: Helpdesk, ticket_id: str, state: dict[str, Any
             author = "assistant"
         else:
             continue
-        await helpdesk.post_message(
-            ticket_id, text=text_of(message), author=author, internal=False, external_id=str(message.id)
-        )
-        new[str(message.id)] = True
-    return new
+        batch.append((author, text_of(message), str(message.id)))
+    if batch:
+        await helpdesk.post_messages(ticket_id, batch)
+    return {external_id: True for _, _, external_id in batch}
+
+
+def _new_tags(state: dict[str, Any], tags: Sequence[str]) -> list[str]:
+    """Tags not yet applied to the ticket in this conversation (kept in `synced` as `tag:<name>`)."""
+    synced: dict[str, Any] = state.get("synced") or {}
+    return [t for t in dict.fromkeys(tags) if f"tag:{t}" not in synced]
 
 
 async def mirror(helpdesk: Helpdesk, state: dict[str, Any], tags: Sequence[str]) -> dict[str, Any]:
     """Ticket + transcript sync as a state update. A helpdesk outage is logged and retried next turn."""
+    fresh = _new_tags(state, tags)
     try:
-        ticket_id = state.get("ticket_id") or await ensure_ticket(helpdesk, state, tags)
-        if state.get("ticket_id") and tags:
-            await helpdesk.add_tags(ticket_id, list(tags))
+        ticket_id = state.get("ticket_id") or await ensure_ticket(helpdesk, state, fresh)
+        if state.get("ticket_id") and fresh:
+            await helpdesk.add_tags(ticket_id, fresh)
         synced = await sync_messages(helpdesk, ticket_id, {**state, "ticket_id": ticket_id})
     except IntegrationError as exc:
         logger.warning("helpdesk mirror failed, will retry next turn: %s", exc)
         return {}
-    return {"ticket_id": ticket_id, "synced": synced}
+    return {"ticket_id": ticket_id, "synced": {**synced, **{f"tag:{t}": True for t in fresh}}}

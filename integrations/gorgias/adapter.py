@@ -70,6 +70,16 @@ class GorgiasHelpdesk:
             )
         await self._client.add_message(int(ticket_id), message)
 
+    async def post_messages(self, ticket_id: str, messages: Sequence[tuple[str, str, str]]) -> None:
+        email = self._customers.get(ticket_id)
+        batch = [
+            NewMessage.from_customer(text, email=email, external_id=external_id)
+            if author == "shopper"
+            else NewMessage.from_bot(text, customer_email=email, external_id=external_id)
+            for author, text, external_id in messages
+        ]
+        await self._client.add_messages(int(ticket_id), batch)
+
     async def add_tags(self, ticket_id: str, tags: Sequence[str]) -> Ticket:
         return self._ticket(await self._client.add_tags(int(ticket_id), list(tags)))
 

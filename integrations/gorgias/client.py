@@ -389,6 +389,37 @@ class GorgiasClient:
             return await attempt()
         return await self._safely_repeated(attempt)
 
+    async def add_messages(self, ticket_id: int, messages: list[NewMessage]) -> list[GorgiasMessage]:
+        """Append several messages with one read of the ticket (a transcript sync).
+
+        Messages whose `external_id` the ticket already holds are not posted again, so a sync
+        that failed half-way is simply repeated. Costs one GET plus one POST per new message,
+        where `add_message` would read the ticket before each post.
+        """
+
+        async def attempt() -> list[GorgiasMessage]:
+            ticket = await self._get_ticket(ticket_id, retry=False)
+            existing = {m.external_id: m for m in ticket.messages if m.external_id}
+            email = ticket.customer.email if ticket.customer is not None else None
+            posted: list[GorgiasMessage] = []
+            for message in messages:
+                if message.external_id is not None and message.external_id in existing:
+                    posted.append(existing[message.external_id])
+                    continue
+                outgoing = NewMessage.model_validate(self._with_parties(message, email)) if email else message
+                body = await self._call(
+                    "POST", f"tickets/{ticket_id}/messages", retry=False, json=outgoing.payload()
+                )
+                created = _parse(GorgiasMessage, body, "message")
+                if message.external_id is not None:
+                    existing[message.external_id] = created
+                posted.append(created)
+            return posted
+
+        if not messages:
+            return []
+        return await self._safely_repeated(attempt)
+
     async def add_internal_note(
         self, ticket_id: int, text: str, *, html: str | None = None, external_id: str | None = None
     ) -> GorgiasMessage:

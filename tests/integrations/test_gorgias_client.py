@@ -564,3 +564,23 @@ class LoseFirstResponse(httpx.AsyncBaseTransport):
             await response.aread()
             raise httpx.ReadTimeout("response lost", request=request)
         return response
+
+
+async def test_add_messages_reads_the_ticket_once_and_posts_each_message_once(
+    gorgias: GorgiasClient, world: World, sent: list[httpx.Request]
+) -> None:
+    ticket = await new_ticket(gorgias)
+    sent.clear()
+    batch = [
+        NewMessage.from_customer("is it here yet?", external_id="conv-1:m3"),
+        NewMessage.from_bot("It arrives tomorrow.", external_id="conv-1:m4"),
+        NewMessage.from_customer("where is my order #1001?", external_id="conv-1:m1"),  # already there
+    ]
+    posted = await gorgias.add_messages(ticket.id, batch)
+    assert [m.external_id for m in posted] == ["conv-1:m3", "conv-1:m4", "conv-1:m1"]
+    assert [r.method for r in sent] == ["GET", "POST", "POST"]
+    again = await gorgias.add_messages(ticket.id, batch)
+    assert [m.id for m in again] == [m.id for m in posted]
+    stored = world.gorgias.tickets[ticket.id]["messages"]
+    assert [m["external_id"] for m in stored] == ["conv-1:m1", "conv-1:m2", "conv-1:m3", "conv-1:m4"]
+    assert stored[2]["sender"]["email"] == SHOPPER
