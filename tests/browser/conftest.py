@@ -39,6 +39,10 @@ from sandbox.world import World
 from server.app import create_app, with_public_url
 from tests.server.fake_service import FakeConversationService
 
+# A whole agent turn runs behind each assertion; on a busy 2-core CI machine give it room. Playwright
+# polls, so a fast turn still passes at once.
+expect.set_options(timeout=15_000)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
