@@ -287,7 +287,11 @@ def load_classifier(fixtures_dir: Path | None = None, cache_dir: Path | None = N
         digest = training_digest(examples, weights)
         classifier = _read_cache(cache_file(cache_dir, digest), digest) if cache_dir is not None else None
         if classifier is None:
+            logger.info(
+                "Training the intent classifier on %d utterances (first run; cached after)…", len(examples)
+            )
             classifier = IntentClassifier.train(examples, weights)
+            logger.info("Intent classifier trained.")
             if cache_dir is not None:
                 _write_cache(cache_file(cache_dir, digest), classifier)
         _loaded[key] = classifier

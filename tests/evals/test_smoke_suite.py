@@ -53,3 +53,16 @@ async def test_smoke_cases_pass_with_the_offline_model() -> None:
     assert metrics.prompt_tokens_per_conversation > 0  # the offline model reports usage
     assert metrics.latency_p50_s is not None and metrics.latency_p50_s > 0
     assert Decimal(str(metrics.pass_hat_k)) == 1
+
+
+async def test_smoke_cases_pass_through_the_openai_protocol() -> None:
+    """The production client path (langchain-openai + openai) against the sandbox's OpenAI-compatible
+    endpoint serving the offline model: the same cases give the same outcome."""
+    cases = select(load_cases(), ["smoke"])
+    results = await run_suite(cases, eval_settings(Settings(), "openai:offline"))
+    assert all(r.passed for r in results), _failures(results)
+    offline = await run_suite(cases, eval_settings(Settings(), "offline"))
+    assert [r.changes["effects"] for r in results] == [r.changes["effects"] for r in offline]
+    assert [[(t.intents, t.status) for t in r.turns] for r in results] == [
+        [(t.intents, t.status) for t in r.turns] for r in offline
+    ]
