@@ -6,15 +6,13 @@ confirmation the tool would refuse anyway; an address change needs the complete 
 
 from __future__ import annotations
 
-from typing import Any
-
 from agent.offline.conversation import ToolOutcome
 from agent.offline.entities import order_change_kind
 from agent.offline.policy_address import ParsedAddress, parse_address
-from agent.offline.policy_common import declined_step, not_possible, refused, said_no, shopper_reason
+from agent.offline.policy_common import declined_step, not_possible, refused, shopper_reason
 from agent.offline.policy_core import Decision, Situation
 from agent.offline.policy_format import money
-from agent.offline.policy_identity import order_step, verification_step
+from agent.offline.policy_steps import looked_up_order, verified_order_number
 
 # How many shopper messages back "change my address" / an address still counts.
 LOOKBACK = 4
@@ -45,23 +43,12 @@ def order_change_step(sit: Situation) -> Decision:
         done = conv.segment_result(name)
         if done is not None:
             return _done_reply(sit, done)
-    verify = verification_step(sit)
-    if verify is not None:
-        return verify
-    if said_no(sit):
-        return sit.say("common.declined")
-    number, find = order_step(sit)
-    if find is not None or number is None:
-        return find or sit.say("orders.ask_number")
-    looked_up = next(
-        (o for o in reversed(conv.segment_outcomes) if o.name == "lookup_order" and o.order_number == number),
-        None,
-    )
-    if looked_up is None and sit.can("lookup_order"):
-        return sit.call("lookup_order", {"order_number": number})
-    if looked_up is not None and not looked_up.ok:
-        return refused(sit, looked_up)
-    order: dict[str, Any] = (looked_up.result.get("order") or {}) if looked_up is not None else {}
+    number = verified_order_number(sit)
+    if isinstance(number, Decision):
+        return number
+    order = looked_up_order(sit, number)
+    if isinstance(order, Decision):
+        return order
     status = order.get("status")
     if status == "cancelled":
         return sit.say("order_change.already_cancelled", order_number=number)

@@ -12,11 +12,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.policy_common import declined_step, not_possible, refused, said_no, shopper_reason
+from agent.offline.policy_common import declined_step, not_possible, refused, shopper_reason
 from agent.offline.policy_core import Decision, Situation
 from agent.offline.policy_format import bullets, join, money
-from agent.offline.policy_identity import order_step, verification_step
 from agent.offline.policy_returns import named_items
+from agent.offline.policy_steps import looked_up_order, verified_order_number
 
 _ITEM_CODES = frozenset({"final_sale", "outside_return_window", "already_returned", "nothing_to_refund"})
 _NOTHING_PREFIX = "Nothing on this order can be refunded."
@@ -30,23 +30,12 @@ def refunds_step(sit: Situation) -> Decision:
     refund = conv.segment_result("issue_refund")
     if refund is not None:
         return _refund_reply(sit, refund)
-    verify = verification_step(sit)
-    if verify is not None:
-        return verify
-    if said_no(sit):
-        return sit.say("common.declined")
-    number, find = order_step(sit)
-    if find is not None or number is None:
-        return find or sit.say("orders.ask_number")
-    looked_up = next(
-        (o for o in reversed(conv.segment_outcomes) if o.name == "lookup_order" and o.order_number == number),
-        None,
-    )
-    if looked_up is None and sit.can("lookup_order"):
-        return sit.call("lookup_order", {"order_number": number})
-    if looked_up is not None and not looked_up.ok:
-        return refused(sit, looked_up)
-    order: dict[str, Any] = (looked_up.result.get("order") or {}) if looked_up is not None else {}
+    number = verified_order_number(sit)
+    if isinstance(number, Decision):
+        return number
+    order = looked_up_order(sit, number)
+    if isinstance(order, Decision):
+        return order
     items = [i for i in order.get("items") or [] if isinstance(i, dict)]
     chosen = [items[k] for k in named_items(sit, [str(i.get("title")) for i in items])]
     ids = [str(i["line_item_id"]) for i in chosen] if chosen and len(chosen) < len(items) else None

@@ -15,13 +15,12 @@ from agent.offline.policy_common import (
     declined_step,
     not_possible,
     refused,
-    said_no,
     said_yes,
     shopper_reason,
 )
 from agent.offline.policy_core import Decision, Situation
 from agent.offline.policy_format import bullets, join
-from agent.offline.policy_identity import order_step, verification_step
+from agent.offline.policy_steps import verified_order_number
 
 ITEM_MATCH_THRESHOLD = 85.0
 # How many shopper messages back an item name still counts ("return the mug" … "ben@…" … "#1002").
@@ -48,14 +47,9 @@ def returns_step(sit: Situation) -> Decision:
     label = sit.conversation.segment_result("create_return_label")
     if label is not None:
         return _label_reply(sit, label)
-    verify = verification_step(sit)
-    if verify is not None:
-        return verify
-    if said_no(sit):
-        return sit.say("common.declined")
-    number, find = order_step(sit)
-    if find is not None or number is None:
-        return find or sit.say("orders.ask_number")
+    number = verified_order_number(sit)
+    if isinstance(number, Decision):
+        return number
     eligibility = sit.conversation.segment_result("check_return_eligibility", number)
     if eligibility is None:
         if not sit.can("check_return_eligibility"):
