@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias, cast
 
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
@@ -31,6 +32,7 @@ from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Command, interrupt
+from pydantic import ValidationError
 
 import prompts
 from agent import messages as msg
@@ -170,7 +172,14 @@ def build_graph(
         try:
             result = cast(IntentResult, await call_model(lambda: structured.ainvoke([system, *history])))
         except ModelFailure as exc:
-            return Command(update={"escalation": f"model failure: {exc}"}, goto="model_failed")
+            if not isinstance(exc.__cause__, OutputParserException | ValidationError):
+                return Command(update={"escalation": f"model failure: {exc}"}, goto="model_failed")
+            # The model answered but not in the schema (small local models do): carry on with the
+            # request under way, or as small talk, rather than sending the shopper to a person.
+            logger.warning("classification output did not parse; continuing with the current intent")
+            result = IntentResult(intent=state.get("intent") or "other", confidence=0.0)
+        if result is None:  # some providers return None for an empty structured answer
+            result = IntentResult(intent=state.get("intent") or "other", confidence=0.0)
         intent: Intent = result.intent
         previous = state.get("intent")
         # A message that only carries details (an email, a number) continues the request under way.

@@ -33,7 +33,14 @@ class ToolStep:
     ids: list[str] = field(default_factory=list)
 
 
-Step = IntentResult | ToolStep | str | Exception
+@dataclass
+class BadClassification:
+    """A structured answer that does not fit the schema (what small local models sometimes return)."""
+
+    args: dict[str, Any] = field(default_factory=lambda: {"intent": "banana", "confidence": "very"})
+
+
+Step = IntentResult | ToolStep | BadClassification | str | Exception
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -85,6 +92,13 @@ class ScriptedChatModel(BaseChatModel):
             message = AIMessage(
                 content="",
                 tool_calls=[{"name": "IntentResult", "args": step.model_dump(), "id": f"cls-{next(_ids)}"}],
+            )
+        elif isinstance(step, BadClassification):
+            if not structured:
+                raise AssertionError(f"scripted a bad classification but the graph called with tools {names}")
+            message = AIMessage(
+                content="",
+                tool_calls=[{"name": "IntentResult", "args": step.args, "id": f"cls-{next(_ids)}"}],
             )
         elif structured:
             raise AssertionError(f"the graph asked for classification but the script has {step!r}")

@@ -465,3 +465,16 @@ async def test_a_handoff_that_crashed_midway_completes_once_on_retry(agent: Agen
     assert len(agent.outbox_to(TEAM_EMAIL)) == 1
     assert agent.tags(ticket_id).count("ai_handover") == 1
     await agent.assert_mirrored_once(cid)
+
+
+async def test_a_classification_that_does_not_parse_is_not_a_handoff(agent: Agent) -> None:
+    """A model answering outside the schema keeps the conversation with the bot (small talk here)."""
+    from tests.agent.scripted_model import BadClassification
+
+    cid = await agent.start()
+    agent.script(BadClassification(), "Hi! I can help with orders, returns and refunds.")
+    turn = await agent.say(cid, "hello there")
+    assert turn.said() == ["Hi! I can help with orders, returns and refunds."]
+    view = await agent.view(cid)
+    assert view.status == "active"
+    assert agent.world.sendgrid.outbox == []  # nobody was paged
