@@ -621,12 +621,18 @@ def build_graph(
                 if kind == "handback"
                 else "Our support team has closed this conversation. If you need anything else, just write here."
             )
+            back = msg.assistant(text)
+            # The team sees in the ticket what the shopper was told, without waiting for their next turn.
+            synced = await mirror(
+                tool_deps.helpdesk, {**state, "messages": [*state.get("messages", []), back]}, []
+            )
             return Command(
                 update={
-                    "messages": [msg.assistant(text)],
+                    "messages": [back],
                     "status": "active",
                     "intent": None,
                     "unhelpful_turns": 0,
+                    **synced,
                 },
                 goto="__end__",
             )

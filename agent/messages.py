@@ -8,6 +8,7 @@ Human agents' messages are `AIMessage(name="agent")`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -31,12 +32,13 @@ def assistant(text: str, *, card: dict[str, Any] | None = None, ui_only: bool = 
         kwargs[CARD] = card
     if ui_only:
         kwargs[UI_ONLY] = True
-    return AIMessage(content=text, additional_kwargs=kwargs)
+    # An id from the start, so the message can be mirrored before it reaches state.
+    return AIMessage(content=text, id=f"a-{uuid.uuid4().hex}", additional_kwargs=kwargs)
 
 
 def shopper(text: str, *, message_id: str | None = None, ui_only: bool = False) -> HumanMessage:
     kwargs: dict[str, Any] = {CREATED_AT: _now(), **({UI_ONLY: True} if ui_only else {})}
-    return HumanMessage(content=text, id=message_id, additional_kwargs=kwargs)
+    return HumanMessage(content=text, id=message_id or f"m-{uuid.uuid4().hex}", additional_kwargs=kwargs)
 
 
 def human_agent(text: str, *, author: str | None, message_id: str | None = None) -> AIMessage:

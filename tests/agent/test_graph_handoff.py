@@ -149,6 +149,8 @@ async def test_hand_back_resumes_the_bot_and_clears_the_tag(agent: Agent) -> Non
     assert view.messages[-1].text == "You're back with the assistant. Is there anything else I can help with?"
     assert "ai_handback" not in agent.tags(ticket_id)
     assert agent.ticket(ticket_id)["status"] == "open"
+    # The team sees at once, in the ticket, what the shopper was told.
+    assert agent.ticket(ticket_id)["messages"][-1]["body_text"] == view.messages[-1].text
     agent.script(intent("wismo"), "Still with UPS, arriving tomorrow.")
     turn = await agent.say(cid, "is 1001 still on its way?")
     assert turn.said() == ["Still with UPS, arriving tomorrow."]
