@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
+from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
 from agent.models import build_model
 from agent.openai_compat import attach_chat_backend
@@ -239,8 +240,19 @@ async def open_runtime(
             ),
             checkpointer=persistence.checkpointer,
         )
+        events = LocalEvents()
+        if settings.database_url:
+            # Several server processes share this database: share pushed events through it too.
+            shared = PostgresEvents(settings.database_url)
+            await shared.start()
+            stack.push_async_callback(shared.close)
+            events = shared
         service = GraphConversationService(
-            graph, persistence.store, services.helpdesk, on_commerce=services.commerce.on_webhook
+            graph,
+            persistence.store,
+            services.helpdesk,
+            on_commerce=services.commerce.on_webhook,
+            events=events,
         )
         if sandbox_app is not None and own_sandbox:
             connect_helpdesk_in_process(sandbox_app, service, settings)

@@ -25,6 +25,7 @@ from langgraph.types import Command
 
 from agent import messages as msg
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
+from agent.events import LocalEvents
 from agent.graph import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, PROGRESS
 from agent.state import AgentState
 from agent.view import chat_messages
@@ -52,13 +53,14 @@ class GraphConversationService:
         store: BaseStore,
         helpdesk: Helpdesk,
         on_commerce: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
+        events: LocalEvents | None = None,
     ) -> None:
         self._on_commerce = on_commerce
+        self._events = events or LocalEvents()
         self._graph = graph
         self._store = store
         self._helpdesk = helpdesk
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._subscribers: defaultdict[str, set[asyncio.Queue[ChatEvent]]] = defaultdict(set)
 
     # ------------------------------------------------------------------ conversations
 
@@ -251,8 +253,7 @@ class GraphConversationService:
 
     def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
         # Registered now, not on first iteration, so no push between subscribe and iterate is lost.
-        queue: asyncio.Queue[ChatEvent] = asyncio.Queue(maxsize=100)
-        self._subscribers[conversation_id].add(queue)
+        queue = self._events.register(conversation_id)
         return self._subscription(conversation_id, queue)
 
     async def _subscription(
@@ -263,13 +264,10 @@ class GraphConversationService:
             while True:
                 yield await queue.get()
         finally:
-            self._subscribers[conversation_id].discard(queue)
+            self._events.unregister(conversation_id, queue)
 
-    def _publish(self, conversation_id: str, event: ChatEvent) -> None:
-        for queue in list(self._subscribers.get(conversation_id, ())):
-            if queue.full():  # a stalled client loses old pushes, never blocks the server
-                queue.get_nowait()
-            queue.put_nowait(event)
+    async def _publish(self, conversation_id: str, event: ChatEvent) -> None:
+        await self._events.publish(conversation_id, event)
 
     async def on_helpdesk_event(self, event: dict[str, Any]) -> bool:
         ticket = event.get("ticket") or {}
@@ -305,11 +303,11 @@ class GraphConversationService:
                 logger.warning("could not remove the hand-back tag from the ticket")
         for message in chat_messages(after.get("messages", [])):
             if message.id not in before:
-                self._publish(
+                await self._publish(
                     conversation_id, ChatEvent(type="message", data=message.model_dump(mode="json"))
                 )
         if after.get("status") != waiting:
-            self._publish(
+            await self._publish(
                 conversation_id,
                 ChatEvent(type="status", data={"status": after.get("status"), "intent": after.get("intent")}),
             )
