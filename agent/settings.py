@@ -39,9 +39,12 @@ class Settings(BaseSettings):
 
     # --- where conversations are kept ---------------------------------------------------------
     database_url: str | None = Field(
-        None, description="PostgreSQL URL for checkpoints (several server processes); SQLite when empty."
+        None,
+        description="PostgreSQL URL for conversations, checkpoints and pushed events (several server processes); SQLite when empty.",
     )
-    sqlite_path: Path = Field(Path("var/support-agent.sqlite"), description="SQLite checkpoint file.")
+    sqlite_path: Path = Field(
+        Path("var/support-agent.sqlite"), description="SQLite file for conversations and checkpoints."
+    )
 
     # --- demo mode -----------------------------------------------------------------------------
     sandbox_mode: bool = Field(
@@ -52,7 +55,7 @@ class Settings(BaseSettings):
     # --- Shopify ------------------------------------------------------------------------------
     shopify_api_base: str = Field(
         f"{SANDBOX_URL}/shopify/admin/api/2024-10",
-        description="https://<shop>.myshopify.com/admin/api/2024-10 for a real store.",
+        description="Shopify Admin API base, e.g. https://SHOP.myshopify.com/admin/api/2024-10 for a real store.",
     )
     shopify_access_token: SecretStr = Field(SecretStr("shpat_sandbox"), description="Admin API access token.")
     shopify_webhook_secret: SecretStr = Field(
@@ -61,7 +64,7 @@ class Settings(BaseSettings):
 
     # --- Gorgias ------------------------------------------------------------------------------
     gorgias_base_url: str = Field(
-        f"{SANDBOX_URL}/gorgias/api", description="https://<domain>.gorgias.com/api"
+        f"{SANDBOX_URL}/gorgias/api", description="Gorgias API base, e.g. https://DOMAIN.gorgias.com/api."
     )
     gorgias_email: str = Field("agent@sandbox.test", description="Gorgias user the API key belongs to.")
     gorgias_api_key: SecretStr = Field(SecretStr("gorgias_sandbox"), description="Gorgias REST API key.")
