@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from pydantic import SecretStr
 
 from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
-from agent.models import build_model
+from agent.models import ConfigError, build_model
 from agent.openai_compat import attach_chat_backend
 from agent.persistence import Persistence, open_persistence
 from agent.service import GraphConversationService
@@ -42,6 +43,8 @@ from integrations.stripe.client import StripePayments
 from sandbox.world import World
 from tools.context import ToolDeps
 from tools.policy import StorePolicy
+
+logger = logging.getLogger(__name__)
 
 
 def store_policy(settings: Settings) -> StorePolicy:
@@ -69,6 +72,42 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
             "sendgrid_host": f"{root}/sendgrid",
         }
     )
+
+
+SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host")
+REQUIRED_BASES = ("shopify_api_base", "gorgias_base_url")
+PLACEHOLDER_SECRETS = (
+    "shopify_access_token",
+    "shopify_webhook_secret",
+    "gorgias_api_key",
+    "gorgias_webhook_secret",
+    "easypost_api_key",
+    "stripe_api_key",
+    "sendgrid_api_key",
+    "store_secret",
+)
+
+
+def real_store_settings(settings: Settings) -> Settings:
+    """Settings for SANDBOX_MODE=false: no vendor may silently stay on the sandbox.
+
+    An SDK vendor's base left at its sandbox default means the vendor's own API; the store platform
+    and helpdesk have no such default, so leaving them is a configuration error naming the setting.
+    Secrets still holding the sandbox placeholders are logged as warnings.
+    """
+    fields = Settings.model_fields
+    missing = [name.upper() for name in REQUIRED_BASES if getattr(settings, name) == fields[name].default]
+    if missing:
+        raise ConfigError(
+            f"SANDBOX_MODE=false but {', '.join(missing)} still point at the sandbox: set them to the store's "
+            "real API addresses (README, 'Connecting a real store')."
+        )
+    for name in PLACEHOLDER_SECRETS:
+        default = fields[name].default
+        if isinstance(default, SecretStr) and getattr(settings, name) == default:
+            logger.warning("%s still holds the sandbox placeholder; the vendor will refuse it", name.upper())
+    updates = {name: "" for name in SDK_BASES if getattr(settings, name) == fields[name].default}
+    return settings.model_copy(update=updates)
 
 
 def ticket_url_template(settings: Settings) -> str:
@@ -227,6 +266,8 @@ async def open_runtime(
                 return current.now()
 
             clock = world_clock
+        else:
+            settings = real_store_settings(settings)
         services = build_services(settings, stack, clock=clock)
         chat_model = model or build_model(settings)
         if persistence is None:

@@ -78,12 +78,19 @@ class Settings(BaseSettings):
     # --- EasyPost, Stripe, SendGrid -------------------------------------------------------------
     easypost_api_key: SecretStr = Field(SecretStr("EZTK_sandbox"), description="EasyPost API key.")
     easypost_api_base: str = Field(
-        f"{SANDBOX_URL}/easypost/v2", description="Empty string for EasyPost itself."
+        f"{SANDBOX_URL}/easypost/v2",
+        description="Only for a proxy: with SANDBOX_MODE=false, unset means EasyPost itself.",
     )
     stripe_api_key: SecretStr = Field(SecretStr("sk_test_sandbox"), description="Stripe secret key.")
-    stripe_api_base: str = Field(f"{SANDBOX_URL}/stripe", description="Empty string for Stripe itself.")
+    stripe_api_base: str = Field(
+        f"{SANDBOX_URL}/stripe",
+        description="Only for a proxy: with SANDBOX_MODE=false, unset means Stripe itself.",
+    )
     sendgrid_api_key: SecretStr = Field(SecretStr("SG.sandbox"), description="SendGrid API key.")
-    sendgrid_host: str = Field(f"{SANDBOX_URL}/sendgrid", description="Empty string for SendGrid itself.")
+    sendgrid_host: str = Field(
+        f"{SANDBOX_URL}/sendgrid",
+        description="Only for a proxy: with SANDBOX_MODE=false, unset means SendGrid itself.",
+    )
     mail_from: str = Field("support@harborandpine.test", description="Sender of the emails the agent sends.")
     team_email: str = Field("team@harborandpine.test", description="Where escalations are emailed.")
     return_address_name: str = Field("Harbor & Pine Returns", description="Return labels are addressed to...")

@@ -1,0 +1,37 @@
+"""With SANDBOX_MODE=false nothing silently stays on the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from agent.deps import real_store_settings
+from agent.models import ConfigError
+from agent.settings import Settings
+
+
+def test_store_platform_and_helpdesk_must_be_configured() -> None:
+    with pytest.raises(ConfigError) as info:
+        real_store_settings(Settings(_env_file=None, sandbox_mode=False))
+    assert "SHOPIFY_API_BASE" in str(info.value)
+    assert "GORGIAS_BASE_URL" in str(info.value)
+
+
+def test_sdk_vendors_left_at_the_sandbox_default_use_the_vendors_own_api(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings(
+        _env_file=None,
+        sandbox_mode=False,
+        shopify_api_base="https://acme.myshopify.com/admin/api/2024-10",
+        gorgias_base_url="https://acme.gorgias.com/api",
+        stripe_api_key=SecretStr("sk_live_real"),
+        stripe_api_base="https://stripe.internal.proxy",
+    )
+    real = real_store_settings(settings)
+    assert real.easypost_api_base == ""  # the clients read an empty base as the vendor's default
+    assert real.sendgrid_host == ""
+    assert real.stripe_api_base == "https://stripe.internal.proxy"  # set explicitly: kept
+    assert "SHOPIFY_ACCESS_TOKEN still holds the sandbox placeholder" in caplog.text
+    assert "STRIPE_API_KEY" not in caplog.text
+    assert "sk_live_real" not in caplog.text
