@@ -45,19 +45,6 @@ def cassettes(fixtures_dir: Path) -> vcr.VCR:
     )
 
 
-@pytest.fixture
-def waits() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def policy(waits: list[float]) -> Callable[[], AsyncRetrying]:
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
-
-    return lambda: retrying(sleep=record)
-
-
 def sandbox_client(
     live: LiveSandbox,
     policy: Callable[[], AsyncRetrying] | None = None,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from tenacity import AsyncRetrying
 
-from integrations._http import AuthError, VendorError, retrying
+from integrations._http import AuthError, VendorError
 from integrations.sendgrid import SendGridMailer, SentEmail
 from sandbox.world import Fault
 from tests.conftest import LiveSandbox
@@ -16,19 +16,6 @@ from tests.conftest import LiveSandbox
 FROM = "support@harborandpine.test"
 TEAM = "team@harborandpine.test"
 HOSTILE = '<script>alert("x")</script> & <b>'
-
-
-@pytest.fixture
-def waits() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def policy(waits: list[float]) -> Callable[[], AsyncRetrying]:
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
-
-    return lambda: retrying(sleep=record)
 
 
 def mailer_for(

@@ -19,19 +19,6 @@ CHARGE = "ch_3SandboxGrace1009"
 METADATA = {"order_number": "1009", "conversation": "conv-7"}
 
 
-@pytest.fixture
-def waits() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def policy(waits: list[float]) -> Callable[[], AsyncRetrying]:
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
-
-    return lambda: retrying(sleep=record)
-
-
 def client_for(
     live: LiveSandbox,
     policy: Callable[[], AsyncRetrying] | None = None,
