@@ -69,29 +69,20 @@ class SendGridMailer:
         """Tell the team a conversation needs a human: ticket link, customer, reason, summary, transcript."""
         order = f"order {order_number}" if order_number else "no order"
         subject = _subject(f"Escalation: ticket #{ticket_id} ({order}) - {reason}")
-        text = escalation_text(
+        details = EscalationDetails(
             ticket_id=ticket_id,
             ticket_url=ticket_url,
             customer_email=customer_email,
             order_number=order_number,
             reason=reason,
             summary=summary,
-            transcript=transcript,
-        )
-        body = escalation_html(
-            ticket_id=ticket_id,
-            ticket_url=ticket_url,
-            customer_email=customer_email,
-            order_number=order_number,
-            reason=reason,
-            summary=summary,
-            transcript=transcript,
+            transcript=tuple(transcript),
         )
         return await self._send(
             to_email=self._team_email,
             subject=subject,
-            text=text,
-            html_body=body,
+            text=escalation_text(details),
+            html_body=escalation_html(details),
             category="escalation",
             custom_args={"ticket_id": str(ticket_id), "kind": "escalation"},
         )
@@ -227,58 +218,51 @@ def _page(title: str, inner: Iterable[str]) -> str:
     )
 
 
-def escalation_text(
-    *,
-    ticket_id: str | int,
-    ticket_url: str,
-    customer_email: str,
-    order_number: str | int | None,
-    reason: str,
-    summary: str,
-    transcript: Sequence[tuple[str, str]],
-) -> str:
+@dataclass(frozen=True)
+class EscalationDetails:
+    ticket_id: str | int
+    ticket_url: str
+    customer_email: str
+    order_number: str | int | None
+    reason: str
+    summary: str
+    transcript: tuple[tuple[str, str], ...]
+
+
+def escalation_text(d: EscalationDetails) -> str:
     lines = [
         "A conversation needs a human.",
         "",
-        f"Ticket: #{ticket_id} {ticket_url}",
-        f"Customer: {customer_email}",
-        f"Order: {order_number or '-'}",
-        f"Reason: {reason}",
+        f"Ticket: #{d.ticket_id} {d.ticket_url}",
+        f"Customer: {d.customer_email}",
+        f"Order: {d.order_number or '-'}",
+        f"Reason: {d.reason}",
         "",
         "Summary:",
-        summary,
+        d.summary,
         "",
         "Transcript:",
     ]
-    lines += [f"[{role}] {text}" for role, text in transcript]
+    lines += [f"[{role}] {text}" for role, text in d.transcript]
     return "\n".join(lines)
 
 
-def escalation_html(
-    *,
-    ticket_id: str | int,
-    ticket_url: str,
-    customer_email: str,
-    order_number: str | int | None,
-    reason: str,
-    summary: str,
-    transcript: Sequence[tuple[str, str]],
-) -> str:
+def escalation_html(d: EscalationDetails) -> str:
     rows = "\n".join(
         f'<tr><th style="text-align:left; vertical-align:top; padding:4px 8px;">{_e(role)}</th>'
         f'<td style="padding:4px 8px;">{_paragraphs(text)}</td></tr>'
-        for role, text in transcript
+        for role, text in d.transcript
     )
     return _page(
-        f"Escalation: ticket #{ticket_id}",
+        f"Escalation: ticket #{d.ticket_id}",
         [
             "<h2>A conversation needs a human</h2>",
-            f"<p><strong>Ticket:</strong> {_link(ticket_url, f'#{ticket_id}')}</p>",
-            f"<p><strong>Customer:</strong> {_e(customer_email)}</p>",
-            f"<p><strong>Order:</strong> {_e(order_number or '-')}</p>",
-            f"<p><strong>Reason:</strong> {_e(reason)}</p>",
+            f"<p><strong>Ticket:</strong> {_link(d.ticket_url, f'#{d.ticket_id}')}</p>",
+            f"<p><strong>Customer:</strong> {_e(d.customer_email)}</p>",
+            f"<p><strong>Order:</strong> {_e(d.order_number or '-')}</p>",
+            f"<p><strong>Reason:</strong> {_e(d.reason)}</p>",
             "<h3>Summary</h3>",
-            f"<p>{_paragraphs(summary)}</p>",
+            f"<p>{_paragraphs(d.summary)}</p>",
             "<h3>Transcript</h3>",
             f'<table style="border-collapse: collapse;">{rows}</table>',
         ],
