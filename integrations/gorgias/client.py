@@ -313,26 +313,19 @@ class GorgiasClient:
 
     async def add_tags(self, ticket_id: int, tags: list[str]) -> GorgiasTicket:
         """Add tags, keeping the ticket's existing ones (read, union, write: safe to repeat)."""
-
-        async def attempt() -> GorgiasTicket:
-            ticket = await self._get_ticket(ticket_id, retry=False)
-            names = _unique(ticket.tag_names + tags)
-            if names == ticket.tag_names:
-                return ticket
-            body = await self._call(
-                "PUT", f"tickets/{ticket_id}", retry=False, json={"tags": [{"name": n} for n in names]}
-            )
-            return _parse(GorgiasTicket, body, "ticket")
-
-        return await self._safely_repeated(attempt)
+        return await self._edit_tags(ticket_id, lambda names: _unique(names + tags))
 
     async def remove_tags(self, ticket_id: int, tags: list[str]) -> GorgiasTicket:
         """Remove tags, keeping the others (read, difference, write: safe to repeat)."""
         unwanted = {name.strip() for name in tags}
+        return await self._edit_tags(ticket_id, lambda names: [n for n in names if n not in unwanted])
+
+    async def _edit_tags(self, ticket_id: int, edit: Callable[[list[str]], list[str]]) -> GorgiasTicket:
+        """Read the tags, change them, write them back only if they changed; retried whole."""
 
         async def attempt() -> GorgiasTicket:
             ticket = await self._get_ticket(ticket_id, retry=False)
-            names = [name for name in ticket.tag_names if name not in unwanted]
+            names = edit(ticket.tag_names)
             if names == ticket.tag_names:
                 return ticket
             body = await self._call(
