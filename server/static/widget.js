@@ -796,6 +796,7 @@
   function setStatus(status) {
     if (!status) return;
     state.status = status;
+    state.statusVersion = (state.statusVersion || 0) + 1;
     var human = status === "human_handling";
     panel.classList.toggle("human", human);
     subtitleText.textContent = human
@@ -1098,6 +1099,9 @@
   async function loadHistory() {
     var id = state.conversationId;
     if (!id) return;
+    // A turn may end while this request is in flight; its status is newer than the history's.
+    var version = state.statusVersion || 0;
+    var turning = state.busy;
     try {
       var response = await api("/api/conversations/" + encodeURIComponent(id), { headers: { Accept: "application/json" } });
       var view = await response.json();
@@ -1106,7 +1110,7 @@
         showMessage(message, {});
       });
       state.historyLoaded = true;
-      setStatus(view.status);
+      if (!turning && !state.busy && (state.statusVersion || 0) === version) setStatus(view.status);
     } catch (error) {
       if (error instanceof HttpError && error.status === 404) {
         saveConversation(null); // forgotten by the server: the next message starts afresh
