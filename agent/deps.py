@@ -76,15 +76,16 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
 
 SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host")
 REQUIRED_BASES = ("shopify_api_base", "gorgias_base_url")
-PLACEHOLDER_SECRETS = (
+# Secrets that prove a request came from the store or its helpdesk. Their sandbox values are public,
+# so with them anyone could sign a shopper's identity or fake a person approving a refund.
+SIGNING_SECRETS = ("store_secret", "gorgias_webhook_secret", "shopify_webhook_secret")
+# API keys: a placeholder only makes the vendor refuse the calls, so it is a warning.
+PLACEHOLDER_KEYS = (
     "shopify_access_token",
-    "shopify_webhook_secret",
     "gorgias_api_key",
-    "gorgias_webhook_secret",
     "easypost_api_key",
     "stripe_api_key",
     "sendgrid_api_key",
-    "store_secret",
 )
 
 
@@ -93,7 +94,8 @@ def real_store_settings(settings: Settings) -> Settings:
 
     An SDK vendor's base left at its sandbox default means the vendor's own API; the store platform
     and helpdesk have no such default, so leaving them is a configuration error naming the setting.
-    Secrets still holding the sandbox placeholders are logged as warnings.
+    Signing secrets still holding their public sandbox values are an error too; API keys still holding
+    placeholders are logged as warnings (the vendor refuses them anyway).
     """
     fields = Settings.model_fields
     missing = [name.upper() for name in REQUIRED_BASES if getattr(settings, name) == fields[name].default]
@@ -102,7 +104,13 @@ def real_store_settings(settings: Settings) -> Settings:
             f"SANDBOX_MODE=false but {', '.join(missing)} still point at the sandbox: set them to the store's "
             "real API addresses (README, 'Connecting a real store')."
         )
-    for name in PLACEHOLDER_SECRETS:
+    public = [name.upper() for name in SIGNING_SECRETS if getattr(settings, name) == fields[name].default]
+    if public:
+        raise ConfigError(
+            f"SANDBOX_MODE=false but {', '.join(public)} still hold the public sandbox values: set each to a long "
+            "random secret (and the same value in Shopify / Gorgias / your store's page signing)."
+        )
+    for name in PLACEHOLDER_KEYS:
         default = fields[name].default
         if isinstance(default, SecretStr) and getattr(settings, name) == default:
             logger.warning("%s still holds the sandbox placeholder; the vendor will refuse it", name.upper())

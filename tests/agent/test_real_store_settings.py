@@ -17,6 +17,27 @@ def test_store_platform_and_helpdesk_must_be_configured() -> None:
     assert "GORGIAS_BASE_URL" in str(info.value)
 
 
+STORE_SECRET = SecretStr("a-long-random-store-secret")
+HELPDESK_SECRET = SecretStr("a-long-random-helpdesk-secret")
+SHOPIFY_SECRET = SecretStr("the-shopify-app-secret")
+
+
+def test_public_sandbox_signing_secrets_are_refused() -> None:
+    """With the sandbox's public secrets anyone could sign an identity or fake a refund approval."""
+    settings = Settings(
+        _env_file=None,
+        sandbox_mode=False,
+        shopify_api_base="https://acme.myshopify.com/admin/api/2024-10",
+        gorgias_base_url="https://acme.gorgias.com/api",
+        store_secret=STORE_SECRET,
+    )
+    with pytest.raises(ConfigError) as info:
+        real_store_settings(settings)
+    assert "GORGIAS_WEBHOOK_SECRET" in str(info.value)
+    assert "SHOPIFY_WEBHOOK_SECRET" in str(info.value)
+    assert "STORE_SECRET" not in str(info.value)
+
+
 def test_sdk_vendors_left_at_the_sandbox_default_use_the_vendors_own_api(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -25,6 +46,9 @@ def test_sdk_vendors_left_at_the_sandbox_default_use_the_vendors_own_api(
         sandbox_mode=False,
         shopify_api_base="https://acme.myshopify.com/admin/api/2024-10",
         gorgias_base_url="https://acme.gorgias.com/api",
+        store_secret=STORE_SECRET,
+        gorgias_webhook_secret=HELPDESK_SECRET,
+        shopify_webhook_secret=SHOPIFY_SECRET,
         stripe_api_key=SecretStr("sk_live_real"),
         stripe_api_base="https://stripe.internal.proxy",
     )
