@@ -297,31 +297,30 @@ async def close_ticket(ticket_id: int, request: Request, world: WorldDep) -> JSO
     return await _deliver(request, world, "ticket-updated", ticket, None)
 
 
+async def _tag_and_deliver(request: Request, world: World, ticket_id: int, tag: str) -> JSON:
+    """A human agent's decision expressed as a ticket tag, sent as the helpdesk's `ticket-updated`."""
+    ticket = _ticket_or_404(world, ticket_id)
+    ticket["tags"] = tag_objects([tag], ticket.get("tags"))
+    ticket["updated_datetime"] = world.now_iso()
+    return await _deliver(request, world, "ticket-updated", ticket, None)
+
+
 @router.post("/tickets/{ticket_id}/handback")
 async def hand_back(ticket_id: int, request: Request, world: WorldDep) -> JSON:
     """The human agent hands the conversation back to the bot (tag `ai_handback`, ticket stays open)."""
-    ticket = _ticket_or_404(world, ticket_id)
-    ticket["tags"] = tag_objects([HANDBACK_TAG], ticket.get("tags"))
-    ticket["updated_datetime"] = world.now_iso()
-    return await _deliver(request, world, "ticket-updated", ticket, None)
+    return await _tag_and_deliver(request, world, ticket_id, HANDBACK_TAG)
 
 
 @router.post("/tickets/{ticket_id}/approve")
 async def approve_refund(ticket_id: int, request: Request, world: WorldDep) -> JSON:
     """The human agent approves the refund the ticket asks about (tag `refund-approved`)."""
-    ticket = _ticket_or_404(world, ticket_id)
-    ticket["tags"] = tag_objects([APPROVED_TAG], ticket.get("tags"))
-    ticket["updated_datetime"] = world.now_iso()
-    return await _deliver(request, world, "ticket-updated", ticket, None)
+    return await _tag_and_deliver(request, world, ticket_id, APPROVED_TAG)
 
 
 @router.post("/tickets/{ticket_id}/deny")
 async def deny_refund(ticket_id: int, request: Request, world: WorldDep) -> JSON:
     """The human agent denies the refund the ticket asks about (tag `refund-denied`)."""
-    ticket = _ticket_or_404(world, ticket_id)
-    ticket["tags"] = tag_objects([DENIED_TAG], ticket.get("tags"))
-    ticket["updated_datetime"] = world.now_iso()
-    return await _deliver(request, world, "ticket-updated", ticket, None)
+    return await _tag_and_deliver(request, world, ticket_id, DENIED_TAG)
 
 
 def summary(world: World) -> dict[str, Any]:
