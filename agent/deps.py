@@ -25,7 +25,8 @@ from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
 from agent.models import ConfigError, build_model
 from agent.openai_compat import attach_chat_backend
-from agent.persistence import Persistence, open_persistence
+from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
+from agent.persistence import Persistence, memory_outbox, open_persistence
 from agent.service import GraphConversationService
 from agent.settings import Settings
 from integrations._http import RetryPolicyFactory
@@ -135,6 +136,7 @@ class Services:
     commerce: ShopifyCommerce
     gorgias: GorgiasClient
     helpdesk: GorgiasHelpdesk
+    gorgias_http: httpx.AsyncClient
 
 
 def build_services(
@@ -205,7 +207,14 @@ def build_services(
         policy=store_policy(settings),
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    return Services(tools=tools, shopify=shopify, commerce=commerce, gorgias=gorgias, helpdesk=helpdesk)
+    return Services(
+        tools=tools,
+        shopify=shopify,
+        commerce=commerce,
+        gorgias=gorgias,
+        helpdesk=helpdesk,
+        gorgias_http=gorgias_http,
+    )
 
 
 @dataclass
@@ -217,6 +226,7 @@ class Runtime:
     services: Services
     persistence: Persistence
     service: GraphConversationService
+    sync: HelpdeskSync
     graph: Any
     sandbox_app: FastAPI | None
     sandbox_url: str | None
@@ -280,6 +290,20 @@ async def open_runtime(
         chat_model = model or build_model(settings)
         if persistence is None:
             persistence = await stack.enter_async_context(open_persistence(settings))
+        outbox: OutboxDB = (
+            persistence.outbox
+            if persistence.outbox is not None
+            else await stack.enter_async_context(memory_outbox())
+        )
+        # The helpdesk's client is only used by the outbox worker: pace it within the account's budget.
+        pacer = CallPacer(
+            outbox,
+            f"{settings.gorgias_base_url}#{settings.gorgias_email}",
+            limit=settings.helpdesk_call_limit,
+            window_seconds=settings.helpdesk_call_window_seconds,
+        )
+        pacer.install(services.gorgias_http)
+        sync = HelpdeskSync(outbox, services.helpdesk, services.tools.notifier)
         graph = build_graph(
             chat_model,
             AgentDeps(
@@ -299,10 +323,13 @@ async def open_runtime(
         service = GraphConversationService(
             graph,
             persistence.store,
-            services.helpdesk,
+            sync,
             on_commerce=services.commerce.on_webhook,
             events=events,
         )
+        if settings.helpdesk_sync_worker:
+            sync.start()
+            stack.push_async_callback(sync.stop)
         if sandbox_app is not None and own_sandbox:
             connect_helpdesk_in_process(sandbox_app, service, settings)
         yield Runtime(
@@ -311,6 +338,7 @@ async def open_runtime(
             services=services,
             persistence=persistence,
             service=service,
+            sync=sync,
             graph=graph,
             sandbox_app=sandbox_app,
             sandbox_url=sandbox_url,

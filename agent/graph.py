@@ -36,7 +36,6 @@ from pydantic import ValidationError
 
 import prompts
 from agent import messages as msg
-from agent.mirror import ensure_ticket, mirror, sync_messages
 from agent.offline.entities import is_affirmative, is_negative
 from agent.state import INTENTS, AgentState, Intent, IntentResult
 from integrations._http import IntegrationError
@@ -71,25 +70,32 @@ PROGRESS = {
 
 # Where each node can go next: LangGraph reads these to draw the graph (Studio, Mermaid).
 IntentNode: TypeAlias = Literal["wismo", "returns", "refunds", "order_change", "other"]
-FromGate: TypeAlias = Literal["classify", "human", "__end__"]
+FromStart: TypeAlias = Literal["classify", "human", "takeover"]
+FromTakeover: TypeAlias = Literal["human", "__end__"]
 FromClassify: TypeAlias = Literal[
     "wismo", "returns", "refunds", "order_change", "other", "handoff", "model_failed"
 ]
 FromIntent: TypeAlias = Literal[
-    "confirm", "tools", "finish", "model_failed", "wismo", "returns", "refunds", "order_change", "other"
+    "confirm",
+    "tools",
+    "model_failed",
+    "handoff",
+    "request_approval",
+    "__end__",
+    "wismo",
+    "returns",
+    "refunds",
+    "order_change",
+    "other",
 ]
 FromConfirm: TypeAlias = Literal["tools", "await_confirmation"]
 FromAwaitConfirmation: TypeAlias = Literal[
     "tools", "classify", "human", "wismo", "returns", "refunds", "order_change", "other"
 ]
-FromAfterTools: TypeAlias = Literal["handoff", "wismo", "returns", "refunds", "order_change", "other"]
-FromFinish: TypeAlias = Literal[
-    "wismo", "returns", "refunds", "order_change", "other", "handoff", "request_approval", "__end__"
-]
+FromTools: TypeAlias = Literal["handoff", "wismo", "returns", "refunds", "order_change", "other"]
 FromRequestApproval: TypeAlias = Literal["await_approval", "handoff"]
 FromAwaitApproval: TypeAlias = Literal["apply_approval", "await_approval", "human"]
-FromApplyApproval: TypeAlias = Literal["after_approval", "handoff"]
-ToEnd: TypeAlias = Literal["__end__"]
+FromApplyApproval: TypeAlias = Literal["__end__", "handoff"]
 ToHuman: TypeAlias = Literal["human", "__end__"]
 ToHandoff: TypeAlias = Literal["handoff"]
 FromHuman: TypeAlias = Literal["human", "__end__"]
@@ -145,23 +151,17 @@ def build_graph(
             logger.exception("model call failed")
             raise ModelFailure(type(exc).__name__) from exc
 
-    # ------------------------------------------------------------------ gate
+    # ------------------------------------------------------------------ takeover
 
-    async def gate(state: AgentState) -> Command[FromGate]:
-        event = state.get("event")
-        if event:
-            # A helpdesk event while the bot is idle: a human reply takes the conversation over.
-            if event.get("kind") == "agent":
-                message = msg.human_agent(
-                    event["text"], author=event.get("author"), message_id=event.get("id")
-                )
-                return Command(
-                    update={"event": None, "status": "human_handling", "messages": [message]}, goto="human"
-                )
-            return Command(update={"event": None}, goto="__end__")
-        if state.get("status") == "human_handling":
-            return Command(goto="human")
-        return Command(update={"model_calls": 0, "escalation": None}, goto="classify")
+    async def takeover(state: AgentState) -> Command[FromTakeover]:
+        """A helpdesk event while the bot is idle: a person's reply takes the conversation over."""
+        event = state.get("event") or {}
+        if event.get("kind") == "agent":
+            message = msg.human_agent(event["text"], author=event.get("author"), message_id=event.get("id"))
+            return Command(
+                update={"event": None, "status": "human_handling", "messages": [message]}, goto="human"
+            )
+        return Command(update={"event": None}, goto="__end__")
 
     # ------------------------------------------------------------------ classify
 
@@ -196,6 +196,7 @@ def build_graph(
             "pending_intents": [i for i in extra if i != "escalation"],
             "turn_intents": [intent, *extra],
             "model_calls": 1,
+            "escalation": None,
         }
         if intent == "escalation" or "escalation" in extra:
             update["escalation"] = "shopper asked for a person"
@@ -249,7 +250,7 @@ def build_graph(
                     return Command(update={**update, "messages": [response, *refusals]}, goto=_node(intent))
                 needs_yes = any(spec_index[c["name"]].needs_confirmation for c in response.tool_calls)
                 return Command(update=update, goto="confirm" if needs_yes else "tools")
-            return Command(update=update, goto="finish")
+            return _finish({**state, **update, "messages": [*state.get("messages", []), response]}, update)
 
         run.__name__ = f"{intent}_node"
         return run
@@ -369,68 +370,34 @@ def build_graph(
             return {}
         return await tool_node.ainvoke({**state, "messages": [call_message]}, config)
 
-    # ------------------------------------------------------------------ after tools
-
-    async def after_tools(state: AgentState) -> Command[FromAfterTools]:
-        results = msg.tool_messages_since_last_ai(state.get("messages", []))
-        if state.get("escalation"):
-            return Command(goto="handoff")
-        for result in results:
-            if '"code":"vendor_unavailable"' in str(result.content):
-                return Command(update={"escalation": "a store system is down after retries"}, goto="handoff")
-        return Command(goto=_node(state.get("intent") or "other"))
-
-    # ------------------------------------------------------------------ finish
-
-    async def finish(state: AgentState) -> Command[FromFinish]:
-        pending = list(state.get("pending_intents") or [])
-        if pending:
-            nxt = pending.pop(0)
-            return Command(update={"pending_intents": pending, "intent": nxt}, goto=_node(nxt))
-        update: dict[str, Any] = {}
-        unhelpful = _unhelpful(state)
-        count = (state.get("unhelpful_turns") or 0) + 1 if unhelpful else 0
-        update["unhelpful_turns"] = count
-        intents = list(dict.fromkeys(state.get("turn_intents") or [state.get("intent") or "other"]))
-        update.update(await mirror(tool_deps.helpdesk, dict(state), ["ai-handled", *intents]))
-        if count >= UNHELPFUL_LIMIT:
-            update["escalation"] = "repeated failure to help"
-            return Command(update=update, goto="handoff")
-        if state.get("pending_approval") and state.get("status") != "awaiting_approval":
-            return Command(update=update, goto="request_approval")
-        return Command(update=update, goto="__end__")
-
     # ------------------------------------------------------------------ approval
 
     async def request_approval(state: AgentState) -> Command[FromRequestApproval]:
+        """Ask the team to approve the refund on the ticket (through the outbox, ahead of routine
+        mirroring), then wait for their decision."""
         request = state.get("pending_approval") or {}
-        ctx = _ctx(state, f"approval-{request.get('tool_call_id')}")
         key = str(request.get("idempotency_key"))
-
-        async def note() -> dict[str, Any]:
-            ticket_id = state.get("ticket_id") or await ensure_ticket(
-                tool_deps.helpdesk, dict(state), ["ai-handled", "refunds"]
-            )
-            text = (
-                f"Refund approval needed: order #{request.get('order_number')}, {request.get('amount')} "
-                f"{request.get('currency')} for {', '.join(request.get('items') or [])}. Reason: {request.get('reason')}. "
-                f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
-            )
-            await tool_deps.helpdesk.post_message(
-                ticket_id, text=text, author="note", internal=True, external_id=f"{key}:approval"
-            )
-            await tool_deps.helpdesk.remove_tags(ticket_id, [APPROVED_TAG, DENIED_TAG])  # no stale decision
-            await tool_deps.helpdesk.add_tags(ticket_id, ["refund-approval"])
-            return {"ticket_id": ticket_id}
-
-        try:
-            done = await ctx.once("approval", "request", note)
-        except IntegrationError:
-            return Command(update={"escalation": "could not request refund approval"}, goto="handoff")
-        return Command(
-            update={"ledger": ctx.ledger, "ticket_id": done["ticket_id"], "status": "awaiting_approval"},
-            goto="await_approval",
+        text = (
+            f"Refund approval needed: order #{request.get('order_number')}, {request.get('amount')} "
+            f"{request.get('currency')} for {', '.join(request.get('items') or [])}. Reason: {request.get('reason')}. "
+            f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
         )
+        asks = {
+            f"{key}:approval-note": {
+                "kind": "note",
+                "text": text,
+                "external_id": f"{key}:approval",
+                "priority": "urgent",
+            },
+            # No stale decision from an earlier request may decide this one.
+            f"{key}:approval-tags": {
+                "kind": "tags",
+                "add": ["refund-approval"],
+                "remove": [APPROVED_TAG, DENIED_TAG],
+                "priority": "urgent",
+            },
+        }
+        return Command(update={"helpdesk": asks, "status": "awaiting_approval"}, goto="await_approval")
 
     async def await_approval(state: AgentState) -> Command[FromAwaitApproval]:
         value = interrupt({"type": "approval", "ticket_id": state.get("ticket_id")})
@@ -462,7 +429,7 @@ def build_graph(
                 f"Our team reviewed your refund request for order #{request.get('order_number')} and could not "
                 "approve it. Nothing was refunded. A team member can explain more if you reply here."
             )
-            return Command(update={**base, "messages": [msg.assistant(text)]}, goto="after_approval")
+            return Command(update={**base, "messages": [msg.assistant(text)]}, goto="__end__")
         ctx = _ctx(state, str(request.get("tool_call_id") or "approval"))
         try:
             outcome = await refund_after_approval(ctx, request)
@@ -491,11 +458,8 @@ def build_graph(
         }
         return Command(
             update={**base, "ledger": ctx.ledger, "messages": [msg.assistant(text, card=card)]},
-            goto="after_approval",
+            goto="__end__",
         )
-
-    async def after_approval(state: AgentState) -> Command[ToEnd]:
-        return Command(update=await mirror(tool_deps.helpdesk, dict(state), []), goto="__end__")
 
     # ------------------------------------------------------------------ handoff
 
@@ -503,77 +467,48 @@ def build_graph(
         return context_from_state(tool_deps, cast(dict[str, Any], state), call_id)
 
     async def handoff(state: AgentState) -> Command[ToHuman]:
-        reason = state.get("escalation") or "shopper asked for a person"
+        """Hand the conversation to a person: the ticket gets the tags and a summary, the team one
+        email per conversation, all through the outbox ahead of routine mirroring. A helpdesk outage
+        only delays them; the conversation is with the team from now on."""
+        reason = _escalation_reason(state)
         intent = state.get("intent") or "escalation"
-        ctx = _ctx(state, f"handoff-{len(state.get('messages', []))}")
-        ticket_id: str | None = None
-        try:
-            ticket = state.get("ticket_id") or await ensure_ticket(
-                tool_deps.helpdesk, dict(state), ["ai-handled", intent]
-            )
-            ticket_id = ticket
-            await tool_deps.helpdesk.add_tags(ticket, ["ai_handover", intent])
-            synced = await sync_messages(tool_deps.helpdesk, ticket, dict(state))
-            summary = _summary(state, reason)
-
-            async def note() -> dict[str, Any]:
-                await tool_deps.helpdesk.post_message(
-                    ticket,
-                    text=summary,
-                    author="note",
-                    internal=True,
-                    external_id=f"{ctx.idempotency_key}:note",
-                )
-                return {"noted": True}
-
-            await ctx.once("handoff", "note", note)
-
-            async def email() -> dict[str, Any]:
-                current = await tool_deps.helpdesk.get_ticket(ticket)
-                customer = state.get("customer") or {}
-                sent = await tool_deps.notifier.send_escalation(
-                    ticket=current,
-                    customer_email=customer.get("email"),
-                    order_number=_order_number(state),
-                    reason=reason,
-                    summary=summary,
-                    transcript=_transcript(state.get("messages", [])),
-                )
-                return {"message_id": sent.message_id}
-
-            await ctx.once("handoff", "email", email)
-            text = (
-                "I've passed this conversation to our support team, with a summary so you won't need to repeat "
-                "yourself. A person will reply right here in this chat, usually within a few hours during "
-                "business hours. I'll stay quiet until they're done."
-            )
-            card: dict[str, Any] = {"type": "handoff", "ticket_id": ticket}
-        except IntegrationError as exc:
-            logger.warning("handoff could not reach the helpdesk: %s", exc)
-            ticket_id = state.get("ticket_id") or ticket_id
-            synced = {}
-            text = (
-                "I want to get you to a person, but our support system isn't reachable right now. Please email "
-                "our team, or try again in a few minutes; nothing about your order has changed."
-            )
-            # No ticket means no person can ever answer: stay with the bot, and try again next time.
-            return Command(
-                update={
-                    "messages": [msg.assistant(text)],
-                    "status": "active",
-                    "ledger": ctx.ledger,
-                    "escalation": None,
-                    "pending_intents": [],
-                },
-                goto="__end__",
-            )
+        key = f"handoff-{len(state.get('messages', []))}"
+        summary = _summary(state, reason)
+        customer = state.get("customer") or {}
+        asks: dict[str, Any] = {
+            f"{key}:tags": {
+                "kind": "tags",
+                "add": ["ai-handled", "ai_handover", intent],
+                "priority": "urgent",
+            },
+            f"{key}:note": {
+                "kind": "note",
+                "text": summary,
+                "external_id": f"{state.get('conversation_id')}:{key}:note",
+                "priority": "urgent",
+            },
+            # One team email per conversation: a repeated hand-off joins the same ticket quietly.
+            "team_email": {
+                "kind": "team_email",
+                "customer_email": customer.get("email"),
+                "order_number": _order_number(state),
+                "reason": reason,
+                "summary": summary,
+                "transcript": [list(row) for row in _transcript(state.get("messages", []))],
+                "priority": "urgent",
+            },
+        }
+        text = (
+            "I've passed this conversation to our support team, with a summary so you won't need to repeat "
+            "yourself. A person will reply right here in this chat, usually within a few hours during "
+            "business hours. I'll stay quiet until they're done."
+        )
+        card: dict[str, Any] = {"type": "handoff", "ticket_id": state.get("ticket_id")}
         return Command(
             update={
                 "messages": [msg.assistant(text, card=card)],
                 "status": "human_handling",
-                "ticket_id": ticket_id,
-                "synced": synced,
-                "ledger": ctx.ledger,
+                "helpdesk": asks,
                 "escalation": None,
                 "pending_intents": [],
             },
@@ -589,16 +524,9 @@ def build_graph(
     # ------------------------------------------------------------------ human handling
 
     async def human(state: AgentState) -> Command[FromHuman]:
-        """The bot is silent: shopper messages go to the ticket, a person's replies come back."""
-        ticket_id = state.get("ticket_id")
-        if ticket_id:
-            try:
-                synced = await sync_messages(tool_deps.helpdesk, ticket_id, dict(state))
-            except IntegrationError:
-                synced = {}
-            if synced:
-                return Command(update={"synced": synced}, goto="human")
-        value = interrupt({"type": "human_handling", "ticket_id": ticket_id})
+        """The bot is silent: shopper messages go to the ticket (the outbox mirrors them), a
+        person's replies come back; a close or hand-back returns the conversation to the bot."""
+        value = interrupt({"type": "human_handling", "ticket_id": state.get("ticket_id")})
         kind = value.get("kind") if isinstance(value, dict) else "shopper"
         if kind == "shopper":
             text = value.get("text", "") if isinstance(value, dict) else str(value)
@@ -622,44 +550,93 @@ def build_graph(
                 else "Our support team has closed this conversation. If you need anything else, just write here."
             )
             back = msg.assistant(text)
-            # The team sees in the ticket what the shopper was told, without waiting for their next turn.
-            synced = await mirror(
-                tool_deps.helpdesk, {**state, "messages": [*state.get("messages", []), back]}, []
-            )
-            return Command(
-                update={
-                    "messages": [back],
-                    "status": "active",
-                    "intent": None,
-                    "unhelpful_turns": 0,
-                    **synced,
-                },
-                goto="__end__",
-            )
+            update: dict[str, Any] = {
+                "messages": [back],
+                "status": "active",
+                "intent": None,
+                "unhelpful_turns": 0,
+            }
+            if kind == "handback":
+                # Used once: left on the ticket, the tag would hand back the next takeover at once.
+                update["helpdesk"] = {
+                    f"handback-{back.id}": {"kind": "tags", "remove": [HANDBACK_TAG], "priority": "urgent"}
+                }
+            return Command(update=update, goto="__end__")
         return Command(goto="human")
 
     # ------------------------------------------------------------------ assembly
 
     builder: StateGraph[AgentState, None, AgentState, AgentState] = StateGraph(AgentState)
-    builder.add_node("gate", gate)
+    builder.add_node("takeover", takeover)
     builder.add_node("classify", classify)
     for intent in MODEL_INTENTS:
         builder.add_node(intent, cast(Any, intent_node(intent)))
     builder.add_node("confirm", confirm)
     builder.add_node("await_confirmation", await_confirmation)
     builder.add_node("tools", run_tools)
-    builder.add_node("after_tools", after_tools)
-    builder.add_node("finish", finish)
     builder.add_node("request_approval", request_approval)
     builder.add_node("await_approval", await_approval)
     builder.add_node("apply_approval", apply_approval)
-    builder.add_node("after_approval", after_approval)
     builder.add_node("handoff", handoff)
     builder.add_node("model_failed", model_failed)
     builder.add_node("human", human)
-    builder.add_edge(START, "gate")
-    builder.add_edge("tools", "after_tools")
+    builder.add_conditional_edges(START, route_start)
+    builder.add_conditional_edges("tools", route_after_tools)
     return builder.compile(checkpointer=checkpointer, name="support-agent")
+
+
+def route_start(state: AgentState) -> FromStart:
+    """A helpdesk event, a conversation a person holds, or a shopper message to classify."""
+    if state.get("event"):
+        return "takeover"
+    if state.get("status") == "human_handling":
+        return "human"
+    return "classify"
+
+
+def route_after_tools(state: AgentState) -> FromTools:
+    """Back to the intent's model with the results, or to a person when a tool asked for one
+    or a store system is down after retries."""
+    if state.get("escalation"):
+        return "handoff"
+    for result in msg.tool_messages_since_last_ai(state.get("messages", [])):
+        if _refusal_code(result) == "vendor_unavailable":
+            return "handoff"
+    return cast(FromTools, state.get("intent") or "other")
+
+
+def _escalation_reason(state: AgentState) -> str:
+    if state.get("escalation"):
+        return str(state["escalation"])
+    results = msg.tool_messages_since_last_ai(state.get("messages", []))
+    if any(_refusal_code(r) == "vendor_unavailable" for r in results):
+        return "a store system is down after retries"
+    return "shopper asked for a person"
+
+
+def _refusal_code(result: ToolMessage) -> str | None:
+    try:
+        body = json.loads(str(result.content))
+    except json.JSONDecodeError:
+        return None
+    code = body.get("code") if isinstance(body, dict) and body.get("ok") is False else None
+    return str(code) if code else None
+
+
+def _finish(state: dict[str, Any], update: dict[str, Any]) -> Command[FromIntent]:
+    """The model answered without tools: the next request of the message, a person after repeated
+    failure, an approval request, or the end of the turn."""
+    pending = list(state.get("pending_intents") or [])
+    if pending:
+        nxt = pending.pop(0)
+        return Command(update={**update, "pending_intents": pending, "intent": nxt}, goto=_node(nxt))
+    count = (state.get("unhelpful_turns") or 0) + 1 if _unhelpful(cast(AgentState, state)) else 0
+    update = {**update, "unhelpful_turns": count}
+    if count >= UNHELPFUL_LIMIT:
+        return Command(update={**update, "escalation": "repeated failure to help"}, goto="handoff")
+    if state.get("pending_approval") and state.get("status") != "awaiting_approval":
+        return Command(update=update, goto="request_approval")
+    return Command(update=update, goto="__end__")
 
 
 def _node(name: str) -> Any:

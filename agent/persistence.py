@@ -1,8 +1,10 @@
-"""Where conversations live: a LangGraph checkpointer (graph state) and a store (conversation
-records and the inbox of shopper messages).
+"""Where conversations live: a LangGraph checkpointer (graph state), a store (conversation
+records and the inbox of shopper messages) and the helpdesk outbox, all in one database.
 
-A SQLite file by default; PostgreSQL when DATABASE_URL is set, which lets several server
-processes serve the same conversations.
+A SQLite file by default, for one server process: the checkpointer, the store and the outbox
+share one connection and one lock, so writes are serialised in the process and a shopper never
+meets "database is locked". PostgreSQL when DATABASE_URL is set, which lets several server
+processes serve the same conversations (a pool of DATABASE_POOL_SIZE connections each).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
+from agent.outbox.db import OutboxDB, PostgresOutbox, SqliteOutbox
 from agent.settings import Settings
 
 
@@ -24,13 +27,17 @@ class Persistence:
     checkpointer: BaseCheckpointSaver[Any]
     store: BaseStore
     backend: str
+    outbox: OutboxDB | None = None
+    """None: the runtime keeps the outbox in an in-memory SQLite database (tests, evals)."""
 
 
 @asynccontextmanager
 async def open_persistence(settings: Settings) -> AsyncIterator[Persistence]:
     """The configured checkpointer and store, set up (tables created) and closed on exit."""
     if settings.database_url:
-        async with postgres_persistence(settings.database_url) as persistence:
+        async with postgres_persistence(
+            settings.database_url, pool_size=settings.database_pool_size
+        ) as persistence:
             yield persistence
     else:
         async with sqlite_persistence(settings.sqlite_path) as persistence:
@@ -38,27 +45,35 @@ async def open_persistence(settings: Settings) -> AsyncIterator[Persistence]:
 
 
 @asynccontextmanager
-async def sqlite_persistence(path: Path) -> AsyncIterator[Persistence]:
+async def sqlite_persistence(path: Path | str) -> AsyncIterator[Persistence]:
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
     from langgraph.store.sqlite.aio import AsyncSqliteStore
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    async with (
-        aiosqlite.connect(str(path)) as saver_conn,
-        aiosqlite.connect(str(path), isolation_level=None) as store_conn,
-    ):
-        # WAL lets the checkpointer and the store write the same file without blocking readers.
-        await saver_conn.execute("PRAGMA journal_mode=WAL")
-        saver = AsyncSqliteSaver(saver_conn)
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # Autocommit: the store and the outbox open their own transactions; the saver's single-statement
+    # writes commit as they go.
+    async with aiosqlite.connect(str(path), isolation_level=None) as conn:
+        # WAL: readers never block the writer. NORMAL: durable across a process crash (what
+        # `durability="sync"` guards against) without an fsync per statement.
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA busy_timeout=30000")  # another process on the file (a CLI) waits
+        saver = AsyncSqliteSaver(conn)
         await saver.setup()
-        store = AsyncSqliteStore(store_conn)
+        store = AsyncSqliteStore(conn)
+        # One lock for everything on the connection: a store transaction and a checkpoint write must
+        # not interleave on it.
+        store.lock = saver.lock
         await store.setup()
-        yield Persistence(checkpointer=saver, store=store, backend=f"sqlite:{path}")
+        outbox = SqliteOutbox(conn, lock=saver.lock)
+        await outbox.setup()
+        yield Persistence(checkpointer=saver, store=store, backend=f"sqlite:{path}", outbox=outbox)
 
 
 @asynccontextmanager
-async def postgres_persistence(url: str) -> AsyncIterator[Persistence]:
+async def postgres_persistence(url: str, *, pool_size: int = 10) -> AsyncIterator[Persistence]:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from langgraph.store.postgres.aio import AsyncPostgresStore
     from psycopg.rows import dict_row
@@ -67,7 +82,7 @@ async def postgres_persistence(url: str) -> AsyncIterator[Persistence]:
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         url,
         min_size=1,
-        max_size=10,
+        max_size=max(2, pool_size),
         open=False,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
     )
@@ -77,6 +92,19 @@ async def postgres_persistence(url: str) -> AsyncIterator[Persistence]:
         await saver.setup()
         store = AsyncPostgresStore(pool)
         await store.setup()
-        yield Persistence(checkpointer=saver, store=store, backend="postgres")
+        outbox = PostgresOutbox(pool)
+        await outbox.setup()
+        yield Persistence(checkpointer=saver, store=store, backend="postgres", outbox=outbox)
     finally:
         await pool.close()
+
+
+@asynccontextmanager
+async def memory_outbox() -> AsyncIterator[OutboxDB]:
+    """An outbox in an in-memory SQLite database, for a runtime whose conversations live in memory."""
+    import aiosqlite
+
+    async with aiosqlite.connect(":memory:", isolation_level=None) as conn:
+        outbox = SqliteOutbox(conn)
+        await outbox.setup()
+        yield outbox

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,9 +28,9 @@ from agent import messages as msg
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
 from agent.events import LocalEvents
 from agent.graph import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, PROGRESS
+from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
 from agent.state import AgentState
 from agent.view import chat_messages
-from integrations.ports import Helpdesk
 from tools.context import VerifiedCustomer
 from tools.registry import specs
 
@@ -51,7 +52,7 @@ class GraphConversationService:
         self,
         graph: Graph,
         store: BaseStore,
-        helpdesk: Helpdesk,
+        sync: HelpdeskSync,
         on_commerce: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
         events: LocalEvents | None = None,
     ) -> None:
@@ -59,7 +60,7 @@ class GraphConversationService:
         self._events = events or LocalEvents()
         self._graph = graph
         self._store = store
-        self._helpdesk = helpdesk
+        self._sync = sync
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # ------------------------------------------------------------------ conversations
@@ -98,7 +99,7 @@ class GraphConversationService:
             id=conversation_id,
             status=values.get("status") or "active",
             intent=values.get("intent"),
-            ticket_id=values.get("ticket_id"),
+            ticket_id=values.get("ticket_id") or await self._sync.ticket_id(conversation_id),
             customer_email=customer.get("email") or record.get("verified_email"),
             messages=chat_messages(values.get("messages", [])),
         )
@@ -172,6 +173,7 @@ class GraphConversationService:
             )
             return
         after, _ = await self._state(conversation_id)
+        await self._mirror(conversation_id, after)
         status = after.get("status") or "active"
         for message in chat_messages(after.get("messages", [])):
             if message.id not in emitted:
@@ -249,6 +251,27 @@ class GraphConversationService:
                         new_messages.append(shown)
                         yield ChatEvent(type="message", data=shown.model_dump(mode="json"))
 
+    async def helpdesk_backlog(self) -> dict[str, Any]:
+        """The outbox's backlog for `/healthz`: items, conversations and the oldest item's age."""
+        backlog = await self._sync.backlog()
+        age = time.time() - backlog.oldest_created_at if backlog.oldest_created_at is not None else None
+        return {
+            "backlog": backlog.items,
+            "conversations": backlog.conversations,
+            "oldest_age_seconds": round(age, 1) if age is not None else None,
+        }
+
+    async def _mirror(self, conversation_id: str, state: dict[str, Any]) -> None:
+        """Record what the helpdesk must learn from this state; the outbox worker delivers it.
+
+        Derived from the checkpointed state, so a crash before this point loses nothing: the
+        next turn (or the retry of this one) records the same keyed items.
+        """
+        try:
+            await self._sync.record(conversation_id, mirror_items(state), ticket_seed(state))
+        except Exception:  # the shopper's answer is already saved; the next turn records it again
+            logger.exception("could not record helpdesk mirroring for a conversation")
+
     # ------------------------------------------------------------------ outside a turn
 
     def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
@@ -294,13 +317,7 @@ class GraphConversationService:
                 return True
             await self._graph.ainvoke(graph_input, self._config(conversation_id), durability="sync")
             after, _ = await self._state(conversation_id)
-        if value["kind"] == "handback" and after.get("ticket_id"):
-            # Used once: left on the ticket, the tag would hand back the next takeover at once.
-            # (Refund decision tags stay as a record; the next approval request clears them first.)
-            try:
-                await self._helpdesk.remove_tags(str(after["ticket_id"]), [HANDBACK_TAG])
-            except Exception:  # cleanup only; the hand-back itself has been applied
-                logger.warning("could not remove the hand-back tag from the ticket")
+            await self._mirror(conversation_id, after)
         for message in chat_messages(after.get("messages", [])):
             if message.id not in before:
                 await self._publish(

@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     sqlite_path: Path = Field(
         Path("var/support-agent.sqlite"), description="SQLite file for conversations and checkpoints."
     )
+    database_pool_size: int = Field(
+        10, ge=2, description="PostgreSQL connections per server process (checkpoints, store, outbox)."
+    )
+    helpdesk_sync_worker: bool = Field(
+        True,
+        description="Deliver the helpdesk outbox from this process (each process can; they share the work and the budget).",
+    )
+    helpdesk_call_limit: int = Field(
+        40,
+        ge=1,
+        description="Helpdesk API calls allowed per window (Gorgias: 40); a larger limit the helpdesk announces wins.",
+    )
+    helpdesk_call_window_seconds: float = Field(20.0, gt=0, description="The helpdesk's rate-limit window.")
 
     # --- demo mode -----------------------------------------------------------------------------
     sandbox_mode: bool = Field(
@@ -151,3 +164,11 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (read once)."""
     return Settings()
+
+
+def export_to_child_processes(values: dict[str, str]) -> None:
+    """Put settings in this process's environment, for worker processes it starts to read
+    (`support-agent serve --workers N`). Only this module touches the environment."""
+    import os
+
+    os.environ.update(values)

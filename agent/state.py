@@ -61,5 +61,7 @@ class AgentState(TypedDict, total=False):
     pending_approval: dict[str, Any] | None
     model_calls: int
     unhelpful_turns: int
-    synced: Annotated[dict[str, Any], merge_dicts]
+    synced: Annotated[dict[str, Any], merge_dicts]  # before the outbox (kept for old checkpoints)
+    helpdesk: Annotated[dict[str, Any], merge_dicts]
+    """Requests for the helpdesk (notes, tags, team email), keyed; the outbox delivers them."""
     event: dict[str, Any] | None

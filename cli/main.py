@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="PostgreSQL URL for conversations (default: DATABASE_URL, SQLite)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (more than 1 needs PostgreSQL and SANDBOX_MODE=false; SQLite is one process)",
+    )
     serve.set_defaults(handler=_serve)
     return parser
 

@@ -8,7 +8,7 @@ from typing import Any
 import uvicorn
 from rich.console import Console
 
-from agent.settings import Settings
+from agent.settings import Settings, export_to_child_processes
 from server.app import create_app, with_public_url
 
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 (names, not a bind)
@@ -28,9 +28,56 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     return with_public_url(settings, f"http://{host}:{settings.port}")
 
 
+# The command line's overrides, handed to worker processes through their environment.
+_OVERRIDE_ENV = {"host": "HOST", "port": "PORT", "model": "MODEL", "database_url": "DATABASE_URL"}
+
+
+def worker_problem(settings: Settings, workers: int) -> str | None:
+    """Why these settings cannot run `workers` processes, or None."""
+    if workers <= 1:
+        return None
+    if not settings.database_url:
+        return (
+            "--workers needs PostgreSQL (DATABASE_URL): the SQLite file serves one process. "
+            "Run one process, or set DATABASE_URL."
+        )
+    if settings.sandbox_mode:
+        return (
+            "--workers needs SANDBOX_MODE=false: each process would mount its own sandbox store. Run the "
+            "sandbox once (`support-agent sandbox --port 8001`) and point the vendor settings at it."
+        )
+    return None
+
+
+def create_worker_app() -> Any:
+    """The app of one worker process (uvicorn's factory): settings from the environment."""
+    settings = Settings()
+    return create_app(with_public_url(settings, settings.public_url))
+
+
 def run_serve(args: argparse.Namespace) -> int:
     settings = serve_settings(args)
     console = Console(stderr=True)
+    workers = int(getattr(args, "workers", 1) or 1)
+    problem = worker_problem(settings, workers)
+    if problem is not None:
+        console.print(f"[red]{problem}[/red]")
+        return 2
+    if workers > 1:
+        exported = {
+            env: str(getattr(args, name)) for name, env in _OVERRIDE_ENV.items() if getattr(args, name, None)
+        }
+        export_to_child_processes({**exported, "PUBLIC_URL": settings.public_url})
+        console.print(f"[bold]Support agent[/bold]: {workers} processes on {settings.public_url}")
+        uvicorn.run(
+            "cli.serve_cmd:create_worker_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+        )
+        return 0
     app = create_app(settings)
     root = settings.public_url
     console.print(f"[bold]Support agent[/bold] with model [cyan]{settings.model}[/cyan]")

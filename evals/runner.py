@@ -234,8 +234,8 @@ class Replayer:
             await self.runtime.service.on_helpdesk_event(body)
 
     async def helpdesk_action(self, conversation_id: str, turn: Turn) -> str:
-        state = await self.runtime.graph.aget_state(self._config(conversation_id))
-        ticket_id = (state.values or {}).get("ticket_id")
+        await self.runtime.sync.drain()
+        ticket_id = await self.runtime.sync.ticket_id(conversation_id)
         if not ticket_id:
             raise HarnessError(f"turn {turn.kind}: the conversation has no helpdesk ticket")
         route = ACTION_ROUTES[turn.kind]
@@ -302,6 +302,8 @@ class Replayer:
                 words += f": {turn.human_reply}"
             record.messages.append(TranscriptMessage(role="action", text=words))
         record.latency_s = time.perf_counter() - started
+        # The helpdesk is mirrored off the shopper's path: bring it up to date before looking.
+        await self.runtime.sync.drain()
 
         after_state = await self.runtime.graph.aget_state(config)
         values = after_state.values or {}
@@ -430,7 +432,8 @@ def _counts(case: Case, result: RunResult, conversation: scoring.Observed, all_c
 
 def eval_settings(settings: Settings, model: str | None = None) -> Settings:
     """The agent's settings for a replay: always the sandbox, the model asked for."""
-    update: dict[str, Any] = {"sandbox_mode": True}
+    # No background worker: each replay drains the helpdesk outbox itself, deterministically.
+    update: dict[str, Any] = {"sandbox_mode": True, "helpdesk_sync_worker": False}
     if model:
         update["model"] = model
     if (model or settings.model).strip() == "openai:offline":

@@ -91,9 +91,16 @@ class Helpdesk(Protocol):
     """Tickets where people see and take over conversations (Gorgias; later Zendesk, Front, ...)."""
 
     async def ensure_ticket(
-        self, *, conversation_id: str, customer_email: str | None, subject: str, tags: Sequence[str]
+        self,
+        *,
+        conversation_id: str,
+        customer_email: str | None,
+        subject: str,
+        tags: Sequence[str],
+        messages: Sequence[tuple[str, str, str]] = (),
     ) -> Ticket:
-        """The conversation's ticket, created on first use (keyed by the conversation id)."""
+        """The conversation's ticket, created on first use (keyed by the conversation id) with its
+        first (author, text, external_id) messages in the same call."""
         ...
 
     async def post_message(
@@ -103,7 +110,12 @@ class Helpdesk(Protocol):
         ...
 
     async def post_messages(self, ticket_id: str, messages: Sequence[tuple[str, str, str]]) -> None:
-        """Mirror a batch of (author, text, external_id), each posted once, with as few calls as possible."""
+        """Mirror a batch of (author, text, external_id), each posted once, with as few calls as possible.
+        Author `note` is an internal note for the team."""
+        ...
+
+    async def edit_tags(self, ticket_id: str, *, add: Sequence[str], remove: Sequence[str]) -> Ticket:
+        """Add and remove tags in one change."""
         ...
 
     async def add_tags(self, ticket_id: str, tags: Sequence[str]) -> Ticket: ...

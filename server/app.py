@@ -229,8 +229,13 @@ def create_app(
     app.include_router(routes_webhooks.router)
 
     @app.get("/healthz", tags=["meta"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz(request: Request) -> dict[str, Any]:
+        """Liveness, and the helpdesk outbox: how much mirroring waits and for how long."""
+        body: dict[str, Any] = {"status": "ok"}
+        report = getattr(request.app.state.service, "helpdesk_backlog", None)
+        if callable(report):
+            body["outbox"] = await report()
+        return body
 
     @app.get("/widget.js", include_in_schema=False)
     async def widget_js() -> Response:

@@ -158,7 +158,7 @@ async def test_langgraph_dev_serves_the_graph_and_answers_a_wismo_run(dev_server
         assert [a["graph_id"] for a in assistants] == [GRAPH_ID]
         drawing = await client.assistants.get_graph(assistants[0]["assistant_id"])
         nodes = {node["id"] for node in drawing["nodes"]}
-        assert {"gate", "classify", "wismo", "confirm", "handoff", "human"} <= nodes
+        assert {"takeover", "classify", "wismo", "confirm", "handoff", "human"} <= nodes
 
         thread = await client.threads.create()
         question: dict[str, Any] = {

@@ -65,6 +65,9 @@ class ToolContext:
     set_customer: VerifiedCustomer | None = None
     escalate_reason: str | None = None
     approval_request: dict[str, Any] | None = None
+    # Work for the helpdesk (e.g. a tag on the ticket), keyed; the agent's outbox delivers it later,
+    # so a tool never waits on the helpdesk.
+    helpdesk_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def idempotency_key(self) -> str:

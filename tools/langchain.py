@@ -4,7 +4,7 @@ The model sees only the args schema. Identity, ledger and conversation id are re
 state through `ToolRuntime`; what a tool changes in state comes back as a `Command` update.
 State keys used (the agent's state defines them with reducers):
 `conversation_id`, `customer`, `ledger` (merged dict), `verification_attempts` (added),
-`ticket_id`, `escalation`, `pending_approval`.
+`ticket_id`, `escalation`, `pending_approval`, `helpdesk` (merged dict of requests for the helpdesk).
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ def state_update(ctx: ToolContext, before: ToolContext | None = None) -> dict[st
         update["escalation"] = ctx.escalate_reason
     if ctx.approval_request:
         update["pending_approval"] = ctx.approval_request
+    if ctx.helpdesk_requests:
+        update["helpdesk"] = dict(ctx.helpdesk_requests)
     return update
 
 

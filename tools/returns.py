@@ -225,14 +225,7 @@ async def create_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> 
         return {"noted": "yes"}
 
     await ctx.once("create_return_label", "note", note)
-    if ctx.ticket_id:
-        ticket_id = ctx.ticket_id
-
-        async def tag() -> dict[str, str]:
-            await deps.helpdesk.add_tags(ticket_id, ["return-label"])
-            return {"tagged": ticket_id}
-
-        await ctx.once("create_return_label", "tag", tag)
+    ctx.helpdesk_requests[f"{ctx.idempotency_key}:tag"] = {"kind": "tags", "add": ["return-label"]}
     return ReturnLabelCreated(
         order_number=order.number,
         items=titles,

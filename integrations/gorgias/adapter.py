@@ -36,19 +36,24 @@ class GorgiasHelpdesk:
         )
 
     async def ensure_ticket(
-        self, *, conversation_id: str, customer_email: str | None, subject: str, tags: Sequence[str]
+        self,
+        *,
+        conversation_id: str,
+        customer_email: str | None,
+        subject: str,
+        tags: Sequence[str],
+        messages: Sequence[tuple[str, str, str]] = (),
     ) -> Ticket:
         email = customer_email or visitor_email(conversation_id)
         await self._client.get_or_create_customer(email)
+        opening = NewMessage.internal_note(
+            f"Conversation {conversation_id} started in the chat widget; the AI assistant is handling it.",
+            external_id=f"{conversation_id}:opened",
+        )
         ticket = await self._client.create_ticket(
             customer_email=email,
             subject=subject,
-            messages=[
-                NewMessage.internal_note(
-                    f"Conversation {conversation_id} started in the chat widget; the AI assistant is handling it.",
-                    external_id=f"{conversation_id}:opened",
-                )
-            ],
+            messages=[opening, *(self._message(a, t, x, email) for a, t, x in messages)],
             tags=list(tags),
             external_id=conversation_id,
             channel="chat",
@@ -70,15 +75,21 @@ class GorgiasHelpdesk:
             )
         await self._client.add_message(int(ticket_id), message)
 
+    @staticmethod
+    def _message(author: str, text: str, external_id: str, email: str | None) -> NewMessage:
+        if author == "note":
+            return NewMessage.internal_note(text, external_id=external_id)
+        if author == "shopper":
+            return NewMessage.from_customer(text, email=email, external_id=external_id)
+        return NewMessage.from_bot(text, customer_email=email, external_id=external_id)
+
     async def post_messages(self, ticket_id: str, messages: Sequence[tuple[str, str, str]]) -> None:
         email = self._customers.get(ticket_id)
-        batch = [
-            NewMessage.from_customer(text, email=email, external_id=external_id)
-            if author == "shopper"
-            else NewMessage.from_bot(text, customer_email=email, external_id=external_id)
-            for author, text, external_id in messages
-        ]
+        batch = [self._message(author, text, external_id, email) for author, text, external_id in messages]
         await self._client.add_messages(int(ticket_id), batch)
+
+    async def edit_tags(self, ticket_id: str, *, add: Sequence[str], remove: Sequence[str]) -> Ticket:
+        return self._ticket(await self._client.edit_tags(int(ticket_id), add=list(add), remove=list(remove)))
 
     async def add_tags(self, ticket_id: str, tags: Sequence[str]) -> Ticket:
         return self._ticket(await self._client.add_tags(int(ticket_id), list(tags)))

@@ -320,6 +320,13 @@ class GorgiasClient:
         unwanted = {name.strip() for name in tags}
         return await self._edit_tags(ticket_id, lambda names: [n for n in names if n not in unwanted])
 
+    async def edit_tags(self, ticket_id: int, *, add: list[str], remove: list[str]) -> GorgiasTicket:
+        """Add and remove tags in one read-change-write (a tag in both lists ends up added)."""
+        unwanted = {name.strip() for name in remove} - {name.strip() for name in add}
+        return await self._edit_tags(
+            ticket_id, lambda names: _unique([n for n in names if n not in unwanted] + add)
+        )
+
     async def _edit_tags(self, ticket_id: int, edit: Callable[[list[str]], list[str]]) -> GorgiasTicket:
         """Read the tags, change them, write them back only if they changed; retried whole."""
 

@@ -57,7 +57,13 @@ POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 def agent_settings(**overrides: Any) -> Settings:
     """Settings for the sandbox demo store, independent of the developer's `.env` and environment."""
-    values: dict[str, Any] = {"sandbox_mode": True, "model": "offline", "database_url": None}
+    # No background worker: `Agent` drains the helpdesk outbox itself, so tests see a settled world.
+    values: dict[str, Any] = {
+        "sandbox_mode": True,
+        "model": "offline",
+        "database_url": None,
+        "helpdesk_sync_worker": False,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)
 
@@ -154,11 +160,20 @@ class Agent:
     async def start(self, *, verified_email: str | None = None) -> str:
         return await self.service.start(verified_email=verified_email)
 
-    async def say(self, conversation_id: str, text: str, *, client_message_id: str | None = None) -> Turn:
+    async def say(
+        self, conversation_id: str, text: str, *, client_message_id: str | None = None, drain: bool = True
+    ) -> Turn:
+        """One shopper turn; then (unless `drain=False`) the helpdesk outbox is delivered."""
         events = [
             e async for e in self.service.send(conversation_id, text, client_message_id=client_message_id)
         ]
+        if drain:
+            await self.drain()
         return Turn(events)
+
+    async def drain(self) -> int:
+        """Deliver the helpdesk outbox now (the background worker is off in tests)."""
+        return await self.runtime.sync.drain()
 
     async def view(self, conversation_id: str) -> ConversationView:
         return await self.service.get(conversation_id)
@@ -204,6 +219,7 @@ class Agent:
         response = await self.control.post(f"/_sandbox/tickets/{ticket_id}/{action}", json=body or None)
         assert response.status_code == 200, response.text
         result: JSON = response.json()
+        await self.drain()
         return result
 
     # ------------------------------------------------------------------ the world
@@ -312,15 +328,15 @@ def call(name: str, **args: Any) -> ToolStep:
     return ToolStep([(name, args)])
 
 
-def crash_once(target: Any, method: str) -> None:
-    """Make `target.method` raise an unexpected (non-vendor) error on its next call only."""
+def crash_once(target: Any, method: str, *, on_call: int = 1) -> None:
+    """Make `target.method` raise an unexpected (non-vendor) error on its `on_call`-th call only."""
     original = getattr(target, method)
     calls = 0
 
     async def flaky(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
-        if calls == 1:
+        if calls == on_call:
             raise RuntimeError("unexpected failure")
         return await original(*args, **kwargs)
 

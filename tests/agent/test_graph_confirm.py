@@ -71,8 +71,8 @@ async def test_yes_refunds_once_even_when_the_yes_is_retried(agent: Agent) -> No
 async def test_a_turn_that_crashes_after_the_refund_does_not_refund_again_on_retry(agent: Agent) -> None:
     cid = await ask_to_refund_1009(agent)
     agent.script("Done: $80.97 is on its way back.")
-    # The conversation's ticket is first created after this reply: make that step blow up.
-    crash_once(agent.runtime.services.helpdesk, "ensure_ticket")
+    # The database fails to save the step after the refund (its second checkpoint of the turn).
+    crash_once(agent.runtime.persistence.checkpointer, "aput", on_call=2)
 
     failed = await agent.say(cid, "yes", client_message_id="yes-1")
 

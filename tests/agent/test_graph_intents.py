@@ -270,7 +270,9 @@ async def test_escalation_hands_off_without_an_intent_model_call(agent: Agent) -
     assert "support team" in reply.text
     view = await agent.view(cid)
     assert view.status == "human_handling"
-    assert reply.card == {"type": "handoff", "ticket_id": view.ticket_id}
+    # The ticket is filed by the outbox after the reply, so the card cannot name it yet.
+    assert reply.card == {"type": "handoff", "ticket_id": None}
+    assert view.ticket_id is not None
     assert {"ai-handled", "ai_handover", "escalation"} <= set(agent.tags(view.ticket_id))
     [_opened, note] = agent.notes(view.ticket_id)
     assert "Reason: shopper asked for a person" in note

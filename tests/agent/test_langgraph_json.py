@@ -27,11 +27,13 @@ def test_langgraph_json_graph_draws_every_route() -> None:
     graph = _load_graph()
     drawing = graph.get_graph()  # type: ignore[attr-defined]
     edges = {(e.source, e.target) for e in drawing.edges}
-    assert ("gate", "classify") in edges
+    assert ("__start__", "classify") in edges
+    assert ("__start__", "takeover") in edges
     assert ("classify", "handoff") in edges
     assert ("confirm", "await_confirmation") in edges
     assert ("handoff", "human") in edges
-    assert ("finish", "request_approval") in edges
+    assert ("tools", "wismo") in edges
+    assert ("refunds", "request_approval") in edges
 
 
 async def test_langgraph_json_graph_answers_a_run_against_the_sandbox() -> None:

@@ -96,7 +96,8 @@ async def test_a_retried_post_after_success_is_replayed_without_running_the_grap
 async def test_the_message_is_kept_when_the_turn_crashes_and_a_retry_processes_it_once(agent: Agent) -> None:
     agent.script(intent("other"), "Hello! How can I help?")
     cid = await agent.start()
-    crash_once(agent.runtime.services.helpdesk, "ensure_ticket")
+    # The database fails to save the turn's last step (the reply), after the model answered.
+    crash_once(agent.runtime.persistence.checkpointer, "aput", on_call=3)
 
     failed = await agent.say(cid, "hi there", client_message_id="c-1")
 

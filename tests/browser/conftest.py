@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +129,16 @@ class SandboxDesk:
         view: dict[str, Any] = response.json()
         return view
 
-    def ticket_id(self, conversation_id: str) -> str:
-        ticket_id = self.conversation(conversation_id)["ticket_id"]
+    def ticket_id(self, conversation_id: str, within: float = 15.0) -> str:
+        """The conversation's ticket. The outbox worker files it just after the reply, so this waits
+        for it (as a person in the helpdesk would), up to `within` seconds."""
+        deadline = time.monotonic() + within
+        while True:
+            ticket_id = self.conversation(conversation_id)["ticket_id"]
+            if ticket_id or time.monotonic() > deadline:
+                break
+            with self._http() as http:  # a cheap request between looks, instead of a sleep
+                http.get("/healthz")
         assert ticket_id, "the conversation has no helpdesk ticket"
         return str(ticket_id)
 

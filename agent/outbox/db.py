@@ -1,0 +1,587 @@
+"""The helpdesk outbox's tables, in the conversations' own database (SQLite or PostgreSQL).
+
+Three tables:
+- `helpdesk_outbox`: one row per piece of mirroring work (a message, a note, a tag change, the
+  team email), unique per (conversation, key) so recording the same work twice is a no-op;
+- `helpdesk_sync`: one row per conversation: its ticket id, what a new ticket needs (customer,
+  subject), how many items are pending and how urgent they are, and the delivery lease;
+- `helpdesk_pace`: when the next call to a helpdesk account may be made, shared by every process.
+
+A worker claims a whole conversation at a time (a lease, taken with `FOR UPDATE SKIP LOCKED` on
+PostgreSQL), so its items are delivered by one worker, in order. A lease that outlives a crashed
+worker expires and the conversation is claimed again; delivery is idempotent (external ids).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+URGENT = 0
+ROUTINE = 1
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One piece of mirroring work. `key` makes recording it idempotent within a conversation."""
+
+    key: str
+    kind: str  # "message" | "note" | "tags" | "team_email"
+    payload: dict[str, Any]
+    priority: int = ROUTINE
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    id: int
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    priority: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class TicketSeed:
+    """What creating the conversation's ticket needs, as known when the work was recorded."""
+
+    customer_email: str | None
+    subject: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A conversation leased to one worker, with its pending items in order."""
+
+    conversation_id: str
+    ticket_id: str | None
+    seed: TicketSeed
+    attempts: int
+    items: list[StoredItem]
+    ticket_requested: bool = False
+    """A ticket was asked for before: it may exist at the vendor without our having its id."""
+
+
+@dataclass(frozen=True)
+class Backlog:
+    items: int
+    conversations: int
+    oldest_created_at: float | None
+
+
+class OutboxDB(Protocol):
+    """Storage of the outbox. Times are POSIX seconds passed in by the caller (testable clocks)."""
+
+    backend: str
+
+    async def setup(self) -> None: ...
+
+    async def record(
+        self, conversation_id: str, items: Sequence[OutboxItem], seed: TicketSeed, now: float
+    ) -> int:
+        """Add the items not yet recorded; returns how many were new."""
+        ...
+
+    async def claim(
+        self, worker: str, now: float, lease_seconds: float, due_by: float | None = None
+    ) -> Claim | None:
+        """Lease the most urgent conversation with work due by `due_by` (default: now), or None."""
+        ...
+
+    async def complete(
+        self,
+        conversation_id: str,
+        delivered: Sequence[int],
+        ticket_id: str | None,
+        now: float,
+        *,
+        retry_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Mark items delivered, remember the ticket and release the lease. With `error` the
+        delivery stopped part-way: the rest is due again at `retry_at`."""
+        ...
+
+    async def ticket_requested(self, conversation_id: str) -> None:
+        """Remember, before asking the vendor for a ticket, that one may now exist."""
+        ...
+
+    async def forget_lease(self, conversation_id: str) -> None:
+        """Drop a lease (a worker that stopped mid-delivery); its items are claimed again."""
+        ...
+
+    async def ticket_id(self, conversation_id: str) -> str | None: ...
+
+    async def conversation_for_ticket(self, ticket_id: str) -> str | None: ...
+
+    async def backlog(self) -> Backlog: ...
+
+    async def reserve_call(self, account: str, now: float, interval: float) -> float:
+        """Book the account's next call slot: returns when the call may be made."""
+        ...
+
+    async def hold_calls(self, account: str, until: float) -> None:
+        """No call to the account before `until` (after a 429 with Retry-After)."""
+        ...
+
+    async def ease_calls(self, account: str, latest: float) -> None:
+        """Pull the next slot back to at most `latest` (the vendor allows more than assumed)."""
+        ...
+
+
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS helpdesk_outbox (
+        id {serial} PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        delivered_at DOUBLE PRECISION,
+        UNIQUE (conversation_id, key)
+    )""",
+    """CREATE INDEX IF NOT EXISTS helpdesk_outbox_pending
+        ON helpdesk_outbox (conversation_id, id) WHERE delivered_at IS NULL""",
+    """CREATE TABLE IF NOT EXISTS helpdesk_sync (
+        conversation_id TEXT PRIMARY KEY,
+        ticket_id TEXT,
+        customer_email TEXT,
+        subject TEXT NOT NULL DEFAULT '',
+        pending INTEGER NOT NULL DEFAULT 0,
+        priority INTEGER NOT NULL DEFAULT 1,
+        oldest_at DOUBLE PRECISION,
+        due_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        ticket_requested INTEGER NOT NULL DEFAULT 0,
+        leased_by TEXT,
+        leased_until DOUBLE PRECISION,
+        last_error TEXT
+    )""",
+    """CREATE INDEX IF NOT EXISTS helpdesk_sync_due
+        ON helpdesk_sync (priority, due_at) WHERE pending > 0""",
+    "CREATE INDEX IF NOT EXISTS helpdesk_sync_ticket ON helpdesk_sync (ticket_id)",
+    """CREATE TABLE IF NOT EXISTS helpdesk_pace (
+        account TEXT PRIMARY KEY,
+        next_at DOUBLE PRECISION NOT NULL
+    )""",
+)
+
+# Recomputes a conversation's aggregate from its pending items (same SQL on both databases).
+_REFRESH = """
+    UPDATE helpdesk_sync SET
+        pending = (SELECT COUNT(*) FROM helpdesk_outbox o
+                   WHERE o.conversation_id = helpdesk_sync.conversation_id AND o.delivered_at IS NULL),
+        priority = COALESCE((SELECT MIN(o.priority) FROM helpdesk_outbox o
+                   WHERE o.conversation_id = helpdesk_sync.conversation_id AND o.delivered_at IS NULL), 1),
+        oldest_at = (SELECT MIN(o.created_at) FROM helpdesk_outbox o
+                   WHERE o.conversation_id = helpdesk_sync.conversation_id AND o.delivered_at IS NULL)
+    WHERE conversation_id = {p}
+"""
+
+
+# Releases a conversation's lease after a delivery, counting a failure when there is an error.
+_RELEASE = """
+    UPDATE helpdesk_sync SET ticket_id = COALESCE({p}, ticket_id),
+        attempts = CASE WHEN CAST({p} AS TEXT) IS NULL THEN 0 ELSE attempts + 1 END,
+        last_error = CAST({p} AS TEXT), due_at = {p}, leased_by = NULL, leased_until = NULL
+    WHERE conversation_id = {p}
+"""
+
+
+def _release_params(
+    conversation_id: str, ticket_id: str | None, now: float, retry_at: float | None, error: str | None
+) -> tuple[Any, ...]:
+    message = error[:500] if error is not None else None
+    due = retry_at if error is not None and retry_at is not None else now
+    return (ticket_id, message, message, due, conversation_id)
+
+
+def _items(rows: Sequence[Sequence[Any]]) -> list[StoredItem]:
+    return [
+        StoredItem(
+            id=int(r[0]), key=str(r[1]), kind=str(r[2]), payload=json.loads(r[3]), priority=int(r[4]),
+            created_at=float(r[5]),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+class SqliteOutbox:
+    """The outbox on the SQLite connection the checkpointer uses, under the same lock.
+
+    One connection serialises every write of the process (aiosqlite runs it on one thread), so a
+    shopper never meets "database is locked"; SQLite serves one process, which is its design.
+    """
+
+    backend = "sqlite"
+
+    def __init__(self, conn: Any, lock: asyncio.Lock | None = None) -> None:
+        self._conn = conn
+        self._lock = lock or asyncio.Lock()
+
+    async def _run(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
+        """Statements in one transaction; the rows each returned."""
+        results: list[list[Any]] = []
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    cursor = await self._conn.execute(sql, params)
+                    results.append(list(await cursor.fetchall()))
+                    await cursor.close()
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+        return results
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._lock:
+            cursor = await self._conn.execute(sql, params)
+            rows = list(await cursor.fetchall())
+            await cursor.close()
+        return rows
+
+    async def setup(self) -> None:
+        async with self._lock:
+            for sql in _TABLES:
+                await self._conn.execute(sql.format(serial="INTEGER"))
+            if not self._conn.in_transaction:
+                return
+            await self._conn.commit()
+
+    async def record(
+        self, conversation_id: str, items: Sequence[OutboxItem], seed: TicketSeed, now: float
+    ) -> int:
+        if not items:
+            return 0
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = self._conn.total_changes
+                await self._conn.executemany(
+                    "INSERT OR IGNORE INTO helpdesk_outbox "
+                    "(conversation_id, key, kind, priority, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(conversation_id, i.key, i.kind, i.priority, json.dumps(i.payload), now) for i in items],
+                )
+                added = self._conn.total_changes - before
+                if added:
+                    await self._conn.execute(
+                        "INSERT INTO helpdesk_sync (conversation_id, customer_email, subject, due_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET "
+                        "customer_email = COALESCE(excluded.customer_email, helpdesk_sync.customer_email), "
+                        "subject = CASE WHEN helpdesk_sync.subject = '' THEN excluded.subject "
+                        "ELSE helpdesk_sync.subject END",
+                        (conversation_id, seed.customer_email, seed.subject, now),
+                    )
+                    await self._conn.execute(_REFRESH.format(p="?"), (conversation_id,))
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+        return int(added)
+
+    async def claim(
+        self, worker: str, now: float, lease_seconds: float, due_by: float | None = None
+    ) -> Claim | None:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = await self._conn.execute(
+                    "SELECT conversation_id, ticket_id, customer_email, subject, attempts, ticket_requested "
+                    "FROM helpdesk_sync "
+                    "WHERE pending > 0 AND due_at <= ? AND (leased_until IS NULL OR leased_until < ?) "
+                    "ORDER BY priority, due_at LIMIT 1",
+                    (now if due_by is None else due_by, now),
+                )
+                row = await cursor.fetchone()
+                await cursor.close()
+                if row is None:
+                    await self._conn.execute("COMMIT")
+                    return None
+                await self._conn.execute(
+                    "UPDATE helpdesk_sync SET leased_by = ?, leased_until = ? WHERE conversation_id = ?",
+                    (worker, now + lease_seconds, row[0]),
+                )
+                cursor = await self._conn.execute(
+                    "SELECT id, key, kind, payload, priority, created_at FROM helpdesk_outbox "
+                    "WHERE conversation_id = ? AND delivered_at IS NULL ORDER BY id",
+                    (row[0],),
+                )
+                items = _items(list(await cursor.fetchall()))
+                await cursor.close()
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+        return Claim(
+            conversation_id=str(row[0]),
+            ticket_id=row[1],
+            seed=TicketSeed(customer_email=row[2], subject=str(row[3] or "")),
+            attempts=int(row[4]),
+            items=items,
+            ticket_requested=bool(row[5]),
+        )
+
+    async def complete(
+        self,
+        conversation_id: str,
+        delivered: Sequence[int],
+        ticket_id: str | None,
+        now: float,
+        *,
+        retry_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        marks = [(now, item_id) for item_id in delivered]
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if marks:
+                    await self._conn.executemany(
+                        "UPDATE helpdesk_outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
+                        marks,
+                    )
+                await self._conn.execute(
+                    _RELEASE.format(p="?"), _release_params(conversation_id, ticket_id, now, retry_at, error)
+                )
+                await self._conn.execute(_REFRESH.format(p="?"), (conversation_id,))
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def ticket_requested(self, conversation_id: str) -> None:
+        await self._run(
+            ("UPDATE helpdesk_sync SET ticket_requested = 1 WHERE conversation_id = ?", (conversation_id,))
+        )
+
+    async def forget_lease(self, conversation_id: str) -> None:
+        await self._run(
+            (
+                "UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE conversation_id = ?",
+                (conversation_id,),
+            )
+        )
+
+    async def ticket_id(self, conversation_id: str) -> str | None:
+        rows = await self._read(
+            "SELECT ticket_id FROM helpdesk_sync WHERE conversation_id = ?", (conversation_id,)
+        )
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def conversation_for_ticket(self, ticket_id: str) -> str | None:
+        rows = await self._read(
+            "SELECT conversation_id FROM helpdesk_sync WHERE ticket_id = ? LIMIT 1", (ticket_id,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def backlog(self) -> Backlog:
+        rows = await self._read(
+            "SELECT COALESCE(SUM(pending), 0), COUNT(*), MIN(oldest_at) FROM helpdesk_sync WHERE pending > 0"
+        )
+        items, conversations, oldest = rows[0]
+        return Backlog(int(items), int(conversations), float(oldest) if oldest is not None else None)
+
+    async def reserve_call(self, account: str, now: float, interval: float) -> float:
+        rows = await self._run(
+            (
+                "INSERT INTO helpdesk_pace (account, next_at) VALUES (?, ?) ON CONFLICT (account) "
+                "DO UPDATE SET next_at = MAX(helpdesk_pace.next_at, ?) + ? RETURNING next_at",
+                (account, now + interval, now, interval),
+            )
+        )
+        return float(rows[0][0][0]) - interval
+
+    async def hold_calls(self, account: str, until: float) -> None:
+        await self._run(
+            (
+                "INSERT INTO helpdesk_pace (account, next_at) VALUES (?, ?) ON CONFLICT (account) "
+                "DO UPDATE SET next_at = MAX(helpdesk_pace.next_at, excluded.next_at)",
+                (account, until),
+            )
+        )
+
+    async def ease_calls(self, account: str, latest: float) -> None:
+        await self._run(
+            ("UPDATE helpdesk_pace SET next_at = MIN(next_at, ?) WHERE account = ?", (latest, account))
+        )
+
+
+class PostgresOutbox:
+    """The outbox on the PostgreSQL pool the checkpointer uses; safe for many processes."""
+
+    backend = "postgres"
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    async def _run(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
+        results: list[list[Any]] = []
+        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            for sql, params in statements:
+                await cur.execute(sql, params)
+                results.append(list(await cur.fetchall()) if cur.description else [])
+        return results
+
+    @staticmethod
+    def _row(row: Any) -> list[Any]:
+        # The shared pool hands out dict rows (the checkpointer's choice): positional access here.
+        return list(row.values()) if isinstance(row, dict) else list(row)
+
+    async def setup(self) -> None:
+        await self._run(*((sql.format(serial="BIGSERIAL"), ()) for sql in _TABLES))
+
+    async def record(
+        self, conversation_id: str, items: Sequence[OutboxItem], seed: TicketSeed, now: float
+    ) -> int:
+        if not items:
+            return 0
+        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO helpdesk_outbox (conversation_id, key, kind, priority, payload, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (conversation_id, key) DO NOTHING",
+                [(conversation_id, i.key, i.kind, i.priority, json.dumps(i.payload), now) for i in items],
+            )
+            added = cur.rowcount
+            # executemany reports the last statement's count only: ask instead when unsure.
+            await cur.execute(
+                "SELECT COUNT(*) AS n FROM helpdesk_outbox WHERE conversation_id = %s AND created_at = %s",
+                (conversation_id, now),
+            )
+            counted = await cur.fetchone()
+            added = int(self._row(counted)[0]) if counted is not None else max(added, 0)
+            if added:
+                await cur.execute(
+                    "INSERT INTO helpdesk_sync (conversation_id, customer_email, subject, due_at) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (conversation_id) DO UPDATE SET "
+                    "customer_email = COALESCE(EXCLUDED.customer_email, helpdesk_sync.customer_email), "
+                    "subject = CASE WHEN helpdesk_sync.subject = '' THEN EXCLUDED.subject "
+                    "ELSE helpdesk_sync.subject END",
+                    (conversation_id, seed.customer_email, seed.subject, now),
+                )
+                await cur.execute(_REFRESH.format(p="%s"), (conversation_id,))
+        return added
+
+    async def claim(
+        self, worker: str, now: float, lease_seconds: float, due_by: float | None = None
+    ) -> Claim | None:
+        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            await cur.execute(
+                "UPDATE helpdesk_sync SET leased_by = %s, leased_until = %s WHERE conversation_id = ("
+                " SELECT conversation_id FROM helpdesk_sync"
+                " WHERE pending > 0 AND due_at <= %s AND (leased_until IS NULL OR leased_until < %s)"
+                " ORDER BY priority, due_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+                ") RETURNING conversation_id, ticket_id, customer_email, subject, attempts, ticket_requested",
+                (worker, now + lease_seconds, now if due_by is None else due_by, now),
+            )
+            found = await cur.fetchone()
+            if found is None:
+                return None
+            row = self._row(found)
+            await cur.execute(
+                "SELECT id, key, kind, payload, priority, created_at FROM helpdesk_outbox "
+                "WHERE conversation_id = %s AND delivered_at IS NULL ORDER BY id",
+                (row[0],),
+            )
+            items = _items([self._row(r) for r in await cur.fetchall()])
+        return Claim(
+            conversation_id=str(row[0]),
+            ticket_id=row[1],
+            seed=TicketSeed(customer_email=row[2], subject=str(row[3] or "")),
+            attempts=int(row[4]),
+            items=items,
+            ticket_requested=bool(row[5]),
+        )
+
+    async def complete(
+        self,
+        conversation_id: str,
+        delivered: Sequence[int],
+        ticket_id: str | None,
+        now: float,
+        *,
+        retry_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self._run(
+            (
+                "UPDATE helpdesk_outbox SET delivered_at = %s WHERE id = ANY(%s) AND delivered_at IS NULL",
+                (now, list(delivered)),
+            ),
+            (_RELEASE.format(p="%s"), _release_params(conversation_id, ticket_id, now, retry_at, error)),
+            (_REFRESH.format(p="%s"), (conversation_id,)),
+        )
+
+    async def ticket_requested(self, conversation_id: str) -> None:
+        await self._run(
+            ("UPDATE helpdesk_sync SET ticket_requested = 1 WHERE conversation_id = %s", (conversation_id,))
+        )
+
+    async def forget_lease(self, conversation_id: str) -> None:
+        await self._run(
+            (
+                "UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE conversation_id = %s",
+                (conversation_id,),
+            )
+        )
+
+    async def ticket_id(self, conversation_id: str) -> str | None:
+        rows = (
+            await self._run(
+                ("SELECT ticket_id FROM helpdesk_sync WHERE conversation_id = %s", (conversation_id,))
+            )
+        )[0]
+        value = self._row(rows[0])[0] if rows else None
+        return str(value) if value is not None else None
+
+    async def conversation_for_ticket(self, ticket_id: str) -> str | None:
+        rows = (
+            await self._run(
+                ("SELECT conversation_id FROM helpdesk_sync WHERE ticket_id = %s LIMIT 1", (ticket_id,))
+            )
+        )[0]
+        return str(self._row(rows[0])[0]) if rows else None
+
+    async def backlog(self) -> Backlog:
+        rows = (
+            await self._run(
+                (
+                    "SELECT COALESCE(SUM(pending), 0), COUNT(*), MIN(oldest_at) FROM helpdesk_sync "
+                    "WHERE pending > 0",
+                    (),
+                )
+            )
+        )[0]
+        items, conversations, oldest = self._row(rows[0])
+        return Backlog(int(items), int(conversations), float(oldest) if oldest is not None else None)
+
+    async def reserve_call(self, account: str, now: float, interval: float) -> float:
+        rows = (
+            await self._run(
+                (
+                    "INSERT INTO helpdesk_pace (account, next_at) VALUES (%s, %s) ON CONFLICT (account) "
+                    "DO UPDATE SET next_at = GREATEST(helpdesk_pace.next_at, %s) + %s RETURNING next_at",
+                    (account, now + interval, now, interval),
+                )
+            )
+        )[0]
+        return float(self._row(rows[0])[0]) - interval
+
+    async def hold_calls(self, account: str, until: float) -> None:
+        await self._run(
+            (
+                "INSERT INTO helpdesk_pace (account, next_at) VALUES (%s, %s) ON CONFLICT (account) "
+                "DO UPDATE SET next_at = GREATEST(helpdesk_pace.next_at, EXCLUDED.next_at)",
+                (account, until),
+            )
+        )
+
+    async def ease_calls(self, account: str, latest: float) -> None:
+        await self._run(
+            ("UPDATE helpdesk_pace SET next_at = LEAST(next_at, %s) WHERE account = %s", (latest, account))
+        )
