@@ -307,6 +307,10 @@ class GraphConversationService:
         async with self._locks[conversation_id]:
             values, pending = await self._state(conversation_id)
             waiting = values.get("status")
+            if value["kind"] == "agent" and any(m.id == value["id"] for m in values.get("messages", [])):
+                # A replayed delivery of a reply already shown: it must not re-open a takeover
+                # that was handed back since.
+                return True
             if value["kind"] == "approval" and waiting != "awaiting_approval":
                 return True
             if value["kind"] in ("close", "handback") and waiting != "human_handling":

@@ -496,3 +496,31 @@ async def test_a_classification_that_does_not_parse_is_not_a_handoff(agent: Agen
     view = await agent.view(cid)
     assert view.status == "active"
     assert agent.world.sendgrid.outbox == []  # nobody was paged
+
+
+async def test_a_replayed_human_reply_does_not_reopen_a_handed_back_conversation(agent: Agent) -> None:
+    cid = await track_1001(agent)
+    ticket_id = await hand_off(agent, cid)
+    app = agent.runtime.sandbox_app
+    assert app is not None
+    send = app.state.webhook_sender
+    deliveries: list[dict[str, Any]] = []
+
+    async def recording(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
+        deliveries.append(body)
+        status: int = await send(url, headers, body)
+        return status
+
+    app.state.webhook_sender = recording
+    await agent.human(ticket_id, "reply", text="Rosa here, all sorted.")
+    await agent.human(ticket_id, "handback")
+    [reply_delivery] = [d for d in deliveries if d.get("event") == "ticket-message-created"]
+    before = await agent.view(cid)
+    assert before.status == "active"
+
+    handled = await agent.service.on_helpdesk_event(reply_delivery)  # an attacker or a retry replays it
+
+    assert handled is True
+    after = await agent.view(cid)
+    assert after.status == "active"
+    assert [m.model_dump() for m in after.messages] == [m.model_dump() for m in before.messages]
