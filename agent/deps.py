@@ -26,6 +26,7 @@ from agent.graph import AgentDeps, build_graph
 from agent.models import ConfigError, build_model
 from agent.openai_compat import attach_chat_backend
 from agent.persistence import Persistence, open_persistence
+from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
 from integrations._http import RetryPolicyFactory
@@ -110,6 +111,7 @@ def real_store_settings(settings: Settings) -> Settings:
             f"SANDBOX_MODE=false but {', '.join(public)} still hold the public sandbox values: set each to a long "
             "random secret (and the same value in Shopify / Gorgias / your store's page signing)."
         )
+    check_signing_secrets(settings, SIGNING_SECRETS)
     for name in PLACEHOLDER_KEYS:
         default = fields[name].default
         if isinstance(default, SecretStr) and getattr(settings, name) == default:
