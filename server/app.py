@@ -221,7 +221,7 @@ def create_app(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Accept", "Last-Event-ID"],
+        allow_headers=["Content-Type", "Accept", "Authorization", "Last-Event-ID"],
         max_age=600,
     )
 
