@@ -29,6 +29,7 @@ from sandbox.webhooks import WebhookSender, http_webhook_sender
 from sandbox.world import HelpdeskWebhook, World
 from server import routes_chat, routes_webhooks
 from server.security import ApiError, BodySizeLimitMiddleware, BodyTooLarge, RateLimiter, RecentIds
+from server.unicode_guard import UnicodeGuardMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +217,8 @@ def create_app(
 
     _install_error_handlers(app)
     # Added last = outermost: even a 413 or 429 carries CORS headers, so the widget can read it.
+    # The Unicode check sits inside the size limit: it buffers bodies, so they must be bounded first.
+    app.add_middleware(UnicodeGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -13,14 +13,12 @@ from fastapi import FastAPI
 from agent.settings import Settings
 from server.security import sign_identity
 from tests.server.conftest import RawExchange, bearer, parse_sse, start_conversation, token_of
+from tests.server.fake_service import FakeConversationService, tracking_card_1001
 
 
 def authorization(client: httpx.AsyncClient, conversation_id: str) -> tuple[bytes, bytes]:
     """The raw ASGI header carrying the conversation's token."""
     return (b"authorization", f"Bearer {token_of(client, conversation_id)}".encode())
-
-
-from tests.server.fake_service import FakeConversationService, tracking_card_1001
 
 
 async def test_start_anonymous_conversation(client: httpx.AsyncClient, fake: FakeConversationService) -> None:

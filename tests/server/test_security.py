@@ -16,7 +16,6 @@ from server.security import (
     verify_identity,
 )
 
-
 T = 1_795_000_000  # an issue time, Unix seconds
 
 
