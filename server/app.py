@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.conversation import ConversationNotFound, ConversationService
+from agent.logs import install_redaction
 from agent.settings import SANDBOX_URL, Settings
 from sandbox.webhooks import WebhookSender, http_webhook_sender
 from sandbox.world import HelpdeskWebhook, World
@@ -149,6 +150,8 @@ def _mount_sandbox(app: FastAPI, settings: Settings, sandbox_app: FastAPI) -> No
         secret=settings.gorgias_webhook_secret.get_secret_value(),
     )
     sandbox_app.state.webhook_sender = _in_process_sender(app, settings)
+    if settings.sandbox_control_token is not None:
+        sandbox_app.state.control_token = settings.sandbox_control_token.get_secret_value()
     app.mount("/sandbox", sandbox_app)
 
 
@@ -166,6 +169,7 @@ def create_app(
     settings: Settings, *, service: ConversationService | None = None, sandbox_app: FastAPI | None = None
 ) -> FastAPI:
     """The server. Without `service`, the lifespan builds the real one from `settings`."""
+    install_redaction()  # however the app is served, its logs carry no email, token or secret
     mounted_sandbox: FastAPI | None = None
     if settings.sandbox_mode:
         if sandbox_app is None:
