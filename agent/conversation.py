@@ -67,8 +67,15 @@ class ConversationNotFound(Exception):
 
 
 class ConversationService(Protocol):
-    async def start(self, *, verified_email: str | None = None) -> str:
-        """A new conversation; `verified_email` when the widget sent a valid signed identity."""
+    async def start(self, *, verified_email: str | None = None, access_digest: str | None = None) -> str:
+        """A new conversation; `verified_email` when the widget sent a valid signed identity.
+
+        `access_digest` is the SHA-256 (hex) of the bearer token the chat API handed out for it;
+        only the digest is kept, so a leaked database does not hand out access to conversations."""
+        ...
+
+    async def access_digest(self, conversation_id: str) -> str | None:
+        """The stored `access_digest`; None for an unknown conversation or one started without one."""
         ...
 
     def send(

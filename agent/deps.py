@@ -27,6 +27,7 @@ from agent.models import ConfigError, build_model
 from agent.openai_compat import attach_chat_backend
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
 from agent.persistence import Persistence, memory_outbox, open_persistence
+from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
 from integrations._http import RetryPolicyFactory
@@ -111,6 +112,7 @@ def real_store_settings(settings: Settings) -> Settings:
             f"SANDBOX_MODE=false but {', '.join(public)} still hold the public sandbox values: set each to a long "
             "random secret (and the same value in Shopify / Gorgias / your store's page signing)."
         )
+    check_signing_secrets(settings, SIGNING_SECRETS)
     for name in PLACEHOLDER_KEYS:
         default = fields[name].default
         if isinstance(default, SecretStr) and getattr(settings, name) == default:

@@ -65,7 +65,7 @@ class GraphConversationService:
 
     # ------------------------------------------------------------------ conversations
 
-    async def start(self, *, verified_email: str | None = None) -> str:
+    async def start(self, *, verified_email: str | None = None, access_digest: str | None = None) -> str:
         conversation_id = uuid.uuid4().hex
         await self._store.aput(
             CONVERSATIONS,
@@ -74,9 +74,14 @@ class GraphConversationService:
                 "id": conversation_id,
                 "created_at": datetime.now(UTC).isoformat(),
                 "verified_email": verified_email,
+                "access_digest": access_digest,
             },
         )
         return conversation_id
+
+    async def access_digest(self, conversation_id: str) -> str | None:
+        item = await self._store.aget(CONVERSATIONS, conversation_id)
+        return None if item is None else item.value.get("access_digest")
 
     async def _record(self, conversation_id: str) -> dict[str, Any]:
         item = await self._store.aget(CONVERSATIONS, conversation_id)

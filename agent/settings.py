@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         True, description="Serve the sandbox store under /sandbox and point every client at it."
     )
     sandbox_seed: str = Field("demo_store", description="Seed of the sandbox world: a name or a JSON path.")
+    sandbox_control_token: SecretStr | None = Field(
+        None,
+        description="Bearer token the sandbox control API (/_sandbox/) requires; needed to serve the demo beyond loopback.",
+    )
 
     # --- Shopify ------------------------------------------------------------------------------
     shopify_api_base: str = Field(
@@ -128,7 +132,11 @@ class Settings(BaseSettings):
 
     # --- secrets of the agent itself -----------------------------------------------------------
     store_secret: SecretStr = Field(
-        SecretStr("store_secret_sandbox"), description="Signs widget identities: HMAC-SHA256(email)."
+        SecretStr("store_secret_sandbox"),
+        description='Signs widget identities: hex HMAC-SHA256(secret, f"{email}\\n{issued_at}").',
+    )
+    identity_max_age_seconds: int = Field(
+        86_400, description="How long a signed widget identity is accepted after its issue time."
     )
     credential_keys: SecretStr | None = Field(
         None, description="Comma-separated Fernet keys for stored vendor tokens; first encrypts, all decrypt."

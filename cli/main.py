@@ -45,11 +45,10 @@ def _classify(args: argparse.Namespace) -> int:
     return run_classify(args)
 
 
-def _keygen(_: argparse.Namespace) -> int:
-    from integrations.credentials import CredentialStore
+def _keygen(args: argparse.Namespace) -> int:
+    from cli.keygen_cmd import run_keygen
 
-    print(CredentialStore.generate_key())
-    return 0
+    return run_keygen(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,7 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     classify.set_defaults(handler=_classify)
 
     keygen = commands.add_parser(
-        "keygen", help="print a new key for CREDENTIAL_KEYS (encrypts stored vendor tokens)"
+        "keygen",
+        help="print fresh signing secrets and a CREDENTIAL_KEYS key as .env lines",
+        description=(
+            "Print new random values for STORE_SECRET, GORGIAS_WEBHOOK_SECRET and SANDBOX_CONTROL_TOKEN and a "
+            "Fernet key for CREDENTIAL_KEYS, as .env lines (SHOPIFY_WEBHOOK_SECRET is your Shopify app's secret)."
+        ),
+    )
+    keygen.add_argument(
+        "--credential-key", action="store_true", help="print only a new CREDENTIAL_KEYS key (for rotation)"
     )
     keygen.set_defaults(handler=_keygen)
 

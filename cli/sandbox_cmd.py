@@ -10,6 +10,7 @@ from rich.console import Console
 from agent.models import build_model
 from agent.openai_compat import attach_chat_backend
 from agent.settings import get_settings
+from cli.exposure import check_demo_exposure
 from sandbox.app import VENDOR_BASES, create_sandbox_app
 from sandbox.control import summary
 from sandbox.seed import load_seed
@@ -24,7 +25,9 @@ def run_sandbox(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]Cannot load the sandbox seed {args.seed!r}:[/red] {exc}")
         return 2
-    app = create_sandbox_app(seed=seed)
+    check_demo_exposure(args.host, True, settings.sandbox_control_token)
+    token = settings.sandbox_control_token
+    app = create_sandbox_app(seed=seed, control_token=token.get_secret_value() if token else None)
     attach_chat_backend(app, build_model(settings, "offline"))
     world: World = app.state.world
     if args.helpdesk_webhook:

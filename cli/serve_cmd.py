@@ -9,6 +9,7 @@ import uvicorn
 from rich.console import Console
 
 from agent.settings import Settings, export_to_child_processes
+from cli.exposure import check_demo_exposure
 from server.app import create_app, with_public_url
 
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 (names, not a bind)
@@ -57,6 +58,7 @@ def create_worker_app() -> Any:
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = serve_settings(args)
+    check_demo_exposure(settings.host, settings.sandbox_mode, settings.sandbox_control_token)
     console = Console(stderr=True)
     workers = int(getattr(args, "workers", 1) or 1)
     problem = worker_problem(settings, workers)
@@ -86,5 +88,7 @@ def run_serve(args: argparse.Namespace) -> int:
     console.print(f"  API docs    {root}/api/docs")
     if settings.sandbox_mode:
         console.print(f"  sandbox     {root}/sandbox/_sandbox/  (docs: {root}/sandbox/_sandbox/docs)")
+        if settings.sandbox_control_token is not None:
+            console.print("              control API requires Authorization: Bearer $SANDBOX_CONTROL_TOKEN")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
     return 0

@@ -77,6 +77,8 @@ class VendorError(IntegrationError):
 # --------------------------------------------------------------------------- redaction
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# The same address percent-encoded in a URL's query string (`customers?email=ana%40example.com`).
+_ENCODED_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+%40[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", re.IGNORECASE)
 _SECRET_PATTERNS = [
     re.compile(r"\bshp(?:at|ss|ca|pa)_[A-Za-z0-9_]+"),
     re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9_]+"),
@@ -99,16 +101,45 @@ def redact(text: str) -> str:
             text = pattern.sub(lambda m: f"{m.group(1)} [redacted]", text)
         else:
             text = pattern.sub("[redacted]", text)
-    return _EMAIL.sub("[email]", text)
+    return _ENCODED_EMAIL.sub("[email]", _EMAIL.sub("[email]", text))
 
 
 class RedactingFilter(logging.Filter):
     """Logging filter that redacts every record's rendered message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
+        redact_record(record)
         return True
+
+
+# Loggers whose formatters read `record.args` themselves (uvicorn's access formatter unpacks
+# client, method, path, version, status): their arguments are redacted one by one instead.
+_ARGS_READ_BY_FORMATTER = frozenset({"uvicorn.access"})
+
+
+def _redact_arg(value: object) -> object:
+    if value is None or isinstance(value, int | float):
+        return value  # numbers keep their type for %d / %f
+    return redact(str(value))
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Redact a log record in place: its message, its arguments and its traceback text.
+
+    The message is rendered first, so an email or token passed as an argument is caught together
+    with the words around it (`"token %s"`); the arguments are then dropped."""
+    if record.name in _ARGS_READ_BY_FORMATTER and isinstance(record.args, tuple):
+        record.args = tuple(_redact_arg(arg) for arg in record.args)
+    else:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: keep the format string, drop the arguments
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+    if record.exc_info and not record.exc_text:
+        # Formatters reuse `exc_text` when set, so the traceback is redacted once, here.
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
 
 
 logger.addFilter(RedactingFilter())

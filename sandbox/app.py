@@ -52,8 +52,10 @@ def create_sandbox_app(
     *,
     seed: Seed | None = None,
     webhook_sender: WebhookSender | None = None,
+    control_token: str | None = None,
 ) -> FastAPI:
-    """A sandbox app owning `world` (a fresh demo store when omitted)."""
+    """A sandbox app owning `world` (a fresh demo store when omitted). With `control_token`, the
+    control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
     from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe
 
@@ -67,6 +69,7 @@ def create_sandbox_app(
     app.state.seed = seed
     app.state.world = world or build_world(seed)
     app.state.webhook_sender = webhook_sender or http_webhook_sender
+    app.state.control_token = control_token or None
 
     @app.exception_handler(VendorHTTPError)
     async def _vendor_error(_: Request, exc: VendorHTTPError) -> JSONResponse:

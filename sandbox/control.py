@@ -3,15 +3,21 @@
 For tests, evals and a person trying the demo: read what the agent did (refunds, labels,
 tickets, emails), break vendors on purpose, move the clock, reset, and play the human agent in
 the helpdesk (which sends the webhook a real helpdesk would).
+
+Open by default (a loopback demo, tests, evals). With a control token set on the app
+(`SANDBOX_CONTROL_TOKEN`, required to serve the demo beyond loopback) every route needs
+`Authorization: Bearer <token>`: whoever reaches the control API can reset the store, approve
+refunds and read every customer's orders and emails.
 """
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from sandbox.helpdesk import add_message, find_ticket, tag_objects
@@ -20,7 +26,20 @@ from sandbox.seed import build_world
 from sandbox.webhooks import WebhookSender, helpdesk_event
 from sandbox.world import JSON, Fault, HelpdeskWebhook, World
 
-router = APIRouter()
+CONTROL_TOKEN_HELP = "The sandbox control API needs `Authorization: Bearer <SANDBOX_CONTROL_TOKEN>`."
+
+
+async def require_control_token(request: Request) -> None:
+    """Refuse the call unless it carries the app's control token (when one is set)."""
+    expected: str | None = getattr(request.app.state, "control_token", None)
+    if not expected:
+        return
+    scheme, _, given = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise HTTPException(401, CONTROL_TOKEN_HELP, headers={"WWW-Authenticate": "Bearer"})
+
+
+router = APIRouter(dependencies=[Depends(require_control_token)])
 
 HANDBACK_TAG = "ai_handback"
 APPROVED_TAG = "refund-approved"

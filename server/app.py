@@ -24,11 +24,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.conversation import ConversationNotFound, ConversationService
+from agent.logs import install_redaction
 from agent.settings import SANDBOX_URL, Settings
 from sandbox.webhooks import WebhookSender, http_webhook_sender
 from sandbox.world import HelpdeskWebhook, World
 from server import routes_chat, routes_webhooks
 from server.security import ApiError, BodySizeLimitMiddleware, BodyTooLarge, RateLimiter, RecentIds
+from server.unicode_guard import UnicodeGuardMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,8 @@ def _mount_sandbox(app: FastAPI, settings: Settings, sandbox_app: FastAPI) -> No
         secret=settings.gorgias_webhook_secret.get_secret_value(),
     )
     sandbox_app.state.webhook_sender = _in_process_sender(app, settings)
+    if settings.sandbox_control_token is not None:
+        sandbox_app.state.control_token = settings.sandbox_control_token.get_secret_value()
     app.mount("/sandbox", sandbox_app)
 
 
@@ -165,6 +169,7 @@ def create_app(
     settings: Settings, *, service: ConversationService | None = None, sandbox_app: FastAPI | None = None
 ) -> FastAPI:
     """The server. Without `service`, the lifespan builds the real one from `settings`."""
+    install_redaction()  # however the app is served, its logs carry no email, token or secret
     mounted_sandbox: FastAPI | None = None
     if settings.sandbox_mode:
         if sandbox_app is None:
@@ -216,12 +221,14 @@ def create_app(
 
     _install_error_handlers(app)
     # Added last = outermost: even a 413 or 429 carries CORS headers, so the widget can read it.
+    # The Unicode check sits inside the size limit: it buffers bodies, so they must be bounded first.
+    app.add_middleware(UnicodeGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Accept", "Last-Event-ID"],
+        allow_headers=["Content-Type", "Accept", "Authorization", "Last-Event-ID"],
         max_age=600,
     )
 

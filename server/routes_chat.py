@@ -1,13 +1,14 @@
 """The chat API the widget talks to (DESIGN.md §7).
 
 The conversation logic lives behind `ConversationService`; these routes only check the request
-(identity, limits, rate), pick the response format and stream the service's events.
+(access token, identity, limits, rate), pick the response format and stream the service's events.
+Every route of one conversation needs its bearer token (`server/access.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,13 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.conversation import ConversationNotFound, ConversationService, ConversationView
 from agent.settings import Settings
-from server.security import ApiError, RateLimiter, client_ip, enforce_rate_limits, verify_identity
+from server.access import AuthorizedConversation, new_access_token
+from server.security import (
+    ApiError,
+    RateLimiter,
+    client_ip,
+    enforce_rate_limits,
+    identity_age_problem,
+    verify_identity,
+)
 from server.sse import SSE_HEADERS, Pump, collect_turn, subscription_stream, turn_stream
 
 router = APIRouter(prefix="/api/conversations", tags=["chat"])
-
-# Ids are opaque to the server; anything outside this shape cannot be one of ours.
-_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def get_service(request: Request) -> ConversationService:
@@ -40,16 +46,23 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 class StartConversation(BaseModel):
-    """Optional signed identity: `signature` = hex HMAC-SHA256(store secret, email)."""
+    """Optional signed identity: `signature` = hex HMAC-SHA256(store secret, f"{email}\\n{issued_at}"),
+    `issued_at` = Unix seconds when the store signed it (README, "Signed widget identities")."""
 
     model_config = ConfigDict(extra="ignore")
 
     email: str | None = Field(None, max_length=320)
+    issued_at: int | None = Field(
+        None, ge=0, le=10**11, description="Unix seconds the identity was signed at."
+    )
     signature: str | None = Field(None, max_length=128)
 
 
 class StartedConversation(BaseModel):
     id: str
+    token: str = Field(
+        description="Send as `Authorization: Bearer <token>` on every call of this conversation; shown once."
+    )
     verified: bool
 
 
@@ -65,12 +78,6 @@ class SendMessage(BaseModel):
     )
 
 
-def _checked_id(conversation_id: str) -> str:
-    if not _CONVERSATION_ID.match(conversation_id):
-        raise ConversationNotFound(conversation_id)
-    return conversation_id
-
-
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/event-stream" not in accept
@@ -80,18 +87,27 @@ def _wants_json(request: Request) -> bool:
 async def start_conversation(
     request: Request, service: ServiceDep, settings: SettingsDep, body: StartConversation | None = None
 ) -> StartedConversation:
-    """Start a conversation. A signed identity marks the shopper verified; a bad one is refused."""
+    """Start a conversation. A signed, fresh identity marks the shopper verified; a bad one is refused.
+
+    The answer's `token` is the conversation's credential; only its digest is stored."""
     limiter: RateLimiter = request.app.state.ip_limiter
     enforce_rate_limits((limiter, client_ip(request)))  # first: signatures cannot be brute-forced
     verified_email: str | None = None
-    if body is not None and (body.email or body.signature):
-        if not (body.email and body.signature):
-            raise ApiError(422, "incomplete_identity", "Send both email and signature, or neither.")
-        if not verify_identity(body.email, body.signature, settings.store_secret.get_secret_value()):
+    if body is not None and (body.email or body.signature or body.issued_at is not None):
+        if not (body.email and body.signature and body.issued_at is not None):
+            raise ApiError(
+                422, "incomplete_identity", "Send email, issued_at and signature together, or none of them."
+            )
+        secret = settings.store_secret.get_secret_value()
+        if not verify_identity(body.email, body.issued_at, body.signature, secret):
             raise ApiError(401, "invalid_signature", "The identity signature does not match.")
+        problem = identity_age_problem(body.issued_at, time.time(), settings.identity_max_age_seconds)
+        if problem is not None:
+            raise ApiError(401, "identity_expired", problem)
         verified_email = body.email
-    conversation_id = await service.start(verified_email=verified_email)
-    return StartedConversation(id=conversation_id, verified=verified_email is not None)
+    token, digest = new_access_token()
+    conversation_id = await service.start(verified_email=verified_email, access_digest=digest)
+    return StartedConversation(id=conversation_id, token=token, verified=verified_email is not None)
 
 
 @router.post(
@@ -99,11 +115,14 @@ async def start_conversation(
     responses={200: {"content": {"text/event-stream": {}, "application/json": {}}}},
 )
 async def send_message(
-    conversation_id: str, body: SendMessage, request: Request, service: ServiceDep, settings: SettingsDep
+    conversation_id: AuthorizedConversation,
+    body: SendMessage,
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
 ) -> Any:
     """Process one shopper message: an SSE stream of chat events, or with `Accept: application/json`
     `{"messages": [...new messages...], "status": ...}` once the turn is over."""
-    _checked_id(conversation_id)
     text = body.text.strip()
     if not text:
         raise ApiError(422, "empty_message", "The message is empty.")
@@ -138,17 +157,19 @@ async def send_message(
 
 
 @router.get("/{conversation_id}")
-async def get_conversation(conversation_id: str, service: ServiceDep) -> ConversationView:
+async def get_conversation(conversation_id: AuthorizedConversation, service: ServiceDep) -> ConversationView:
     """Status, intent, ticket id and the full message history."""
-    return await service.get(_checked_id(conversation_id))
+    return await service.get(conversation_id)
 
 
 @router.get("/{conversation_id}/events", responses={200: {"content": {"text/event-stream": {}}}})
 async def conversation_events(
-    conversation_id: str, request: Request, service: ServiceDep
+    conversation_id: AuthorizedConversation, request: Request, service: ServiceDep
 ) -> StreamingResponse:
-    """Pushes outside a shopper turn (human agent replies, status changes) until the client leaves."""
-    await service.get(_checked_id(conversation_id))  # 404 before the stream starts
+    """Pushes outside a shopper turn (human agent replies, status changes) until the client leaves.
+
+    Read it with `fetch` and a stream reader: the token goes in a header, never in the URL."""
+    await service.get(conversation_id)  # 404 before the stream starts
     registry: set[asyncio.Task[None]] = request.app.state.background_tasks
     pump = Pump(service.subscribe(conversation_id), registry)
     keepalive: float = request.app.state.sse_keepalive_seconds

@@ -35,20 +35,42 @@ class ApiError(Exception):
 # --------------------------------------------------------------------------- signed identity
 
 
-def sign_identity(email: str, secret: str) -> str:
-    """What the store's backend puts in `data-signature`: hex HMAC-SHA256 of the email."""
-    return hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()
+# A signed identity issued this far in the future is refused (the store's clock may run a little ahead).
+IDENTITY_MAX_SKEW_SECONDS = 300
 
 
-def verify_identity(email: str, signature: str, secret: str) -> bool:
-    """True when `signature` is `sign_identity(email, secret)`; compared in constant time.
+def identity_message(email: str, issued_at: int) -> bytes:
+    """The signed bytes: the email exactly as sent, a newline, the issue time in Unix seconds."""
+    return f"{email}\n{issued_at}".encode()
+
+
+def sign_identity(email: str, issued_at: int, secret: str) -> str:
+    """What the store's backend puts in `data-signature`: hex HMAC-SHA256(secret, email \n issued_at)."""
+    return hmac.new(secret.encode(), identity_message(email, issued_at), hashlib.sha256).hexdigest()
+
+
+def verify_identity(email: str, issued_at: int, signature: str, secret: str) -> bool:
+    """True when `signature` is `sign_identity(email, issued_at, secret)`; compared in constant time.
 
     The email is signed exactly as sent (no case folding), so the store and we agree on the bytes.
+    Freshness is a separate check (`identity_age_problem`), made only once the signature holds.
     """
     if not email or not signature or not secret:
         return False
-    expected = sign_identity(email, secret)
+    expected = sign_identity(email, issued_at, secret)
     return hmac.compare_digest(signature.strip().lower().encode(), expected.encode())
+
+
+def identity_age_problem(issued_at: int, now: float, max_age_seconds: int) -> str | None:
+    """Why an identity issued at `issued_at` is not acceptable at `now`, or None when it is.
+
+    A signed identity is a bearer credential for a shopper: without an expiry, one copied from a
+    page would verify its holder as that shopper forever."""
+    if issued_at > now + IDENTITY_MAX_SKEW_SECONDS:
+        return "issued_at is in the future; sign with the current Unix time in seconds."
+    if now - issued_at > max_age_seconds:
+        return f"The signed identity is older than {max_age_seconds} seconds; sign a fresh one when rendering the page."
+    return None
 
 
 def secret_header_matches(given: str | None, expected: str) -> bool:

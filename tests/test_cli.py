@@ -36,12 +36,35 @@ def test_classify_prints_one_json_object_per_line(
     assert all(0 <= r["confidence"] <= 1 for r in rows)
 
 
-def test_keygen_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
+def test_keygen_prints_a_usable_credential_key(capsys: pytest.CaptureFixture[str]) -> None:
+    from integrations.credentials import CredentialStore
+
+    assert main(["keygen", "--credential-key"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert CredentialStore([key]).decrypt(CredentialStore([key]).encrypt("x")) == "x"
+
+
+def test_keygen_prints_env_lines_with_strong_fresh_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.secret_strength import weakness
     from integrations.credentials import CredentialStore
 
     assert main(["keygen"]) == 0
-    key = capsys.readouterr().out.strip()
+    first = capsys.readouterr().out
+    assert main(["keygen"]) == 0
+    second = capsys.readouterr().out
+    values = dict(line.split("=", 1) for line in first.splitlines() if line and not line.startswith("#"))
+    assert set(values) == {
+        "STORE_SECRET",
+        "GORGIAS_WEBHOOK_SECRET",
+        "SANDBOX_CONTROL_TOKEN",
+        "CREDENTIAL_KEYS",
+    }
+    for name in ("STORE_SECRET", "GORGIAS_WEBHOOK_SECRET", "SANDBOX_CONTROL_TOKEN"):
+        assert weakness(values[name]) is None, name
+        assert values[name] not in second, "every run makes new secrets"
+    key = values["CREDENTIAL_KEYS"]
     assert CredentialStore([key]).decrypt(CredentialStore([key]).encrypt("x")) == "x"
+    assert "SHOPIFY_WEBHOOK_SECRET" in first  # explained: Shopify makes that one
 
 
 def _chat(args: list[str], stdin: str, tmp_path: object) -> tuple[str, str]:

@@ -6,14 +6,18 @@
  *           data-server="https://host"          (default: where this script came from)
  *           data-store-name="Harbor & Pine"     (header title)
  *           data-accent="#1f6f5c"               (any CSS colour)
- *           data-email="..." data-signature="..."  (optional signed identity: hex HMAC-SHA256 of the
- *                                                   email with the store secret, computed server-side)
+ *           data-email="..." data-issued-at="..." data-signature="..."
+ *                                               (optional signed identity, computed server-side:
+ *                                                issued-at = Unix seconds, signature = hex
+ *                                                HMAC-SHA256(store secret, email + "\n" + issued-at))
  *           data-greeting="..."                 (optional first line)
  *           data-max-chars="2000"></script>
  * Page API: SupportAgent.open(), SupportAgent.close(), SupportAgent.ask(text) (opens, pre-fills the input).
  *
- * Server API (DESIGN.md §7): POST /api/conversations, POST /api/conversations/{id}/messages (SSE),
- * GET /api/conversations/{id}, GET /api/conversations/{id}/events (SSE).
+ * Server API (DESIGN.md §7): POST /api/conversations -> {id, token}, POST /api/conversations/{id}/messages
+ * (SSE), GET /api/conversations/{id}, GET /api/conversations/{id}/events (SSE). Every call of a
+ * conversation sends "Authorization: Bearer <token>"; the event stream is read with fetch (not
+ * EventSource, which cannot send headers), so the token never appears in a URL.
  *
  * Message: {"id", "role": "shopper"|"assistant"|"agent", "text", "created_at", "card"?, "author"?}
  *
@@ -54,7 +58,10 @@
   var SERVER = (data.server || scriptOrigin).replace(/\/+$/, "");
   var STORE = data.storeName || "Support";
   var ACCENT = data.accent || "#1f6f5c";
-  var IDENTITY = data.email && data.signature ? { email: data.email, signature: data.signature } : null;
+  var IDENTITY =
+    data.email && data.signature && data.issuedAt
+      ? { email: data.email, issued_at: parseInt(data.issuedAt, 10), signature: data.signature }
+      : null;
   var MAX_CHARS = parseInt(data.maxChars || "2000", 10) || 2000;
   var GREETING =
     data.greeting ||
@@ -474,6 +481,7 @@
 
   var state = {
     conversationId: null,
+    token: null, // the conversation's bearer token (kept with the id)
     status: "active",
     open: false,
     busy: false,
@@ -483,7 +491,7 @@
     confirms: [], // {card, yes, no, answered}
     draft: null, // {id, row, bubble}
     pending: null, // typing / progress row
-    events: null, // EventSource
+    events: null, // AbortController of the open event stream
     backoff: BACKOFF_MIN_MS,
     reconnectTimer: null,
     historyLoaded: false,
@@ -894,27 +902,42 @@
     };
   }
 
-  function saveConversation(id) {
+  function saveConversation(id, token) {
     state.conversationId = id;
-    remember(STORAGE_KEY, id ? JSON.stringify({ id: id, email: IDENTITY ? IDENTITY.email : null }) : null);
+    state.token = id ? token : null;
+    remember(
+      STORAGE_KEY,
+      id ? JSON.stringify({ id: id, token: token, email: IDENTITY ? IDENTITY.email : null }) : null
+    );
   }
 
   function storedConversation() {
     try {
       var saved = JSON.parse(recall(STORAGE_KEY) || "null");
-      // A different signed-in shopper on this browser starts their own conversation.
-      if (saved && saved.id && saved.email === (IDENTITY ? IDENTITY.email : null)) return String(saved.id);
+      // A different signed-in shopper on this browser starts their own conversation; an entry
+      // without a token (an older widget's) cannot open its conversation any more.
+      if (saved && saved.id && saved.token && saved.email === (IDENTITY ? IDENTITY.email : null)) {
+        return { id: String(saved.id), token: String(saved.token) };
+      }
     } catch (_) {
       /* corrupt entry */
     }
     return null;
   }
 
+  /** Request options for a call of the current conversation: its token in the Authorization header. */
+  function authorized(options) {
+    options = options || {};
+    options.headers = options.headers || {};
+    if (state.token) options.headers.Authorization = "Bearer " + state.token;
+    return options;
+  }
+
   async function ensureConversation() {
     if (state.conversationId) return state.conversationId;
     var response = await api("/api/conversations", jsonRequest(IDENTITY || {}));
     var body = await response.json();
-    saveConversation(body.id);
+    saveConversation(body.id, body.token);
     return body.id;
   }
 
@@ -986,14 +1009,14 @@
       var id = await ensureConversation();
       var response = await api(
         "/api/conversations/" + encodeURIComponent(id) + "/messages",
-        jsonRequest({ text: turn.text, client_message_id: turn.clientMessageId }, "text/event-stream")
+        authorized(jsonRequest({ text: turn.text, client_message_id: turn.clientMessageId }, "text/event-stream"))
       );
       syncEventStream();
       await readEvents(response, function (type, payload) {
         handleTurnEvent(type, payload, outcome);
       });
     } catch (error) {
-      if (error instanceof HttpError && error.status === 404 && allowRestart) {
+      if (error instanceof HttpError && (error.status === 404 || error.status === 401) && allowRestart) {
         // The conversation is gone (e.g. the demo store was reset): start a new one, once.
         saveConversation(null);
         disconnectEvents();
@@ -1103,7 +1126,10 @@
     var version = state.statusVersion || 0;
     var turning = state.busy;
     try {
-      var response = await api("/api/conversations/" + encodeURIComponent(id), { headers: { Accept: "application/json" } });
+      var response = await api(
+        "/api/conversations/" + encodeURIComponent(id),
+        authorized({ headers: { Accept: "application/json" } })
+      );
       var view = await response.json();
       if (id !== state.conversationId) return;
       (view.messages || []).forEach(function (message) {
@@ -1112,7 +1138,7 @@
       state.historyLoaded = true;
       if (!turning && !state.busy && (state.statusVersion || 0) === version) setStatus(view.status);
     } catch (error) {
-      if (error instanceof HttpError && error.status === 404) {
+      if (error instanceof HttpError && (error.status === 404 || error.status === 401)) {
         saveConversation(null); // forgotten by the server: the next message starts afresh
         disconnectEvents();
       }
@@ -1128,29 +1154,37 @@
     else disconnectEvents();
   }
 
+  /**
+   * The push stream (human replies, status changes), read with fetch so the token travels in a
+   * header. Reconnects with jittered exponential backoff whenever it ends or fails, and reloads the
+   * history on every (re)connection so nothing said while disconnected is missed.
+   */
   function connectEvents() {
-    if (state.events || state.reconnectTimer || typeof EventSource === "undefined") return;
-    var source = new EventSource(SERVER + "/api/conversations/" + encodeURIComponent(state.conversationId) + "/events");
-    state.events = source;
-    source.addEventListener("open", function () {
-      state.backoff = BACKOFF_MIN_MS;
-      loadHistory(); // whatever happened while we were not listening
-    });
-    source.addEventListener("message", function (event) {
-      var message = parse(event.data);
-      if (message) showMessage(message, { live: true });
-    });
-    source.addEventListener("status", function (event) {
-      var payload = parse(event.data);
-      if (payload) setStatus(payload.status);
-    });
-    source.addEventListener("handoff", function (event) {
-      var payload = parse(event.data);
-      if (payload && !state.busy && state.status !== "human_handling") banner(payload.ticket_id);
-    });
-    source.addEventListener("error", function () {
-      // Our own backoff (the browser's retry gives up for good on an HTTP error status).
-      source.close();
+    if (state.events || state.reconnectTimer || typeof AbortController === "undefined") return;
+    var controller = new AbortController();
+    var id = state.conversationId;
+    state.events = controller;
+    (async function () {
+      try {
+        var response = await api(
+          "/api/conversations/" + encodeURIComponent(id) + "/events",
+          authorized({ headers: { Accept: "text/event-stream" }, cache: "no-store", signal: controller.signal })
+        );
+        if (state.events !== controller) return;
+        state.backoff = BACKOFF_MIN_MS;
+        loadHistory(); // whatever happened while we were not listening
+        await readEvents(response, function (type, payload) {
+          handlePush(type, payload);
+        });
+      } catch (error) {
+        if (state.events !== controller) return; // closed on purpose
+        if (error instanceof HttpError && (error.status === 404 || error.status === 401)) {
+          state.events = null;
+          if (id === state.conversationId) saveConversation(null); // gone: the next message starts afresh
+          return;
+        }
+      }
+      if (state.events !== controller) return;
       state.events = null;
       if (!wantEvents()) return;
       var delay = state.backoff * (0.75 + Math.random() * 0.5);
@@ -1159,22 +1193,22 @@
         state.reconnectTimer = null;
         syncEventStream();
       }, delay);
-    });
+    })();
+  }
+
+  function handlePush(type, payload) {
+    if (!payload) return;
+    if (type === "message") showMessage(payload, { live: true });
+    else if (type === "status") setStatus(payload.status);
+    else if (type === "handoff" && !state.busy && state.status !== "human_handling") banner(payload.ticket_id);
   }
 
   function disconnectEvents() {
-    if (state.events) state.events.close();
+    var controller = state.events;
     state.events = null;
+    if (controller) controller.abort();
     clearTimeout(state.reconnectTimer);
     state.reconnectTimer = null;
-  }
-
-  function parse(text) {
-    try {
-      return JSON.parse(text);
-    } catch (_) {
-      return null;
-    }
   }
 
   // ------------------------------------------------------------------ open / close, keyboard
@@ -1256,7 +1290,8 @@
 
   function start() {
     document.body.appendChild(host);
-    state.conversationId = storedConversation();
+    var saved = storedConversation();
+    if (saved) saveConversation(saved.id, saved.token);
     if (state.conversationId) loadHistory();
     if (recall(OPEN_KEY, "session") === "1") setOpen(true, { focus: false });
   }

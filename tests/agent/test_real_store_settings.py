@@ -17,9 +17,10 @@ def test_store_platform_and_helpdesk_must_be_configured() -> None:
     assert "GORGIAS_BASE_URL" in str(info.value)
 
 
-STORE_SECRET = SecretStr("a-long-random-store-secret")
-HELPDESK_SECRET = SecretStr("a-long-random-helpdesk-secret")
-SHOPIFY_SECRET = SecretStr("the-shopify-app-secret")
+# Strong enough for `agent.secret_strength` (32+ bytes, not a pattern).
+STORE_SECRET = SecretStr("kX9vQ2mZ7pL4wR8tN1bF6hJ3yC5dG0sAe")
+HELPDESK_SECRET = SecretStr("Tq8Lz3Wn6Rv1Yp4Kc9Mx2Hb7Js5Df0Gu")
+SHOPIFY_SECRET = SecretStr("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")
 
 
 def test_public_sandbox_signing_secrets_are_refused() -> None:

@@ -111,6 +111,14 @@ def live_url(browser_app: BrowserApp, listening_socket: socket.socket) -> Iterat
     thread.join(timeout=10)
 
 
+@dataclass(frozen=True)
+class ConversationAccess:
+    """A conversation as the widget keeps it: its id and its bearer token."""
+
+    id: str
+    token: str
+
+
 @dataclass
 class SandboxDesk:
     """The human side and the store, through public HTTP only: the chat API for the conversation's
@@ -122,19 +130,21 @@ class SandboxDesk:
     def _http(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10)
 
-    def conversation(self, conversation_id: str) -> dict[str, Any]:
+    def conversation(self, access: ConversationAccess) -> dict[str, Any]:
         with self._http() as http:
-            response = http.get(f"/api/conversations/{conversation_id}")
+            response = http.get(
+                f"/api/conversations/{access.id}", headers={"Authorization": f"Bearer {access.token}"}
+            )
         response.raise_for_status()
         view: dict[str, Any] = response.json()
         return view
 
-    def ticket_id(self, conversation_id: str, within: float = 15.0) -> str:
+    def ticket_id(self, access: ConversationAccess, within: float = 15.0) -> str:
         """The conversation's ticket. The outbox worker files it just after the reply, so this waits
         for it (as a person in the helpdesk would), up to `within` seconds."""
         deadline = time.monotonic() + within
         while True:
-            ticket_id = self.conversation(conversation_id)["ticket_id"]
+            ticket_id = self.conversation(access)["ticket_id"]
             if ticket_id or time.monotonic() > deadline:
                 break
             with self._http() as http:  # a cheap request between looks, instead of a sleep
@@ -142,17 +152,17 @@ class SandboxDesk:
         assert ticket_id, "the conversation has no helpdesk ticket"
         return str(ticket_id)
 
-    def reply_as_agent(self, conversation_id: str, text: str) -> None:
+    def reply_as_agent(self, access: ConversationAccess, text: str) -> None:
         with self._http() as http:
             response = http.post(
-                f"/sandbox/_sandbox/tickets/{self.ticket_id(conversation_id)}/reply", json={"text": text}
+                f"/sandbox/_sandbox/tickets/{self.ticket_id(access)}/reply", json={"text": text}
             )
         response.raise_for_status()
         assert response.json()["webhook"]["status"] == 200, response.json()["webhook"]
 
-    def close_ticket(self, conversation_id: str) -> None:
+    def close_ticket(self, access: ConversationAccess) -> None:
         with self._http() as http:
-            response = http.post(f"/sandbox/_sandbox/tickets/{self.ticket_id(conversation_id)}/close")
+            response = http.post(f"/sandbox/_sandbox/tickets/{self.ticket_id(access)}/close")
         response.raise_for_status()
         assert response.json()["webhook"]["status"] == 200, response.json()["webhook"]
 
@@ -263,13 +273,18 @@ class Widget:
         """The turn is over: the send button is usable again once text is typed."""
         expect(self.log.locator(".pending")).to_have_count(0)
 
-    def conversation_id(self) -> str:
+    def conversation(self) -> ConversationAccess:
+        """The conversation the widget keeps across reloads: id and token."""
         stored = self.page.evaluate(
             "() => JSON.parse(localStorage.getItem('support-agent:' + location.origin) || 'null')"
         )
         assert stored, "no conversation in localStorage"
         assert stored["id"], "no conversation id in localStorage"
-        return str(stored["id"])
+        assert stored["token"], "no conversation token in localStorage"
+        return ConversationAccess(id=str(stored["id"]), token=str(stored["token"]))
+
+    def conversation_id(self) -> str:
+        return self.conversation().id
 
 
 @pytest.fixture

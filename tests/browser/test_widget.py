@@ -80,9 +80,9 @@ def test_handoff_human_reply_and_back_to_the_bot(widget: Widget, desk: SandboxDe
     expect(widget.log.get_by_text("You're now chatting with our support team")).to_be_visible()
     expect(widget.panel).to_contain_text("A person from our team will reply here")
     widget.wait_idle()
-    conversation_id = widget.conversation_id()
+    conversation = widget.conversation()
 
-    desk.reply_as_agent(conversation_id, "Hi, I'm Rosa from the support team. How can I help?")
+    desk.reply_as_agent(conversation, "Hi, I'm Rosa from the support team. How can I help?")
 
     agent = widget.messages("agent")
     expect(agent).to_have_count(1)
@@ -97,7 +97,7 @@ def test_handoff_human_reply_and_back_to_the_bot(widget: Widget, desk: SandboxDe
     assert agent_background != bot_background, "human messages must look different from the bot's"
     screenshot(widget.page, "desktop-human-agent")
 
-    desk.close_ticket(conversation_id)
+    desk.close_ticket(conversation)
     expect(widget.panel).to_contain_text("Usually answers in seconds")
     widget.send(WISMO)
 
@@ -199,3 +199,45 @@ def test_phone_width_layout(phone_page: Page) -> None:
     widget.close_button.click()
     expect(widget.panel).to_be_hidden()
     expect(widget.launcher).to_be_visible()
+
+
+def test_the_token_travels_in_headers_never_in_a_url(widget: Widget, desk: SandboxDesk) -> None:
+    requests: list[Request] = []
+    widget.page.on("request", lambda request: requests.append(request))
+    widget.open()
+    widget.send(HUMAN)
+    expect(widget.log.get_by_text("You're now chatting with our support team")).to_be_visible()
+    widget.wait_idle()
+    conversation = widget.conversation()
+
+    desk.reply_as_agent(conversation, "Rosa here, reading your order now.")
+    expect(widget.messages("agent")).to_contain_text("Rosa here")
+
+    assert all(conversation.token not in request.url for request in requests)
+    calls = [r for r in requests if f"/api/conversations/{conversation.id}" in r.url]
+    streams = [r for r in calls if r.url.endswith("/events")]
+    assert streams, "the widget did not open the event stream"
+    for request in calls:
+        assert request.all_headers().get("authorization") == f"Bearer {conversation.token}", request.url
+
+
+def test_event_stream_reconnects_after_it_drops(widget: Widget, desk: SandboxDesk) -> None:
+    attempts: list[str] = []
+
+    def drop_first(route: Route, request: Request) -> None:
+        attempts.append(request.url)
+        if len(attempts) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    widget.page.route(re.compile(r".*/api/conversations/[^/]+/events$"), drop_first)
+    widget.open()
+    widget.send(HUMAN)
+    expect(widget.log.get_by_text("You're now chatting with our support team")).to_be_visible()
+    widget.wait_idle()
+
+    # The first stream failed; the widget backs off and connects again, then a person's reply arrives.
+    desk.reply_as_agent(widget.conversation(), "Back online: Rosa here.")
+    expect(widget.messages("agent")).to_contain_text("Back online: Rosa here.")
+    assert len(attempts) >= 2

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,13 +51,54 @@ def app(settings: Settings, fake: FakeConversationService) -> FastAPI:
     return create_app(settings, service=fake)
 
 
+_CONVERSATION_PATH = re.compile(r"^/api/conversations/([^/]+)")
+
+
+class ConversationTokens(httpx.Auth):
+    """What a well-behaved client does: keeps the token each `POST /api/conversations` returns and
+    sends it as `Authorization: Bearer` on that conversation's calls. A request that sets its own
+    Authorization header (or `auth=None`) is left alone, which is how tests send wrong or no tokens."""
+
+    requires_response_body = True
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, str] = {}
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        match = _CONVERSATION_PATH.match(request.url.path)
+        if match and "authorization" not in request.headers and match.group(1) in self.tokens:
+            request.headers["Authorization"] = f"Bearer {self.tokens[match.group(1)]}"
+        response = yield request
+        if (
+            request.method == "POST"
+            and request.url.path == "/api/conversations"
+            and response.status_code == 201
+        ):
+            started = response.json()
+            self.tokens[started["id"]] = started["token"]
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client through ASGI with the app's lifespan entered (ASGITransport does not run it)."""
+    """A client through ASGI with the app's lifespan entered (ASGITransport does not run it); it
+    sends each conversation's token like the widget does (`ConversationTokens`)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(CLIENT_IP, 50000), raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", auth=ConversationTokens()
+        ) as http:
             yield http
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_of(client: httpx.AsyncClient, conversation_id: str) -> str:
+    """The token `client` keeps for a conversation it started."""
+    tokens = client.auth
+    assert isinstance(tokens, ConversationTokens)
+    return tokens.tokens[conversation_id]
 
 
 def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:

@@ -113,6 +113,7 @@ def label_card_1002() -> dict[str, Any]:
 class FakeConversation:
     id: str
     verified_email: str | None
+    access_digest: str | None = None
     status: Status = "active"
     intent: str | None = None
     ticket_id: str | None = None
@@ -193,10 +194,14 @@ class FakeConversationService:
 
     # ------------------------------------------------------------------ the protocol
 
-    async def start(self, *, verified_email: str | None = None) -> str:
+    async def start(self, *, verified_email: str | None = None, access_digest: str | None = None) -> str:
         conversation_id = self._new_id("conv")
-        self.conversations[conversation_id] = FakeConversation(conversation_id, verified_email)
+        self.conversations[conversation_id] = FakeConversation(conversation_id, verified_email, access_digest)
         return conversation_id
+
+    async def access_digest(self, conversation_id: str) -> str | None:
+        conversation = self.conversations.get(conversation_id)
+        return None if conversation is None else conversation.access_digest
 
     async def send(
         self, conversation_id: str, text: str, *, client_message_id: str | None = None

@@ -17,7 +17,7 @@ from cli.serve_cmd import serve_settings
 from sandbox.app import create_sandbox_app
 from sandbox.world import World
 from server.app import create_app, with_public_url
-from tests.server.conftest import make_settings, start_conversation
+from tests.server.conftest import ConversationTokens, make_settings, start_conversation
 from tests.server.fake_service import FakeConversationService
 
 
@@ -66,7 +66,9 @@ async def test_demo_mode_mounts_the_sandbox_and_wires_its_helpdesk_back(
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", auth=ConversationTokens()
+        ) as client:
             order = await client.get("/sandbox/_sandbox/orders/1001")
             conversation_id = await start_conversation(client)
             await client.post(
@@ -116,7 +118,9 @@ async def test_lifespan_builds_and_closes_the_real_service(
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", auth=ConversationTokens()
+        ) as client:
             conversation_id = await start_conversation(client)
         assert closed == []
 

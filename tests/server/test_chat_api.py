@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import time
 
 import httpx
 from fastapi import FastAPI
 
 from agent.settings import Settings
 from server.security import sign_identity
-from tests.server.conftest import RawExchange, parse_sse, start_conversation
+from tests.server.conftest import RawExchange, bearer, parse_sse, start_conversation, token_of
 from tests.server.fake_service import FakeConversationService, tracking_card_1001
+
+
+def authorization(client: httpx.AsyncClient, conversation_id: str) -> tuple[bytes, bytes]:
+    """The raw ASGI header carrying the conversation's token."""
+    return (b"authorization", f"Bearer {token_of(client, conversation_id)}".encode())
 
 
 async def test_start_anonymous_conversation(client: httpx.AsyncClient, fake: FakeConversationService) -> None:
@@ -19,17 +26,24 @@ async def test_start_anonymous_conversation(client: httpx.AsyncClient, fake: Fak
 
     assert response.status_code == 201
     body = response.json()
-    assert body == {"id": body["id"], "verified": False}
-    assert fake.conversations[body["id"]].verified_email is None
+    assert body == {"id": body["id"], "token": body["token"], "verified": False}
+    assert len(body["token"]) >= 43  # 32 random bytes, URL-safe base64
+    conversation = fake.conversations[body["id"]]
+    assert conversation.verified_email is None
+    # Only the token's digest is kept.
+    assert conversation.access_digest == hashlib.sha256(body["token"].encode()).hexdigest()
 
 
 async def test_signed_identity_marks_the_shopper_verified(
     client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings
 ) -> None:
     email = "ana.silva@example.com"
-    signature = sign_identity(email, settings.store_secret.get_secret_value())
+    issued_at = int(time.time())
+    signature = sign_identity(email, issued_at, settings.store_secret.get_secret_value())
 
-    response = await client.post("/api/conversations", json={"email": email, "signature": signature})
+    response = await client.post(
+        "/api/conversations", json={"email": email, "issued_at": issued_at, "signature": signature}
+    )
 
     assert response.status_code == 201
     assert response.json()["verified"] is True
@@ -39,12 +53,14 @@ async def test_signed_identity_marks_the_shopper_verified(
 async def test_bad_signature_is_refused_and_creates_nothing(
     client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings
 ) -> None:
-    forged = sign_identity("ana.silva@example.com", "not-the-store-secret")
-    other_email = sign_identity("ben.okafor@example.com", settings.store_secret.get_secret_value())
+    now = int(time.time())
+    forged = sign_identity("ana.silva@example.com", now, "not-the-store-secret")
+    other_email = sign_identity("ben.okafor@example.com", now, settings.store_secret.get_secret_value())
 
     for signature in (forged, other_email, "zz", ""):
         response = await client.post(
-            "/api/conversations", json={"email": "ana.silva@example.com", "signature": signature}
+            "/api/conversations",
+            json={"email": "ana.silva@example.com", "issued_at": now, "signature": signature},
         )
         assert response.status_code in (401, 422)
         assert response.json()["error"] in ("invalid_signature", "incomplete_identity")
@@ -57,7 +73,7 @@ async def test_identity_needs_both_parts(client: httpx.AsyncClient, fake: FakeCo
     assert response.status_code == 422
     assert response.json() == {
         "error": "incomplete_identity",
-        "detail": "Send both email and signature, or neither.",
+        "detail": "Send email, issued_at and signature together, or none of them.",
     }
     assert fake.conversations == {}
 
@@ -223,7 +239,7 @@ async def test_turn_completes_when_the_shopper_leaves_mid_turn(
         "POST",
         f"/api/conversations/{conversation_id}/messages",
         body=json.dumps({"text": "Where is #1001?"}).encode(),
-        headers=[(b"content-type", b"application/json")],
+        headers=[(b"content-type", b"application/json"), authorization(client, conversation_id)],
     ).start()
 
     assert await exchange.status() == 200
@@ -246,7 +262,7 @@ async def test_events_stream_pushes_agent_replies_and_ends_on_disconnect(
         app,
         "GET",
         f"/api/conversations/{conversation_id}/events",
-        headers=[(b"accept", b"text/event-stream")],
+        headers=[(b"accept", b"text/event-stream"), authorization(client, conversation_id)],
     ).start()
     assert await exchange.status() == 200
     await exchange.read_until(lambda text: "retry: " in text)
@@ -271,6 +287,7 @@ async def test_unknown_conversation_is_404_everywhere(
     client: httpx.AsyncClient, fake: FakeConversationService
 ) -> None:
     expected = {"error": "conversation_not_found", "detail": "No conversation with this id."}
+    someone_elses = token_of(client, await start_conversation(client))
     for method, path, body in [
         ("GET", "/api/conversations/nope", None),
         ("POST", "/api/conversations/nope/messages", {"text": "hi"}),
@@ -278,7 +295,7 @@ async def test_unknown_conversation_is_404_everywhere(
         ("GET", "/api/conversations/bad%20id%3Cscript%3E", None),
         ("POST", "/api/conversations/bad%20id/messages", {"text": "hi"}),
     ]:
-        response = await client.request(method, path, json=body)
+        response = await client.request(method, path, json=body, headers=bearer(someone_elses))
         assert response.status_code == 404, path
         assert response.json() == expected
     assert fake.processed == []

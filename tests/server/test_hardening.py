@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from agent.conversation import ChatEvent
 from server.app import create_app
 from server.security import RateLimiter
-from tests.server.conftest import ALLOWED_ORIGIN, make_settings, start_conversation
+from tests.server.conftest import ALLOWED_ORIGIN, ConversationTokens, make_settings, start_conversation
 from tests.server.fake_service import FakeConversationService
 
 
@@ -130,7 +130,9 @@ async def test_limits_come_from_settings(fake: FakeConversationService) -> None:
     app = create_app(settings, service=fake)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", auth=ConversationTokens()
+        ) as client:
             conversation_id = await start_conversation(client)
             url = f"/api/conversations/{conversation_id}/messages"
             too_long = await client.post(url, json={"text": "eleven char"})
@@ -225,7 +227,9 @@ def broken_app() -> FastAPI:
 async def test_unexpected_errors_are_json_without_internals(broken_app: FastAPI) -> None:
     async with broken_app.router.lifespan_context(broken_app):
         transport = httpx.ASGITransport(app=broken_app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", auth=ConversationTokens()
+        ) as client:
             conversation_id = await start_conversation(client)
             view = await client.get(f"/api/conversations/{conversation_id}")
             streamed = await client.post(

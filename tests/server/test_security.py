@@ -7,30 +7,48 @@ import hmac
 
 import pytest
 
-from server.security import RateLimiter, RecentIds, secret_header_matches, sign_identity, verify_identity
+from server.security import (
+    RateLimiter,
+    RecentIds,
+    identity_age_problem,
+    secret_header_matches,
+    sign_identity,
+    verify_identity,
+)
+
+T = 1_795_000_000  # an issue time, Unix seconds
 
 
-def test_identity_signature_is_hex_hmac_sha256_of_the_email() -> None:
-    expected = hmac.new(b"s3cret", b"ana.silva@example.com", hashlib.sha256).hexdigest()
+def test_identity_signature_is_hex_hmac_sha256_of_email_newline_issue_time() -> None:
+    expected = hmac.new(b"s3cret", f"ana.silva@example.com\n{T}".encode(), hashlib.sha256).hexdigest()
 
-    assert sign_identity("ana.silva@example.com", "s3cret") == expected
-    assert verify_identity("ana.silva@example.com", expected, "s3cret")
-    assert verify_identity("ana.silva@example.com", expected.upper(), "s3cret")
+    assert sign_identity("ana.silva@example.com", T, "s3cret") == expected
+    assert verify_identity("ana.silva@example.com", T, expected, "s3cret")
+    assert verify_identity("ana.silva@example.com", T, expected.upper(), "s3cret")
 
 
 @pytest.mark.parametrize(
-    ("email", "signature", "secret"),
+    ("email", "issued_at", "signature", "secret"),
     [
-        ("ana.silva@example.com", sign_identity("ana.silva@example.com", "other"), "s3cret"),
-        ("ANA.SILVA@example.com", sign_identity("ana.silva@example.com", "s3cret"), "s3cret"),
-        ("ana.silva@example.com", "", "s3cret"),
-        ("", sign_identity("", "s3cret"), "s3cret"),
-        ("ana.silva@example.com", sign_identity("ana.silva@example.com", ""), ""),
-        ("ana.silva@example.com", "é" * 64, "s3cret"),
+        ("ana.silva@example.com", T, sign_identity("ana.silva@example.com", T, "other"), "s3cret"),
+        ("ANA.SILVA@example.com", T, sign_identity("ana.silva@example.com", T, "s3cret"), "s3cret"),
+        ("ana.silva@example.com", T + 1, sign_identity("ana.silva@example.com", T, "s3cret"), "s3cret"),
+        ("ana.silva@example.com", T, "", "s3cret"),
+        ("", T, sign_identity("", T, "s3cret"), "s3cret"),
+        ("ana.silva@example.com", T, sign_identity("ana.silva@example.com", T, ""), ""),
+        ("ana.silva@example.com", T, "é" * 64, "s3cret"),
     ],
 )
-def test_identity_signature_refusals(email: str, signature: str, secret: str) -> None:
-    assert not verify_identity(email, signature, secret)
+def test_identity_signature_refusals(email: str, issued_at: int, signature: str, secret: str) -> None:
+    assert not verify_identity(email, issued_at, signature, secret)
+
+
+def test_identity_age_window() -> None:
+    day = 86_400
+    assert identity_age_problem(T, T + day, day) is None
+    assert identity_age_problem(T, T - 60, day) is None  # the store's clock a minute ahead
+    assert "older than 86400 seconds" in (identity_age_problem(T, T + day + 1, day) or "")
+    assert "future" in (identity_age_problem(T + 3600, T, day) or "")
 
 
 def test_secret_header() -> None:

@@ -92,7 +92,7 @@ async def test_bad_shopify_signatures_are_401_and_change_nothing(
     assert genuine.json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe", b""])
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b""])
 async def test_malformed_shopify_body_is_400(
     client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings, body: bytes
 ) -> None:
