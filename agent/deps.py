@@ -292,6 +292,7 @@ async def open_runtime(
         chat_model = model or build_model(settings)
         if persistence is None:
             persistence = await stack.enter_async_context(open_persistence(settings))
+        services.tools.journal = persistence.store  # side-effect steps recorded as they complete
         outbox: OutboxDB = (
             persistence.outbox
             if persistence.outbox is not None

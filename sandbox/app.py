@@ -89,6 +89,8 @@ def create_sandbox_app(
             if fault is not None:
                 if fault.kind == "delay":
                     await asyncio.sleep(fault.delay_seconds)
+                    if fault.drop_if_disconnected and await request.is_disconnected():
+                        return Response(status_code=499)
                 else:
                     return _fault_response(fault, vendor)
         return await call_next(request)

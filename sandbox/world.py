@@ -45,6 +45,11 @@ class Fault(BaseModel):
     retry_after: float = Field(2.0, description="Retry-After seconds for kind=rate_limit.")
     delay_seconds: float = Field(0.0, ge=0, le=30, description="Added latency for kind=delay.")
     remaining: int = Field(1, ge=1, le=1000, description="How many matching calls fail.")
+    drop_if_disconnected: bool = Field(
+        False,
+        description="kind=delay: a call whose client went away during the delay is dropped unprocessed "
+        "(as if it never reached the vendor), instead of being carried out.",
+    )
 
     def matches(self, vendor: str, method: str, path: str) -> bool:
         return (

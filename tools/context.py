@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from langgraph.store.base import BaseStore
 from pydantic import BaseModel, ConfigDict
 
 from integrations.ports import CommerceBackend, Helpdesk, Notifier, PaymentProcessor, Shipping
@@ -48,6 +49,9 @@ class ToolDeps:
     notifier: Notifier
     policy: StorePolicy
     clock: Callable[[], datetime]
+    journal: BaseStore | None = None
+    """Durable record of completed side-effect steps, written as each completes (the runtime's store).
+    Without it the ledger in graph state is the only record, saved when the tool step ends."""
 
 
 @dataclass
@@ -78,19 +82,39 @@ class ToolContext:
     def step_key(self, step: str) -> str:
         return f"{self.idempotency_key}:{step}"
 
+    async def completed(self, step: str) -> dict[str, Any] | None:
+        """The result of this call's `step` if it already ran (in this process or before a crash)."""
+        key = self.step_key(step)
+        done = self.ledger.get(key)
+        journal = self.deps.journal
+        if done is None and journal is not None:
+            # The process may have died after this step and before the graph saved its ledger.
+            item = await journal.aget(("journal", self.conversation_id), key)
+            done = dict(item.value) if item is not None else None
+            if done is not None:
+                self.ledger[key] = done
+        if done is None:
+            return None
+        result: dict[str, Any] = done["result"]
+        return result
+
     async def once(
         self, tool: str, step: str, action: Callable[[], Awaitable[dict[str, Any]]]
     ) -> dict[str, Any]:
         """Run one side-effecting step at most once per idempotency key; later calls replay it.
 
         The ledger lives in graph state and is checkpointed, so a retried call or a graph resumed
-        after a crash finds the step done and does not repeat it.
+        after a crash finds the step done and does not repeat it. With a journal each step is also
+        written durably the moment it completes: a process killed between two steps of one tool
+        (a label bought, its email not yet sent) repeats neither on retry.
         """
         key = self.step_key(step)
-        done = self.ledger.get(key)
+        done = await self.completed(step)
         if done is not None:
-            result: dict[str, Any] = done["result"]
-            return result
+            return done
         result = await action()
-        self.ledger[key] = LedgerEntry(tool=tool, step=step, result=result).model_dump(mode="json")
+        entry = LedgerEntry(tool=tool, step=step, result=result).model_dump(mode="json")
+        self.ledger[key] = entry
+        if self.deps.journal is not None:
+            await self.deps.journal.aput(("journal", self.conversation_id), key, entry)
         return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, Field
 
 from integrations.domain import Address, Order
@@ -60,15 +62,18 @@ async def preview_cancel(ctx: ToolContext, args: CancelOrderArgs) -> Preview | R
 async def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> OrderCancelled | Refusal:
     """Cancel the verified shopper's order and refund its payment. Only possible before it ships. The
     shopper must have confirmed."""
-    order = await changeable_order(ctx, args.order_number)
+    done = await ctx.completed("cancel")
+    # Cancelled by this very call before the process died: finish (the refund) instead of refusing
+    # an order that is no longer changeable.
+    order = await (owned_order(ctx, args.order_number) if done else changeable_order(ctx, args.order_number))
     if isinstance(order, Refusal):
         return order
-    refunded = order.refundable
+    refunded = Decimal(str(done["refund"])) if done and "refund" in done else order.refundable
     deps = ctx.deps
 
     async def cancel() -> dict[str, str]:
         await deps.commerce.cancel(order.id, reason=args.reason, idempotency_key=ctx.idempotency_key)
-        return {"cancelled": order.id}
+        return {"cancelled": order.id, "refund": str(refunded)}
 
     await ctx.once("cancel_order", "cancel", cancel)
     if order.payment_processor == "stripe" and order.payment_reference:

@@ -8,7 +8,7 @@ ledger in graph state replays a completed refund instead of repeating it.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -183,7 +183,7 @@ async def perform_refund(
     deps = ctx.deps
     key = ctx.idempotency_key
 
-    async def pay() -> dict[str, str]:
+    async def pay() -> dict[str, Any]:
         if order.payment_processor == "stripe" and order.payment_reference:
             record = await deps.payments.refund(
                 order.payment_reference,
@@ -205,9 +205,18 @@ async def perform_refund(
             "processor": record.processor,
             "amount": str(record.amount),
             "currency": record.currency,
+            "items": list(items),
         }
 
     paid = await ctx.once("issue_refund", "refund", pay)
+    return await finish_refund(ctx, order, paid)
+
+
+async def finish_refund(ctx: ToolContext, order: Order, paid: dict[str, Any]) -> RefundIssued:
+    """After the money moved: the order note (once), and the result."""
+    deps = ctx.deps
+    key = ctx.idempotency_key
+    items = [str(i) for i in paid.get("items") or []]
 
     async def note() -> dict[str, str]:
         await deps.commerce.append_note(
@@ -219,12 +228,24 @@ async def perform_refund(
     await ctx.once("issue_refund", "note", note)
     return RefundIssued(
         order_number=order.number,
-        amount=paid["amount"],
-        currency=paid["currency"],
-        refund_id=paid["id"],
-        processor=paid["processor"],
+        amount=str(paid["amount"]),
+        currency=str(paid["currency"]),
+        refund_id=str(paid["id"]),
+        processor=str(paid["processor"]),
         items=items,
     )
+
+
+async def _resumed(ctx: ToolContext, number: str) -> RefundIssued | Refusal | None:
+    """A refund this call already made (the process died before the turn was saved): finish it
+    rather than re-checking eligibility, which would now see nothing left to refund."""
+    paid = await ctx.completed("refund")
+    if paid is None:
+        return None
+    order = await owned_order(ctx, number)
+    if isinstance(order, Refusal):
+        return order
+    return await finish_refund(ctx, order, paid)
 
 
 async def preview_refund(ctx: ToolContext, args: IssueRefundArgs) -> Preview | Refusal:
@@ -247,6 +268,9 @@ async def issue_refund(
     """Refund the verified shopper's order (or some of its items) to the original payment method. Never
     more than the refundable amount; refunds above the store's automatic limit are not made but sent to
     a person for approval. The shopper must have confirmed."""
+    resumed = await _resumed(ctx, args.order_number)
+    if resumed is not None:
+        return resumed
     quoted = await _owned_quote(ctx, args.order_number, args.line_item_ids)
     if isinstance(quoted, Refusal):
         return quoted
@@ -280,6 +304,9 @@ async def refund_after_approval(ctx: ToolContext, request: dict[str, object]) ->
 
     The order is re-read and re-quoted, so an approval cannot refund more than is refundable now.
     """
+    resumed = await _resumed(ctx, str(request["order_number"]))
+    if resumed is not None:
+        return resumed
     order = await owned_order(ctx, str(request["order_number"]))
     if isinstance(order, Refusal):
         return order

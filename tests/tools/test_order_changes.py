@@ -96,6 +96,35 @@ async def test_cancelling_an_order_paid_through_stripe_refunds_the_payment_inten
     assert (refund["payment_intent"], refund["amount"]) == ("pi_3SandboxGrace1009", 8097)
 
 
+async def test_a_cancellation_cut_short_after_cancelling_refunds_on_retry(harness: Harness) -> None:
+    """The process dies between cancelling a Stripe-paid order and refunding it: the retry of the same
+    call (same key, its ledger lost with the process, the journal kept) refunds instead of refusing
+    an order that is no longer changeable."""
+    from langgraph.store.memory import InMemoryStore
+
+    order = harness.order(1009)
+    order["fulfillments"] = []
+    order["fulfillment_status"] = None
+    harness.deps.journal = InMemoryStore()
+    refund = harness.deps.payments.refund
+
+    async def dies(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the process died")
+
+    harness.deps.payments.refund = dies  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await cancel_order(harness.ctx(EMAILS["1009"]), CancelOrderArgs(order_number="1009", reason="x"))
+    assert harness.order(1009)["cancelled_at"] is not None
+    assert harness.world.stripe.refunds == {}
+    harness.deps.payments.refund = refund  # type: ignore[method-assign]
+
+    result = await harness.call(cancel_order, harness.ctx(EMAILS["1009"]), order_number="1009", reason="x")
+
+    assert isinstance(result, OrderCancelled) and result.refunded_amount == "80.97"
+    (made,) = harness.world.stripe.refunds.values()
+    assert made["amount"] == 8097
+
+
 async def test_cancel_preview_changes_nothing(harness: Harness) -> None:
     before = harness.world.digest()
     preview = await preview_cancel(
