@@ -17,7 +17,7 @@ from bench.http_bench import BACKENDS, DEFAULT_POSTGRES, run_backend
 from bench.machine import describe
 from bench.report import print_results, write_json
 
-PARTS = ("inprocess", "http", "profile")
+PARTS = ("inprocess", "breakdown", "http", "profile")
 
 
 def _csv(value: str) -> list[str]:
@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
     parser.add_argument("--turns", type=int, default=200, help="in-process turns per variant (default 200)")
+    parser.add_argument(
+        "--breakdown-turns", type=int, default=100, help="turns per breakdown variant (default 100)"
+    )
     parser.add_argument("--profile-turns", type=int, default=100, help="turns under cProfile (default 100)")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per HTTP level (default 20)")
     parser.add_argument(
@@ -72,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         console.print(f"[bold]in-process[/bold]: {args.turns} turns per variant …")
         results["inprocess"] = asyncio.run(run_inprocess(args.turns))
+    if "breakdown" in parts:
+        from bench.breakdown import run_breakdown
+
+        console.print(f"[bold]breakdown[/bold]: {args.breakdown_turns} turns per variant …")
+        results["breakdown"] = asyncio.run(run_breakdown(args.breakdown_turns))
     if "http" in parts:
         levels = [int(n) for n in _csv(args.levels)]
         rows: list[dict[str, Any]] = []

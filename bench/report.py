@@ -31,6 +31,21 @@ def inprocess_table(result: dict[str, Any]) -> Table:
     return table
 
 
+def breakdown_table(result: dict[str, Any]) -> Table:
+    table = Table(title="What each layer costs (experiments; some skip work a real turn needs)")
+    for column in ("variant", "turns", "p50 ms", "p95 ms", "loop CPU ms", "process CPU ms"):
+        table.add_column(column, justify="right" if column != "variant" else "left")
+    for name, row in result.items():
+        table.add_row(
+            name.replace("_", " "),
+            *(
+                _cell(row[k])
+                for k in ("turns", "p50_ms", "p95_ms", "loop_cpu_ms_mean", "process_cpu_ms_mean")
+            ),
+        )
+    return table
+
+
 HTTP_COLUMNS = (
     ("backend", "backend"),
     ("shoppers", "shoppers"),
@@ -80,6 +95,8 @@ def profile_table(result: dict[str, Any]) -> Table:
 def print_results(results: dict[str, Any], console: Console) -> None:
     if "inprocess" in results:
         console.print(inprocess_table(results["inprocess"]))
+    if "breakdown" in results:
+        console.print(breakdown_table(results["breakdown"]))
     if "http" in results:
         console.print(http_table(results["http"]))
         errors = {
