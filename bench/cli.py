@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--drain-timeout", type=float, default=600.0, help="longest wait for the helpdesk backlog (s)"
     )
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"), help="JSON results file")
+    parser.add_argument(
+        "--markdown", type=Path, default=None, help="also write the figures as Markdown tables here"
+    )
     parser.add_argument("--log-dir", type=Path, default=Path("reports/bench"), help="server logs, pstats")
     return parser
 
@@ -95,5 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["profile"] = asyncio.run(run_profile(args.profile_turns, args.log_dir / "wismo-turn.prof"))
     print_results(results, console)
     write_json(results, args.out)
+    if args.markdown is not None:
+        from bench.markdown import render_markdown
+
+        args.markdown.write_text(render_markdown(results))
     console.print(f"written: {args.out}")
     return 0
