@@ -53,7 +53,7 @@ def running_server(
     command = [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
-    with log.open("ab") as log_file:
+    with log.open("wb") as log_file:  # one run per file: counts read from it stay per run
         process = subprocess.Popen(  # noqa: S603 (our own CLI)
             command, cwd=Path.cwd(), env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
