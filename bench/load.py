@@ -120,7 +120,10 @@ async def _drain(client: httpx.AsyncClient, within_seconds: float) -> dict[str, 
 
 async def _check_tickets(client: httpx.AsyncClient, conversations: dict[str, list[str]]) -> dict[str, Any]:
     """Every answered conversation has a ticket with each of its messages once, in order."""
-    tickets = (await client.get("/sandbox/_sandbox/tickets")).json()
+    response = await client.get("/sandbox/_sandbox/tickets")
+    if not response.is_success:  # no sandbox mounted at /sandbox: nothing to check against
+        return {"conversations": len(conversations), "ok": "n/a"}
+    tickets = response.json()
     by_conversation = {t.get("external_id"): t for t in tickets}
     missing = incomplete = duplicated = disordered = 0
     for conversation_id, expected in conversations.items():
