@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo sandbox test lint typecheck pytest eval fmt clean
+.PHONY: install demo sandbox test lint typecheck pytest eval bench fmt clean
 
 install: $(STAMP)
 
@@ -36,9 +36,13 @@ test: lint typecheck pytest
 eval: install
 	$(BIN)/support-agent eval
 
+# Not part of `make test`: measures (minutes), asserts nothing. Flags: make bench BENCH_ARGS="--duration 5 --levels 1,20"
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache build *.egg-info bench-results.json

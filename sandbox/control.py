@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from sandbox.helpdesk import add_message, find_ticket, tag_objects
 from sandbox.http import WorldDep
 from sandbox.seed import build_world
+from sandbox.vendors.gorgias import call_limiter
 from sandbox.webhooks import WebhookSender, helpdesk_event
 from sandbox.world import JSON, Fault, HelpdeskWebhook, World
 
@@ -181,6 +182,20 @@ async def get_ticket(ticket_id: int, world: WorldDep) -> JSON:
     if ticket is None:
         raise HTTPException(404, f"No ticket {ticket_id}.")
     return ticket
+
+
+@router.get("/gorgias/rate-limit")
+async def gorgias_rate_limit(request: Request, world: WorldDep) -> JSON:
+    """The helpdesk account's API budget: its limit, calls in the current window, and how many
+    requests were refused with 429 since the sandbox started (a client that honours `Retry-After`
+    and the call-limit header sees at most one per burst)."""
+    limiter = call_limiter(request.app.state)
+    return {
+        "limit": limiter.limit,
+        "window_seconds": limiter.window,
+        "calls_in_window": limiter.usage(world, world.credentials.gorgias_api_key),
+        "rejected_429": limiter.rejected,
+    }
 
 
 @router.get("/outbox")

@@ -46,6 +46,7 @@ from agent.offline.classifier import IntentClassifier, IntentPrediction, load_cl
 from agent.offline.conversation import Conversation, message_text
 from agent.offline.policy import classify, decide
 from agent.offline.policy_core import Decision
+from agent.offline.policy_language import Predict
 
 MODEL_NAME: Final[str] = "offline"
 # Roughly how many words each streamed text chunk carries.
@@ -140,27 +141,30 @@ class OfflineChatModel(BaseChatModel):
     def respond(self, messages: Sequence[BaseMessage], **kwargs: Any) -> AIMessage:
         """The model's complete answer to ``messages`` with the call's bound ``tools`` etc."""
         conversation = Conversation.from_messages(messages)
+        predict = _OncePerText(self._predict)
         tools: list[dict[str, Any]] = [t for t in kwargs.get("tools") or [] if isinstance(t, dict)]
         response_format = kwargs.get("response_format")
         if response_format is not None:
-            content = json.dumps(self._structured(conversation, _format_schema(response_format)))
+            content = json.dumps(self._structured(conversation, _format_schema(response_format), predict))
             return self._message(messages, content, [])
         classification = _classification_tool(tools, kwargs.get("tool_choice"))
         if classification is not None:
-            args = classify(conversation, self._predict)
+            args = classify(conversation, predict)
             call = tool_call(
                 name=classification, args=args, id=_call_id(conversation, 0, classification, args)
             )
             return self._message(messages, "", [call])
         names = [_tool_name(t) for t in tools]
-        decision = decide(conversation, [n for n in names if n], self._predict)
+        decision = decide(conversation, [n for n in names if n], predict)
         return self._message(messages, decision.text, _tool_calls(conversation, decision))
 
-    def _structured(self, conversation: Conversation, schema: dict[str, Any]) -> dict[str, Any]:
+    def _structured(
+        self, conversation: Conversation, schema: dict[str, Any], predict: Predict
+    ) -> dict[str, Any]:
         properties = schema.get("properties")
         if not isinstance(properties, dict) or not set(properties) >= _CLASSIFICATION_FIELDS:
             raise ValueError("the offline model can only produce the IntentResult structured output")
-        return classify(conversation, self._predict)
+        return classify(conversation, predict)
 
     def _message(self, messages: Sequence[BaseMessage], content: str, calls: list[ToolCall]) -> AIMessage:
         return AIMessage(
@@ -220,6 +224,26 @@ class OfflineChatModel(BaseChatModel):
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+class _OncePerText:
+    """`predict`, but each distinct text goes through the classifier once per answer.
+
+    Classifying asks about the latest message twice (within the recent window, then as its own
+    clause) and a policy step may ask again; each sklearn call costs milliseconds of CPU. A
+    prediction depends only on its text, so reusing it changes nothing. Deliberately per answer,
+    not process-wide: a shared cache would make identical benchmark messages look free.
+    """
+
+    def __init__(self, predict: Predict) -> None:
+        self._predict = predict
+        self._known: dict[str, IntentPrediction] = {}
+
+    def __call__(self, texts: Sequence[str]) -> list[IntentPrediction]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._known]
+        if missing:
+            self._known.update(zip(missing, self._predict(missing), strict=True))
+        return [self._known[t] for t in texts]
 
 
 def _tool_name(tool: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 import sklearn
 from pydantic import BaseModel, ConfigDict, Field
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -133,6 +134,27 @@ def build_pipeline() -> Pipeline:
     return Pipeline([("features", features), ("model", model)])
 
 
+def _direct_steps(pipeline: Pipeline) -> tuple[list[TfidfVectorizer], LogisticRegression] | None:
+    """The pipeline's vectorizers and model, when it has the shape `build_pipeline` makes.
+
+    `Pipeline.predict_proba` spends about a third of a one-message prediction (~0.6 of ~1.9 ms
+    CPU here) on generic machinery (FeatureUnion's joblib dispatch, config and warning contexts,
+    dataframe checks) that the shopper's turn pays on every call.
+    Stacking the vectorizers' outputs ourselves gives the very matrix FeatureUnion would
+    (unweighted `sparse.hstack(...).tocsr()`), so the probabilities are identical.
+    """
+    steps = dict(pipeline.steps)
+    features, model = steps.get("features"), steps.get("model")
+    if len(steps) != 2 or not isinstance(features, FeatureUnion) or not isinstance(model, LogisticRegression):
+        return None
+    if features.transformer_weights is not None:
+        return None
+    vectorizers = [t for _, t in features.transformer_list]
+    if not vectorizers or not all(isinstance(v, TfidfVectorizer) for v in vectorizers):
+        return None
+    return vectorizers, model
+
+
 class IntentClassifier:
     """A fitted intent classifier. Build one with ``train`` or ``load_classifier``."""
 
@@ -143,6 +165,7 @@ class IntentClassifier:
         self._pipeline = pipeline
         self._classes: tuple[Intent, ...] = tuple(classes)
         self.training_digest = training_digest
+        self._direct = _direct_steps(pipeline)
 
     @classmethod
     def train(
@@ -176,7 +199,13 @@ class IntentClassifier:
         """Classify several messages in one vectorised call."""
         if not texts:
             return []
-        matrix = self._pipeline.predict_proba([normalise_text(t) for t in texts])
+        normalised = [normalise_text(t) for t in texts]
+        if self._direct is not None:
+            vectorizers, model = self._direct
+            features = sparse.hstack([v.transform(normalised) for v in vectorizers]).tocsr()
+            matrix = model.predict_proba(features)
+        else:
+            matrix = self._pipeline.predict_proba(normalised)
         predictions: list[IntentPrediction] = []
         for row in matrix:
             probabilities: dict[Intent, float] = {

@@ -66,6 +66,9 @@ class CallLimiter:
         self._clock = clock
         self._calls: dict[str, deque[float]] = {}
         self._world: weakref.ref[World] | None = None
+        # 429s served since this limiter was made; never reset with the world, so a benchmark can
+        # tell whether a client spent the budget deliberately (one 429 at most) or kept hammering.
+        self.rejected = 0
 
     def hit(self, world: World, api_key: str) -> tuple[int, float | None]:
         """Count a call: `(calls in the window, None)`, or `(limit, seconds to wait)` when over."""
@@ -77,13 +80,21 @@ class CallLimiter:
         while calls and calls[0] <= now - self.window:
             calls.popleft()
         if len(calls) >= self.limit:
+            self.rejected += 1
             return self.limit, max(1.0, calls[0] + self.window - now)
         calls.append(now)
         return len(calls), None
 
+    def usage(self, world: World, api_key: str) -> int:
+        """Calls counted in the current window for this key (0 for another world's account)."""
+        if self._world is None or self._world() is not world:
+            return 0
+        now = self._clock()
+        return sum(1 for at in self._calls.get(api_key, ()) if at > now - self.window)
 
-def _limiter(request: Request) -> CallLimiter:
-    state = request.app.state
+
+def call_limiter(state: Any) -> CallLimiter:
+    """The app's Gorgias call limiter (`app.state`), made on first use."""
     limiter: CallLimiter | None = getattr(state, "gorgias_call_limiter", None)
     if limiter is None:
         limiter = CallLimiter()
@@ -93,7 +104,7 @@ def _limiter(request: Request) -> CallLimiter:
 
 def count_call(request: Request, world: WorldDep) -> None:
     """Spend one call of the account's budget (runs after the credentials are checked)."""
-    limiter = _limiter(request)
+    limiter = call_limiter(request.app.state)
     used, wait = limiter.hit(world, world.credentials.gorgias_api_key)
     usage = f"{used}/{limiter.limit}"
     request.state.gorgias_call_limit = usage

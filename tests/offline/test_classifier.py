@@ -388,3 +388,20 @@ def test_score_predictions_and_render_report() -> None:
     assert "accuracy 0.750" in rendered
     assert "MISSED" in rendered
     assert "escalation F1 0.000" in rendered
+
+
+def test_direct_prediction_matches_the_pipeline_exactly(classifier: IntentClassifier) -> None:
+    """The fast path (vectorizers stacked by hand) gives the pipeline's probabilities, bit for bit."""
+    assert classifier_module._direct_steps(classifier.pipeline) is not None  # the fast path is taken
+    texts = [
+        "Where is my order #1001? ana.silva@example.com",
+        "I'd like to return the blue jacket",
+        "refund pls",
+        "",
+        "Can I talk to a person?",
+        "cancel #1004 and change the address to 1 Main St",
+    ]
+    expected = classifier.pipeline.predict_proba([normalise_text(t) for t in texts])
+    for prediction, row in zip(classifier.predict_many(texts), expected, strict=True):
+        labels = [str(label) for label in classifier.pipeline.classes_]
+        assert prediction.probabilities == {label: float(p) for label, p in zip(labels, row, strict=True)}

@@ -335,6 +335,29 @@ def test_call_limiter_window_slides() -> None:
     assert limiter.hit(world, "key") == (2, None)
 
 
+def test_call_limiter_counts_every_429_it_serves() -> None:
+    now = [0.0]
+    limiter = CallLimiter(limit=1, window_seconds=20.0, clock=lambda: now[0])
+    world = World()
+    limiter.hit(world, "key")
+    assert limiter.usage(world, "key") == 1
+    assert limiter.hit(world, "key")[1] is not None
+    assert limiter.hit(world, "key")[1] is not None
+    assert limiter.rejected == 2
+    limiter.hit(World(), "key")  # a new account's budget, but the 429s already served stay counted
+    assert limiter.rejected == 2
+
+
+async def test_control_api_reports_the_budget_and_the_429s_served(
+    sandbox_app: FastAPI, api: httpx.AsyncClient, sandbox_http: httpx.AsyncClient
+) -> None:
+    sandbox_app.state.gorgias_call_limiter = CallLimiter(limit=2, window_seconds=20.0)
+    statuses = [(await api.get("/users")).status_code for _ in range(4)]
+    assert statuses == [200, 200, 429, 429]
+    budget = (await sandbox_http.get("/_sandbox/gorgias/rate-limit")).json()
+    assert budget == {"limit": 2, "window_seconds": 20.0, "calls_in_window": 2, "rejected_429": 2}
+
+
 # --------------------------------------------------------------------------- the human agent
 
 
