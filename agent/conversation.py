@@ -79,10 +79,16 @@ class ConversationService(Protocol):
         ...
 
     def send(
-        self, conversation_id: str, text: str, *, client_message_id: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        client_message_id: str | None = None,
+        stream_tokens: bool = True,
     ) -> AsyncIterator[ChatEvent]:
         """Process one shopper message. The message is stored before anything else happens; a repeated
-        `client_message_id` is not processed twice (the stored outcome is replayed)."""
+        `client_message_id` is not processed twice (the stored outcome is replayed). Without
+        `stream_tokens` no `delta` events are produced (a client that waits for the whole turn)."""
         ...
 
     async def get(self, conversation_id: str) -> ConversationView:

@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
@@ -112,7 +112,12 @@ class GraphConversationService:
     # ------------------------------------------------------------------ a shopper turn
 
     async def send(
-        self, conversation_id: str, text: str, *, client_message_id: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        client_message_id: str | None = None,
+        stream_tokens: bool = True,
     ) -> AsyncIterator[ChatEvent]:
         record = await self._record(conversation_id)
         message_id = f"m-{client_message_id}" if client_message_id else f"m-{uuid.uuid4().hex}"
@@ -131,11 +136,11 @@ class GraphConversationService:
                     message_id,
                     {"text": text, "status": "received", "received_at": datetime.now(UTC).isoformat()},
                 )
-            async for event in self._run_turn(conversation_id, record, message_id, text):
+            async for event in self._run_turn(conversation_id, record, message_id, text, stream_tokens):
                 yield event
 
     async def _run_turn(
-        self, conversation_id: str, record: dict[str, Any], message_id: str, text: str
+        self, conversation_id: str, record: dict[str, Any], message_id: str, text: str, stream_tokens: bool
     ) -> AsyncIterator[ChatEvent]:
         values, pending = await self._state(conversation_id)
         already = any(m.id == message_id for m in values.get("messages", []))
@@ -164,8 +169,11 @@ class GraphConversationService:
             emitted.add(message_id)
             new_messages.append(own)
             yield ChatEvent(type="message", data=own.model_dump(mode="json"))
+        final: dict[str, Any] = {}
         try:
-            async for event in self._stream(conversation_id, graph_input, values, emitted, new_messages):
+            async for event in self._stream(
+                conversation_id, graph_input, values, emitted, new_messages, final, stream_tokens
+            ):
                 yield event
         except Exception:
             logger.exception("turn failed for conversation %s", conversation_id)
@@ -177,7 +185,8 @@ class GraphConversationService:
                 },
             )
             return
-        after, _ = await self._state(conversation_id)
+        # The state the run ended with (as checkpointed); read back only when the graph ran no step.
+        after = final if final else (await self._state(conversation_id))[0]
         await self._mirror(conversation_id, after)
         status = after.get("status") or "active"
         for message in chat_messages(after.get("messages", [])):
@@ -202,16 +211,28 @@ class GraphConversationService:
         values: dict[str, Any],
         emitted: set[str],
         new_messages: list[ChatMessage],
+        final: dict[str, Any],
+        stream_tokens: bool,
     ) -> AsyncIterator[ChatEvent]:
-        """Run the graph, turning its updates into progress, delta and message events."""
+        """Run the graph, turning its updates into progress, delta and message events; `final`
+        receives the state the run ended with."""
         state_messages: list[Any] = list(values.get("messages", []))
+        scanned = len(state_messages)  # messages before this index are shown already
+        # Token deltas only for clients that stream; the callback handler costs every model call.
+        modes: list[Literal["updates", "values", "messages"]] = ["updates", "values"]
+        if stream_tokens:
+            modes.append("messages")
         stream: AsyncIterator[Any] = self._graph.astream(
             graph_input,
             self._config(conversation_id),
-            stream_mode=["updates", "messages"],
+            stream_mode=modes,
             durability="sync",  # the ledger is on disk before the next side effect
         )
         async for mode, chunk in stream:
+            if mode == "values":
+                final.clear()
+                final.update(chunk or {})
+                continue
             if mode == "messages":
                 token, meta = chunk
                 node = meta.get("langgraph_node") if isinstance(meta, dict) else None
@@ -249,12 +270,16 @@ class GraphConversationService:
                                     "tool": call["name"],
                                 },
                             )
+                if not added:
+                    continue
                 state_messages = list(add_messages(state_messages, added))
-                for shown in chat_messages(state_messages):
+                # Only the unseen tail: tool results there become cards on the reply that follows.
+                for shown in chat_messages(state_messages[scanned:]):
                     if shown.id not in emitted:
                         emitted.add(shown.id)
                         new_messages.append(shown)
                         yield ChatEvent(type="message", data=shown.model_dump(mode="json"))
+                        scanned = len(state_messages)
 
     async def helpdesk_backlog(self) -> dict[str, Any]:
         """The outbox's backlog for `/healthz`: items, conversations and the oldest item's age."""

@@ -57,13 +57,18 @@ class Samples:
 async def bench_runtime(directory: Path | None = None) -> AsyncIterator[Runtime]:
     """The real runtime (`open_runtime`): sandbox served in a thread, offline model, a fresh SQLite file.
 
-    The sandbox's Gorgias limit (40 calls / 20 s) is lifted here, as the evals do: a WISMO turn
-    still mirrors to the helpdesk, and after six turns it would otherwise wait on `Retry-After`,
-    which measures the limit rather than the turn. The HTTP load keeps the real limit.
+    The helpdesk outbox's background worker is off: a turn records its mirroring work and the worker
+    would deliver it between turns, competing for the same 2 cores as the turn and the floor alike,
+    which measures the machine's load rather than the turn (the HTTP load keeps the worker, and the
+    real Gorgias limit). The sandbox's Gorgias limit is lifted for the breakdown's helpdesk calls.
     """
     with tempfile.TemporaryDirectory(prefix="bench-", dir=directory) as tmp:
         settings = Settings(
-            sqlite_path=Path(tmp) / "bench.sqlite", database_url=None, model="offline", sandbox_mode=True
+            sqlite_path=Path(tmp) / "bench.sqlite",
+            database_url=None,
+            model="offline",
+            sandbox_mode=True,
+            helpdesk_sync_worker=False,
         )
         async with open_runtime(settings) as runtime:
             assert runtime.sandbox_app is not None

@@ -52,6 +52,10 @@ class CommerceBackend(Protocol):
         """Carry out a quoted refund once per key (checked against the order before writing)."""
         ...
 
+    async def find_refund(self, order_id: str, idempotency_key: str) -> RefundRecord | None:
+        """The refund made with this key on this order, if there is one."""
+        ...
+
     async def cancel(self, order_id: str, *, reason: str, idempotency_key: str) -> Order:
         """Cancel an unfulfilled order and refund its payment."""
         ...
@@ -63,6 +67,10 @@ class PaymentProcessor(Protocol):
     """Direct payments outside the platform (Stripe payment intents)."""
 
     async def refundable(self, payment_reference: str) -> Decimal: ...
+
+    async def find_refund(self, payment_reference: str, idempotency_key: str) -> RefundRecord | None:
+        """The refund made with this key on this payment, if there is one."""
+        ...
 
     async def refund(
         self,

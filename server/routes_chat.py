@@ -134,7 +134,13 @@ async def send_message(
     )
 
     registry: set[asyncio.Task[None]] = request.app.state.background_tasks
-    pump = Pump(service.send(conversation_id, text, client_message_id=body.client_message_id), registry)
+    turn = service.send(
+        conversation_id,
+        text,
+        client_message_id=body.client_message_id,
+        stream_tokens=not _wants_json(request),  # a JSON client waits for the whole turn: no deltas
+    )
+    pump = Pump(turn, registry)
     # Wait briefly for the first event before answering, so an unknown conversation is a plain 404
     # (the service looks the conversation up first); a slow first step just starts the stream.
     first = await pump.next(within=request.app.state.first_event_wait_seconds)

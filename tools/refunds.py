@@ -221,7 +221,8 @@ async def finish_refund(ctx: ToolContext, order: Order, paid: dict[str, Any]) ->
     async def note() -> dict[str, str]:
         await deps.commerce.append_note(
             order.id,
-            f"Refund {paid['processor']} {paid['id']}: {money(paid['amount'], paid['currency'])} for {', '.join(items)} [ref {key}]",
+            f"Refund {paid['processor']} {paid['id']}: {money(paid['amount'], paid['currency'])} for "
+            f"{', '.join(items) or 'the items refunded'} [ref {key}]",
         )
         return {"noted": "yes"}
 
@@ -245,6 +246,36 @@ async def _resumed(ctx: ToolContext, number: str) -> RefundIssued | Refusal | No
     order = await owned_order(ctx, number)
     if isinstance(order, Refusal):
         return order
+    return await finish_refund(ctx, order, paid)
+
+
+async def _made_by_this_call(ctx: ToolContext, number: str) -> RefundIssued | None:
+    """The vendor holds a refund made with this call's key, though no record of it survived here (the
+    process died between the vendor's answer and the journal): finish it instead of refusing."""
+    order = await owned_order(ctx, number)
+    if isinstance(order, Refusal):
+        return None
+    deps = ctx.deps
+    if order.payment_processor == "stripe" and order.payment_reference:
+        record = await deps.payments.find_refund(order.payment_reference, ctx.idempotency_key)
+    else:
+        record = await deps.commerce.find_refund(order.id, ctx.idempotency_key)
+    if record is None:
+        return None
+    paid: dict[str, Any] = {
+        "id": record.id,
+        "processor": record.processor,
+        "amount": str(record.amount),
+        "currency": record.currency,
+        "items": [],
+    }
+    ctx.ledger[ctx.step_key("refund")] = {"tool": "issue_refund", "step": "refund", "result": paid}
+    if f"[ref {ctx.idempotency_key}]" in (order.note or ""):  # the note was written too
+        ctx.ledger[ctx.step_key("note")] = {
+            "tool": "issue_refund",
+            "step": "note",
+            "result": {"noted": "yes"},
+        }
     return await finish_refund(ctx, order, paid)
 
 
@@ -273,6 +304,8 @@ async def issue_refund(
         return resumed
     quoted = await _owned_quote(ctx, args.order_number, args.line_item_ids)
     if isinstance(quoted, Refusal):
+        if quoted.code == "already_refunded":
+            return await _made_by_this_call(ctx, args.order_number) or quoted
         return quoted
     order, quote, items, _ = quoted
     if quote.amount > ctx.deps.policy.refund_auto_approve_limit:

@@ -195,6 +195,14 @@ class ShopifyCommerce:
             include_shipping=include_shipping,
         )
 
+    async def find_refund(self, order_id: str, idempotency_key: str) -> RefundRecord | None:
+        marker = f"[{REFUND_MARKER_PREFIX}{idempotency_key}]"
+        order = await self.get_order(order_id)
+        for existing in await self._client.list_refunds(int(order_id)):
+            if marker in (existing.note or ""):
+                return self._record(existing, order.currency)
+        return None
+
     async def refund(self, quote: RefundQuote, *, note: str, idempotency_key: str) -> RefundRecord:
         """Recalculate (the order may have changed since the quote) and refund at most the quote.
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from integrations.domain import RefundRecord
 from integrations.stripe.client import StripePayments
-from integrations.stripe.models import from_minor
+from integrations.stripe.models import StripeRefund, from_minor
 
 
 class StripeProcessor:
@@ -32,9 +32,20 @@ class StripeProcessor:
             payment_reference,
             amount=amount,
             currency=currency,
-            metadata=metadata,
+            # Kept on the refund, so it can be found again by key (a retry after a lost ledger).
+            metadata={**metadata, "idempotency_key": idempotency_key},
             idempotency_key=idempotency_key,
         )
+        return self._record(refund)
+
+    async def find_refund(self, payment_reference: str, idempotency_key: str) -> RefundRecord | None:
+        for refund in await self._client.list_refunds(payment_reference):
+            if refund.metadata.get("idempotency_key") == idempotency_key:
+                return self._record(refund)
+        return None
+
+    @staticmethod
+    def _record(refund: StripeRefund) -> RefundRecord:
         return RefundRecord(
             id=refund.id,
             processor="stripe",

@@ -204,7 +204,12 @@ class FakeConversationService:
         return None if conversation is None else conversation.access_digest
 
     async def send(
-        self, conversation_id: str, text: str, *, client_message_id: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        client_message_id: str | None = None,
+        stream_tokens: bool = True,
     ) -> AsyncIterator[ChatEvent]:
         conversation = self._conversation(conversation_id)
         if client_message_id is not None and client_message_id in conversation.outcomes:

@@ -26,11 +26,13 @@ def checkpointed(ledger: dict[str, Any]) -> dict[str, Any]:
 
 
 def assert_replayed_or_refused(second: ToolResult | Refusal, first: RefundIssued) -> None:
-    """Without the ledger a repeat may replay the vendor's refund or see it is already refunded."""
+    """Without the ledger a repeat of the same call finds the vendor's refund made with its key and
+    reports it (the item list is not kept at the vendor), or sees it is already refunded."""
     if isinstance(second, Refusal):
         assert second.code == "already_refunded"
     else:
-        assert second == first
+        assert isinstance(second, RefundIssued)
+        assert second.model_dump(exclude={"items"}) == first.model_dump(exclude={"items"})
 
 
 def note_lines(harness: Harness, number: int, marker: str) -> int:
