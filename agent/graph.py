@@ -16,6 +16,7 @@ which is also what `langgraph.json` points at.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,11 +27,10 @@ from typing import Any, Literal, TypeAlias, cast
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.messages.tool import ToolCall
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.prebuilt import ToolNode
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
@@ -41,6 +41,7 @@ from agent.state import INTENTS, AgentState, Intent, IntentResult
 from integrations._http import IntegrationError
 from tools.context import ToolContext, ToolDeps
 from tools.langchain import context_from_state, result_text
+from tools.langchain import execute as execute_call
 from tools.langchain import to_langchain_tool as make_tool
 from tools.refunds import refund_after_approval
 from tools.registry import specs
@@ -360,15 +361,36 @@ def build_graph(
 
     # ------------------------------------------------------------------ tools
 
-    tool_node = ToolNode(list(lc_tools.values()), handle_tool_errors=True)
-
-    async def run_tools(state: AgentState, config: RunnableConfig) -> Any:
-        """Run the latest tool calls. The confirmation exchange may follow the calling message in
-        state, so the calls are handed to the ToolNode explicitly rather than as the last message."""
+    async def run_tools(state: AgentState) -> Any:
+        """Run the latest tool calls, concurrently, each against the same state (as LangGraph's
+        ToolNode would, without its per-call machinery); each call's update is applied through the
+        state's reducers. The confirmation exchange may follow the calling message in state."""
         call_message = msg.last_tool_calling_message(state.get("messages", []))
         if call_message is None:
             return {}
-        return await tool_node.ainvoke({**state, "messages": [call_message]}, config)
+
+        async def one(call: ToolCall) -> Command[Any]:
+            call_id = call["id"] or "no-call-id"
+            try:
+                update = await execute_call(
+                    spec_index[call["name"]], tool_deps, cast(dict[str, Any], state), call_id, call["args"]
+                )
+            except Exception:  # a bug in a tool: the model hears it failed; the turn goes on
+                logger.exception("tool %s failed", call["name"])
+                failed = refuse("vendor_unavailable", "This failed on our side; nothing was confirmed.")
+                update = {
+                    "messages": [
+                        ToolMessage(
+                            content=result_text(failed),
+                            tool_call_id=call_id,
+                            name=call["name"],
+                            status="error",
+                        )
+                    ]
+                }
+            return Command(update=update)
+
+        return list(await asyncio.gather(*(one(call) for call in call_message.tool_calls)))
 
     # ------------------------------------------------------------------ approval
 

@@ -65,29 +65,37 @@ def result_text(result: ToolResult | Refusal) -> str:
     return result.model_dump_json(exclude_none=True)
 
 
+async def execute(
+    spec: ToolSpec, deps: ToolDeps, state: Mapping[str, Any], tool_call_id: str, args: Any
+) -> dict[str, Any]:
+    """Run one tool call against graph state; returns the state update: its `ToolMessage` and what
+    the call changed (ledger entries, identity, escalation, approval, helpdesk requests)."""
+    ctx = context_from_state(deps, state, tool_call_id)
+    baseline = ToolContext(
+        deps=deps,
+        conversation_id=ctx.conversation_id,
+        tool_call_id=tool_call_id,
+        ledger=dict(ctx.ledger),
+        verification_attempts=ctx.verification_attempts,
+    )
+    result = await run_tool(spec, ctx, args)
+    message = ToolMessage(
+        content=result_text(result),
+        tool_call_id=tool_call_id,
+        name=spec.name,
+        status="success" if result.ok else "error",
+        # Plain JSON, so any checkpointer can store it; `type` names the result model for cards.
+        artifact={"type": type(result).__name__, **result.model_dump(mode="json")},
+    )
+    return {"messages": [message], **state_update(ctx, baseline)}
+
+
 def to_langchain_tool(spec: ToolSpec, deps: ToolDeps) -> BaseTool:
     """A `StructuredTool` running `spec` with context from state; returns a `Command` update."""
 
     async def call(runtime: ToolRuntime, **kwargs: Any) -> Command[Any]:
         tool_call_id = runtime.tool_call_id or "no-call-id"
-        ctx = context_from_state(deps, runtime.state, tool_call_id)
-        baseline = ToolContext(
-            deps=deps,
-            conversation_id=ctx.conversation_id,
-            tool_call_id=tool_call_id,
-            ledger=dict(ctx.ledger),
-            verification_attempts=ctx.verification_attempts,
-        )
-        result = await run_tool(spec, ctx, kwargs)
-        message = ToolMessage(
-            content=result_text(result),
-            tool_call_id=tool_call_id,
-            name=spec.name,
-            status="success" if result.ok else "error",
-            # Plain JSON, so any checkpointer can store it; `type` names the result model for cards.
-            artifact={"type": type(result).__name__, **result.model_dump(mode="json")},
-        )
-        return Command(update={"messages": [message], **state_update(ctx, baseline)})
+        return Command(update=await execute(spec, deps, runtime.state, tool_call_id, kwargs))
 
     return StructuredTool(
         name=spec.name,
