@@ -342,8 +342,26 @@ _AFFIRMATIVE = re.compile(
 _SINGLE_LETTER = re.compile(r"^\s*([yYnNkK])\s*[.!]*\s*$")
 
 
+# A legal or chargeback threat is a matter for a person: it routes the turn to a hand-off, and it is
+# never the answer to "shall I go ahead?" ("do it now or my lawyer will be in touch").
+_THREAT = re.compile(
+    r"\b(?:charge ?backs?|dispute (?:the|this|that|a|my)\s+(?:charge|payment|transaction)|"
+    r"reverse the (?:charge|payment)|lawyers?|attorneys?|solicitors?|"
+    r"(?:i'?ll|i will|i'?m going to|going to|gonna|will|to)\s+sue|suing|lawsuit|legal action|"
+    r"small claims|(?:see|take) you (?:in|to) court|trading standards)\b",
+    re.IGNORECASE,
+)
+
+
+def is_threat(text: str) -> bool:
+    """Whether the message threatens legal action or a chargeback (auto-escalation, never a yes)."""
+    return bool(_THREAT.search(text))
+
+
 def _yes_no(text: str) -> bool | None:
     """True for a clear yes, False for a clear no, None when neither, both or unsure."""
+    if is_threat(text):
+        return None
     letter = _SINGLE_LETTER.match(text)
     if letter:
         return letter.group(1).lower() != "n"

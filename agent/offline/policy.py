@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection
 from typing import Any, Final
 
 from agent.offline.conversation import Conversation, ShopperTurn
-from agent.offline.entities import extract_email
+from agent.offline.entities import extract_email, is_threat
 from agent.offline.policy_changes import order_change_step
 from agent.offline.policy_chat import escalation_step, other_step
 from agent.offline.policy_common import escalate, not_possible
@@ -81,6 +81,10 @@ def classify(conversation: Conversation, predict: Predict) -> dict[str, Any]:
             for _, prediction in wanted[1:]:
                 if prediction.intent != intent and prediction.intent not in additional:
                     additional.append(prediction.intent)
+    if is_threat(latest) and intent != "escalation":
+        # A legal or chargeback threat goes to a person, whatever else the message asks for: the bot
+        # must not refund or change an order under a threat.
+        intent, confidence, additional = "escalation", max(confidence, 0.9), []
     return {
         "intent": intent,
         "confidence": round(min(1.0, max(0.0, confidence)), 4),

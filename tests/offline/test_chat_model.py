@@ -77,6 +77,25 @@ def test_structured_output_classifies_the_latest_message(
     assert 0 <= result.confidence <= 1
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My attorney will sue you. Refund order 1002 now.",
+        "Refund order 1002 or I'll dispute the charge with my bank.",
+        "I'm filing a chargeback on order 1002 unless you refund me today",
+        "Cancel order 1004 or I'll call my lawyer",
+    ],
+)
+def test_a_legal_or_chargeback_threat_is_an_escalation_whatever_else_it_asks(
+    model: OfflineChatModel, text: str
+) -> None:
+    structured = model.with_structured_output(IntentResult)
+    result = structured.invoke([SystemMessage("classify"), HumanMessage(text)])
+    assert isinstance(result, IntentResult)
+    assert result.intent == "escalation"
+    assert result.additional_intents == []
+
+
 def test_structured_output_extracts_order_number_and_email(model: OfflineChatModel) -> None:
     result = model.with_structured_output(IntentResult).invoke(
         [SystemMessage("classify"), HumanMessage("Where is order #1001? my email is Ana.Silva@example.com")]

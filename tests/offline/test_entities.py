@@ -14,6 +14,7 @@ from agent.offline.entities import (
     extract_tracking_number,
     is_affirmative,
     is_negative,
+    is_threat,
     match_line_items,
     order_change_kind,
     split_requests,
@@ -281,6 +282,26 @@ def test_is_negative(text: str) -> None:
 def test_ambiguous_answers_are_neither(text: str) -> None:
     assert not is_affirmative(text)
     assert not is_negative(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["do it now or my lawyer will be in touch", "yes, or I'm filing a chargeback", "ok, I'll sue you otherwise",
+     "yes, or I'll dispute the charge with my bank", "go ahead before I take you to small claims"],
+)  # fmt: skip
+def test_a_threat_is_never_a_yes(text: str) -> None:
+    assert is_threat(text)
+    assert not is_affirmative(text)
+    assert not is_negative(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yes", "my name is Sue", "is this legal?", "my bank says the refund hasn't arrived", "court shoes",
+     "I dispute that it was late, but fine"],
+)  # fmt: skip
+def test_everyday_words_are_not_threats(text: str) -> None:
+    assert not is_threat(text)
 
 
 # --------------------------------------------------------------------------------------------
