@@ -79,10 +79,17 @@ class ConversationService(Protocol):
         ...
 
     def send(
-        self, conversation_id: str, text: str, *, client_message_id: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        client_message_id: str | None = None,
+        client: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Process one shopper message. The message is stored before anything else happens; a repeated
-        `client_message_id` is not processed twice (the stored outcome is replayed)."""
+        `client_message_id` is not processed twice (the stored outcome is replayed). `client` is the
+        sender's address (the server knows it; in-process callers have none): store-wide throttles
+        count per address, which the agent keeps only as an opaque reference."""
         ...
 
     async def get(self, conversation_id: str) -> ConversationView:

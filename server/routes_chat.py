@@ -134,7 +134,12 @@ async def send_message(
     )
 
     registry: set[asyncio.Task[None]] = request.app.state.background_tasks
-    pump = Pump(service.send(conversation_id, text, client_message_id=body.client_message_id), registry)
+    pump = Pump(
+        service.send(
+            conversation_id, text, client_message_id=body.client_message_id, client=client_ip(request)
+        ),
+        registry,
+    )
     # Wait briefly for the first event before answering, so an unknown conversation is a plain 404
     # (the service looks the conversation up first); a slow first step just starts the stream.
     first = await pump.next(within=request.app.state.first_event_wait_seconds)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from integrations.ports import CommerceBackend, Helpdesk, Notifier, PaymentProcessor, Shipping
+from tools.guards import StoreGuards
 from tools.policy import StorePolicy
 
 
@@ -48,6 +49,8 @@ class ToolDeps:
     notifier: Notifier
     policy: StorePolicy
     clock: Callable[[], datetime]
+    guards: StoreGuards | None = None
+    """Store-wide throttles and facts (durable, shared by every process); None: per conversation only."""
 
 
 @dataclass
@@ -61,6 +64,8 @@ class ToolContext:
     ledger: dict[str, dict[str, Any]] = field(default_factory=dict)
     verification_attempts: int = 0
     ticket_id: str | None = None
+    client: str | None = None
+    """An opaque reference to the shopper's client address (server turns only), for throttles."""
     # State changes a tool asks for; the graph applies them after the call.
     set_customer: VerifiedCustomer | None = None
     escalate_reason: str | None = None
