@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
-from agent.guards import guard_key
+from agent.guards import SqlGuards, guard_key
 from agent.models import ConfigError, build_model
 from agent.openai_compat import attach_chat_backend
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
@@ -246,6 +246,7 @@ class Runtime:
     graph: Any
     sandbox_app: FastAPI | None
     sandbox_url: str | None
+    guards: SqlGuards | None = None
 
     @property
     def world(self) -> World | None:
@@ -363,6 +364,7 @@ async def open_runtime(
             graph=graph,
             sandbox_app=sandbox_app,
             sandbox_url=sandbox_url,
+            guards=guards,
         )
 
 

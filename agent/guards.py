@@ -103,6 +103,12 @@ class SqlGuards:
             for sql in _TABLES:
                 await tx.fetch(sql)
 
+    async def clear(self) -> None:
+        """Forget everything: for a sandbox store reset to its seed (evals), never in production."""
+        async with self._tx() as tx:
+            for table in ("guard_throttle", "guard_events", "guard_labels"):
+                await tx.fetch(f"DELETE FROM {table}")  # noqa: S608  (fixed table names)
+
     async def locked_until(self, keys: Sequence[str], now: float) -> float | None:
         if not keys:
             return None
