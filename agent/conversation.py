@@ -85,10 +85,13 @@ class ConversationService(Protocol):
         *,
         client_message_id: str | None = None,
         stream_tokens: bool = True,
+        client: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Process one shopper message. The message is stored before anything else happens; a repeated
         `client_message_id` is not processed twice (the stored outcome is replayed). Without
-        `stream_tokens` no `delta` events are produced (a client that waits for the whole turn)."""
+        `stream_tokens` no `delta` events are produced (a client that waits for the whole turn).
+        `client` is the sender's address (the server knows it; in-process callers have none):
+        store-wide throttles count per address, which the agent keeps only as an opaque reference."""
         ...
 
     async def get(self, conversation_id: str) -> ConversationView:

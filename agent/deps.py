@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
+from agent.guards import SqlGuards, guard_key
 from agent.models import ConfigError, build_model
 from agent.openai_compat import attach_chat_backend
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
@@ -49,6 +50,18 @@ from tools.policy import StorePolicy
 logger = logging.getLogger(__name__)
 
 
+# Settings that are also StorePolicy fields of the store-wide guards (a POLICY_FILE may override them).
+GUARD_SETTINGS = (
+    "verification_lockout_failures",
+    "verification_client_lockout_failures",
+    "verification_lockout_minutes",
+    "verification_max_lockout_hours",
+    "verification_quiet_hours",
+    "max_labels_per_order",
+    "max_handoffs_per_client_per_hour",
+)
+
+
 def store_policy(settings: Settings) -> StorePolicy:
     """The policy from settings, overridden by POLICY_FILE when set."""
     defaults: dict[str, Any] = {
@@ -56,6 +69,7 @@ def store_policy(settings: Settings) -> StorePolicy:
         "final_sale_tags": tuple(settings.final_sale_tags),
         "refund_auto_approve_limit": settings.refund_auto_approve_limit,
         "currency": settings.currency,
+        **{name: getattr(settings, name) for name in GUARD_SETTINGS},
     }
     if settings.policy_file:
         return StorePolicy.from_yaml(settings.policy_file, **defaults)
@@ -232,6 +246,7 @@ class Runtime:
     graph: Any
     sandbox_app: FastAPI | None
     sandbox_url: str | None
+    guards: SqlGuards | None = None
 
     @property
     def world(self) -> World | None:
@@ -293,11 +308,14 @@ async def open_runtime(
         if persistence is None:
             persistence = await stack.enter_async_context(open_persistence(settings))
         services.tools.journal = persistence.store  # side-effect steps recorded as they complete
-        outbox: OutboxDB = (
-            persistence.outbox
-            if persistence.outbox is not None
-            else await stack.enter_async_context(memory_outbox())
-        )
+        key = guard_key(settings.store_secret.get_secret_value())
+        outbox: OutboxDB
+        if persistence.outbox is not None and persistence.guards is not None:
+            outbox, guards = persistence.outbox, persistence.guards
+        else:
+            outbox, guards = await stack.enter_async_context(memory_outbox(key))
+        # Throttles and label facts are store-wide: every conversation of every process shares them.
+        services.tools.guards = guards
         # The helpdesk's client is only used by the outbox worker: pace it within the account's budget.
         pacer = CallPacer(
             outbox,
@@ -313,6 +331,7 @@ async def open_runtime(
                 tools=services.tools,
                 store_name=_store_name(sandbox_app),
                 max_model_calls_per_turn=settings.max_model_calls_per_turn,
+                contact_email=settings.mail_from,
             ),
             checkpointer=persistence.checkpointer,
         )
@@ -329,6 +348,7 @@ async def open_runtime(
             sync,
             on_commerce=services.commerce.on_webhook,
             events=events,
+            client_key=key,
         )
         if settings.helpdesk_sync_worker:
             sync.start()
@@ -345,6 +365,7 @@ async def open_runtime(
             graph=graph,
             sandbox_app=sandbox_app,
             sandbox_url=sandbox_url,
+            guards=guards,
         )
 
 

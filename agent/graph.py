@@ -109,6 +109,8 @@ class AgentDeps:
     tools: ToolDeps
     store_name: str = "the store"
     max_model_calls_per_turn: int = 8
+    contact_email: str | None = None
+    """Where shoppers can write to the team (told when the hand-off cap is reached)."""
 
 
 class ModelFailure(Exception):
@@ -492,6 +494,15 @@ def build_graph(
         """Hand the conversation to a person: the ticket gets the tags and a summary, the team one
         email per conversation, all through the outbox ahead of routine mirroring. A helpdesk outage
         only delays them; the conversation is with the team from now on."""
+        if await handoffs_exhausted(state):
+            return Command(
+                update={
+                    "messages": [msg.assistant(_handoff_cap_text(deps.contact_email))],
+                    "escalation": None,
+                    "pending_intents": [],
+                },
+                goto="__end__",
+            )
         reason = _escalation_reason(state)
         intent = state.get("intent") or "escalation"
         key = f"handoff-{len(state.get('messages', []))}"
@@ -536,6 +547,15 @@ def build_graph(
             },
             goto="human",
         )
+
+    async def handoffs_exhausted(state: AgentState) -> bool:
+        """A new hand-off beyond the client address's hourly cap (store-wide, any conversation):
+        no new ticket escalation or team email. A conversation already handed off is not counted."""
+        guards, client = tool_deps.guards, state.get("client")
+        if guards is None or not client or "team_email" in (state.get("helpdesk") or {}):
+            return False
+        count = await guards.hit(f"handoff:{client}", tool_deps.clock().timestamp(), 3600.0)
+        return count > policy.max_handoffs_per_client_per_hour
 
     async def model_failed(state: AgentState) -> Command[ToHandoff]:
         apology = msg.assistant(
@@ -678,6 +698,15 @@ def _unhelpful(state: AgentState) -> bool:
     except json.JSONDecodeError:
         return True
     return last.get("code") in ("invalid_arguments", "order_not_found")
+
+
+def _handoff_cap_text(contact_email: str | None) -> str:
+    where = f"email us at {contact_email}" if contact_email else "reply to any email you have had from us"
+    return (
+        "Our support team already has your earlier requests for a person and will answer them; I can't open "
+        f"another one right now. If it's urgent or about something new, please {where}. I'm still here for "
+        "anything I can help with."
+    )
 
 
 def _order_number(state: AgentState) -> str | None:

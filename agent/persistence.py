@@ -9,6 +9,7 @@ processes serve the same conversations (a pool of DATABASE_POOL_SIZE connections
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,8 +19,12 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
+from agent.guards import PostgresGuards, SqlGuards, SqliteGuards, guard_key
 from agent.outbox.db import OutboxDB, PostgresOutbox, SqliteOutbox
 from agent.settings import Settings
+
+# Tests and tools that open persistence without settings hash with the sandbox secret's key.
+DEFAULT_GUARD_KEY = guard_key(Settings.model_fields["store_secret"].default.get_secret_value())
 
 
 @dataclass
@@ -29,23 +34,28 @@ class Persistence:
     backend: str
     outbox: OutboxDB | None = None
     """None: the runtime keeps the outbox in an in-memory SQLite database (tests, evals)."""
+    guards: SqlGuards | None = None
+    """The store-wide throttles and facts, beside the outbox (None together with it)."""
 
 
 @asynccontextmanager
 async def open_persistence(settings: Settings) -> AsyncIterator[Persistence]:
     """The configured checkpointer and store, set up (tables created) and closed on exit."""
+    key = guard_key(settings.store_secret.get_secret_value())
     if settings.database_url:
         async with postgres_persistence(
-            settings.database_url, pool_size=settings.database_pool_size
+            settings.database_url, pool_size=settings.database_pool_size, key=key
         ) as persistence:
             yield persistence
     else:
-        async with sqlite_persistence(settings.sqlite_path) as persistence:
+        async with sqlite_persistence(settings.sqlite_path, key=key) as persistence:
             yield persistence
 
 
 @asynccontextmanager
-async def sqlite_persistence(path: Path | str) -> AsyncIterator[Persistence]:
+async def sqlite_persistence(
+    path: Path | str, *, key: bytes = DEFAULT_GUARD_KEY
+) -> AsyncIterator[Persistence]:
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
     from langgraph.store.sqlite.aio import AsyncSqliteStore
@@ -69,11 +79,17 @@ async def sqlite_persistence(path: Path | str) -> AsyncIterator[Persistence]:
         await store.setup()
         outbox = SqliteOutbox(conn, lock=saver.lock)
         await outbox.setup()
-        yield Persistence(checkpointer=saver, store=store, backend=f"sqlite:{path}", outbox=outbox)
+        guards = SqliteGuards(conn, key, lock=saver.lock)
+        await guards.setup()
+        yield Persistence(
+            checkpointer=saver, store=store, backend=f"sqlite:{path}", outbox=outbox, guards=guards
+        )
 
 
 @asynccontextmanager
-async def postgres_persistence(url: str, *, pool_size: int = 10) -> AsyncIterator[Persistence]:
+async def postgres_persistence(
+    url: str, *, pool_size: int = 10, key: bytes = DEFAULT_GUARD_KEY
+) -> AsyncIterator[Persistence]:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from langgraph.store.postgres.aio import AsyncPostgresStore
     from psycopg.rows import dict_row
@@ -94,17 +110,23 @@ async def postgres_persistence(url: str, *, pool_size: int = 10) -> AsyncIterato
         await store.setup()
         outbox = PostgresOutbox(pool)
         await outbox.setup()
-        yield Persistence(checkpointer=saver, store=store, backend="postgres", outbox=outbox)
+        guards = PostgresGuards(pool, key)
+        await guards.setup()
+        yield Persistence(checkpointer=saver, store=store, backend="postgres", outbox=outbox, guards=guards)
     finally:
         await pool.close()
 
 
 @asynccontextmanager
-async def memory_outbox() -> AsyncIterator[OutboxDB]:
-    """An outbox in an in-memory SQLite database, for a runtime whose conversations live in memory."""
+async def memory_outbox(key: bytes = DEFAULT_GUARD_KEY) -> AsyncIterator[tuple[OutboxDB, SqlGuards]]:
+    """An outbox and the guards in an in-memory SQLite database, for a runtime whose conversations
+    live in memory."""
     import aiosqlite
 
     async with aiosqlite.connect(":memory:", isolation_level=None) as conn:
-        outbox = SqliteOutbox(conn)
+        lock = asyncio.Lock()
+        outbox = SqliteOutbox(conn, lock=lock)
         await outbox.setup()
-        yield outbox
+        guards = SqliteGuards(conn, key, lock=lock)
+        await guards.setup()
+        yield outbox, guards

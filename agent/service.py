@@ -28,6 +28,7 @@ from agent import messages as msg
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
 from agent.events import LocalEvents
 from agent.graph import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, PROGRESS
+from agent.guards import client_ref, guard_key
 from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
 from agent.state import AgentState
 from agent.view import chat_messages
@@ -55,7 +56,9 @@ class GraphConversationService:
         sync: HelpdeskSync,
         on_commerce: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
         events: LocalEvents | None = None,
+        client_key: bytes | None = None,
     ) -> None:
+        self._client_key = client_key or guard_key("")
         self._on_commerce = on_commerce
         self._events = events or LocalEvents()
         self._graph = graph
@@ -118,8 +121,11 @@ class GraphConversationService:
         *,
         client_message_id: str | None = None,
         stream_tokens: bool = True,
+        client: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
         record = await self._record(conversation_id)
+        # Throttles count per client address: the turn carries it as an opaque reference only.
+        ref = client_ref(self._client_key, client) if client else None
         message_id = f"m-{client_message_id}" if client_message_id else f"m-{uuid.uuid4().hex}"
         async with self._locks[conversation_id]:
             stored = await self._store.aget(_inbox(conversation_id), message_id)
@@ -136,23 +142,32 @@ class GraphConversationService:
                     message_id,
                     {"text": text, "status": "received", "received_at": datetime.now(UTC).isoformat()},
                 )
-            async for event in self._run_turn(conversation_id, record, message_id, text, stream_tokens):
+            async for event in self._run_turn(conversation_id, record, message_id, text, stream_tokens, ref):
                 yield event
 
     async def _run_turn(
-        self, conversation_id: str, record: dict[str, Any], message_id: str, text: str, stream_tokens: bool
+        self,
+        conversation_id: str,
+        record: dict[str, Any],
+        message_id: str,
+        text: str,
+        stream_tokens: bool,
+        client: str | None,
     ) -> AsyncIterator[ChatEvent]:
         values, pending = await self._state(conversation_id)
         already = any(m.id == message_id for m in values.get("messages", []))
         graph_input: Any
         if pending:
-            graph_input = Command(resume={"kind": "shopper", "text": text, "id": message_id})
+            graph_input = Command(
+                resume={"kind": "shopper", "text": text, "id": message_id}, update={"client": client}
+            )
         elif already:
             graph_input = None  # the message is in state: finish the interrupted run (a no-op if it ended)
         else:
             graph_input = {
                 "messages": [msg.shopper(text, message_id=message_id)],
                 "conversation_id": conversation_id,
+                "client": client,
             }
             if not values.get("conversation_id"):
                 graph_input["status"] = "active"

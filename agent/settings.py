@@ -129,6 +129,29 @@ class Settings(BaseSettings):
         Decimal("100.00"), description="Refunds above this need a human's approval."
     )
     currency: str = Field("USD", description="Store currency.")
+    verification_lockout_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed verifications naming one email or order number (any conversation) before it is locked.",
+    )
+    verification_client_lockout_failures: int = Field(
+        10, ge=1, description="Failed verifications from one client address before it is locked."
+    )
+    verification_lockout_minutes: float = Field(
+        15.0, gt=0, description="First verification lock-out; each further one lasts twice as long."
+    )
+    verification_max_lockout_hours: float = Field(24.0, gt=0, description="Longest verification lock-out.")
+    verification_quiet_hours: float = Field(
+        24.0, gt=0, description="After this long with no failed verification a target starts afresh."
+    )
+    max_labels_per_order: int = Field(
+        2, ge=1, description="Return labels bought per order, by any conversation."
+    )
+    max_handoffs_per_client_per_hour: int = Field(
+        3,
+        ge=1,
+        description="New hand-offs to a person per client address per hour; more get an honest reply.",
+    )
 
     # --- secrets of the agent itself -----------------------------------------------------------
     store_secret: SecretStr = Field(

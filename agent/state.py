@@ -65,3 +65,5 @@ class AgentState(TypedDict, total=False):
     helpdesk: Annotated[dict[str, Any], merge_dicts]
     """Requests for the helpdesk (notes, tags, team email), keyed; the outbox delivers them."""
     event: dict[str, Any] | None
+    client: str | None
+    """This turn's client address as an opaque reference (None for in-process turns): throttles."""

@@ -218,6 +218,9 @@ class Replayer:
             world.clock = world.clock + timedelta(days=case.world.clock_shift_days)
         world.faults = [fault.model_copy() for fault in case.world.faults]
         self.runtime.services.commerce.clear_cache()
+        if self.runtime.guards is not None:
+            # A fresh store: no lock-outs, labels or hand-off counts from the cases before.
+            await self.runtime.guards.clear()
         self._webhooks.clear()
 
     # -------------------------------------------------------------- helpdesk actions

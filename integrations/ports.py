@@ -158,3 +158,10 @@ class Notifier(Protocol):
         label: ReturnLabel,
         items: Sequence[str],
     ) -> SentEmail: ...
+
+    async def send_security_alert(
+        self, *, ticket: Ticket | None, reason: str, targets: Sequence[str], details: Sequence[str]
+    ) -> SentEmail:
+        """Tell the team someone is attacking (e.g. guessing a customer's order numbers): what is
+        targeted, what the agent did about it, and the ticket of the conversation it came from."""
+        ...

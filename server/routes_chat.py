@@ -139,6 +139,7 @@ async def send_message(
         text,
         client_message_id=body.client_message_id,
         stream_tokens=not _wants_json(request),  # a JSON client waits for the whole turn: no deltas
+        client=client_ip(request),
     )
     pump = Pump(turn, registry)
     # Wait briefly for the first event before answering, so an unknown conversation is a plain 404

@@ -17,6 +17,7 @@ from langgraph.store.base import BaseStore
 from pydantic import BaseModel, ConfigDict
 
 from integrations.ports import CommerceBackend, Helpdesk, Notifier, PaymentProcessor, Shipping
+from tools.guards import StoreGuards
 from tools.policy import StorePolicy
 
 
@@ -52,6 +53,8 @@ class ToolDeps:
     journal: BaseStore | None = None
     """Durable record of completed side-effect steps, written as each completes (the runtime's store).
     Without it the ledger in graph state is the only record, saved when the tool step ends."""
+    guards: StoreGuards | None = None
+    """Store-wide throttles and facts (durable, shared by every process); None: per conversation only."""
 
 
 @dataclass
@@ -65,6 +68,8 @@ class ToolContext:
     ledger: dict[str, dict[str, Any]] = field(default_factory=dict)
     verification_attempts: int = 0
     ticket_id: str | None = None
+    client: str | None = None
+    """An opaque reference to the shopper's client address (server turns only), for throttles."""
     # State changes a tool asks for; the graph applies them after the call.
     set_customer: VerifiedCustomer | None = None
     escalate_reason: str | None = None

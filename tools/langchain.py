@@ -4,7 +4,7 @@ The model sees only the args schema. Identity, ledger and conversation id are re
 state through `ToolRuntime`; what a tool changes in state comes back as a `Command` update.
 State keys used (the agent's state defines them with reducers):
 `conversation_id`, `customer`, `ledger` (merged dict), `verification_attempts` (added),
-`ticket_id`, `escalation`, `pending_approval`, `helpdesk` (merged dict of requests for the helpdesk).
+`ticket_id`, `client`, `escalation`, `pending_approval`, `helpdesk` (merged dict of requests for the helpdesk).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def context_from_state(deps: ToolDeps, state: Mapping[str, Any], tool_call_id: s
         ledger=dict(state.get("ledger") or {}),
         verification_attempts=int(state.get("verification_attempts") or 0),
         ticket_id=state.get("ticket_id"),
+        client=state.get("client"),
     )
 
 

@@ -26,6 +26,26 @@ class StorePolicy(BaseModel):
     stuck_after_days: int = Field(
         5, ge=1, description="A parcel with no tracking event for this long is stuck."
     )
+    # Store-wide guards (tools/guards.py): counted across conversations and server processes.
+    verification_lockout_failures: int = Field(
+        5, ge=1, description="Failed verifications naming one email or order number before it is locked."
+    )
+    verification_client_lockout_failures: int = Field(
+        10, ge=1, description="Failed verifications from one client address before it is locked."
+    )
+    verification_lockout_minutes: float = Field(
+        15.0, gt=0, description="First lock-out; each further one lasts twice as long."
+    )
+    verification_max_lockout_hours: float = Field(24.0, gt=0, description="Longest lock-out.")
+    verification_quiet_hours: float = Field(
+        24.0, gt=0, description="A key with no failure for this long starts afresh (lock-outs forgotten)."
+    )
+    max_labels_per_order: int = Field(
+        2, ge=1, description="Return labels bought per order, by any conversation."
+    )
+    max_handoffs_per_client_per_hour: int = Field(
+        3, ge=1, description="New hand-offs to a person per client address per hour."
+    )
 
     @classmethod
     def from_yaml(cls, path: Path, **defaults: object) -> StorePolicy:

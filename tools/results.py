@@ -36,6 +36,7 @@ RefusalCode = Literal[
     "vendor_unavailable",
     "vendor_rejected",
     "declined_by_shopper",
+    "label_limit_reached",
 ]
 
 

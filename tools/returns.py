@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from integrations.domain import Order, Parcel
 from tools.common import OrderNumber, owned_order
 from tools.context import ToolContext
+from tools.guards import StoreGuards
 from tools.results import Refusal, RefusalCode, ToolResult, refuse
 from tools.spec import Preview, tool
 
@@ -126,6 +127,49 @@ class ReturnLabelCreated(ToolResult):
     tracking_number: str
     label_url: str
     emailed_to: str
+    reused_existing_label: bool = Field(
+        False,
+        description="True: an unused label for these items already existed and was emailed again, not bought.",
+    )
+
+
+# A label whose tracker has no carrier scan yet has not been used: it can simply be sent again.
+UNUSED_LABEL_STATUSES = frozenset({"pre_transit", "unknown"})
+
+
+def items_key(items: list[ItemEligibility]) -> str:
+    return ",".join(sorted(f"{i.line_item_id}x{i.quantity}" for i in items))
+
+
+async def unused_label(
+    ctx: ToolContext, guards: StoreGuards, order: Order, key: str
+) -> dict[str, str] | None:
+    """An unused label already bought for exactly these items, by any conversation."""
+    for record in reversed(await guards.labels(order.number)):
+        if record.items_key != key or record.tracking_number is None or record.label_url is None:
+            continue
+        status = await ctx.deps.shipping.track(record.tracking_number, record.carrier)
+        if status.status in UNUSED_LABEL_STATUSES:
+            fields = {
+                "tracking_number": record.tracking_number,
+                "label_url": record.label_url,
+                "carrier": record.carrier,
+                "service": record.service,
+                "cost": record.cost,
+                "currency": record.currency,
+                "shipment_id": record.shipment_id,
+            }
+            return {k: v for k, v in fields.items() if v is not None}
+    return None
+
+
+def label_limit(order: Order, cap: int) -> Refusal:
+    return refuse(
+        "label_limit_reached",
+        f"Order {order.number} already has {cap} return label{'s' if cap != 1 else ''}, the most we create for "
+        "one order; they were emailed when made. Our support team can help with anything more.",
+        order_number=order.number,
+    )
 
 
 async def _selected_items(
@@ -167,10 +211,15 @@ async def preview_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) ->
         return selected
     order, items = selected
     assert ctx.customer is not None
+    guards = ctx.deps.guards
+    action = "Create a prepaid return label"
+    if guards is not None:
+        if await unused_label(ctx, guards, order, items_key(items)) is not None:
+            action = "Email again the unused prepaid return label already made"
+        elif len(await guards.labels(order.number)) >= ctx.deps.policy.max_labels_per_order:
+            return label_limit(order, ctx.deps.policy.max_labels_per_order)
     return Preview(
-        summary=(
-            f"Create a prepaid return label for order #{order.number} and email it to {ctx.customer.email}."
-        ),
+        summary=f"{action} for order #{order.number} and email it to {ctx.customer.email}.",
         items=[f"{i.quantity} × {i.title}" for i in items],
     )
 
@@ -191,16 +240,44 @@ async def create_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> 
     deps = ctx.deps
     titles = [f"{i.quantity} × {i.title}" for i in items]
 
-    async def buy() -> dict[str, str]:
-        label = await deps.shipping.buy_return_label(
-            shopper=shopper_address,
-            parcel=Parcel(weight_oz=16.0 * sum(i.quantity for i in items)),
-            reference=f"return-{order.number}-{ctx.idempotency_key}",
-            preferred_carrier=None,
-        )
-        return {k: str(v) for k, v in label.model_dump().items() if v is not None}
+    reference = f"return-{order.number}-{ctx.idempotency_key}"
+    guards = deps.guards
 
-    label = await ctx.once("create_return_label", "label", buy)
+    async def buy() -> dict[str, str]:
+        try:
+            label = await deps.shipping.buy_return_label(
+                shopper=shopper_address,
+                parcel=Parcel(weight_oz=16.0 * sum(i.quantity for i in items)),
+                reference=reference,
+                preferred_carrier=None,
+            )
+        except BaseException:
+            if guards is not None:
+                await guards.release_label(reference)
+            raise
+        bought = {k: str(v) for k, v in label.model_dump().items() if v is not None}
+        if guards is not None:
+            await guards.label_bought(reference, bought)
+        return bought
+
+    action = buy
+    if guards is not None and ctx.step_key("label") not in ctx.ledger:
+        # Labels are facts of the store: another conversation may have bought these very items one.
+        existing = await unused_label(ctx, guards, order, items_key(items))
+        if existing is not None:
+
+            async def resend() -> dict[str, str]:
+                return {**existing, "reused": "yes"}
+
+            action = resend
+        else:
+            cap = deps.policy.max_labels_per_order
+            now = deps.clock().timestamp()
+            if not await guards.reserve_label(order.number, items_key(items), reference, cap, now):
+                return label_limit(order, cap)
+
+    label = await ctx.once("create_return_label", "label", action)
+    reused = label.get("reused") == "yes"
 
     async def email() -> dict[str, str]:
         from integrations.domain import ReturnLabel
@@ -209,7 +286,7 @@ async def create_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> 
             to_email=order.email,
             customer_name=(shopper_address.name or ctx.customer.name or "") if ctx.customer else "",
             order_number=order.number,
-            label=ReturnLabel.model_validate(label),
+            label=ReturnLabel.model_validate({k: v for k, v in label.items() if k != "reused"}),
             items=titles,
         )
         return {"message_id": sent.message_id or "", "to": sent.to}
@@ -224,7 +301,8 @@ async def create_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> 
         )
         return {"noted": "yes"}
 
-    await ctx.once("create_return_label", "note", note)
+    if not reused:  # the note was added when the label was bought
+        await ctx.once("create_return_label", "note", note)
     ctx.helpdesk_requests[f"{ctx.idempotency_key}:tag"] = {"kind": "tags", "add": ["return-label"]}
     return ReturnLabelCreated(
         order_number=order.number,
@@ -234,4 +312,5 @@ async def create_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> 
         tracking_number=label["tracking_number"],
         label_url=label["label_url"],
         emailed_to=sent["to"],
+        reused_existing_label=reused,
     )

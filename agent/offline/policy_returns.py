@@ -26,7 +26,14 @@ ITEM_MATCH_THRESHOLD = 85.0
 # How many shopper messages back an item name still counts ("return the mug" … "ben@…" … "#1002").
 ITEM_LOOKBACK = 4
 _BLOCKING_CODES = frozenset(
-    {"final_sale", "outside_return_window", "not_delivered", "already_returned", "no_eligible_items"}
+    {
+        "final_sale",
+        "outside_return_window",
+        "not_delivered",
+        "already_returned",
+        "no_eligible_items",
+        "label_limit_reached",
+    }
 )
 
 

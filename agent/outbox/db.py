@@ -29,7 +29,7 @@ class OutboxItem:
     """One piece of mirroring work. `key` makes recording it idempotent within a conversation."""
 
     key: str
-    kind: str  # "message" | "note" | "tags" | "team_email"
+    kind: str  # "message" | "note" | "tags" | "team_email" | "team_alert"
     payload: dict[str, Any]
     priority: int = ROUTINE
 

@@ -24,6 +24,9 @@ from integrations.ports import Helpdesk, Notifier
 
 logger = logging.getLogger(__name__)
 
+# Emails to the team, sent once the conversation's ticket exists (its link goes in them).
+EMAIL_KINDS = ("team_email", "team_alert")
+
 
 def merged_tags(items: Sequence[StoredItem]) -> tuple[list[str], list[str]]:
     """The net effect of several tag changes, in order: (to add, to remove)."""
@@ -157,8 +160,8 @@ class HelpdeskSync:
         """Deliver in order; records each delivered item's id and the ticket id as it goes."""
         messages = [i for i in claim.items if i.kind in ("message", "note")]
         tag_items = [i for i in claim.items if i.kind == "tags"]
-        emails = [i for i in claim.items if i.kind == "team_email"]
-        unknown = [i for i in claim.items if i.kind not in ("message", "note", "tags", "team_email")]
+        emails = [i for i in claim.items if i.kind in EMAIL_KINDS]
+        unknown = [i for i in claim.items if i.kind not in ("message", "note", "tags", *EMAIL_KINDS)]
         delivered.extend(i.id for i in unknown)  # from a newer version: nothing to do here
         add, remove = merged_tags(tag_items)
         ticket_id = claim.ticket_id
@@ -193,7 +196,10 @@ class HelpdeskSync:
         for item in emails:
             if ticket is None:
                 ticket = await self._helpdesk.get_ticket(ticket_id)
-            await self._send_team_email(ticket, item.payload)
+            if item.kind == "team_alert":
+                await self._send_team_alert(ticket, item.payload)
+            else:
+                await self._send_team_email(ticket, item.payload)
             delivered.append(item.id)
 
     @staticmethod
@@ -211,6 +217,24 @@ class HelpdeskSync:
             reason=str(payload.get("reason") or "handed over"),
             summary=str(payload.get("summary") or ""),
             transcript=transcript,
+        )
+
+    async def _send_team_alert(self, ticket: Ticket, payload: dict[str, Any]) -> None:
+        """A security alert (`team_alert`, recorded by a tool once per lock-out): the team learns who
+        is targeted, with the ticket of the conversation it came from."""
+        until = payload.get("locked_until")
+        details = [
+            f"Identity verification for these was locked until {until} UTC after "
+            f"{payload.get('failures')} failed attempts across conversations "
+            f"(lock-out number {payload.get('lockouts')}; each further one lasts twice as long).",
+            "Shoppers see the same neutral reply as for a wrong email or order number. If the customer is "
+            "genuine, a person can verify them in the ticket; otherwise consider contacting the customer.",
+        ]
+        await self._notifier.send_security_alert(
+            ticket=ticket,
+            reason=str(payload.get("reason") or "security alert"),
+            targets=[str(t) for t in payload.get("targets") or []],
+            details=details,
         )
 
     # ------------------------------------------------------------------ the background loop

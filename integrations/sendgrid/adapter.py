@@ -55,3 +55,15 @@ class SendGridNotifier:
             items=items,
         )
         return SentEmail(message_id=sent.message_id, to=to_email)
+
+    async def send_security_alert(
+        self, *, ticket: Ticket | None, reason: str, targets: Sequence[str], details: Sequence[str]
+    ) -> SentEmail:
+        sent = await self._mailer.send_security_alert(
+            ticket_id=ticket.id if ticket else None,
+            ticket_url=(ticket.url or "") if ticket else "",
+            reason=reason,
+            targets=targets,
+            details=details,
+        )
+        return SentEmail(message_id=sent.message_id, to=self._team)

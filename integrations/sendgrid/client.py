@@ -117,6 +117,33 @@ class SendGridMailer:
             custom_args={"order_number": str(order_number), "kind": "return_label"},
         )
 
+    async def send_security_alert(
+        self,
+        *,
+        ticket_id: str | int | None,
+        ticket_url: str,
+        reason: str,
+        targets: Sequence[str],
+        details: Sequence[str],
+    ) -> SentEmail:
+        """Alert the team to an attack on customers (targets, what was done, the ticket to look at)."""
+        subject = _subject(f"Security alert: {reason}")
+        alert = SecurityAlertDetails(
+            ticket_id=ticket_id,
+            ticket_url=ticket_url,
+            reason=reason,
+            targets=tuple(targets),
+            details=tuple(details),
+        )
+        return await self._send(
+            to_email=self._team_email,
+            subject=subject,
+            text=security_alert_text(alert),
+            html_body=security_alert_html(alert),
+            category="security_alert",
+            custom_args={"kind": "security_alert", **({"ticket_id": str(ticket_id)} if ticket_id else {})},
+        )
+
     # ------------------------------------------------------------------ plumbing
 
     async def _send(
@@ -311,3 +338,38 @@ def return_label_html(d: ReturnLabelDetails) -> str:
             "<p>We will refund you once the parcel reaches us.</p>",
         ],
     )
+
+
+@dataclass(frozen=True)
+class SecurityAlertDetails:
+    ticket_id: str | int | None
+    ticket_url: str
+    reason: str
+    targets: tuple[str, ...]
+    details: tuple[str, ...]
+
+
+def security_alert_text(d: SecurityAlertDetails) -> str:
+    lines = [
+        f"Security alert: {d.reason}.",
+        "",
+        "Targeted:",
+        *[f"- {target}" for target in d.targets],
+        "",
+        *d.details,
+    ]
+    if d.ticket_id:
+        lines += ["", f"Conversation: ticket #{d.ticket_id} {d.ticket_url}"]
+    return "\n".join(lines)
+
+
+def security_alert_html(d: SecurityAlertDetails) -> str:
+    targets = "".join(f"<li>{_e(target)}</li>" for target in d.targets)
+    inner = [
+        f"<h2>Security alert: {_e(d.reason)}</h2>",
+        f"<p><strong>Targeted:</strong></p><ul>{targets}</ul>",
+        *[f"<p>{_paragraphs(line)}</p>" for line in d.details],
+    ]
+    if d.ticket_id:
+        inner.append(f"<p><strong>Conversation:</strong> {_link(d.ticket_url, f'ticket #{d.ticket_id}')}</p>")
+    return _page(f"Security alert: {d.reason}", inner)

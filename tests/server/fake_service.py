@@ -155,6 +155,7 @@ class FakeConversationService:
         self.commerce_events: list[tuple[str, dict[str, Any]]] = []
         self.helpdesk_events: list[dict[str, Any]] = []
         self.processed: list[tuple[str, str]] = []  # (conversation id, text) of turns actually run
+        self.clients: list[str | None] = []  # the client address the server passed with each message
         self.fail_next_turns = 0
         self.hold: asyncio.Event | None = None
         self.held = asyncio.Event()  # set when a turn is waiting on `hold`
@@ -210,8 +211,10 @@ class FakeConversationService:
         *,
         client_message_id: str | None = None,
         stream_tokens: bool = True,
+        client: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
         conversation = self._conversation(conversation_id)
+        self.clients.append(client)
         if client_message_id is not None and client_message_id in conversation.outcomes:
             for event in conversation.outcomes[client_message_id]:
                 yield event

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from agent.settings import Settings
 from server.security import sign_identity
-from tests.server.conftest import RawExchange, bearer, parse_sse, start_conversation, token_of
+from tests.server.conftest import CLIENT_IP, RawExchange, bearer, parse_sse, start_conversation, token_of
 from tests.server.fake_service import FakeConversationService, tracking_card_1001
 
 
@@ -299,3 +299,15 @@ async def test_unknown_conversation_is_404_everywhere(
         assert response.status_code == 404, path
         assert response.json() == expected
     assert fake.processed == []
+
+
+async def test_the_client_address_reaches_the_service_for_store_wide_throttles(
+    client: httpx.AsyncClient, fake: FakeConversationService
+) -> None:
+    conversation_id = await start_conversation(client)
+    url = f"/api/conversations/{conversation_id}/messages"
+
+    response = await client.post(url, json={"text": "where is #1001"}, headers={"Accept": "application/json"})
+
+    assert response.status_code == 200
+    assert fake.clients == [CLIENT_IP]

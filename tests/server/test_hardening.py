@@ -213,7 +213,12 @@ class BrokenService(FakeConversationService):
         raise RuntimeError("psycopg: password=hunter2 at /srv/app/agent/service.py line 99")
 
     async def send(
-        self, conversation_id: str, text: str, *, client_message_id: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        client_message_id: str | None = None,
+        client: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
         yield ChatEvent(type="progress", data={"text": "Looking up your order…", "tool": "get_order"})
         raise RuntimeError("psycopg: password=hunter2")
