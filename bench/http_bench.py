@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from bench.load import run_level
-from bench.server import running_server, workers_supported
+from bench.server import running_sandbox, running_server, workers_supported
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/bench"
 BACKENDS = ("sqlite", "postgres-1", "postgres-2")
@@ -54,10 +55,22 @@ def run_backend(
         try:
             if database_url:
                 reset_database(database_url)
-            with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+            with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp, ExitStack() as stack:
                 log = log_dir / f"server-{backend}-{shoppers}.log"
-                with running_server(Path(tmp), database_url=database_url, workers=workers, log=log) as base:
-                    row = asyncio.run(run_level(base, shoppers, duration, drain_timeout))
+                sandbox_url = None
+                if workers > 1:  # one sandbox (one world, one Gorgias budget) for every process
+                    sandbox_log = log_dir / f"sandbox-{backend}-{shoppers}.log"
+                    sandbox_url = stack.enter_context(running_sandbox(sandbox_log))
+                base = stack.enter_context(
+                    running_server(
+                        Path(tmp),
+                        database_url=database_url,
+                        workers=workers,
+                        log=log,
+                        sandbox_url=sandbox_url,
+                    )
+                )
+                row = asyncio.run(run_level(base, shoppers, duration, drain_timeout, sandbox_url))
         except Exception as exc:  # one broken backend should not lose the other figures
             console.print(f"[red]{backend} at {shoppers}: {exc}[/red]")
             row = {"shoppers": shoppers, "skipped": f"failed: {exc}"}

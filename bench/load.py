@@ -57,12 +57,13 @@ async def _shopper(client: httpx.AsyncClient, deadline: float, record: LoadRecor
             continue
         record.started += 1
         conversation_id = started.json()["id"]
+        token = started.json().get("token", "")
         begin = time.monotonic()
         try:
             turn = await client.post(
                 f"/api/conversations/{conversation_id}/messages",
                 json={"text": WISMO},
-                headers={"Accept": "application/json"},
+                headers={"Accept": "application/json", "Authorization": f"Bearer {token}"},
             )
         except httpx.HTTPError as exc:
             record.error(f"turn: {type(exc).__name__}")
@@ -86,17 +87,19 @@ async def _outbox(client: httpx.AsyncClient) -> dict[str, Any] | None:
     return outbox if isinstance(outbox, dict) else None
 
 
-async def _rejected_429(client: httpx.AsyncClient) -> int | None:
-    response = await client.get("/sandbox/_sandbox/gorgias/rate-limit")
+async def _rejected_429(sandbox: httpx.AsyncClient) -> int | None:
+    response = await sandbox.get("/_sandbox/gorgias/rate-limit")
     if not response.is_success:
         return None
     value: int = response.json()["rejected_429"]
     return value
 
 
-async def _drain(client: httpx.AsyncClient, within_seconds: float) -> dict[str, Any]:
+async def _drain(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, within_seconds: float
+) -> dict[str, Any]:
     """Wait for the outbox backlog to reach 0; report the backlog, the time and the 429s meanwhile."""
-    before_429 = await _rejected_429(client)
+    before_429 = await _rejected_429(sandbox)
     outbox = await _outbox(client)
     if outbox is None:
         return {"backlog_at_end": "n/a", "oldest_age_s": "n/a", "drain_s": "n/a", "drain_429s": "n/a"}
@@ -109,7 +112,7 @@ async def _drain(client: httpx.AsyncClient, within_seconds: float) -> dict[str, 
             break
         await asyncio.sleep(1.0)  # polling a status endpoint, once a second
         outbox = await _outbox(client)
-    after_429 = await _rejected_429(client)
+    after_429 = await _rejected_429(sandbox)
     return {
         "backlog_at_end": backlog_at_end,
         "oldest_age_s": oldest,
@@ -118,9 +121,9 @@ async def _drain(client: httpx.AsyncClient, within_seconds: float) -> dict[str, 
     }
 
 
-async def _check_tickets(client: httpx.AsyncClient, conversations: dict[str, list[str]]) -> dict[str, Any]:
+async def _check_tickets(sandbox: httpx.AsyncClient, conversations: dict[str, list[str]]) -> dict[str, Any]:
     """Every answered conversation has a ticket with each of its messages once, in order."""
-    response = await client.get("/sandbox/_sandbox/tickets")
+    response = await sandbox.get("/_sandbox/tickets")
     if not response.is_success:  # no sandbox mounted at /sandbox: nothing to check against
         return {"conversations": len(conversations), "ok": "n/a"}
     tickets = response.json()
@@ -151,19 +154,25 @@ async def _check_tickets(client: httpx.AsyncClient, conversations: dict[str, lis
     }
 
 
-async def run_level(base_url: str, shoppers: int, duration: float, drain_timeout: float) -> dict[str, Any]:
-    """One closed-loop level against a running server, then its drain and ticket check."""
+async def run_level(
+    base_url: str, shoppers: int, duration: float, drain_timeout: float, sandbox_url: str | None = None
+) -> dict[str, Any]:
+    """One closed-loop level against a running server, then its drain and ticket check. The sandbox
+    is the one mounted at `/sandbox` (demo mode) unless `sandbox_url` names a separate one."""
     limits = httpx.Limits(max_connections=shoppers + 10, max_keepalive_connections=shoppers + 10)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT) as client:
-        start_429 = await _rejected_429(client)
+    async with (
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT) as client,
+        httpx.AsyncClient(base_url=sandbox_url or f"{base_url}/sandbox", timeout=REQUEST_TIMEOUT) as sandbox,
+    ):
+        start_429 = await _rejected_429(sandbox)
         record = LoadRecord()
         begin = time.monotonic()
         deadline = begin + duration
         await asyncio.gather(*(_shopper(client, deadline, record) for _ in range(shoppers)))
         elapsed = time.monotonic() - begin  # includes the turns in flight at the deadline
-        end_429 = await _rejected_429(client)
-        drain = await _drain(client, drain_timeout)
-        tickets = await _check_tickets(client, record.conversations)
+        end_429 = await _rejected_429(sandbox)
+        drain = await _drain(client, sandbox, drain_timeout)
+        tickets = await _check_tickets(sandbox, record.conversations)
     turns = len(record.latencies)
     return {
         "shoppers": shoppers,

@@ -106,9 +106,11 @@ class Helpdesk(Protocol):
         subject: str,
         tags: Sequence[str],
         messages: Sequence[tuple[str, str, str]] = (),
+        may_exist: bool = True,
     ) -> Ticket:
         """The conversation's ticket, created on first use (keyed by the conversation id) with its
-        first (author, text, external_id) messages in the same call."""
+        first (author, text, external_id) messages in the same call. `may_exist=False`: the caller
+        knows it never asked before, so no look-up is needed (one call)."""
         ...
 
     async def post_message(

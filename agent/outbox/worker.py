@@ -175,6 +175,7 @@ class HelpdeskSync:
                 subject=claim.seed.subject or "Chat",
                 tags=add,
                 messages=batch,
+                may_exist=claim.ticket_requested,
             )
             ticket_id = progress["ticket_id"] = ticket.id
             if claim.ticket_requested and batch:

@@ -43,9 +43,10 @@ class GorgiasHelpdesk:
         subject: str,
         tags: Sequence[str],
         messages: Sequence[tuple[str, str, str]] = (),
+        may_exist: bool = True,
     ) -> Ticket:
+        # Gorgias creates the ticket's customer from its email when it is new: no customer call.
         email = customer_email or visitor_email(conversation_id)
-        await self._client.get_or_create_customer(email)
         opening = NewMessage.internal_note(
             f"Conversation {conversation_id} started in the chat widget; the AI assistant is handling it.",
             external_id=f"{conversation_id}:opened",
@@ -57,6 +58,7 @@ class GorgiasHelpdesk:
             tags=list(tags),
             external_id=conversation_id,
             channel="chat",
+            may_exist=may_exist,
         )
         return self._ticket(ticket)
 

@@ -250,11 +250,13 @@ class GorgiasClient:
         external_id: str | None = None,
         channel: str = "chat",
         status: str = "open",
+        may_exist: bool = True,
     ) -> GorgiasTicket:
-        """Open a ticket with its first messages.
+        """Open a ticket with its first messages (the customer is created from the email if new).
 
         With an `external_id` it is idempotent: an existing ticket with that id is returned
-        instead of a second one being created, so the call is retried safely.
+        instead of a second one being created, so the call is retried safely. With
+        `may_exist=False` the caller knows no earlier attempt was made: one POST, not retried.
         """
         payload: dict[str, Any] = {
             "customer": {"email": customer_email},
@@ -272,7 +274,7 @@ class GorgiasClient:
             body = await self._call("POST", "tickets", retry=False, json=payload)
             return _parse(GorgiasTicket, body, "ticket")
 
-        if external_id is None:
+        if external_id is None or not may_exist:
             return await create()
 
         async def attempt() -> GorgiasTicket:
