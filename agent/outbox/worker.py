@@ -144,8 +144,9 @@ class HelpdeskSync:
             )
             return
         except BaseException:
-            # Cancelled (shutdown) or a bug: keep what was done, let another worker take the rest.
-            await asyncio.shield(self._release(claim, delivered, progress["ticket_id"]))
+            # Cancelled (shutdown) or a bug: keep what was done and free the conversation for another
+            # worker before going (a cancellation is delivered once; this await completes).
+            await self._release(claim, delivered, progress["ticket_id"])
             raise
         self.delivered += len(delivered)
         await self.db.complete(claim.conversation_id, delivered, progress["ticket_id"], self._clock())
