@@ -150,3 +150,9 @@ class Notifier(Protocol):
         label: ReturnLabel,
         items: Sequence[str],
     ) -> SentEmail: ...
+
+    async def send_verification_code(
+        self, *, to_email: str, code: str, order_number: str, valid_minutes: int
+    ) -> SentEmail:
+        """Email a one-time code proving the shopper reads the order's mailbox (step-up)."""
+        ...

@@ -9,6 +9,7 @@ from tools.common import OrderNumber, money, owned_order
 from tools.context import ToolContext
 from tools.results import Refusal, ToolResult, refuse
 from tools.spec import Preview, tool
+from tools.step_up import require_step_up
 
 
 def _still_changeable(order: Order) -> Refusal | None:
@@ -23,12 +24,13 @@ def _still_changeable(order: Order) -> Refusal | None:
     return None
 
 
-async def changeable_order(ctx: ToolContext, number: str) -> Order | Refusal:
-    """The shopper's order, if it can still be changed (not shipped, not cancelled)."""
+async def changeable_order(ctx: ToolContext, number: str, action: str) -> Order | Refusal:
+    """The shopper's order, if it can still be changed (not shipped, not cancelled) and the shopper
+    has confirmed a one-time code when the policy wants one for `action`."""
     order = await owned_order(ctx, number)
     if isinstance(order, Refusal):
         return order
-    return _still_changeable(order) or order
+    return _still_changeable(order) or require_step_up(ctx, action, order.number) or order
 
 
 class CancelOrderArgs(BaseModel):
@@ -43,7 +45,7 @@ class OrderCancelled(ToolResult):
 
 
 async def preview_cancel(ctx: ToolContext, args: CancelOrderArgs) -> Preview | Refusal:
-    order = await changeable_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number, "cancel_order")
     if isinstance(order, Refusal):
         return order
     return Preview(
@@ -60,7 +62,7 @@ async def preview_cancel(ctx: ToolContext, args: CancelOrderArgs) -> Preview | R
 async def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> OrderCancelled | Refusal:
     """Cancel the verified shopper's order and refund its payment. Only possible before it ships. The
     shopper must have confirmed."""
-    order = await changeable_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number, "cancel_order")
     if isinstance(order, Refusal):
         return order
     refunded = order.refundable
@@ -123,7 +125,7 @@ def _address(ctx_order: Order, new: NewAddress) -> Address:
 
 
 async def preview_address(ctx: ToolContext, args: UpdateShippingAddressArgs) -> Preview | Refusal:
-    order = await changeable_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number, "update_shipping_address")
     if isinstance(order, Refusal):
         return order
     new = _address(order, args.address)
@@ -136,7 +138,7 @@ async def update_shipping_address(
 ) -> AddressUpdated | Refusal:
     """Change where the verified shopper's order will be shipped. Only possible before it ships. The
     shopper must have confirmed the complete new address."""
-    order = await changeable_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number, "update_shipping_address")
     if isinstance(order, Refusal):
         return order
     new = _address(order, args.address)

@@ -36,6 +36,14 @@ RefusalCode = Literal[
     "vendor_unavailable",
     "vendor_rejected",
     "declined_by_shopper",
+    "step_up_required",
+    "step_up_not_needed",
+    "no_code_pending",
+    "no_code_entered",
+    "verification_code_wrong",
+    "verification_code_expired",
+    "verification_code_locked",
+    "too_many_codes",
 ]
 
 

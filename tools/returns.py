@@ -11,6 +11,7 @@ from tools.common import OrderNumber, owned_order
 from tools.context import ToolContext
 from tools.results import Refusal, RefusalCode, ToolResult, refuse
 from tools.spec import Preview, tool
+from tools.step_up import require_step_up
 
 
 class CheckReturnEligibilityArgs(BaseModel):
@@ -158,7 +159,7 @@ async def _selected_items(
         return refuse(
             "no_eligible_items", f"Nothing on order {order.number} can be returned. {reasons}".strip()
         )
-    return order, chosen
+    return require_step_up(ctx, "create_return_label", order.number) or (order, chosen)
 
 
 async def preview_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> Preview | Refusal:

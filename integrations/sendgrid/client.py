@@ -117,6 +117,24 @@ class SendGridMailer:
             custom_args={"order_number": str(order_number), "kind": "return_label"},
         )
 
+    async def send_verification_code(
+        self, *, to_email: str, code: str, order_number: str | int, valid_minutes: int
+    ) -> SentEmail:
+        """Send the shopper a one-time code that confirms a change to their order (step-up).
+
+        The code is in the body only: not in the subject (shown in notification previews and
+        mailbox lists) and not in a custom arg (SendGrid's event webhooks and logs carry those).
+        """
+        details = VerificationCodeDetails(code=code, order_number=order_number, valid_minutes=valid_minutes)
+        return await self._send(
+            to_email=to_email,
+            subject=_subject(f"Your verification code for order {order_number}"),
+            text=verification_code_text(details),
+            html_body=verification_code_html(details),
+            category="verification_code",
+            custom_args={"order_number": str(order_number), "kind": "verification_code"},
+        )
+
     # ------------------------------------------------------------------ plumbing
 
     async def _send(
@@ -309,5 +327,38 @@ def return_label_html(d: ReturnLabelDetails) -> str:
             f"<p>Print the label, stick it on the parcel and drop it off with {_e(d.carrier)}. "
             f"Tracking number: <strong>{_e(d.tracking_number)}</strong>.</p>",
             "<p>We will refund you once the parcel reaches us.</p>",
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class VerificationCodeDetails:
+    code: str
+    order_number: str | int
+    valid_minutes: int
+
+
+def verification_code_text(d: VerificationCodeDetails) -> str:
+    lines = [
+        f"Your verification code for order {d.order_number} is: {d.code}",
+        "",
+        f"Type it in the chat to confirm the change to your order. It is valid for {d.valid_minutes} minutes.",
+        "",
+        "If you did not ask for it, ignore this email: nothing changes without the code. Never share "
+        "it with anyone; our team will never ask you for it.",
+    ]
+    return "\n".join(lines)
+
+
+def verification_code_html(d: VerificationCodeDetails) -> str:
+    return _page(
+        f"Your verification code for order {d.order_number}",
+        [
+            f"<p>Your verification code for order {_e(d.order_number)} is:</p>",
+            f'<p style="font-size: 28px; letter-spacing: 6px;"><strong>{_e(d.code)}</strong></p>',
+            "<p>Type it in the chat to confirm the change to your order. "
+            f"It is valid for {_e(d.valid_minutes)} minutes.</p>",
+            "<p>If you did not ask for it, ignore this email: nothing changes without the code. "
+            "Never share it with anyone; our team will never ask you for it.</p>",
         ],
     )
