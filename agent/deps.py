@@ -8,6 +8,7 @@ vendor settings point at the store's real accounts.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -47,6 +48,13 @@ from tools.context import ToolDeps
 from tools.policy import StorePolicy
 
 logger = logging.getLogger(__name__)
+
+
+def step_up_key(settings: Settings) -> bytes:
+    """The key of step-up code HMACs: derived from STORE_SECRET (every process agrees), and
+    distinct from it, so a code digest never helps anyone forge a signed widget identity."""
+    secret = settings.store_secret.get_secret_value().encode()
+    return hmac.new(secret, b"support-agent step-up codes v1", hashlib.sha256).digest()
 
 
 def store_policy(settings: Settings) -> StorePolicy:
@@ -208,6 +216,7 @@ def build_services(
         notifier=notifier,
         policy=store_policy(settings),
         clock=clock or (lambda: datetime.now(UTC)),
+        step_up_key=step_up_key(settings),
     )
     return Services(
         tools=tools,
@@ -328,6 +337,7 @@ async def open_runtime(
             sync,
             on_commerce=services.commerce.on_webhook,
             events=events,
+            step_up_key=services.tools.step_up_key,
         )
         if settings.helpdesk_sync_worker:
             sync.start()
