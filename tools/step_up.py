@@ -124,7 +124,8 @@ class VerificationCodeSent(ToolResult):
     valid_minutes: int
 
 
-@tool(mutates=True)
+# Not `mutates`: it changes nothing in the store (the evals count mutating calls as actions).
+@tool()
 async def send_verification_code(
     ctx: ToolContext, args: SendVerificationCodeArgs
 ) -> VerificationCodeSent | Refusal:
@@ -153,23 +154,28 @@ async def send_verification_code(
             "emailed to them, or offer to hand the conversation to a person.",
             order_number=order.number,
         )
-    code = new_code()
     deps = ctx.deps
+    email_to = order.email.strip().lower()
 
     async def email() -> dict[str, Any]:
+        code = new_code()
         sent = await deps.notifier.send_verification_code(
             to_email=order.email,
             code=code,
             order_number=order.number,
             valid_minutes=policy.step_up_code_minutes,
         )
-        return {"message_id": sent.message_id}
+        expires = deps.clock() + timedelta(minutes=policy.step_up_code_minutes)
+        # The ledger keeps what the state needs (the HMAC, never the code), so a retried call
+        # neither emails again nor stores the hash of a code nobody received.
+        digest = code_digest(deps.step_up_key, ctx.conversation_id, email_to, code)
+        return {"message_id": sent.message_id, "code_hash": digest, "expires_at": expires.isoformat()}
 
-    await ctx.once("send_verification_code", "email", email)
-    record.email = order.email.strip().lower()
+    sent = await ctx.once("send_verification_code", "email", email)
+    record.email = email_to
     record.order_number = order.number
-    record.code_hash = code_digest(deps.step_up_key, ctx.conversation_id, record.email, code)
-    record.expires_at = deps.clock() + timedelta(minutes=policy.step_up_code_minutes)
+    record.code_hash = str(sent["code_hash"])
+    record.expires_at = datetime.fromisoformat(str(sent["expires_at"]))
     record.entry = None
     record.codes_sent += 1
     record.save(ctx)

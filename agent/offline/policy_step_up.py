@@ -96,6 +96,27 @@ def _after_send(sit: Situation, sent: ToolOutcome) -> Decision:
     return refused(sit, sent)
 
 
+def _renew(sit: Situation, checked: ToolOutcome) -> Decision:
+    """An expired (or already used) code: with an action still waiting, email a new code at once
+    rather than ask first, so the shopper's next message is simply the new code."""
+    conv = sit.conversation
+    expired = checked.code == "verification_code_expired"
+    pending = pending_action(conv)
+    sent = conv.segment_result("send_verification_code")
+    if sent is None and pending is not None:
+        return _send(sit, str(pending.args.get("order_number") or ""))
+    if sent is not None and sent.ok:
+        return sit.say(
+            "step_up.expired_resent" if expired else "step_up.resent",
+            order_number=sent.result.get("order_number") or "",
+            sent_to=sent.result.get("sent_to") or "",
+            minutes=sent.result.get("valid_minutes") or 10,
+        )
+    if sent is not None:
+        return _after_send(sit, sent)
+    return sit.say("step_up.expired" if expired else "step_up.no_code")
+
+
 def _after_code(sit: Situation) -> Decision | None:
     conv = sit.conversation
     checked = conv.segment_result("check_verification_code")
@@ -113,11 +134,9 @@ def _after_code(sit: Situation) -> Decision | None:
         details = checked.result.get("details") or {}
         if checked.code == "verification_code_wrong":
             return sit.say("step_up.wrong", attempts_left=details.get("attempts_left", "a few"))
-        if checked.code == "verification_code_expired":
-            return sit.say("step_up.expired")
         if checked.code == "verification_code_locked":
             return sit.say("step_up.locked")
-        return sit.say("step_up.no_code")
+        return _renew(sit, checked)
     if any(o.name in ACTIONS and o.position > checked.position for o in conv.segment_outcomes):
         return None  # the action ran again: the intent's own step phrases its result
     pending = pending_action(conv)
