@@ -14,6 +14,7 @@ dedupes sends through its idempotency ledger.
 from __future__ import annotations
 
 import html
+import logging
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ from sendgrid.helpers.mail import Category, Content, CustomArg, From, Mail, Mime
 from integrations._http import IntegrationError, RetryPolicyFactory, VendorError, parse_retry_after
 from integrations._sdk import call_sdk, could_not_connect, error_for_status, network_error
 from integrations.sendgrid.models import SendGridErrorBody, SentEmail
+
+# The SDK's HTTP layer logs every request body at DEBUG: whole emails, with shoppers' addresses,
+# return labels and step-up codes. Never let it, whatever level the application logs at.
+logging.getLogger("python_http_client").setLevel(logging.WARNING)
 
 VENDOR = "sendgrid"
 AUTH_SETTING = "SENDGRID_API_KEY"
