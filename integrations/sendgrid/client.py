@@ -14,8 +14,8 @@ dedupes sends through its idempotency ledger.
 from __future__ import annotations
 
 import html
-import logging
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
