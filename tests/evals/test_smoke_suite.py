@@ -46,7 +46,7 @@ async def test_smoke_cases_pass_with_the_offline_model() -> None:
     approval = by_id["refunds-1005-over-limit-approved"]
     assert [t.kind for t in approval.turns] == ["shopper", "shopper", "shopper", "approve_refund"]
     assert approval.turns[3].messages[0].role == "action"
-    assert any("approved" in m.text for m in approval.turns[2].messages if m.role == "assistant")
+    assert any("approved" in m.text for m in approval.turns[3].messages if m.role == "assistant")
 
     metrics = compute_metrics(results)
     assert metrics.pass_rate == 1.0 and metrics.policy_violations == 0
