@@ -8,6 +8,7 @@ vendor settings point at the store's real accounts.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -60,6 +61,13 @@ GUARD_SETTINGS = (
     "max_labels_per_order",
     "max_handoffs_per_client_per_hour",
 )
+
+
+def step_up_key(settings: Settings) -> bytes:
+    """The key of step-up code HMACs: derived from STORE_SECRET (every process agrees), and
+    distinct from it, so a code digest never helps anyone forge a signed widget identity."""
+    secret = settings.store_secret.get_secret_value().encode()
+    return hmac.new(secret, b"support-agent step-up codes v1", hashlib.sha256).digest()
 
 
 def store_policy(settings: Settings) -> StorePolicy:
@@ -222,6 +230,7 @@ def build_services(
         notifier=notifier,
         policy=store_policy(settings),
         clock=clock or (lambda: datetime.now(UTC)),
+        step_up_key=step_up_key(settings),
     )
     return Services(
         tools=tools,
@@ -349,6 +358,7 @@ async def open_runtime(
             on_commerce=services.commerce.on_webhook,
             events=events,
             client_key=key,
+            step_up_key=services.tools.step_up_key,
         )
         if settings.helpdesk_sync_worker:
             sync.start()

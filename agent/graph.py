@@ -38,6 +38,7 @@ import prompts
 from agent import messages as msg
 from agent.offline.entities import is_affirmative, is_negative
 from agent.state import INTENTS, AgentState, Intent, IntentResult
+from agent.step_up import is_code_entry
 from integrations._http import IntegrationError
 from tools.context import ToolContext, ToolDeps
 from tools.langchain import context_from_state, result_text
@@ -67,6 +68,8 @@ PROGRESS = {
     "cancel_order": "Cancelling your order…",
     "update_shipping_address": "Updating the shipping address…",
     "escalate_to_human": "Bringing in our support team…",
+    "send_verification_code": "Emailing you a code…",
+    "check_verification_code": "Checking the code…",
 }
 
 # Where each node can go next: LangGraph reads these to draw the graph (Studio, Mermaid).
@@ -169,6 +172,11 @@ def build_graph(
     # ------------------------------------------------------------------ classify
 
     async def classify(state: AgentState) -> Command[FromClassify]:
+        intent_now = state.get("intent")
+        if intent_now in ACTION_INTENTS and is_code_entry(msg.last_human(state.get("messages", []))):
+            # A step-up code (shown as a placeholder) answers the request under way: no model call.
+            keep = {"intent_confidence": 1.0, "pending_intents": [], "turn_intents": [intent_now]}
+            return Command(update={**keep, "model_calls": 0, "escalation": None}, goto=_node(intent_now))
         history = msg.model_window(state.get("messages", []), limit=8)
         system = SystemMessage(prompts.render("classify", store_name=deps.store_name))
         structured = model.with_structured_output(IntentResult)

@@ -75,6 +75,13 @@ def model_window(messages: Sequence[AnyMessage], limit: int = 40) -> list[AnyMes
     return window
 
 
+def last_human(messages: Sequence[AnyMessage]) -> HumanMessage | None:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return message
+    return None
+
+
 def last_shopper_text(messages: Sequence[AnyMessage]) -> str:
     for message in reversed(messages):
         if isinstance(message, HumanMessage):

@@ -31,9 +31,11 @@ from agent.graph import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, PROGRESS
 from agent.guards import client_ref, guard_key
 from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
 from agent.state import AgentState
+from agent.step_up import CodeEntry, code_entry, code_message
 from agent.view import chat_messages
 from tools.context import VerifiedCustomer
 from tools.registry import specs
+from tools.step_up import code_in
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +59,11 @@ class GraphConversationService:
         on_commerce: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
         events: LocalEvents | None = None,
         client_key: bytes | None = None,
+        *,
+        step_up_key: bytes,
     ) -> None:
         self._client_key = client_key or guard_key("")
+        self._step_up_key = step_up_key
         self._on_commerce = on_commerce
         self._events = events or LocalEvents()
         self._graph = graph
@@ -136,14 +141,26 @@ class GraphConversationService:
                     type="done", data={"status": stored.value.get("status_after"), "replayed": True}
                 )
                 return
+            entry = await self._code_entry(conversation_id, text)
+            if entry is not None:
+                text = entry.text  # from here on, only the placeholder exists
             if stored is None:
                 await self._store.aput(
                     _inbox(conversation_id),
                     message_id,
                     {"text": text, "status": "received", "received_at": datetime.now(UTC).isoformat()},
                 )
-            async for event in self._run_turn(conversation_id, record, message_id, text, stream_tokens, ref):
+            async for event in self._run_turn(
+                conversation_id, record, message_id, text, stream_tokens, ref, entry
+            ):
                 yield event
+
+    async def _code_entry(self, conversation_id: str, text: str) -> CodeEntry | None:
+        """A step-up code the shopper typed (only read from state when the text looks like one)."""
+        if code_in(text) is None:
+            return None
+        values, _ = await self._state(conversation_id)
+        return code_entry(values, conversation_id, text, self._step_up_key)
 
     async def _run_turn(
         self,
@@ -153,6 +170,7 @@ class GraphConversationService:
         text: str,
         stream_tokens: bool,
         client: str | None,
+        entry: CodeEntry | None = None,
     ) -> AsyncIterator[ChatEvent]:
         values, pending = await self._state(conversation_id)
         already = any(m.id == message_id for m in values.get("messages", []))
@@ -169,6 +187,9 @@ class GraphConversationService:
                 "conversation_id": conversation_id,
                 "client": client,
             }
+            if entry is not None:
+                graph_input["messages"] = [code_message(message_id)]
+                graph_input["step_up"] = entry.step_up
             if not values.get("conversation_id"):
                 graph_input["status"] = "active"
                 if record.get("verified_email"):

@@ -59,6 +59,8 @@ class AgentState(TypedDict, total=False):
     verification_attempts: Annotated[int, operator.add]
     escalation: str | None
     pending_approval: dict[str, Any] | None
+    step_up: dict[str, Any] | None
+    """Step-up verification (tools.step_up.StepUp): code HMAC, expiry, tries; never the code."""
     model_calls: int
     unhelpful_turns: int
     synced: Annotated[dict[str, Any], merge_dicts]  # before the outbox (kept for old checkpoints)

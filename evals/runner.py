@@ -41,6 +41,7 @@ from agent.persistence import Persistence
 from agent.settings import Settings
 from agent.view import chat_messages
 from evals import scoring
+from evals.codes import with_codes
 from evals.effects import Changes, changes
 from evals.loading import LoadedCase, build_seed
 from evals.models import Case, Expect, Turn, parse_clock
@@ -288,9 +289,8 @@ class Replayer:
         started = time.perf_counter()
         if turn.shopper is not None:
             message_id = f"{case.id}-{run}-{index}"
-            async for event in self.runtime.service.send(
-                conversation_id, turn.shopper, client_message_id=message_id
-            ):
+            text = with_codes(turn.shopper, self.world)  # a step-up code, read from the outbox
+            async for event in self.runtime.service.send(conversation_id, text, client_message_id=message_id):
                 if event.type == "error":
                     record.errors.append(str(event.data.get("error")))
         elif turn.clock is not None:

@@ -167,3 +167,9 @@ class Notifier(Protocol):
         """Tell the team someone is attacking (e.g. guessing a customer's order numbers): what is
         targeted, what the agent did about it, and the ticket of the conversation it came from."""
         ...
+
+    async def send_verification_code(
+        self, *, to_email: str, code: str, order_number: str, valid_minutes: int
+    ) -> SentEmail:
+        """Email a one-time code proving the shopper reads the order's mailbox (step-up)."""
+        ...

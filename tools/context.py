@@ -8,6 +8,7 @@ and the tool call.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +56,9 @@ class ToolDeps:
     Without it the ledger in graph state is the only record, saved when the tool step ends."""
     guards: StoreGuards | None = None
     """Store-wide throttles and facts (durable, shared by every process); None: per conversation only."""
+    # Keys the HMAC of step-up codes. The composition root derives it from STORE_SECRET so every
+    # server process agrees; the random default only suits a single process (tests, notebooks).
+    step_up_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
 
 @dataclass
@@ -70,10 +74,13 @@ class ToolContext:
     ticket_id: str | None = None
     client: str | None = None
     """An opaque reference to the shopper's client address (server turns only), for throttles."""
+    # The conversation's step-up record (tools.step_up.StepUp as a dict: hashes, never a code).
+    step_up: dict[str, Any] | None = None
     # State changes a tool asks for; the graph applies them after the call.
     set_customer: VerifiedCustomer | None = None
     escalate_reason: str | None = None
     approval_request: dict[str, Any] | None = None
+    set_step_up: dict[str, Any] | None = None
     # Work for the helpdesk (e.g. a tag on the ticket), keyed; the agent's outbox delivers it later,
     # so a tool never waits on the helpdesk.
     helpdesk_requests: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -4,7 +4,7 @@ The model sees only the args schema. Identity, ledger and conversation id are re
 state through `ToolRuntime`; what a tool changes in state comes back as a `Command` update.
 State keys used (the agent's state defines them with reducers):
 `conversation_id`, `customer`, `ledger` (merged dict), `verification_attempts` (added),
-`ticket_id`, `client`, `escalation`, `pending_approval`, `helpdesk` (merged dict of requests for the helpdesk).
+`ticket_id`, `client`, `escalation`, `pending_approval`, `step_up`, `helpdesk` (merged dict of requests for the helpdesk).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def context_from_state(deps: ToolDeps, state: Mapping[str, Any], tool_call_id: s
         verification_attempts=int(state.get("verification_attempts") or 0),
         ticket_id=state.get("ticket_id"),
         client=state.get("client"),
+        step_up=state.get("step_up"),
     )
 
 
@@ -57,6 +58,8 @@ def state_update(ctx: ToolContext, before: ToolContext | None = None) -> dict[st
         update["escalation"] = ctx.escalate_reason
     if ctx.approval_request:
         update["pending_approval"] = ctx.approval_request
+    if ctx.set_step_up is not None:
+        update["step_up"] = ctx.set_step_up
     if ctx.helpdesk_requests:
         update["helpdesk"] = dict(ctx.helpdesk_requests)
     return update

@@ -11,6 +11,7 @@ from tools.common import OrderNumber, money, owned_order
 from tools.context import ToolContext
 from tools.results import Refusal, ToolResult, refuse
 from tools.spec import Preview, tool
+from tools.step_up import require_step_up
 
 
 def _still_changeable(order: Order) -> Refusal | None:
@@ -25,12 +26,13 @@ def _still_changeable(order: Order) -> Refusal | None:
     return None
 
 
-async def changeable_order(ctx: ToolContext, number: str) -> Order | Refusal:
-    """The shopper's order, if it can still be changed (not shipped, not cancelled)."""
+async def changeable_order(ctx: ToolContext, number: str, action: str) -> Order | Refusal:
+    """The shopper's order, if it can still be changed (not shipped, not cancelled) and the shopper
+    has confirmed a one-time code when the policy wants one for `action`."""
     order = await owned_order(ctx, number)
     if isinstance(order, Refusal):
         return order
-    return _still_changeable(order) or order
+    return _still_changeable(order) or require_step_up(ctx, action, order.number) or order
 
 
 class CancelOrderArgs(BaseModel):
@@ -45,7 +47,7 @@ class OrderCancelled(ToolResult):
 
 
 async def preview_cancel(ctx: ToolContext, args: CancelOrderArgs) -> Preview | Refusal:
-    order = await changeable_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number, "cancel_order")
     if isinstance(order, Refusal):
         return order
     return Preview(
@@ -65,7 +67,11 @@ async def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> OrderCancelle
     done = await ctx.completed("cancel")
     # Cancelled by this very call before the process died: finish (the refund) instead of refusing
     # an order that is no longer changeable.
-    order = await (owned_order(ctx, args.order_number) if done else changeable_order(ctx, args.order_number))
+    order = await (
+        owned_order(ctx, args.order_number)
+        if done
+        else changeable_order(ctx, args.order_number, "cancel_order")
+    )
     if isinstance(order, Refusal):
         return order
     refunded = Decimal(str(done["refund"])) if done and "refund" in done else order.refundable
@@ -128,7 +134,7 @@ def _address(ctx_order: Order, new: NewAddress) -> Address:
 
 
 async def preview_address(ctx: ToolContext, args: UpdateShippingAddressArgs) -> Preview | Refusal:
-    order = await changeable_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number, "update_shipping_address")
     if isinstance(order, Refusal):
         return order
     new = _address(order, args.address)
@@ -141,7 +147,7 @@ async def update_shipping_address(
 ) -> AddressUpdated | Refusal:
     """Change where the verified shopper's order will be shipped. Only possible before it ships. The
     shopper must have confirmed the complete new address."""
-    order = await changeable_order(ctx, args.order_number)
+    order = await changeable_order(ctx, args.order_number, "update_shipping_address")
     if isinstance(order, Refusal):
         return order
     new = _address(order, args.address)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+StepUpAction = Literal["update_shipping_address", "cancel_order", "issue_refund", "create_return_label"]
+STEP_UP_ACTIONS: tuple[StepUpAction, ...] = (
+    "update_shipping_address",
+    "cancel_order",
+    "issue_refund",
+    "create_return_label",
+)
 
 
 class PolicyError(Exception):
@@ -47,6 +56,26 @@ class StorePolicy(BaseModel):
         3, ge=1, description="New hand-offs to a person per client address per hour."
     )
 
+    # Step-up verification: an email and an order number are easy to learn (a shared inbox, a
+    # forwarded confirmation), so actions that move money or goods want proof of the mailbox too.
+    step_up_actions: tuple[StepUpAction, ...] = Field(
+        STEP_UP_ACTIONS,
+        description=(
+            "Actions that need a one-time code emailed to the order's address first (a signed-in "
+            "shopper needs none). An empty list turns step-up off."
+        ),
+    )
+    step_up_code_minutes: int = Field(10, ge=1, le=60, description="How long an emailed code is valid.")
+    step_up_code_tries: int = Field(
+        5, ge=1, le=10, description="Wrong codes allowed per conversation; then it goes to a person."
+    )
+    step_up_codes_per_conversation: int = Field(
+        3, ge=1, le=10, description="Codes emailed per conversation at most (no mailbox flooding)."
+    )
+    step_up_fresh_minutes: int = Field(
+        30, ge=1, description="A confirmed code covers further actions in the conversation for this long."
+    )
+
     @classmethod
     def from_yaml(cls, path: Path, **defaults: object) -> StorePolicy:
         """Load a YAML policy; keys it does not set keep `defaults` (from settings) or the built-ins."""
@@ -62,6 +91,9 @@ class StorePolicy(BaseModel):
             return cls.model_validate({**defaults, **data})
         except ValidationError as exc:
             raise PolicyError(f"Policy file {path} is invalid: {exc}") from None
+
+    def needs_step_up(self, action: str) -> bool:
+        return action in self.step_up_actions
 
     def is_final_sale(self, tags: tuple[str, ...]) -> bool:
         wanted = {t.lower() for t in self.final_sale_tags}

@@ -18,6 +18,7 @@ from tools.context import ToolContext
 from tools.results import Refusal, ToolResult, refuse
 from tools.returns import assess_returns, ineligibility_code
 from tools.spec import Preview, tool
+from tools.step_up import require_step_up
 
 
 class CheckRefundEligibilityArgs(BaseModel):
@@ -284,6 +285,9 @@ async def preview_refund(ctx: ToolContext, args: IssueRefundArgs) -> Preview | R
     if isinstance(quoted, Refusal):
         return quoted
     order, quote, items, _ = quoted
+    step_up = require_step_up(ctx, "issue_refund", order.number)
+    if step_up is not None:
+        return step_up
     destination = "the original payment method"
     approval = quote.amount > ctx.deps.policy.refund_auto_approve_limit
     summary = f"Refund {money(quote.amount, quote.currency)} for order #{order.number} to {destination}."
@@ -308,6 +312,9 @@ async def issue_refund(
             return await _made_by_this_call(ctx, args.order_number) or quoted
         return quoted
     order, quote, items, _ = quoted
+    step_up = require_step_up(ctx, "issue_refund", order.number)
+    if step_up is not None:
+        return step_up
     if quote.amount > ctx.deps.policy.refund_auto_approve_limit:
         ctx.approval_request = {
             "order_number": order.number,

@@ -15,6 +15,7 @@ from tools.orders import lookup_order
 from tools.refunds import check_refund_eligibility, issue_refund
 from tools.returns import check_return_eligibility, create_return_label
 from tools.spec import ToolSpec, spec_of
+from tools.step_up import check_verification_code, send_verification_code
 from tools.tracking import get_tracking_status
 
 Intent = Literal["wismo", "returns", "refunds", "order_change", "escalation", "other"]
@@ -29,8 +30,13 @@ ALL_TOOLS: tuple[Callable[..., Any], ...] = (
     issue_refund,
     cancel_order,
     update_shipping_address,
+    send_verification_code,
+    check_verification_code,
     escalate_to_human,
 )
+
+# Every intent whose actions move money or goods holds the step-up pair.
+STEP_UP: tuple[Callable[..., Any], ...] = (send_verification_code, check_verification_code)
 
 TOOLS_BY_INTENT: dict[Intent, tuple[Callable[..., Any], ...]] = {
     "wismo": (verify_customer, lookup_order, get_tracking_status, escalate_to_human),
@@ -39,10 +45,25 @@ TOOLS_BY_INTENT: dict[Intent, tuple[Callable[..., Any], ...]] = {
         lookup_order,
         check_return_eligibility,
         create_return_label,
+        *STEP_UP,
         escalate_to_human,
     ),
-    "refunds": (verify_customer, lookup_order, check_refund_eligibility, issue_refund, escalate_to_human),
-    "order_change": (verify_customer, lookup_order, cancel_order, update_shipping_address, escalate_to_human),
+    "refunds": (
+        verify_customer,
+        lookup_order,
+        check_refund_eligibility,
+        issue_refund,
+        *STEP_UP,
+        escalate_to_human,
+    ),
+    "order_change": (
+        verify_customer,
+        lookup_order,
+        cancel_order,
+        update_shipping_address,
+        *STEP_UP,
+        escalate_to_human,
+    ),
     "escalation": (escalate_to_human,),
     "other": (escalate_to_human,),
 }

@@ -37,6 +37,14 @@ RefusalCode = Literal[
     "vendor_rejected",
     "declined_by_shopper",
     "label_limit_reached",
+    "step_up_required",
+    "step_up_not_needed",
+    "no_code_pending",
+    "no_code_entered",
+    "verification_code_wrong",
+    "verification_code_expired",
+    "verification_code_locked",
+    "too_many_codes",
 ]
 
 

@@ -12,6 +12,7 @@ from tools.context import ToolContext
 from tools.guards import StoreGuards
 from tools.results import Refusal, RefusalCode, ToolResult, refuse
 from tools.spec import Preview, tool
+from tools.step_up import require_step_up
 
 
 class CheckReturnEligibilityArgs(BaseModel):
@@ -202,7 +203,7 @@ async def _selected_items(
         return refuse(
             "no_eligible_items", f"Nothing on order {order.number} can be returned. {reasons}".strip()
         )
-    return order, chosen
+    return require_step_up(ctx, "create_return_label", order.number) or (order, chosen)
 
 
 async def preview_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> Preview | Refusal:

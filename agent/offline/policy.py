@@ -37,6 +37,7 @@ from agent.offline.policy_language import (
 )
 from agent.offline.policy_refunds import refunds_step
 from agent.offline.policy_returns import returns_step
+from agent.offline.policy_step_up import step_up_step
 from agent.offline.policy_templates import Replies
 from agent.offline.policy_wismo import wismo_step
 
@@ -106,7 +107,8 @@ def decide(conversation: Conversation, tools: Collection[str], predict: Predict)
         predict=predict,
         replies=Replies(conversation.fingerprint()),
     )
-    decision = STEPS[intent](situation)
+    # Step-up verification comes first: it holds back the action the intent's step asked for.
+    decision = step_up_step(situation) or STEPS[intent](situation)
     if not decision.calls and _confused(situation):
         return escalate(situation, "repeated confusion", mentioned_order(situation))
     return _without_repeats(situation, decision)

@@ -9,7 +9,7 @@ from integrations.sendgrid.client import SendGridMailer
 
 
 class SendGridNotifier:
-    """`Notifier` over SendGrid: escalations to the team, return labels to shoppers."""
+    """`Notifier` over SendGrid: escalations to the team; return labels and step-up codes to shoppers."""
 
     def __init__(self, mailer: SendGridMailer, *, team_email: str) -> None:
         self._mailer = mailer
@@ -67,3 +67,11 @@ class SendGridNotifier:
             details=details,
         )
         return SentEmail(message_id=sent.message_id, to=self._team)
+
+    async def send_verification_code(
+        self, *, to_email: str, code: str, order_number: str, valid_minutes: int
+    ) -> SentEmail:
+        sent = await self._mailer.send_verification_code(
+            to_email=to_email, code=code, order_number=order_number, valid_minutes=valid_minutes
+        )
+        return SentEmail(message_id=sent.message_id, to=to_email)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,10 @@ from sendgrid.helpers.mail import Category, Content, CustomArg, From, Mail, Mime
 from integrations._http import IntegrationError, RetryPolicyFactory, VendorError, parse_retry_after
 from integrations._sdk import call_sdk, could_not_connect, error_for_status, network_error
 from integrations.sendgrid.models import SendGridErrorBody, SentEmail
+
+# The SDK's HTTP layer logs every request body at DEBUG: whole emails, with shoppers' addresses,
+# return labels and step-up codes. Never let it, whatever level the application logs at.
+logging.getLogger("python_http_client").setLevel(logging.WARNING)
 
 VENDOR = "sendgrid"
 AUTH_SETTING = "SENDGRID_API_KEY"
@@ -115,6 +120,24 @@ class SendGridMailer:
             html_body=return_label_html(details),
             category="return_label",
             custom_args={"order_number": str(order_number), "kind": "return_label"},
+        )
+
+    async def send_verification_code(
+        self, *, to_email: str, code: str, order_number: str | int, valid_minutes: int
+    ) -> SentEmail:
+        """Send the shopper a one-time code that confirms a change to their order (step-up).
+
+        The code is in the body only: not in the subject (shown in notification previews and
+        mailbox lists) and not in a custom arg (SendGrid's event webhooks and logs carry those).
+        """
+        details = VerificationCodeDetails(code=code, order_number=order_number, valid_minutes=valid_minutes)
+        return await self._send(
+            to_email=to_email,
+            subject=_subject(f"Your verification code for order {order_number}"),
+            text=verification_code_text(details),
+            html_body=verification_code_html(details),
+            category="verification_code",
+            custom_args={"order_number": str(order_number), "kind": "verification_code"},
         )
 
     async def send_security_alert(
@@ -373,3 +396,36 @@ def security_alert_html(d: SecurityAlertDetails) -> str:
     if d.ticket_id:
         inner.append(f"<p><strong>Conversation:</strong> {_link(d.ticket_url, f'ticket #{d.ticket_id}')}</p>")
     return _page(f"Security alert: {d.reason}", inner)
+
+
+@dataclass(frozen=True)
+class VerificationCodeDetails:
+    code: str
+    order_number: str | int
+    valid_minutes: int
+
+
+def verification_code_text(d: VerificationCodeDetails) -> str:
+    lines = [
+        f"Your verification code for order {d.order_number} is: {d.code}",
+        "",
+        f"Type it in the chat to confirm the change to your order. It is valid for {d.valid_minutes} minutes.",
+        "",
+        "If you did not ask for it, ignore this email: nothing changes without the code. Never share "
+        "it with anyone; our team will never ask you for it.",
+    ]
+    return "\n".join(lines)
+
+
+def verification_code_html(d: VerificationCodeDetails) -> str:
+    return _page(
+        f"Your verification code for order {d.order_number}",
+        [
+            f"<p>Your verification code for order {_e(d.order_number)} is:</p>",
+            f'<p style="font-size: 28px; letter-spacing: 6px;"><strong>{_e(d.code)}</strong></p>',
+            "<p>Type it in the chat to confirm the change to your order. "
+            f"It is valid for {_e(d.valid_minutes)} minutes.</p>",
+            "<p>If you did not ask for it, ignore this email: nothing changes without the code. "
+            "Never share it with anyone; our team will never ask you for it.</p>",
+        ],
+    )

@@ -288,6 +288,7 @@ def open_agent(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
         *,
         persistence: Persistence | None = None,
         app: FastAPI | None = None,
+        step_up: bool = False,
         **settings: Any,
     ) -> AsyncIterator[Agent]:
         model = ScriptedChatModel(steps=list(steps or []))
@@ -298,6 +299,12 @@ def open_agent(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
             persistence=persistence or memory_persistence(),
         ) as runtime:
             assert runtime.sandbox_app is not None
+            if not step_up:
+                # Scripted conversations test the graph's mechanics (confirm, approval, hand-off,
+                # persistence) and script every model answer; the emailed-code exchange is tested
+                # with the offline model (test_step_up.py), the evals and the tools' tests.
+                tools = runtime.services.tools
+                tools.policy = tools.policy.model_copy(update={"step_up_actions": ()})
             transport = httpx.ASGITransport(app=runtime.sandbox_app)
             async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as control:
                 yield Agent(runtime=runtime, model=model, control=control, waits=waits)

@@ -14,6 +14,8 @@ RETURNS_TOOLS = [
     "lookup_order",
     "check_return_eligibility",
     "create_return_label",
+    "send_verification_code",
+    "check_verification_code",
     "escalate_to_human",
 ]
 REFUNDS_TOOLS = [
@@ -21,6 +23,8 @@ REFUNDS_TOOLS = [
     "lookup_order",
     "check_refund_eligibility",
     "issue_refund",
+    "send_verification_code",
+    "check_verification_code",
     "escalate_to_human",
 ]
 ORDER_CHANGE_TOOLS = [
@@ -28,6 +32,8 @@ ORDER_CHANGE_TOOLS = [
     "lookup_order",
     "cancel_order",
     "update_shipping_address",
+    "send_verification_code",
+    "check_verification_code",
     "escalate_to_human",
 ]
 NEW_ADDRESS = {

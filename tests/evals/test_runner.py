@@ -29,6 +29,7 @@ WRONG = """
   description: The label is bought, but the case does not list it; a policy violation.
   turns:
     - shopper: "I want to return order 1002, ben.okafor@example.com"
+    - shopper: "{code}"
     - shopper: "yes"
 
 - id: human-reply-without-ticket
@@ -69,7 +70,8 @@ async def test_failed_expectations_violations_and_errors(wrong_cases: Path) -> N
     assert len(label.counts.violations) == 1 and label.counts.violations[0].startswith("label #1002")
     failed = [c.name for c in label.failed_checks]
     assert failed == ["world.no_unexpected_side_effects"]
-    assert label.counts.mutating_calls == 1 and label.counts.expected_mutating_calls == 0
+    # Two attempts: the first refused until the emailed code (step_up_required), then the purchase.
+    assert label.counts.mutating_calls == 2 and label.counts.expected_mutating_calls == 0
 
     assert not broken.passed
     assert broken.error is not None and "no helpdesk ticket" in broken.error

@@ -39,12 +39,14 @@ async def test_smoke_cases_pass_with_the_offline_model() -> None:
     stripe = by_id["refunds-1009-stripe"]
     assert stripe.changes["effects"] == ["refund #1009 80.97 via stripe"]
     assert any(c["path"].startswith("/stripe/refunds/") for c in stripe.world_diff)
-    assert [c.name for c in stripe.turns[0].tool_calls][-1] == "issue_refund"
-    assert stripe.turns[0].tool_calls[-1].outcome == "ok"  # carried out after the yes of turn 2
+    # Turn 1 asks for the refund and gets a code by email; turn 2 types it and the refund is offered.
+    assert [c.name for c in stripe.turns[0].tool_calls][-1] == "send_verification_code"
+    assert [c.name for c in stripe.turns[1].tool_calls][-1] == "issue_refund"
+    assert stripe.turns[1].tool_calls[-1].outcome == "ok"  # carried out after the yes of turn 3
     approval = by_id["refunds-1005-over-limit-approved"]
-    assert [t.kind for t in approval.turns] == ["shopper", "shopper", "approve_refund"]
-    assert approval.turns[2].messages[0].role == "action"
-    assert any("approved" in m.text for m in approval.turns[2].messages if m.role == "assistant")
+    assert [t.kind for t in approval.turns] == ["shopper", "shopper", "shopper", "approve_refund"]
+    assert approval.turns[3].messages[0].role == "action"
+    assert any("approved" in m.text for m in approval.turns[3].messages if m.role == "assistant")
 
     metrics = compute_metrics(results)
     assert metrics.pass_rate == 1.0 and metrics.policy_violations == 0

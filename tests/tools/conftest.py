@@ -123,15 +123,25 @@ class Harness:
         conversation: str = "conv-1",
         ledger: dict[str, dict[str, Any]] | None = None,
         deps: ToolDeps | None = None,
+        stepped_up: bool = True,
     ) -> ToolContext:
-        """A context for one tool call; `email` makes the shopper verified (as state would hold it)."""
+        """A context for one tool call; `email` makes the shopper verified (as state would hold it).
+
+        `stepped_up` (the default) adds a fresh step-up for that email, as if the shopper had just
+        typed the emailed code: tests of refunds, labels and changes test those rules; the step-up
+        itself is tested in test_step_up.py."""
         customer = VerifiedCustomer(email=email) if email else None
+        step_up = None
+        if email and stepped_up:
+            now = self.world.now().isoformat()
+            step_up = {"verified_email": email.lower(), "verified_at": now, "codes_sent": 1}
         return ToolContext(
             deps=deps or self.deps,
             conversation_id=conversation,
             tool_call_id=call,
             customer=customer,
             ledger=ledger if ledger is not None else {},
+            step_up=step_up,
         )
 
     def with_policy(self, **changes: Any) -> ToolDeps:

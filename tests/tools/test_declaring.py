@@ -35,6 +35,8 @@ EXPECTED_ORDER = [
     "issue_refund",
     "cancel_order",
     "update_shipping_address",
+    "send_verification_code",
+    "check_verification_code",
     "escalate_to_human",
 ]
 
@@ -49,6 +51,9 @@ EXPECTED_FLAGS = {
     "issue_refund": (True, True),
     "cancel_order": (True, True),
     "update_shipping_address": (True, True),
+    # Step-up changes nothing in the store (an email and the conversation's own record).
+    "send_verification_code": (False, False),
+    "check_verification_code": (False, False),
     "escalate_to_human": (False, False),
 }
 
@@ -59,6 +64,8 @@ EXPECTED_GROUPS = {
         "lookup_order",
         "check_return_eligibility",
         "create_return_label",
+        "send_verification_code",
+        "check_verification_code",
         "escalate_to_human",
     ],
     "refunds": [
@@ -66,6 +73,8 @@ EXPECTED_GROUPS = {
         "lookup_order",
         "check_refund_eligibility",
         "issue_refund",
+        "send_verification_code",
+        "check_verification_code",
         "escalate_to_human",
     ],
     "order_change": [
@@ -73,6 +82,8 @@ EXPECTED_GROUPS = {
         "lookup_order",
         "cancel_order",
         "update_shipping_address",
+        "send_verification_code",
+        "check_verification_code",
         "escalate_to_human",
     ],
     "escalation": ["escalate_to_human"],

@@ -35,6 +35,12 @@ class State(TypedDict, total=False):
     verification_attempts: Annotated[int, operator.add]
     escalation: str | None
     pending_approval: dict[str, Any] | None
+    step_up: dict[str, Any] | None
+
+
+def fresh_step_up(harness: Harness, email: str) -> dict[str, Any]:
+    """A step-up record as `check_verification_code` leaves it right after the right code."""
+    return {"verified_email": email, "verified_at": harness.world.now().isoformat(), "codes_sent": 1}
 
 
 def tool_graph(harness: Harness) -> Any:
@@ -156,6 +162,7 @@ async def test_a_refund_records_its_ledger_in_state_and_a_replay_does_not_refund
         ],
         "conversation_id": "conv-lc",
         "customer": {"email": "ben.okafor@example.com"},
+        "step_up": fresh_step_up(harness, "ben.okafor@example.com"),
     }
     first = await graph.ainvoke(start)
     result = json.loads(str(last_tool_message(first).content))
@@ -181,6 +188,7 @@ async def test_an_over_limit_refund_puts_a_pending_approval_in_state(harness: Ha
             ],
             "conversation_id": "conv-lc",
             "customer": {"email": "emma.jones@example.com"},
+            "step_up": fresh_step_up(harness, "emma.jones@example.com"),
         }
     )
     assert state["pending_approval"]["order_number"] == "1005"
