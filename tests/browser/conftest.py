@@ -10,6 +10,7 @@ HTTP, which works unchanged for both.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -171,6 +172,15 @@ class SandboxDesk:
             response = http.get("/sandbox/_sandbox/outbox")
         response.raise_for_status()
         return [mail for mail in response.json() if address in mail.get("to", [])]
+
+    def verification_code(self, address: str) -> str:
+        """The newest one-time code emailed to `address`, read as the shopper reads their email."""
+        for mail in reversed(self.emails_to(address)):
+            if "verification code" in str(mail.get("subject", "")).lower():
+                found = re.search(r"\b(\d{6})\b", str(mail.get("text", "")))
+                if found:
+                    return found.group(1)
+        raise AssertionError(f"no verification code emailed to {address}")
 
 
 @pytest.fixture

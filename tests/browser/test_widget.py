@@ -45,9 +45,17 @@ def test_shopper_sees_where_their_order_is(widget: Widget) -> None:
     screenshot(widget.page, "desktop-tracking")
 
 
+def enter_the_emailed_code(widget: Widget, desk: SandboxDesk, address: str) -> None:
+    """A return needs a one-time code emailed to the order's address: read it there and type it."""
+    expect(widget.messages("assistant").last).to_contain_text("code")
+    widget.wait_idle()
+    widget.send(desk.verification_code(address))
+
+
 def test_return_with_confirmation_buttons(widget: Widget, desk: SandboxDesk) -> None:
     widget.open()
     widget.send(RETURN)
+    enter_the_emailed_code(widget, desk, "ben.okafor@example.com")
 
     confirm = widget.card("confirm")
     yes = confirm.get_by_role("button", name="Yes")
@@ -150,13 +158,17 @@ def test_failed_send_shows_retry_with_the_same_message_id(widget: Widget) -> Non
     assert bodies[0]["text"] == bodies[1]["text"] == WISMO
 
 
-def test_keyboard_only(widget: Widget) -> None:
+def test_keyboard_only(widget: Widget, desk: SandboxDesk) -> None:
     widget.launcher.focus()
     widget.page.keyboard.press("Enter")
     expect(widget.panel).to_be_visible()
     expect(widget.input).to_be_focused()
 
     widget.page.keyboard.type(RETURN)
+    widget.page.keyboard.press("Enter")
+    expect(widget.messages("assistant").last).to_contain_text("code")
+    widget.wait_idle()
+    widget.page.keyboard.type(desk.verification_code("ben.okafor@example.com"))
     widget.page.keyboard.press("Enter")
     yes = widget.card("confirm").get_by_role("button", name="Yes")
     expect(yes).to_be_enabled()
