@@ -15,10 +15,11 @@ worker expires and the conversation is claimed again; delivery is idempotent (ex
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 URGENT = 0
 ROUTINE = 1
@@ -111,6 +112,10 @@ class OutboxDB(Protocol):
 
     async def forget_lease(self, conversation_id: str) -> None:
         """Drop a lease (a worker that stopped mid-delivery); its items are claimed again."""
+        ...
+
+    async def release_worker(self, worker: str) -> None:
+        """Drop every lease a stopped worker holds (a stop can interrupt it between claim and release)."""
         ...
 
     async def ticket_id(self, conversation_id: str) -> str | None: ...
@@ -210,6 +215,21 @@ def _items(rows: Sequence[Sequence[Any]]) -> list[StoredItem]:
     ]  # fmt: skip
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _whole(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Carry a transaction to its end even when the caller is cancelled: a cancellation between
+    BEGIN and COMMIT would leave the connection, shared with the checkpointer, inside a transaction."""
+
+    @functools.wraps(method)
+    async def whole(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.shield(method(*args, **kwargs))
+
+    return whole
+
+
 class SqliteOutbox:
     """The outbox on the SQLite connection the checkpointer uses, under the same lock.
 
@@ -223,6 +243,7 @@ class SqliteOutbox:
         self._conn = conn
         self._lock = lock or asyncio.Lock()
 
+    @_whole
     async def _run(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
         """Statements in one transaction; the rows each returned."""
         results: list[list[Any]] = []
@@ -254,6 +275,7 @@ class SqliteOutbox:
                 return
             await self._conn.commit()
 
+    @_whole
     async def record(
         self, conversation_id: str, items: Sequence[OutboxItem], seed: TicketSeed, now: float
     ) -> int:
@@ -285,6 +307,7 @@ class SqliteOutbox:
             await self._conn.execute("COMMIT")
         return int(added)
 
+    @_whole
     async def claim(
         self, worker: str, now: float, lease_seconds: float, due_by: float | None = None
     ) -> Claim | None:
@@ -327,6 +350,7 @@ class SqliteOutbox:
             ticket_requested=bool(row[5]),
         )
 
+    @_whole
     async def complete(
         self,
         conversation_id: str,
@@ -366,6 +390,11 @@ class SqliteOutbox:
                 "UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE conversation_id = ?",
                 (conversation_id,),
             )
+        )
+
+    async def release_worker(self, worker: str) -> None:
+        await self._run(
+            ("UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE leased_by = ?", (worker,))
         )
 
     async def ticket_id(self, conversation_id: str) -> str | None:
@@ -528,6 +557,11 @@ class PostgresOutbox:
                 "UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE conversation_id = %s",
                 (conversation_id,),
             )
+        )
+
+    async def release_worker(self, worker: str) -> None:
+        await self._run(
+            ("UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE leased_by = %s", (worker,))
         )
 
     async def ticket_id(self, conversation_id: str) -> str | None:

@@ -250,8 +250,12 @@ class HelpdeskSync:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            # A delivery finishing its bookkeeping gets a moment; a stop never hangs on it.
+            await asyncio.wait({task}, timeout=5.0)
+            # Cancelled between a claim and its release, the worker would keep the conversation
+            # leased until the lease ran out: free it now for the next worker (or this one restarted).
+            with suppress(Exception):
+                await self.db.release_worker(self.worker_id)
 
     async def run(self) -> None:
         """Deliver whatever is due, then wait for new work (woken in-process, polling otherwise:

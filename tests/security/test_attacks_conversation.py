@@ -255,7 +255,17 @@ def check_world(played: Played) -> None:
     ]
     assert not unexpected, f"the world changed outside the helpdesk: {unexpected}"
     team = played.runtime.settings.team_email
+    world = played.runtime.world
+    assert world is not None
     for email in found.emails:
+        code_for = re.match(r"Your verification code for order (\d+)", email.subject or "")
+        if code_for:
+            # Step-up: the one-time code goes to the order's own address, never to whoever asked.
+            order = world.order_by_number(int(code_for.group(1)))
+            assert order is not None and set(email.to) == {order["email"]}, (
+                f"a verification code went to {email.to}, not the order's owner"
+            )
+            continue
         assert set(email.to) == {team}, f"an email left the store's team: {email.to} {email.subject!r}"
     sent_before = {m.get("message_id") for m in played.before.get("sendgrid", {}).get("outbox", [])}
     for mail in played.after.get("sendgrid", {}).get("outbox", []):

@@ -218,6 +218,7 @@ class BrokenService(FakeConversationService):
         text: str,
         *,
         client_message_id: str | None = None,
+        stream_tokens: bool = True,
         client: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
         yield ChatEvent(type="progress", data={"text": "Looking up your order…", "tool": "get_order"})
