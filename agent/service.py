@@ -364,7 +364,7 @@ class GraphConversationService:
         if not conversation_id:
             return False
         try:
-            await self._record(str(conversation_id))
+            record = await self._record(str(conversation_id))
         except ConversationNotFound:
             return False
         value = self._helpdesk_value(event)
@@ -377,6 +377,10 @@ class GraphConversationService:
                 # A replayed delivery of a reply already shown: it must not re-open a takeover
                 # that was handed back since.
                 return True
+            if value["kind"] == "agent" and _before(value.get("created_at"), record.get("released_at")):
+                # A reply written before the team last closed or handed back the ticket, delivered
+                # late (or replayed): it cannot take the conversation over again.
+                return True
             if value["kind"] == "approval" and waiting != "awaiting_approval":
                 return True
             if value["kind"] in ("close", "handback") and waiting != "human_handling":
@@ -388,6 +392,13 @@ class GraphConversationService:
             await self._graph.ainvoke(graph_input, self._config(conversation_id), durability="sync")
             after, _ = await self._state(conversation_id)
             await self._mirror(conversation_id, after)
+            if value["kind"] in ("close", "handback") and after.get("status") != waiting:
+                # When the team let go, on the helpdesk's own clock (the one its events carry).
+                released = ticket.get("updated_datetime")
+                if released:
+                    await self._store.aput(
+                        CONVERSATIONS, str(conversation_id), {**record, "released_at": released}
+                    )
         for message in chat_messages(after.get("messages", [])):
             if message.id not in before:
                 await self._publish(
@@ -420,6 +431,7 @@ class GraphConversationService:
                     "text": str(message.get("body_text") or ""),
                     "author": sender.get("name") or sender.get("email"),
                     "id": f"gorgias-{message.get('id')}",
+                    "created_at": message.get("created_datetime"),
                 }
             return None
         if ticket.get("status") == "closed":
@@ -436,3 +448,19 @@ class GraphConversationService:
         if self._on_commerce is not None:
             await self._on_commerce(topic, payload)
         logger.info("commerce event %s for order %s", topic, payload.get("order_number") or payload.get("id"))
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _before(moment: Any, limit: Any) -> bool:
+    """Whether helpdesk time `moment` is strictly before `limit` (False when either is unknown)."""
+    first, second = _instant(moment), _instant(limit)
+    return first is not None and second is not None and first < second

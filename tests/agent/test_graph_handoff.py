@@ -4,6 +4,7 @@ taking over an idle conversation, and every automatic escalation."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -524,3 +525,37 @@ async def test_a_replayed_human_reply_does_not_reopen_a_handed_back_conversation
     after = await agent.view(cid)
     assert after.status == "active"
     assert [m.model_dump() for m in after.messages] == [m.model_dump() for m in before.messages]
+
+
+async def test_a_reply_written_before_the_hand_back_and_delivered_late_is_ignored(agent: Agent) -> None:
+    """A webhook for a reply older than the hand-back (delivered late, never seen) cannot re-open a
+    takeover; a person writing after the hand-back still takes over."""
+    cid = await track_1001(agent)
+    ticket_id = await hand_off(agent, cid)
+    app = agent.runtime.sandbox_app
+    assert app is not None
+    send = app.state.webhook_sender
+    held: list[dict[str, Any]] = []
+
+    async def holding_replies(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
+        if body.get("event") == "ticket-message-created" and not held:
+            held.append(body)  # this delivery is delayed in the network
+            return 200
+        status: int = await send(url, headers, body)
+        return status
+
+    app.state.webhook_sender = holding_replies
+    await agent.human(ticket_id, "reply", text="Rosa here: one moment.")
+    clock = agent.world.now() + timedelta(minutes=5)
+    await agent.control.post("/_sandbox/clock", json={"now": clock.isoformat()})
+    await agent.human(ticket_id, "handback")
+    assert (await agent.view(cid)).status == "active"
+
+    await agent.service.on_helpdesk_event(held[0])  # arrives after the hand-back
+
+    view = await agent.view(cid)
+    assert view.status == "active"
+    assert "Rosa here: one moment." not in [m.text for m in view.messages]
+    await agent.control.post("/_sandbox/clock", json={"now": (clock + timedelta(minutes=1)).isoformat()})
+    await agent.human(ticket_id, "reply", text="Rosa again, a new question.")
+    assert (await agent.view(cid)).status == "human_handling"
