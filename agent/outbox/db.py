@@ -110,10 +110,6 @@ class OutboxDB(Protocol):
         """Remember, before asking the vendor for a ticket, that one may now exist."""
         ...
 
-    async def forget_lease(self, conversation_id: str) -> None:
-        """Drop a lease (a worker that stopped mid-delivery); its items are claimed again."""
-        ...
-
     async def release_worker(self, worker: str) -> None:
         """Drop every lease a stopped worker holds (a stop can interrupt it between claim and release)."""
         ...
@@ -230,7 +226,87 @@ def _whole(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine
     return whole
 
 
-class SqliteOutbox:
+class _SharedStatements:
+    """The statements both databases run alike; subclasses supply the placeholder and the runners."""
+
+    _p = "?"
+    _greatest = "MAX"
+    _least = "MIN"
+
+    async def _run(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
+        """Statements in one transaction; each one's rows (as sequences)."""
+        raise NotImplementedError
+
+    async def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return (await self._run((sql, params)))[0]
+
+    async def ticket_requested(self, conversation_id: str) -> None:
+        await self._run(
+            (
+                f"UPDATE helpdesk_sync SET ticket_requested = 1 WHERE conversation_id = {self._p}",
+                (conversation_id,),
+            )
+        )
+
+    async def release_worker(self, worker: str) -> None:
+        await self._run(
+            (
+                f"UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE leased_by = {self._p}",
+                (worker,),
+            )
+        )
+
+    async def ticket_id(self, conversation_id: str) -> str | None:
+        rows = await self._query(
+            f"SELECT ticket_id FROM helpdesk_sync WHERE conversation_id = {self._p}", (conversation_id,)
+        )
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def conversation_for_ticket(self, ticket_id: str) -> str | None:
+        rows = await self._query(
+            f"SELECT conversation_id FROM helpdesk_sync WHERE ticket_id = {self._p} LIMIT 1", (ticket_id,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def backlog(self) -> Backlog:
+        rows = await self._query(
+            "SELECT COALESCE(SUM(pending), 0), COUNT(*), MIN(oldest_at) FROM helpdesk_sync WHERE pending > 0"
+        )
+        items, conversations, oldest = rows[0]
+        return Backlog(int(items), int(conversations), float(oldest) if oldest is not None else None)
+
+    async def reserve_call(self, account: str, now: float, interval: float) -> float:
+        p = self._p
+        rows = await self._run(
+            (
+                f"INSERT INTO helpdesk_pace (account, next_at) VALUES ({p}, {p}) ON CONFLICT (account) "
+                f"DO UPDATE SET next_at = {self._greatest}(helpdesk_pace.next_at, {p}) + {p} RETURNING next_at",
+                (account, now + interval, now, interval),
+            )
+        )
+        return float(rows[0][0][0]) - interval
+
+    async def hold_calls(self, account: str, until: float) -> None:
+        p = self._p
+        await self._run(
+            (
+                f"INSERT INTO helpdesk_pace (account, next_at) VALUES ({p}, {p}) ON CONFLICT (account) "
+                f"DO UPDATE SET next_at = {self._greatest}(helpdesk_pace.next_at, excluded.next_at)",
+                (account, until),
+            )
+        )
+
+    async def ease_calls(self, account: str, latest: float) -> None:
+        p = self._p
+        await self._run(
+            (
+                f"UPDATE helpdesk_pace SET next_at = {self._least}(next_at, {p}) WHERE account = {p}",
+                (latest, account),
+            )
+        )
+
+
+class SqliteOutbox(_SharedStatements):
     """The outbox on the SQLite connection the checkpointer uses, under the same lock.
 
     One connection serialises every write of the process (aiosqlite runs it on one thread), so a
@@ -260,7 +336,8 @@ class SqliteOutbox:
             await self._conn.execute("COMMIT")
         return results
 
-    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """A read outside any transaction (WAL readers never wait)."""
         async with self._lock:
             cursor = await self._conn.execute(sql, params)
             rows = list(await cursor.fetchall())
@@ -379,72 +456,14 @@ class SqliteOutbox:
                 raise
             await self._conn.execute("COMMIT")
 
-    async def ticket_requested(self, conversation_id: str) -> None:
-        await self._run(
-            ("UPDATE helpdesk_sync SET ticket_requested = 1 WHERE conversation_id = ?", (conversation_id,))
-        )
 
-    async def forget_lease(self, conversation_id: str) -> None:
-        await self._run(
-            (
-                "UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE conversation_id = ?",
-                (conversation_id,),
-            )
-        )
-
-    async def release_worker(self, worker: str) -> None:
-        await self._run(
-            ("UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE leased_by = ?", (worker,))
-        )
-
-    async def ticket_id(self, conversation_id: str) -> str | None:
-        rows = await self._read(
-            "SELECT ticket_id FROM helpdesk_sync WHERE conversation_id = ?", (conversation_id,)
-        )
-        return str(rows[0][0]) if rows and rows[0][0] is not None else None
-
-    async def conversation_for_ticket(self, ticket_id: str) -> str | None:
-        rows = await self._read(
-            "SELECT conversation_id FROM helpdesk_sync WHERE ticket_id = ? LIMIT 1", (ticket_id,)
-        )
-        return str(rows[0][0]) if rows else None
-
-    async def backlog(self) -> Backlog:
-        rows = await self._read(
-            "SELECT COALESCE(SUM(pending), 0), COUNT(*), MIN(oldest_at) FROM helpdesk_sync WHERE pending > 0"
-        )
-        items, conversations, oldest = rows[0]
-        return Backlog(int(items), int(conversations), float(oldest) if oldest is not None else None)
-
-    async def reserve_call(self, account: str, now: float, interval: float) -> float:
-        rows = await self._run(
-            (
-                "INSERT INTO helpdesk_pace (account, next_at) VALUES (?, ?) ON CONFLICT (account) "
-                "DO UPDATE SET next_at = MAX(helpdesk_pace.next_at, ?) + ? RETURNING next_at",
-                (account, now + interval, now, interval),
-            )
-        )
-        return float(rows[0][0][0]) - interval
-
-    async def hold_calls(self, account: str, until: float) -> None:
-        await self._run(
-            (
-                "INSERT INTO helpdesk_pace (account, next_at) VALUES (?, ?) ON CONFLICT (account) "
-                "DO UPDATE SET next_at = MAX(helpdesk_pace.next_at, excluded.next_at)",
-                (account, until),
-            )
-        )
-
-    async def ease_calls(self, account: str, latest: float) -> None:
-        await self._run(
-            ("UPDATE helpdesk_pace SET next_at = MIN(next_at, ?) WHERE account = ?", (latest, account))
-        )
-
-
-class PostgresOutbox:
+class PostgresOutbox(_SharedStatements):
     """The outbox on the PostgreSQL pool the checkpointer uses; safe for many processes."""
 
     backend = "postgres"
+    _p = "%s"
+    _greatest = "GREATEST"
+    _least = "LEAST"
 
     def __init__(self, pool: Any) -> None:
         self._pool = pool
@@ -454,7 +473,7 @@ class PostgresOutbox:
         async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             for sql, params in statements:
                 await cur.execute(sql, params)
-                results.append(list(await cur.fetchall()) if cur.description else [])
+                results.append([self._row(r) for r in await cur.fetchall()] if cur.description else [])
         return results
 
     @staticmethod
@@ -544,78 +563,4 @@ class PostgresOutbox:
             ),
             (_RELEASE.format(p="%s"), _release_params(conversation_id, ticket_id, now, retry_at, error)),
             (_REFRESH.format(p="%s"), (conversation_id,)),
-        )
-
-    async def ticket_requested(self, conversation_id: str) -> None:
-        await self._run(
-            ("UPDATE helpdesk_sync SET ticket_requested = 1 WHERE conversation_id = %s", (conversation_id,))
-        )
-
-    async def forget_lease(self, conversation_id: str) -> None:
-        await self._run(
-            (
-                "UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE conversation_id = %s",
-                (conversation_id,),
-            )
-        )
-
-    async def release_worker(self, worker: str) -> None:
-        await self._run(
-            ("UPDATE helpdesk_sync SET leased_by = NULL, leased_until = NULL WHERE leased_by = %s", (worker,))
-        )
-
-    async def ticket_id(self, conversation_id: str) -> str | None:
-        rows = (
-            await self._run(
-                ("SELECT ticket_id FROM helpdesk_sync WHERE conversation_id = %s", (conversation_id,))
-            )
-        )[0]
-        value = self._row(rows[0])[0] if rows else None
-        return str(value) if value is not None else None
-
-    async def conversation_for_ticket(self, ticket_id: str) -> str | None:
-        rows = (
-            await self._run(
-                ("SELECT conversation_id FROM helpdesk_sync WHERE ticket_id = %s LIMIT 1", (ticket_id,))
-            )
-        )[0]
-        return str(self._row(rows[0])[0]) if rows else None
-
-    async def backlog(self) -> Backlog:
-        rows = (
-            await self._run(
-                (
-                    "SELECT COALESCE(SUM(pending), 0), COUNT(*), MIN(oldest_at) FROM helpdesk_sync "
-                    "WHERE pending > 0",
-                    (),
-                )
-            )
-        )[0]
-        items, conversations, oldest = self._row(rows[0])
-        return Backlog(int(items), int(conversations), float(oldest) if oldest is not None else None)
-
-    async def reserve_call(self, account: str, now: float, interval: float) -> float:
-        rows = (
-            await self._run(
-                (
-                    "INSERT INTO helpdesk_pace (account, next_at) VALUES (%s, %s) ON CONFLICT (account) "
-                    "DO UPDATE SET next_at = GREATEST(helpdesk_pace.next_at, %s) + %s RETURNING next_at",
-                    (account, now + interval, now, interval),
-                )
-            )
-        )[0]
-        return float(self._row(rows[0])[0]) - interval
-
-    async def hold_calls(self, account: str, until: float) -> None:
-        await self._run(
-            (
-                "INSERT INTO helpdesk_pace (account, next_at) VALUES (%s, %s) ON CONFLICT (account) "
-                "DO UPDATE SET next_at = GREATEST(helpdesk_pace.next_at, EXCLUDED.next_at)",
-                (account, until),
-            )
-        )
-
-    async def ease_calls(self, account: str, latest: float) -> None:
-        await self._run(
-            ("UPDATE helpdesk_pace SET next_at = LEAST(next_at, %s) WHERE account = %s", (latest, account))
         )
