@@ -47,7 +47,9 @@ def message_items(messages: Sequence[AnyMessage], priority: int) -> list[OutboxI
             continue
         if isinstance(message, HumanMessage):
             author = "shopper"
-        elif isinstance(message, AIMessage) and not message.tool_calls and text_of(message).strip():
+        elif isinstance(message, AIMessage) and text_of(message).strip():
+            # Text the shopper saw, also when the same message called a tool (an answer that then
+            # escalates): the ticket shows what the widget showed.
             author = "assistant"
         else:
             continue

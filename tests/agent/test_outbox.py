@@ -285,3 +285,19 @@ async def test_fifty_concurrent_turns_on_sqlite_all_succeed(tmp_path: Path) -> N
             assert [m.role for m in view.messages] == ["shopper", "assistant"]
             assert view.status == "active"
         assert (await runtime.sync.backlog()).conversations == 50
+
+
+def test_an_answer_that_also_calls_a_tool_is_mirrored() -> None:
+    """The shopper saw the text (e.g. tracking, then an escalation for a stuck parcel): so does the ticket."""
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from agent.outbox.mirroring import message_items
+
+    answer = AIMessage(
+        content="Your parcel is stuck with UPS; I'm bringing in the team.",
+        id="a-1",
+        tool_calls=[{"name": "escalate_to_human", "args": {"reason": "stuck"}, "id": "c-1"}],
+    )
+    silent = AIMessage(content="", id="a-0", tool_calls=[{"name": "lookup_order", "args": {}, "id": "c-0"}])
+    items = message_items([HumanMessage("where is it?", id="m-1"), silent, answer], priority=1)
+    assert [i.key for i in items] == ["msg:m-1", "msg:a-1"]
