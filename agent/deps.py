@@ -8,7 +8,6 @@ vendor settings point at the store's real accounts.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -24,7 +23,7 @@ from pydantic import SecretStr
 
 from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
-from agent.guards import SqlGuards, guard_key
+from agent.guards import SqlGuards, derive_key, guard_key
 from agent.models import ConfigError, build_model
 from agent.openai_compat import attach_chat_backend
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
@@ -66,8 +65,7 @@ GUARD_SETTINGS = (
 def step_up_key(settings: Settings) -> bytes:
     """The key of step-up code HMACs: derived from STORE_SECRET (every process agrees), and
     distinct from it, so a code digest never helps anyone forge a signed widget identity."""
-    secret = settings.store_secret.get_secret_value().encode()
-    return hmac.new(secret, b"support-agent step-up codes v1", hashlib.sha256).digest()
+    return derive_key(settings.store_secret.get_secret_value(), b"support-agent step-up codes v1")
 
 
 def store_policy(settings: Settings) -> StorePolicy:

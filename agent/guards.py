@@ -66,9 +66,15 @@ _THROTTLE_ROW = "SELECT failures, lockouts, locked_until, last_failure_at FROM g
 _THROTTLE_ROW_LOCKED = _THROTTLE_ROW + " FOR UPDATE"
 
 
+def derive_key(store_secret: str, purpose: bytes) -> bytes:
+    """A key for one purpose, derived from STORE_SECRET: every process agrees on it, and a digest
+    made with it never helps anyone forge what STORE_SECRET itself signs (widget identities)."""
+    return hmac.new(store_secret.encode(), purpose, hashlib.sha256).digest()
+
+
 def guard_key(secret: str) -> bytes:
-    """The server key the guards hash with, derived from STORE_SECRET (every process agrees)."""
-    return hmac.new(secret.encode(), b"support-agent store guards", hashlib.sha256).digest()
+    """The server key the guards hash with."""
+    return derive_key(secret, b"support-agent store guards")
 
 
 def client_ref(key: bytes, address: str) -> str:
