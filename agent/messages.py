@@ -8,6 +8,7 @@ Human agents' messages are `AIMessage(name="agent")`.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -106,4 +107,16 @@ def last_tool_calling_message(messages: Sequence[AnyMessage]) -> AIMessage | Non
             return message
         if isinstance(message, HumanMessage) and not is_ui_only(message):
             return None
+    return None
+
+
+def refusal_code(result: ToolMessage) -> str | None:
+    """The refusal code of a tool result (None for a success); an unreadable result is
+    `"unreadable"`."""
+    try:
+        body = json.loads(str(result.content))
+    except json.JSONDecodeError:
+        return "unreadable"
+    if isinstance(body, dict) and body.get("ok") is False:
+        return str(body.get("code") or "unreadable")
     return None

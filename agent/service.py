@@ -27,9 +27,11 @@ from langgraph.types import Command
 from agent import messages as msg
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
 from agent.events import LocalEvents
-from agent.graph import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, PROGRESS
 from agent.guards import client_ref, guard_key
+from agent.nodes.approval import APPROVED_TAG, DENIED_TAG
+from agent.nodes.human import HANDBACK_TAG
 from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
+from agent.progress import PROGRESS
 from agent.state import AgentState
 from agent.step_up import CodeEntry, code_entry, code_message
 from agent.view import chat_messages

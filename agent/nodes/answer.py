@@ -1,0 +1,88 @@
+"""An intent's node: its prompt and its own tools bound to the model. It either calls tools or
+answers; `routing.after_answer` reads which from the state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+
+import prompts
+from agent import messages as msg
+from agent.nodes.handoff import model_failed
+from agent.nodes.wiring import ModelFailure, Wiring, call_model
+from agent.state import AgentState
+from tools.langchain import result_text
+from tools.registry import Intent, specs
+from tools.results import refuse
+
+UNHELPFUL_LIMIT = 3
+"""Turns in a row without progress before a person is brought in."""
+
+
+async def answer(state: AgentState, wiring: Wiring, intent: Intent) -> dict[str, Any]:
+    update: dict[str, Any] = {}
+    pending = list(state.get("pending_intents") or [])
+    if state.get("intent") != intent and pending and pending[0] == intent:
+        # The next request of the same message: this node takes it over.
+        update = {"intent": intent, "pending_intents": pending[1:]}
+        state = cast(AgentState, {**state, **update})
+    calls = state.get("model_calls", 0)
+    if calls >= wiring.deps.max_model_calls_per_turn:
+        return {**update, **model_failed("too many steps without an answer")}
+    system = SystemMessage(
+        prompts.render(
+            intent,
+            store_name=wiring.deps.store_name,
+            rules=wiring.rules_text,
+            policy=wiring.policy_text,
+            context=wiring.context_text(state, intent),
+        )
+    )
+    window = msg.model_window(state.get("messages", []))
+    try:
+        response = await call_model(lambda: wiring.bound[intent].ainvoke([system, *window]))
+    except ModelFailure as exc:
+        return {**update, **model_failed(f"model failure: {exc}")}
+    if not isinstance(response, AIMessage):
+        response = AIMessage(content=str(getattr(response, "content", "")))
+    response.additional_kwargs.setdefault(msg.CREATED_AT, datetime.now(UTC).isoformat())
+    update |= {"messages": [response], "model_calls": calls + 1}
+    if response.tool_calls:
+        allowed = {s.name for s in specs(intent)}
+        if any(c["name"] not in allowed for c in response.tool_calls):
+            # A tool this intent does not hold: every call is answered with a refusal, and the
+            # model hears it on the next pass (routing sees the tool results and loops back).
+            update["messages"] = [
+                response,
+                *(
+                    ToolMessage(
+                        content=result_text(
+                            refuse("invalid_arguments", f"Tool {c['name']} is not available here.")
+                        ),
+                        tool_call_id=c["id"] or "",
+                        name=c["name"],
+                        status="error",
+                    )
+                    for c in response.tool_calls
+                ),
+            ]
+        return update
+    if state.get("pending_intents"):
+        return update  # routing goes on to the next request of the message
+    unhelpful = (state.get("unhelpful_turns") or 0) + 1 if _unhelpful(state) else 0
+    update["unhelpful_turns"] = unhelpful
+    if unhelpful >= UNHELPFUL_LIMIT:
+        update["escalation"] = "repeated failure to help"
+    return update
+
+
+def _unhelpful(state: AgentState) -> bool:
+    """The turn made no progress: the model is unsure, or the last tool call failed on bad input."""
+    if (state.get("intent_confidence") or 1.0) < 0.35 and state.get("intent") == "other":
+        return True
+    results = msg.tool_messages_since_last_ai(state.get("messages", []))
+    if not results:
+        return False
+    return msg.refusal_code(results[-1]) in ("invalid_arguments", "order_not_found", "unreadable")

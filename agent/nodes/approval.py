@@ -1,0 +1,101 @@
+"""A refund over the automatic limit: the team decides in the helpdesk; the bot waits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.types import interrupt
+
+from agent import messages as msg
+from agent.nodes.wiring import Wiring
+from agent.state import AgentState
+from integrations._http import IntegrationError
+from tools.refunds import refund_after_approval
+from tools.results import Refusal, refuse
+
+APPROVED_TAG = "refund-approved"
+DENIED_TAG = "refund-denied"
+
+
+async def request_approval(state: AgentState) -> dict[str, Any]:
+    """Ask the team to approve the refund on the ticket (through the outbox, ahead of routine
+    mirroring), then wait for their decision."""
+    request = state.get("pending_approval") or {}
+    key = str(request.get("idempotency_key"))
+    text = (
+        f"Refund approval needed: order #{request.get('order_number')}, {request.get('amount')} "
+        f"{request.get('currency')} for {', '.join(request.get('items') or [])}. Reason: {request.get('reason')}. "
+        f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
+    )
+    asks = {
+        f"{key}:approval-note": {
+            "kind": "note",
+            "text": text,
+            "external_id": f"{key}:approval",
+            "priority": "urgent",
+        },
+        # No stale decision from an earlier request may decide this one.
+        f"{key}:approval-tags": {
+            "kind": "tags",
+            "add": ["refund-approval"],
+            "remove": [APPROVED_TAG, DENIED_TAG],
+            "priority": "urgent",
+        },
+    }
+    return {"helpdesk": asks, "status": "awaiting_approval"}
+
+
+async def await_approval(state: AgentState) -> dict[str, Any]:
+    """Wait for the team's decision; the shopper hears it is pending, a person may step in."""
+    value = interrupt({"type": "approval", "ticket_id": state.get("ticket_id")})
+    kind = value.get("kind") if isinstance(value, dict) else None
+    if kind == "approval":
+        return {"event": {"decision": value.get("decision")}}
+    if kind == "shopper":
+        reply = msg.assistant(
+            "Your refund request is still with our team for approval. I'll post their decision right here."
+        )
+        return {"messages": [msg.shopper(value.get("text", ""), message_id=value.get("id")), reply]}
+    if kind == "agent":
+        message = msg.human_agent(
+            value.get("text", ""), author=value.get("author"), message_id=value.get("id")
+        )
+        return {"messages": [message], "status": "human_handling"}
+    return {}
+
+
+async def apply_approval(state: AgentState, wiring: Wiring) -> dict[str, Any]:
+    """Carry out the team's decision: refund (exactly once, through the ledger) or say no."""
+    request = state.get("pending_approval") or {}
+    decision = (state.get("event") or {}).get("decision")
+    base: dict[str, Any] = {"event": None, "pending_approval": None, "status": "active"}
+    if decision != "approve":
+        text = (
+            f"Our team reviewed your refund request for order #{request.get('order_number')} and could not "
+            "approve it. Nothing was refunded. A team member can explain more if you reply here."
+        )
+        return {**base, "messages": [msg.assistant(text)]}
+    ctx = wiring.tool_context(state, str(request.get("tool_call_id") or "approval"))
+    try:
+        outcome = await refund_after_approval(ctx, request)
+    except IntegrationError:
+        outcome = refuse("vendor_unavailable", "The payment system is not answering.")
+    if isinstance(outcome, Refusal):
+        text = f"Your refund was approved, but it could not be completed: {outcome.message}"
+        return {
+            **base,
+            "ledger": ctx.ledger,
+            "messages": [msg.assistant(text)],
+            "escalation": "approved refund failed",
+        }
+    text = (
+        f"Good news: your refund for order #{outcome.order_number} was approved and {outcome.amount} "
+        f"{outcome.currency} is on its way back to your original payment method (refund {outcome.refund_id})."
+    )
+    card = {
+        "type": "refund",
+        "order_number": outcome.order_number,
+        "amount": outcome.amount,
+        "currency": outcome.currency,
+    }
+    return {**base, "ledger": ctx.ledger, "messages": [msg.assistant(text, card=card)]}

@@ -1,0 +1,92 @@
+"""What every node needs besides the state, built once per compiled graph."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import Runnable
+
+import prompts
+from agent.state import AgentState
+from tools.context import ToolContext, ToolDeps
+from tools.langchain import context_from_state
+from tools.langchain import to_langchain_tool as make_tool
+from tools.registry import Intent, specs
+from tools.spec import ToolSpec
+
+logger = logging.getLogger(__name__)
+
+MODEL_INTENTS: tuple[Intent, ...] = ("wismo", "returns", "refunds", "order_change", "other")
+
+
+@dataclass
+class AgentDeps:
+    """What the graph needs besides the model: the tools' services and a few settings."""
+
+    tools: ToolDeps
+    store_name: str = "the store"
+    max_model_calls_per_turn: int = 8
+    contact_email: str | None = None
+    """Where shoppers can write to the team (told when the hand-off cap is reached)."""
+
+
+class ModelFailure(Exception):
+    """The model failed after its own retries (timeout, outage, garbage)."""
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The model, its per-intent tool bindings and the policy texts, shared by every node."""
+
+    model: BaseChatModel
+    deps: AgentDeps
+    bound: dict[str, Runnable[LanguageModelInput, AIMessage]] = field(default_factory=dict)
+    policy_text: str = ""
+    rules_text: str = ""
+
+    @classmethod
+    def build(cls, model: BaseChatModel, deps: AgentDeps) -> Wiring:
+        lc_tools = {spec.name: make_tool(spec, deps.tools) for spec in specs()}
+        bound: dict[str, Runnable[LanguageModelInput, AIMessage]] = {
+            intent: model.bind_tools([lc_tools[s.name] for s in specs(intent)]) for intent in MODEL_INTENTS
+        }
+        policy = deps.tools.policy
+        policy_text = prompts.render(
+            "policy",
+            return_window_days=policy.return_window_days,
+            refund_limit=f"{policy.refund_auto_approve_limit}",
+        )
+        return cls(model, deps, bound, policy_text, prompts.load("_rules").strip())
+
+    @property
+    def tools(self) -> ToolDeps:
+        return self.deps.tools
+
+    def spec(self, name: str) -> ToolSpec:
+        return _SPECS[name]
+
+    def tool_context(self, state: AgentState, call_id: str) -> ToolContext:
+        return context_from_state(self.deps.tools, cast(dict[str, Any], state), call_id)
+
+    def context_text(self, state: AgentState, intent: str) -> str:
+        customer = state.get("customer")
+        shopper = f"verified as {customer['email']}" if customer else "not verified"
+        today = self.deps.tools.clock().date().isoformat()
+        return prompts.render("context", intent=intent, shopper=shopper, today=today)
+
+
+_SPECS: dict[str, ToolSpec] = {s.name: s for s in specs()}
+
+
+async def call_model(call: Callable[[], Awaitable[Any]]) -> Any:
+    """Run one model call; any client error becomes `ModelFailure` (the shopper gets an apology)."""
+    try:
+        return await call()
+    except Exception as exc:
+        logger.exception("model call failed")
+        raise ModelFailure(type(exc).__name__) from exc
