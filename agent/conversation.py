@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from agent.cards import Card
 from agent.state import Status
 
 Role = Literal["shopper", "assistant", "agent"]
@@ -24,12 +25,10 @@ class ChatMessage(BaseModel):
     role: Role
     text: str
     created_at: datetime
-    card: dict[str, Any] | None = Field(
+    card: Card | None = Field(
         None,
-        description=(
-            "Structured card: {'type': 'order', ...}, {'type': 'tracking', ...}, {'type': 'confirm', 'summary', "
-            "'items', 'amount', 'address'}, {'type': 'handoff', 'ticket_id'}, {'type': 'label', ...}."
-        ),
+        description="A card (agent.cards.Card: order, tracking, confirm, label, refund, handoff); "
+        "its JSON Schema is served at GET /api/cards.schema.json.",
     )
     author: str | None = Field(None, description="Display name of a human agent.")
 

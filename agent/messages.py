@@ -16,6 +16,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 
+from agent.cards import Card, as_json
+
 UI_ONLY = "ui_only"
 CARD = "card"
 AUTHOR = "author"
@@ -27,10 +29,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def assistant(text: str, *, card: dict[str, Any] | None = None, ui_only: bool = False) -> AIMessage:
+def assistant(text: str, *, card: Card | None = None, ui_only: bool = False) -> AIMessage:
     kwargs: dict[str, Any] = {CREATED_AT: _now()}
     if card is not None:
-        kwargs[CARD] = card
+        kwargs[CARD] = as_json(card)  # plain JSON: any checkpointer stores it
     if ui_only:
         kwargs[UI_ONLY] = True
     # An id from the start, so the message can be mirrored before it reaches state.

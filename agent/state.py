@@ -59,6 +59,7 @@ class AgentState(TypedDict, total=False):
     verification_attempts: Annotated[int, operator.add]
     escalation: str | None
     pending_approval: dict[str, Any] | None
+    """A refund waiting for the team: `tools.context.PendingApproval` as JSON (read it through the model)."""
     step_up: dict[str, Any] | None
     """Step-up verification (tools.step_up.StepUp): code HMAC, expiry, tries; never the code."""
     model_calls: int

@@ -2,74 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from pydantic import ValidationError
 
 from agent import messages as msg
+from agent.cards import CARD, Card, card_for_artifact
 from agent.conversation import ChatMessage
 from agent.messages import CREATED_AT
 
+logger = logging.getLogger(__name__)
 
-def card_from_tool(message: ToolMessage) -> dict[str, Any] | None:
+
+def card_from_tool(message: ToolMessage) -> Card | None:
     """A widget card for a tool result worth showing (order, tracking, label, refund)."""
-    artifact = message.artifact if isinstance(message.artifact, dict) else None
-    if not artifact or not artifact.get("ok"):
+    return card_for_artifact(message.artifact)
+
+
+def card_on(message: AIMessage) -> Card | None:
+    """The card a node put on its message (stored as JSON in the checkpoint)."""
+    raw = message.additional_kwargs.get(msg.CARD)
+    if raw is None:
         return None
-    kind = artifact.get("type")
-    if kind == "OrderDetails":
-        order = artifact["order"]
-        return {
-            "type": "order",
-            "order_number": order["order_number"],
-            "status": order["status"],
-            "items": [
-                {"title": i["title"], "quantity": i["quantity"], "unit_price": i["unit_price"]}
-                for i in order["items"]
-            ],
-            "total": order["total"],
-            "currency": order["currency"],
-            "shipments": order["shipments"],
-        }
-    if kind == "TrackingResult" and artifact.get("shipped"):
-        return {
-            "type": "tracking",
-            "order_number": artifact["order_number"],
-            "parcels": [
-                {
-                    "carrier": p.get("carrier"),
-                    "tracking_number": p.get("tracking_number"),
-                    "status": p.get("status"),
-                    "status_detail": p.get("status_detail"),
-                    "estimated_delivery": p.get("estimated_delivery"),
-                    "tracking_url": p.get("tracking_url"),
-                    "last_event": (p.get("last_events") or [None])[0],
-                    "exception": p.get("exception"),
-                }
-                for p in artifact.get("parcels", [])
-            ],
-        }
-    if kind == "ReturnLabelCreated":
-        return {
-            "type": "label",
-            "order_number": artifact["order_number"],
-            "carrier": artifact["carrier"],
-            "tracking_number": artifact["tracking_number"],
-            "label_url": artifact["label_url"],
-            "emailed_to": artifact["emailed_to"],
-            "items": artifact["items"],
-        }
-    if kind in ("RefundIssued", "RefundPendingApproval", "OrderCancelled"):
-        return {
-            "type": "refund",
-            "order_number": artifact["order_number"],
-            "amount": artifact.get("amount") or artifact.get("refunded_amount"),
-            "currency": artifact.get("currency"),
-            "status": artifact.get("status", "cancelled" if kind == "OrderCancelled" else None),
-        }
-    return None
+    try:
+        return CARD.validate_python(raw)
+    except ValidationError:
+        logger.warning("a stored card did not validate; the message is shown without it")
+        return None
 
 
 def _created_at(message: AnyMessage) -> datetime:
@@ -85,7 +47,7 @@ def _created_at(message: AnyMessage) -> datetime:
 def chat_messages(messages: Sequence[AnyMessage]) -> list[ChatMessage]:
     """The conversation as the widget shows it. Tool traffic becomes cards on the next reply."""
     shown: list[ChatMessage] = []
-    pending_card: dict[str, Any] | None = None
+    pending_card: Card | None = None
     for message in messages:
         if isinstance(message, ToolMessage):
             pending_card = card_from_tool(message) or pending_card
@@ -112,7 +74,7 @@ def chat_messages(messages: Sequence[AnyMessage]) -> list[ChatMessage]:
                 )
             )
             continue
-        card = message.additional_kwargs.get(msg.CARD) or pending_card
+        card = card_on(message) or pending_card
         pending_card = None
         shown.append(
             ChatMessage(

@@ -35,6 +35,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
 from agent import messages as msg
+from agent.cards import Card
 from agent.deps import IN_PROCESS_WEBHOOK, Runtime, open_runtime
 from agent.graph import MODEL_INTENTS
 from agent.persistence import Persistence
@@ -158,8 +159,8 @@ def tool_call_records(new: Sequence[AnyMessage], everything: Sequence[AnyMessage
     return records
 
 
-def _card_type(card: dict[str, Any] | None) -> str | None:
-    return str(card.get("type")) if card else None
+def _card_type(card: Card | None) -> str | None:
+    return card.type if card else None
 
 
 def _short(value: Any) -> Any:

@@ -233,6 +233,7 @@ def create_app(
     )
 
     app.include_router(routes_chat.router)
+    app.include_router(routes_chat.schemas)
     app.include_router(routes_webhooks.router)
 
     @app.get("/healthz", tags=["meta"])

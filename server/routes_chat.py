@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.cards import card_schema
 from agent.conversation import ConversationNotFound, ConversationService, ConversationView
 from agent.settings import Settings
 from server.access import AuthorizedConversation, new_access_token
@@ -183,3 +184,12 @@ async def conversation_events(
     return StreamingResponse(
         subscription_stream(pump, keepalive), media_type="text/event-stream", headers=SSE_HEADERS
     )
+
+
+schemas = APIRouter(prefix="/api", tags=["contracts"])
+
+
+@schemas.get("/cards.schema.json")
+async def cards_schema() -> JSONResponse:
+    """The JSON Schema of the cards messages carry (`ChatMessage.card`), for widget developers."""
+    return JSONResponse(card_schema(), headers={"Cache-Control": "public, max-age=3600"})

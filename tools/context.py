@@ -32,6 +32,22 @@ class VerifiedCustomer(BaseModel):
     verified_by: Literal["order", "signed_identity"] = "order"
 
 
+class PendingApproval(BaseModel):
+    """A refund over the automatic limit, waiting for a person's decision (kept in graph state as
+    JSON under `pending_approval`; the graph asks the team and, once approved, refunds exactly this)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_number: str
+    amount: str
+    currency: str
+    items: list[str]
+    line_item_ids: list[str] | None
+    reason: str
+    idempotency_key: str
+    tool_call_id: str
+
+
 class LedgerEntry(BaseModel):
     """One completed side effect (or step of one), keyed by its idempotency key."""
 
@@ -79,7 +95,7 @@ class ToolContext:
     # State changes a tool asks for; the graph applies them after the call.
     set_customer: VerifiedCustomer | None = None
     escalate_reason: str | None = None
-    approval_request: dict[str, Any] | None = None
+    approval_request: PendingApproval | None = None
     set_step_up: dict[str, Any] | None = None
     # Work for the helpdesk (e.g. a tag on the ticket), keyed; the agent's outbox delivers it later,
     # so a tool never waits on the helpdesk.

@@ -57,7 +57,7 @@ def state_update(ctx: ToolContext, before: ToolContext | None = None) -> dict[st
     if ctx.escalate_reason:
         update["escalation"] = ctx.escalate_reason
     if ctx.approval_request:
-        update["pending_approval"] = ctx.approval_request
+        update["pending_approval"] = ctx.approval_request.model_dump(mode="json")
     if ctx.set_step_up is not None:
         update["step_up"] = ctx.set_step_up
     if ctx.helpdesk_requests:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from integrations.domain import Order, RefundLine, RefundQuote
 from tools.common import OrderNumber, money, owned_order
-from tools.context import ToolContext
+from tools.context import PendingApproval, ToolContext
 from tools.results import Refusal, ToolResult, refuse
 from tools.returns import assess_returns, ineligibility_code
 from tools.spec import Preview, tool
@@ -316,16 +316,16 @@ async def issue_refund(
     if step_up is not None:
         return step_up
     if quote.amount > ctx.deps.policy.refund_auto_approve_limit:
-        ctx.approval_request = {
-            "order_number": order.number,
-            "amount": str(quote.amount),
-            "currency": quote.currency,
-            "items": items,
-            "line_item_ids": [line.line_item_id for line in quote.lines],
-            "reason": args.reason,
-            "idempotency_key": ctx.idempotency_key,
-            "tool_call_id": ctx.tool_call_id,
-        }
+        ctx.approval_request = PendingApproval(
+            order_number=order.number,
+            amount=str(quote.amount),
+            currency=quote.currency,
+            items=items,
+            line_item_ids=[line.line_item_id for line in quote.lines],
+            reason=args.reason,
+            idempotency_key=ctx.idempotency_key,
+            tool_call_id=ctx.tool_call_id,
+        )
         return RefundPendingApproval(
             order_number=order.number,
             amount=str(quote.amount),
@@ -339,20 +339,19 @@ async def issue_refund(
     return await perform_refund(ctx, order, quote, items, args.reason)
 
 
-async def refund_after_approval(ctx: ToolContext, request: dict[str, object]) -> RefundIssued | Refusal:
+async def refund_after_approval(ctx: ToolContext, request: PendingApproval) -> RefundIssued | Refusal:
     """Carry out an over-limit refund a person approved (called by the graph, never by the model).
 
     The order is re-read and re-quoted, so an approval cannot refund more than is refundable now.
     """
-    resumed = await _resumed(ctx, str(request["order_number"]))
+    resumed = await _resumed(ctx, request.order_number)
     if resumed is not None:
         return resumed
-    order = await owned_order(ctx, str(request["order_number"]))
+    order = await owned_order(ctx, request.order_number)
     if isinstance(order, Refusal):
         return order
-    ids = request.get("line_item_ids")
-    quoted = await _quote(ctx, order, [str(i) for i in ids] if isinstance(ids, list) else None)
+    quoted = await _quote(ctx, order, request.line_item_ids)
     if isinstance(quoted, Refusal):
         return quoted
     quote, items, _ = quoted
-    return await perform_refund(ctx, order, quote, items, str(request.get("reason", "approved refund")))
+    return await perform_refund(ctx, order, quote, items, request.reason or "approved refund")

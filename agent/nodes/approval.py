@@ -7,9 +7,11 @@ from typing import Any
 from langgraph.types import interrupt
 
 from agent import messages as msg
+from agent.cards import RefundCard
 from agent.nodes.wiring import Wiring
 from agent.state import AgentState
 from integrations._http import IntegrationError
+from tools.context import PendingApproval
 from tools.refunds import refund_after_approval
 from tools.results import Refusal, refuse
 
@@ -17,14 +19,19 @@ APPROVED_TAG = "refund-approved"
 DENIED_TAG = "refund-denied"
 
 
+def pending_approval(state: AgentState) -> PendingApproval:
+    """The refund waiting for the team (routing only comes here when there is one)."""
+    return PendingApproval.model_validate(state.get("pending_approval"))
+
+
 async def request_approval(state: AgentState) -> dict[str, Any]:
     """Ask the team to approve the refund on the ticket (through the outbox, ahead of routine
     mirroring), then wait for their decision."""
-    request = state.get("pending_approval") or {}
-    key = str(request.get("idempotency_key"))
+    request = pending_approval(state)
+    key = request.idempotency_key
     text = (
-        f"Refund approval needed: order #{request.get('order_number')}, {request.get('amount')} "
-        f"{request.get('currency')} for {', '.join(request.get('items') or [])}. Reason: {request.get('reason')}. "
+        f"Refund approval needed: order #{request.order_number}, {request.amount} "
+        f"{request.currency} for {', '.join(request.items)}. Reason: {request.reason}. "
         f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
     )
     asks = {
@@ -66,16 +73,16 @@ async def await_approval(state: AgentState) -> dict[str, Any]:
 
 async def apply_approval(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     """Carry out the team's decision: refund (exactly once, through the ledger) or say no."""
-    request = state.get("pending_approval") or {}
+    request = pending_approval(state)
     decision = (state.get("event") or {}).get("decision")
     base: dict[str, Any] = {"event": None, "pending_approval": None, "status": "active"}
     if decision != "approve":
         text = (
-            f"Our team reviewed your refund request for order #{request.get('order_number')} and could not "
+            f"Our team reviewed your refund request for order #{request.order_number} and could not "
             "approve it. Nothing was refunded. A team member can explain more if you reply here."
         )
         return {**base, "messages": [msg.assistant(text)]}
-    ctx = wiring.tool_context(state, str(request.get("tool_call_id") or "approval"))
+    ctx = wiring.tool_context(state, request.tool_call_id or "approval")
     try:
         outcome = await refund_after_approval(ctx, request)
     except IntegrationError:
@@ -92,10 +99,7 @@ async def apply_approval(state: AgentState, wiring: Wiring) -> dict[str, Any]:
         f"Good news: your refund for order #{outcome.order_number} was approved and {outcome.amount} "
         f"{outcome.currency} is on its way back to your original payment method (refund {outcome.refund_id})."
     )
-    card = {
-        "type": "refund",
-        "order_number": outcome.order_number,
-        "amount": outcome.amount,
-        "currency": outcome.currency,
-    }
+    card = RefundCard(
+        order_number=outcome.order_number, amount=outcome.amount, currency=outcome.currency, status="refunded"
+    )
     return {**base, "ledger": ctx.ledger, "messages": [msg.assistant(text, card=card)]}

@@ -8,6 +8,7 @@ from langchain_core.messages import ToolMessage
 from langgraph.types import interrupt
 
 from agent import messages as msg
+from agent.cards import ConfirmCard
 from agent.nodes.wiring import Wiring
 from agent.offline.entities import is_affirmative, is_negative
 from agent.state import AgentState
@@ -41,13 +42,12 @@ async def confirm(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     summary = " ".join(p.summary for p in previews)
     items = [item for p in previews for item in p.items]
     address = next((p.address for p in previews if p.address), None)
-    card: dict[str, Any] = {
-        "type": "confirm",
-        "summary": summary,
-        "items": items,
-        "amount": next((p.amount for p in previews if p.amount), None),
-        "address": address,
-    }
+    card = ConfirmCard(
+        summary=summary,
+        items=items,
+        amount=next((p.amount for p in previews if p.amount), None),
+        address=address,
+    )
     question = summary + (" Items: " + "; ".join(items) + "." if items else "")
     if address:
         question += f" New address: {address}."

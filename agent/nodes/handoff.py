@@ -8,8 +8,10 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from agent import messages as msg
+from agent.cards import HandoffCard
 from agent.nodes.wiring import Wiring
 from agent.state import AgentState
+from tools.context import PendingApproval
 
 HANDOFF_TEXT = (
     "I've passed this conversation to our support team, with a summary so you won't need to repeat "
@@ -65,9 +67,8 @@ async def handoff(state: AgentState, wiring: Wiring) -> dict[str, Any]:
             "priority": "urgent",
         },
     }
-    card: dict[str, Any] = {"type": "handoff", "ticket_id": state.get("ticket_id")}
     return {
-        "messages": [msg.assistant(HANDOFF_TEXT, card=card)],
+        "messages": [msg.assistant(HANDOFF_TEXT, card=HandoffCard(ticket_id=state.get("ticket_id")))],
         "status": "human_handling",
         "helpdesk": asks,
         "escalation": None,
@@ -106,9 +107,9 @@ def _handoff_cap_text(contact_email: str | None) -> str:
 
 def order_number(state: AgentState) -> str | None:
     """The order the conversation is about: the pending approval's, else the latest tool call's."""
-    approval = state.get("pending_approval") or {}
-    if approval.get("order_number"):
-        return str(approval["order_number"])
+    approval = state.get("pending_approval")
+    if approval:
+        return PendingApproval.model_validate(approval).order_number
     for message in reversed(state.get("messages", [])):
         if isinstance(message, AIMessage):
             for call in message.tool_calls:

@@ -21,20 +21,16 @@
  *
  * Message: {"id", "role": "shopper"|"assistant"|"agent", "text", "created_at", "card"?, "author"?}
  *
- * Cards (message.card), every field optional unless noted:
- *   order:    {"type":"order", "order_number", "status", "currency",
- *              "items":[{"title","quantity","unit_price"}], "total",
- *              "shipments":[{"carrier","tracking_number","status","tracking_url"}]}
- *   tracking: {"type":"tracking", "order_number",
- *              "parcels":[{"carrier","tracking_number","status","status_detail","estimated_delivery",
- *                          "tracking_url","last_event":{"at","message","location"},"exception"}]}
- *   confirm:  {"type":"confirm", "summary", "items":[{"title","quantity"}], "amount", "currency", "address"}
- *             -> Yes / No buttons send "yes" / "no" as the shopper's message
- *   label:    {"type":"label", "carrier", "tracking_number", "label_url", "emailed_to",
- *              "items":[{"title","quantity"}]}
- *   refund:   {"type":"refund", "order_number", "amount", "currency", "status"}
- *             (status: succeeded / pending / pending_approval / cancelled ...)
- *   handoff:  {"type":"handoff", "ticket_id"}  -> "You're now chatting with our support team" banner
+ * Cards (message.card): the contract is agent/cards.py, published as JSON Schema at
+ * GET /api/cards.schema.json. In short ("type" decides the rest):
+ *   order:    order_number, status, currency, items[{title,quantity,unit_price}], total,
+ *             shipments[{carrier,tracking_number,status,tracking_url}]
+ *   tracking: order_number, parcels[{carrier,tracking_number,status,status_detail,estimated_delivery,
+ *             tracking_url,last_event{at,message,location},exception}]
+ *   confirm:  summary, items[], amount, address  -> Yes / No buttons send "yes" / "no"
+ *   label:    order_number, carrier, tracking_number, label_url, emailed_to, items[]
+ *   refund:   order_number, amount, currency, status (refunded / pending_approval / cancelled)
+ *   handoff:  ticket_id  -> "You're now chatting with our support team" banner
  * Any "items" entry may also be a plain string ("1 × Stoneware Mug Set - Sand").
  * Statuses are the vendor's words (EasyPost: pre_transit, in_transit, out_for_delivery, delivered,
  * available_for_pickup, return_to_sender, failure, cancelled, error, unknown). Money is a string or number.

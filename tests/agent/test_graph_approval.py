@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import httpx
 
+from agent.cards import RefundCard
 from tests.agent.conftest import Agent, call, request_refund_1005
 from tests.agent.scripted_model import intent
 
@@ -38,7 +39,8 @@ async def test_over_limit_refund_waits_for_approval_with_a_note_on_the_ticket(ag
     view = await agent.view(cid)
     assert view.status == "awaiting_approval"
     assert view.messages[-1].role == "assistant"
-    assert view.messages[-1].card is not None and view.messages[-1].card["status"] == "pending_approval"
+    card = view.messages[-1].card
+    assert isinstance(card, RefundCard) and card.status == "pending_approval"
     assert shopify_refunds(agent, "1005") == []
     assert agent.world.stripe.refunds == {}
     assert {"ai-handled", "refunds", "refund-approval"} <= set(agent.tags(view.ticket_id))
@@ -80,9 +82,7 @@ async def test_approve_refunds_once_and_pushes_the_outcome(agent: Agent) -> None
     assert view.status == "active"
     outcome = view.messages[-1]
     assert outcome.role == "assistant" and outcome.text.startswith("Good news: your refund for order #1005")
-    assert (
-        outcome.card is not None and outcome.card["type"] == "refund" and outcome.card["amount"] == "480.00"
-    )
+    assert isinstance(outcome.card, RefundCard) and outcome.card.amount == "480.00"
     assert [m.id for m in pushed.messages] == [outcome.id]
     assert pushed.statuses == ["active"]
     # both payments of the order (gift card and card) refunded, and the refund noted on the order

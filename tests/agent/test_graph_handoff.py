@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agent.cards import HandoffCard
 from tests.agent.conftest import EMAILS, TEAM_EMAIL, Agent, call, crash_once, request_refund_1005, verify
 from tests.agent.scripted_model import intent
 
@@ -58,7 +59,7 @@ async def test_handoff_files_the_ticket_emails_the_team_and_tells_the_shopper(ag
     assert view.status == "human_handling"
     told = view.messages[-1]
     assert told.role == "assistant" and told.text.startswith(HANDOFF_TEXT)
-    assert told.card == {"type": "handoff", "ticket_id": None}  # filed after the reply, by the outbox
+    assert told.card == HandoffCard(ticket_id=None)  # filed after the reply, by the outbox
     assert agent.tags(ticket_id) == ["ai-handled", "wismo", "ai_handover", "escalation"]
     summary = agent.notes(ticket_id)[-1]
     assert "Reason: shopper asked for a person." in summary

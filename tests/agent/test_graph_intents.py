@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from langchain_core.messages import SystemMessage, ToolMessage
 
+from agent.cards import ConfirmCard, HandoffCard, LabelCard, RefundCard, TrackingCard
 from tests.agent.conftest import EMAILS, TEAM_EMAIL, Agent, call, verify
 from tests.agent.scripted_model import ToolStep, intent
 
@@ -74,10 +75,10 @@ async def test_wismo_verifies_and_answers_with_a_tracking_card(agent: Agent) -> 
     assert turn.said("shopper") == ["Where is my order #1001? ana.silva@example.com"]
     assert turn.said() == ["Your order #1001 is on its way with UPS."]
     card = turn.messages[-1].card
-    assert card is not None and card["type"] == "tracking"
-    assert card["order_number"] == "1001"
-    assert card["parcels"][0]["carrier"] == "UPS"
-    assert card["parcels"][0]["tracking_number"] == "1Z84F2A90312345678"
+    assert isinstance(card, TrackingCard)
+    assert card.order_number == "1001"
+    assert card.parcels[0].carrier == "UPS"
+    assert card.parcels[0].tracking_number == "1Z84F2A90312345678"
     assert "progress" in turn.types and "delta" in turn.types
     # classify (structured output), then the wismo node with only its own tools
     assert [c["tools"] for c in agent.model.calls] == [["IntentResult"], *[WISMO_TOOLS] * 3]
@@ -123,9 +124,8 @@ async def test_returns_label_for_order_1002_after_yes(agent: Agent) -> None:
 
     assert asked.status == "awaiting_confirmation"
     question = asked.messages[-1]
-    assert question.role == "assistant" and question.card is not None
-    assert question.card["type"] == "confirm"
-    assert question.card["items"] == [
+    assert question.role == "assistant" and isinstance(question.card, ConfirmCard)
+    assert question.card.items == [
         "1 × Stoneware Mug Set - Set of 4 / Sand",
         "1 × Merino Wool Beanie - Navy",
     ]
@@ -139,12 +139,12 @@ async def test_returns_label_for_order_1002_after_yes(agent: Agent) -> None:
     assert done.status == "active"
     assert done.said() == ["Done: your return label is in your inbox."]
     label = done.messages[-1].card
-    assert label is not None and label["type"] == "label"
-    assert label["order_number"] == "1002" and label["emailed_to"] == EMAILS["1002"]
+    assert isinstance(label, LabelCard)
+    assert label.order_number == "1002" and label.emailed_to == EMAILS["1002"]
     assert [c["tools"] for c in agent.model.calls[1:]] == [RETURNS_TOOLS] * 4
     # one return shipment with a label, one email to the shopper, a note on the order
     new = [s for s in agent.world.easypost.shipments.values() if s.get("is_return")]
-    assert len(new) == 1 and new[0]["postage_label"]["label_url"] == label["label_url"]
+    assert len(new) == 1 and new[0]["postage_label"]["label_url"] == label.label_url
     assert len(agent.world.easypost.shipments) == shipments + 1
     [email] = agent.outbox_to(EMAILS["1002"])
     assert "1002" in email["subject"]
@@ -166,8 +166,8 @@ async def test_refund_of_stripe_order_1009_goes_through_stripe(agent: Agent) -> 
     asked = await agent.say(cid, "I want my money back for order 1009, grace.lee@example.com")
 
     assert asked.status == "awaiting_confirmation"
-    assert asked.messages[-1].card is not None
-    assert asked.messages[-1].card["amount"] == "80.97"
+    assert isinstance(asked.messages[-1].card, ConfirmCard)
+    assert asked.messages[-1].card.amount == "80.97"
     assert "$80.97" in asked.messages[-1].text or "80.97" in asked.messages[-1].text
     assert agent.world.stripe.refunds == {}
 
@@ -176,7 +176,7 @@ async def test_refund_of_stripe_order_1009_goes_through_stripe(agent: Agent) -> 
 
     assert done.status == "active"
     card = done.messages[-1].card
-    assert card is not None and card["type"] == "refund" and card["amount"] == "80.97"
+    assert isinstance(card, RefundCard) and card.amount == "80.97" and card.status == "refunded"
     [refund] = agent.world.stripe.refunds.values()
     assert refund["amount"] == 8097
     assert refund["metadata"]["order_number"] == "1009"
@@ -198,15 +198,15 @@ async def test_cancel_order_1004_before_it_ships(agent: Agent) -> None:
 
     assert asked.status == "awaiting_confirmation"
     card = asked.messages[-1].card
-    assert card is not None and card["amount"] == "354.00"
-    assert card["items"] == ["1 × Alpine Down Jacket - Black / M", "1 × Leather Work Gloves - L"]
+    assert isinstance(card, ConfirmCard) and card.amount == "354.00"
+    assert card.items == ["1 × Alpine Down Jacket - Black / M", "1 × Leather Work Gloves - L"]
     assert agent.order("1004")["cancelled_at"] is None
 
     agent.script("Order #1004 is cancelled and $354.00 is on its way back.")
     done = await agent.say(cid, "yes")
 
     assert done.status == "active"
-    assert done.messages[-1].card is not None and done.messages[-1].card["status"] == "cancelled"
+    assert isinstance(done.messages[-1].card, RefundCard) and done.messages[-1].card.status == "cancelled"
     order = agent.order("1004")
     assert order["cancelled_at"] is not None
     assert order["financial_status"] in ("refunded", "voided")
@@ -227,8 +227,8 @@ async def test_change_shipping_address_of_order_1004(agent: Agent) -> None:
 
     assert asked.status == "awaiting_confirmation"
     card = asked.messages[-1].card
-    assert card is not None and card["address"] is not None
-    assert "500 Harbor Way" in card["address"] and "Oakland" in card["address"]
+    assert isinstance(card, ConfirmCard) and card.address is not None
+    assert "500 Harbor Way" in card.address and "Oakland" in card.address
     assert "500 Harbor Way" in asked.messages[-1].text
     old_address = dict(agent.order("1004")["shipping_address"])
     assert old_address["address1"] != "500 Harbor Way"
@@ -277,7 +277,7 @@ async def test_escalation_hands_off_without_an_intent_model_call(agent: Agent) -
     view = await agent.view(cid)
     assert view.status == "human_handling"
     # The ticket is filed by the outbox after the reply, so the card cannot name it yet.
-    assert reply.card == {"type": "handoff", "ticket_id": None}
+    assert reply.card == HandoffCard(ticket_id=None)
     assert view.ticket_id is not None
     assert {"ai-handled", "ai_handover", "escalation"} <= set(agent.tags(view.ticket_id))
     [_opened, note] = agent.notes(view.ticket_id)
@@ -401,5 +401,5 @@ async def test_tool_calls_in_one_message_run_together_and_show_their_card(agent:
     assert [r.name for r in results] == ["verify_customer", "lookup_order", "get_tracking_status"]
     assert all(r.status == "success" for r in results)
     stored = (await agent.view(cid)).messages[-1].card
-    assert stored is not None and stored["type"] == "tracking"
+    assert isinstance(stored, TrackingCard)
     assert turn.messages[-1].card == stored

@@ -11,6 +11,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
+from agent.cards import TrackingCard
 from agent.conversation import ConversationNotFound
 from agent.persistence import Persistence
 from tests.agent.conftest import EMAILS, Agent, call, crash_once, verify
@@ -179,7 +180,7 @@ async def test_a_signed_identity_skips_verification(agent: Agent) -> None:
 
     assert turn.said() == ["Your order is with UPS."]
     card = turn.messages[-1].card
-    assert card is not None and card["type"] == "tracking"
+    assert isinstance(card, TrackingCard)
     state = await agent.state(cid)
     assert state["customer"]["email"] == EMAILS["1001"]
     assert state["customer"]["verified_by"] == "signed_identity"

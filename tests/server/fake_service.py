@@ -47,12 +47,13 @@ def tracking_card_1001() -> dict[str, Any]:
                 "tracking_number": "1Z84F2A90312345678",
                 "status": "in_transit",
                 "status_detail": "arrived_at_facility",
-                "estimated_delivery": "2026-11-22",
+                "estimated_delivery": "2026-11-22T00:00:00Z",
                 "tracking_url": "https://www.ups.com/track?tracknum=1Z84F2A90312345678",
                 "last_event": {
                     "at": "2026-11-19T22:12:00Z",
                     "message": "Departed from facility",
                     "location": "Sacramento, CA",
+                    "status": "in_transit",
                 },
                 "exception": None,
             }
@@ -64,18 +65,27 @@ def order_card_1001() -> dict[str, Any]:
     return {
         "type": "order",
         "order_number": "1001",
-        "status": "fulfilled",
+        "status": "shipped",
         "items": [
             {"title": "Trail Running Shoes", "quantity": 1, "unit_price": "135.00"},
             {"title": "Merino Hiking Socks 3-Pack", "quantity": 1, "unit_price": "24.00"},
         ],
         "total": "180.67",
         "currency": "USD",
-        "shipments": [{"carrier": "UPS", "tracking_number": "1Z84F2A90312345678", "status": "in_transit"}],
+        "shipments": [
+            {
+                "carrier": "UPS",
+                "tracking_number": "1Z84F2A90312345678",
+                "tracking_url": None,
+                "status": "in_transit",
+                "shipped_at": None,
+                "delivered_at": None,
+            }
+        ],
     }
 
 
-RETURN_ITEMS = [{"title": "Stoneware Mug Set", "quantity": 1}, {"title": "Merino Wool Beanie", "quantity": 1}]
+RETURN_ITEMS = ["1 × Stoneware Mug Set", "1 × Merino Wool Beanie"]
 
 
 def refund_card_1009() -> dict[str, Any]:
@@ -84,7 +94,7 @@ def refund_card_1009() -> dict[str, Any]:
         "order_number": "1009",
         "amount": "80.97",
         "currency": "USD",
-        "status": "succeeded",
+        "status": "refunded",
     }
 
 
@@ -101,6 +111,7 @@ def confirm_card_1002() -> dict[str, Any]:
 def label_card_1002() -> dict[str, Any]:
     return {
         "type": "label",
+        "order_number": "1002",
         "carrier": "USPS",
         "tracking_number": "9470111899223800001002",
         "label_url": "https://easypost-files.example/labels/1002.pdf",

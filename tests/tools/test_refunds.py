@@ -179,9 +179,9 @@ async def test_an_over_limit_refund_asks_for_approval_and_refunds_nothing(harnes
     assert "$100.00" in result.message
     assert "nothing has been refunded" in result.message
     assert ctx.approval_request is not None
-    assert ctx.approval_request["amount"] == "480.00"
-    assert ctx.approval_request["idempotency_key"] == ctx.idempotency_key
-    assert sorted(ctx.approval_request["line_item_ids"]) == [JACKET, BACKPACK]
+    assert ctx.approval_request.amount == "480.00"
+    assert ctx.approval_request.idempotency_key == ctx.idempotency_key
+    assert sorted(ctx.approval_request.line_item_ids or []) == [JACKET, BACKPACK]
     assert harness.shopify_refunds(1005) == []
     assert harness.refund_transactions(1005) == []
     assert harness.world.digest() == before
