@@ -15,7 +15,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from agent import routing
+from agent import intents, routing
 from agent.nodes.answer import answer
 from agent.nodes.approval import apply_approval, await_approval, request_approval
 from agent.nodes.classify import classify
@@ -23,10 +23,10 @@ from agent.nodes.confirm import await_confirmation, confirm
 from agent.nodes.handoff import handoff
 from agent.nodes.human import human, takeover
 from agent.nodes.run_tools import run_tools
-from agent.nodes.wiring import MODEL_INTENTS, AgentDeps, ModelFailure, Wiring
+from agent.nodes.wiring import AgentDeps, ModelFailure, Wiring
 from agent.state import AgentState
 
-__all__ = ["MODEL_INTENTS", "AgentDeps", "ModelFailure", "build_graph"]
+__all__ = ["AgentDeps", "ModelFailure", "build_graph"]
 
 CompiledAgent = CompiledStateGraph[AgentState, None, AgentState, AgentState]
 
@@ -36,12 +36,12 @@ def build_graph(
 ) -> CompiledAgent:
     """Compile the support agent graph for a model, its dependencies and a checkpointer."""
     wiring = Wiring.build(model, deps)
-    intents: list[str] = list(MODEL_INTENTS)
+    nodes = list(intents.node_intents())  # one per registered intent with tools of its own
     g: StateGraph[AgentState, None, AgentState, AgentState] = StateGraph(AgentState)
 
     g.add_node("takeover", takeover)
     g.add_node("classify", partial(classify, wiring=wiring))
-    for intent in MODEL_INTENTS:
+    for intent in nodes:
         g.add_node(intent, partial(answer, wiring=wiring, intent=intent))
     g.add_node("confirm", partial(confirm, wiring=wiring))
     g.add_node("await_confirmation", await_confirmation)
@@ -54,15 +54,15 @@ def build_graph(
 
     g.add_conditional_edges(START, routing.route_start, ["takeover", "human", "classify"])
     g.add_conditional_edges("takeover", routing.after_takeover, ["human", END])
-    g.add_conditional_edges("classify", routing.after_classify, ["handoff", *intents])
-    for intent in MODEL_INTENTS:
-        after = ["handoff", "confirm", "tools", "request_approval", *intents, END]
+    g.add_conditional_edges("classify", routing.after_classify, ["handoff", *nodes])
+    for intent in nodes:
+        after = ["handoff", "confirm", "tools", "request_approval", *nodes, END]
         g.add_conditional_edges(intent, routing.after_answer, after)
     g.add_conditional_edges("confirm", routing.after_confirm, ["await_confirmation", "tools"])
     g.add_conditional_edges(
-        "await_confirmation", routing.after_await_confirmation, ["human", "tools", "classify", *intents]
+        "await_confirmation", routing.after_await_confirmation, ["human", "tools", "classify", *nodes]
     )
-    g.add_conditional_edges("tools", routing.after_tools, ["handoff", *intents])
+    g.add_conditional_edges("tools", routing.after_tools, ["handoff", *nodes])
     g.add_edge("request_approval", "await_approval")
     g.add_conditional_edges(
         "await_approval", routing.after_await_approval, ["apply_approval", "human", "await_approval"]

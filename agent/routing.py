@@ -7,11 +7,13 @@ from typing import Literal, TypeAlias
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
+from agent import intents
 from agent import messages as msg
 from agent.state import AgentState
 from tools.registry import spec_by_name
 
-IntentNode: TypeAlias = Literal["wismo", "returns", "refunds", "order_change", "other"]
+IntentNode: TypeAlias = str
+"""The node of an intent (`agent.intents.node_intents()`)."""
 End: TypeAlias = Literal["__end__"]
 END: End = "__end__"
 
@@ -112,15 +114,9 @@ def after_human(state: AgentState) -> Literal["human"] | End:
     return "human" if state.get("status") == "human_handling" else END
 
 
-INTENT_NODES: tuple[IntentNode, ...] = ("wismo", "returns", "refunds", "order_change", "other")
-
-
 def _intent_node(state: AgentState) -> IntentNode:
-    return _as_intent_node(state.get("intent") or "other")
+    return _as_intent_node(state.get("intent"))
 
 
-def _as_intent_node(intent: str) -> IntentNode:
-    for node in INTENT_NODES:
-        if node == intent:
-            return node
-    return "other"
+def _as_intent_node(intent: str | None) -> IntentNode:
+    return intent if intent in intents.node_intents() else intents.FALLBACK

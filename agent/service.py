@@ -24,6 +24,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
+from agent import intents
 from agent import messages as msg
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
 from agent.events import LocalEvents
@@ -31,18 +32,24 @@ from agent.guards import client_ref, guard_key
 from agent.nodes.approval import APPROVED_TAG, DENIED_TAG
 from agent.nodes.human import HANDBACK_TAG
 from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
-from agent.progress import PROGRESS
 from agent.state import AgentState
 from agent.step_up import CodeEntry, code_entry, code_message
 from agent.view import chat_messages
 from tools.context import VerifiedCustomer
-from tools.registry import specs
+from tools.registry import spec_by_name, specs
 from tools.step_up import code_in
 
 logger = logging.getLogger(__name__)
 
 CONVERSATIONS = ("conversations",)
 CONFIRMED_TOOLS = frozenset(s.name for s in specs() if s.needs_confirmation)
+
+
+def _progress(tool_name: str) -> str:
+    spec = spec_by_name(tool_name)
+    return spec.progress if spec else "Working on it…"
+
+
 Graph = CompiledStateGraph[AgentState, None, AgentState, AgentState]
 
 
@@ -274,9 +281,7 @@ class GraphConversationService:
             if mode == "messages":
                 token, meta = chunk
                 node = meta.get("langgraph_node") if isinstance(meta, dict) else None
-                if node in ("wismo", "returns", "refunds", "order_change", "other") and isinstance(
-                    token, BaseMessage
-                ):
+                if node in intents.node_intents() and isinstance(token, BaseMessage):
                     piece = msg.text_of(token)
                     if piece:
                         yield ChatEvent(type="delta", data={"message_id": str(token.id), "text": piece})
@@ -304,7 +309,7 @@ class GraphConversationService:
                             yield ChatEvent(
                                 type="progress",
                                 data={
-                                    "text": PROGRESS.get(call["name"], "Working on it…"),
+                                    "text": _progress(call["name"]),
                                     "tool": call["name"],
                                 },
                             )

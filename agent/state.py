@@ -7,31 +7,48 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-Intent = Literal["wismo", "returns", "refunds", "order_change", "escalation", "other"]
-INTENTS: tuple[Intent, ...] = ("wismo", "returns", "refunds", "order_change", "escalation", "other")
+from agent import intents
+from agent.intents import Intent
+
 Status = Literal["active", "awaiting_confirmation", "awaiting_approval", "human_handling", "closed"]
+
+
+def _one_of_the_intents(schema: dict[str, Any]) -> None:
+    # Read when the schema is generated (each classification), so a registered intent is offered.
+    schema["enum"] = list(intents.names())
+    schema["description"] = intents.classifier_guide() + "."
+
+
+def _intents_enum(schema: dict[str, Any]) -> None:
+    schema["items"] = {"type": "string", "enum": list(intents.names())}
 
 
 class IntentResult(BaseModel):
     """What the shopper wants, from the latest message (structured output of `classify`)."""
 
-    intent: Intent = Field(
-        description=(
-            "wismo: where is my order / tracking / delivery; returns: send items back, return label; "
-            "refunds: money back; order_change: cancel an order or change its shipping address; "
-            "escalation: wants a person, or threatens legal action or a chargeback; other: anything else "
-            "(greetings, thanks, questions the store's support does not handle)."
-        )
-    )
+    intent: Intent = Field(json_schema_extra=_one_of_the_intents)
     confidence: float = Field(ge=0, le=1, description="How sure, from 0 to 1.")
     additional_intents: list[Intent] = Field(
         default_factory=list,
         description="Further distinct requests in the same message, in the order asked (usually empty).",
+        json_schema_extra=_intents_enum,
     )
     order_number: str | None = Field(None, description="An order number in the message, digits only.")
     email: str | None = Field(None, description="An email address in the message.")
+
+    @field_validator("intent")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if intents.get(value) is None:
+            raise ValueError(f"unknown intent {value!r}; one of {', '.join(intents.names())}")
+        return value
+
+    @field_validator("additional_intents")
+    @classmethod
+    def _known_only(cls, value: list[str]) -> list[str]:
+        return [v for v in value if intents.get(v) is not None]  # a stray extra is dropped, not fatal
 
 
 def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

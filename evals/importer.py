@@ -16,21 +16,17 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
+from agent import intents
 from evals.models import CaseFile
 
 JSON = dict[str, Any]
-INTENT_TAGS = ("wismo", "returns", "refunds", "order_change", "escalation", "other")
-TAG_HINTS = {
-    "where-is-my-order": "wismo",
-    "shipping": "wismo",
-    "tracking": "wismo",
-    "return": "returns",
-    "refund": "refunds",
-    "cancel": "order_change",
-    "address-change": "order_change",
-    "ai_handover": "escalation",
-    "urgent": "escalation",
-}
+
+
+def _tag_hints() -> dict[str, str]:
+    """Helpdesk tags that mean an intent (each IntentSpec's `ticket_tags`)."""
+    return {tag: spec.name for spec in intents.intents() for tag in spec.ticket_tags}
+
+
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"\+?\d[\d ().-]{7,}\d")
 TAG_RE = re.compile(r"<[^>]+>")
@@ -76,10 +72,10 @@ def redact(text: str) -> str:
 def guess_intent(tags: Iterable[str]) -> str | None:
     names = [t.strip().lower() for t in tags]
     for name in names:
-        if name in INTENT_TAGS:
+        if name in intents.names():
             return name
     for name in names:
-        for hint, intent in TAG_HINTS.items():
+        for hint, intent in _tag_hints().items():
             if hint in name:
                 return intent
     return None

@@ -12,14 +12,27 @@ import json
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
+from agent import intents
 from sandbox.seed import SeedFulfillment, SeedItem, SeedPayment
 from sandbox.world import Fault
 
-Intent = Literal["wismo", "returns", "refunds", "order_change", "escalation", "other"]
+
+def _known_intent(value: str) -> str:
+    if intents.get(value) is None:
+        raise ValueError(f"unknown intent {value!r}; one of: {', '.join(intents.names())}")
+    return value
+
+
+def _intent_enum(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(intents.names())
+
+
+Intent = Annotated[str, AfterValidator(_known_intent), Field(json_schema_extra=_intent_enum)]
+"""An intent of the registry (`agent/intents.py`)."""
 Status = Literal["active", "awaiting_confirmation", "awaiting_approval", "human_handling", "closed"]
 Action = Literal["close_ticket", "handback", "approve_refund", "deny_refund"]
 Processor = Literal["shopify", "stripe"]

@@ -34,10 +34,10 @@ from langchain_core.tracers.context import register_configure_hook
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
+from agent import intents as intent_registry
 from agent import messages as msg
 from agent.cards import Card
 from agent.deps import IN_PROCESS_WEBHOOK, Runtime, open_runtime
-from agent.graph import MODEL_INTENTS
 from agent.persistence import Persistence
 from agent.settings import Settings
 from agent.view import chat_messages
@@ -270,7 +270,7 @@ class Replayer:
         for snapshot in reversed(snapshots):
             for task in snapshot.tasks:
                 name: str | None = None
-                if task.name in MODEL_INTENTS:
+                if task.name in intent_registry.node_intents():
                     name = task.name
                 elif task.name == "handoff" and task.result is not None:
                     name = str(snapshot.values.get("intent") or "escalation")

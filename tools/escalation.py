@@ -22,7 +22,7 @@ class Escalated(ToolResult):
     message: str
 
 
-@tool()
+@tool(progress="Bringing in our support team…")
 async def escalate_to_human(ctx: ToolContext, args: EscalateToHumanArgs) -> Escalated:
     """Hand the conversation to a person on the support team, with the reason and a short summary. Use
     when the shopper asks for a person, threatens legal action or a chargeback, when a parcel is lost or

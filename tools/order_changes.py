@@ -60,7 +60,7 @@ async def preview_cancel(ctx: ToolContext, args: CancelOrderArgs) -> Preview | R
     )
 
 
-@tool(mutates=True, needs_confirmation=True, preview=preview_cancel)
+@tool(mutates=True, needs_confirmation=True, preview=preview_cancel, progress="Cancelling your order…")
 async def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> OrderCancelled | Refusal:
     """Cancel the verified shopper's order and refund its payment. Only possible before it ships. The
     shopper must have confirmed."""
@@ -141,7 +141,9 @@ async def preview_address(ctx: ToolContext, args: UpdateShippingAddressArgs) -> 
     return Preview(summary=f"Ship order #{order.number} to a new address.", address=new.one_line())
 
 
-@tool(mutates=True, needs_confirmation=True, preview=preview_address)
+@tool(
+    mutates=True, needs_confirmation=True, preview=preview_address, progress="Updating the shipping address…"
+)
 async def update_shipping_address(
     ctx: ToolContext, args: UpdateShippingAddressArgs
 ) -> AddressUpdated | Refusal:

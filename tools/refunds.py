@@ -124,7 +124,7 @@ async def _owned_quote(ctx: ToolContext, number: str, line_item_ids: list[str] |
     return (order, *quoted)
 
 
-@tool()
+@tool(progress="Checking your refund…")
 async def check_refund_eligibility(
     ctx: ToolContext, args: CheckRefundEligibilityArgs
 ) -> RefundEligibility | Refusal:
@@ -296,7 +296,7 @@ async def preview_refund(ctx: ToolContext, args: IssueRefundArgs) -> Preview | R
     return Preview(summary=summary, items=items, amount=str(quote.amount))
 
 
-@tool(mutates=True, needs_confirmation=True, preview=preview_refund)
+@tool(mutates=True, needs_confirmation=True, preview=preview_refund, progress="Processing your refund…")
 async def issue_refund(
     ctx: ToolContext, args: IssueRefundArgs
 ) -> RefundIssued | RefundPendingApproval | Refusal:

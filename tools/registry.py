@@ -1,12 +1,13 @@
-"""The explicit, ordered registry of tools, grouped by intent.
+"""The explicit, ordered registry of tools.
 
-An intent node binds only its own group: smaller prompts, fewer wrong calls.
+Which intent binds which tools is the agent's business (`agent/intents.py`): an intent node binds
+only its own group, for smaller prompts and fewer wrong calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from tools.escalation import escalate_to_human
 from tools.identity import verify_customer
@@ -17,8 +18,6 @@ from tools.returns import check_return_eligibility, create_return_label
 from tools.spec import ToolSpec, spec_of
 from tools.step_up import check_verification_code, send_verification_code
 from tools.tracking import get_tracking_status
-
-Intent = Literal["wismo", "returns", "refunds", "order_change", "escalation", "other"]
 
 ALL_TOOLS: tuple[Callable[..., Any], ...] = (
     verify_customer,
@@ -35,44 +34,10 @@ ALL_TOOLS: tuple[Callable[..., Any], ...] = (
     escalate_to_human,
 )
 
-# Every intent whose actions move money or goods holds the step-up pair.
-STEP_UP: tuple[Callable[..., Any], ...] = (send_verification_code, check_verification_code)
 
-TOOLS_BY_INTENT: dict[Intent, tuple[Callable[..., Any], ...]] = {
-    "wismo": (verify_customer, lookup_order, get_tracking_status, escalate_to_human),
-    "returns": (
-        verify_customer,
-        lookup_order,
-        check_return_eligibility,
-        create_return_label,
-        *STEP_UP,
-        escalate_to_human,
-    ),
-    "refunds": (
-        verify_customer,
-        lookup_order,
-        check_refund_eligibility,
-        issue_refund,
-        *STEP_UP,
-        escalate_to_human,
-    ),
-    "order_change": (
-        verify_customer,
-        lookup_order,
-        cancel_order,
-        update_shipping_address,
-        *STEP_UP,
-        escalate_to_human,
-    ),
-    "escalation": (escalate_to_human,),
-    "other": (escalate_to_human,),
-}
-
-
-def specs(intent: Intent | None = None) -> list[ToolSpec]:
-    """Specs of every tool, or of one intent's tools, in registry order."""
-    funcs = ALL_TOOLS if intent is None else TOOLS_BY_INTENT[intent]
-    return [spec_of(f) for f in funcs]
+def specs() -> list[ToolSpec]:
+    """Specs of every tool, in registry order."""
+    return [spec_of(f) for f in ALL_TOOLS]
 
 
 def spec_by_name(name: str) -> ToolSpec | None:
@@ -83,5 +48,5 @@ def spec_by_name(name: str) -> ToolSpec | None:
     return None
 
 
-def openai_schemas(intent: Intent | None = None) -> list[dict[str, Any]]:
-    return [s.openai_schema() for s in specs(intent)]
+def openai_schemas() -> list[dict[str, Any]]:
+    return [s.openai_schema() for s in specs()]

@@ -100,7 +100,7 @@ def assess_returns(ctx: ToolContext, order: Order) -> ReturnEligibility:
     )
 
 
-@tool()
+@tool(progress="Checking what can be returned…")
 async def check_return_eligibility(
     ctx: ToolContext, args: CheckReturnEligibilityArgs
 ) -> ReturnEligibility | Refusal:
@@ -225,7 +225,12 @@ async def preview_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) ->
     )
 
 
-@tool(mutates=True, needs_confirmation=True, preview=preview_return_label)
+@tool(
+    mutates=True,
+    needs_confirmation=True,
+    preview=preview_return_label,
+    progress="Creating your return label…",
+)
 async def create_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) -> ReturnLabelCreated | Refusal:
     """Buy a prepaid return label for eligible items of the verified shopper's order, email it to
     them, and note the return on the order. Only eligible items (check_return_eligibility first). The

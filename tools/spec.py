@@ -50,6 +50,8 @@ class ToolSpec:
     mutates: bool
     needs_confirmation: bool
     preview: PreviewFunc | None = None
+    progress: str = "Working on it…"
+    """What the shopper sees while it runs."""
 
     def openai_schema(self) -> dict[str, Any]:
         """The strict OpenAI function-calling schema of this tool."""
@@ -70,9 +72,14 @@ class ToolSpec:
 
 
 def tool(
-    *, mutates: bool = False, needs_confirmation: bool = False, preview: PreviewFunc | None = None
+    *,
+    mutates: bool = False,
+    needs_confirmation: bool = False,
+    preview: PreviewFunc | None = None,
+    progress: str = "Working on it…",
 ) -> Callable[[F], F]:
-    """Declare a tool. Name = function name; description = docstring; args = the second parameter's model."""
+    """Declare a tool. Name = function name; description = docstring; args = the second parameter's
+    model; `progress` is what the shopper sees while it runs."""
 
     def decorate(func: F) -> F:
         hints = get_type_hints(func)
@@ -97,6 +104,7 @@ def tool(
             mutates=mutates,
             needs_confirmation=needs_confirmation,
             preview=preview,
+            progress=progress,
         )
         setattr(func, _SPEC_ATTR, spec)
         return func

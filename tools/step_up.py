@@ -125,7 +125,7 @@ class VerificationCodeSent(ToolResult):
 
 
 # Not `mutates`: it changes nothing in the store (the evals count mutating calls as actions).
-@tool()
+@tool(progress="Emailing you a code…")
 async def send_verification_code(
     ctx: ToolContext, args: SendVerificationCodeArgs
 ) -> VerificationCodeSent | Refusal:
@@ -200,7 +200,7 @@ class VerificationCodeAccepted(ToolResult):
     order_number: str
 
 
-@tool()
+@tool(progress="Checking the code…")
 async def check_verification_code(
     ctx: ToolContext, args: CheckVerificationCodeArgs
 ) -> VerificationCodeAccepted | Refusal:

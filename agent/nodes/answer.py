@@ -9,19 +9,19 @@ from typing import Any, cast
 from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
 
 import prompts
+from agent import intents
 from agent import messages as msg
 from agent.nodes.handoff import model_failed
 from agent.nodes.wiring import ModelFailure, Wiring, call_model
 from agent.state import AgentState
 from tools.langchain import result_text
-from tools.registry import Intent, specs
 from tools.results import refuse
 
 UNHELPFUL_LIMIT = 3
 """Turns in a row without progress before a person is brought in."""
 
 
-async def answer(state: AgentState, wiring: Wiring, intent: Intent) -> dict[str, Any]:
+async def answer(state: AgentState, wiring: Wiring, intent: str) -> dict[str, Any]:
     update: dict[str, Any] = {}
     pending = list(state.get("pending_intents") or [])
     if state.get("intent") != intent and pending and pending[0] == intent:
@@ -31,9 +31,11 @@ async def answer(state: AgentState, wiring: Wiring, intent: Intent) -> dict[str,
     calls = state.get("model_calls", 0)
     if calls >= wiring.deps.max_model_calls_per_turn:
         return {**update, **model_failed("too many steps without an answer")}
+    spec = intents.get(intent)
+    assert spec is not None and spec.has_node  # the graph has a node only for these
     system = SystemMessage(
         prompts.render(
-            intent,
+            spec.prompt_name,
             store_name=wiring.deps.store_name,
             rules=wiring.rules_text,
             policy=wiring.policy_text,
@@ -50,7 +52,7 @@ async def answer(state: AgentState, wiring: Wiring, intent: Intent) -> dict[str,
     response.additional_kwargs.setdefault(msg.CREATED_AT, datetime.now(UTC).isoformat())
     update |= {"messages": [response], "model_calls": calls + 1}
     if response.tool_calls:
-        allowed = {s.name for s in specs(intent)}
+        allowed = {s.name for s in spec.tool_specs()}
         if any(c["name"] not in allowed for c in response.tool_calls):
             # A tool this intent does not hold: every call is answered with a refusal, and the
             # model hears it on the next pass (routing sees the tool results and loops back).

@@ -12,16 +12,15 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable
 
 import prompts
+from agent import intents
 from agent.state import AgentState
 from tools.context import ToolContext, ToolDeps
 from tools.langchain import context_from_state
 from tools.langchain import to_langchain_tool as make_tool
-from tools.registry import Intent, specs
+from tools.registry import specs
 from tools.spec import ToolSpec
 
 logger = logging.getLogger(__name__)
-
-MODEL_INTENTS: tuple[Intent, ...] = ("wismo", "returns", "refunds", "order_change", "other")
 
 
 @dataclass
@@ -53,7 +52,9 @@ class Wiring:
     def build(cls, model: BaseChatModel, deps: AgentDeps) -> Wiring:
         lc_tools = {spec.name: make_tool(spec, deps.tools) for spec in specs()}
         bound: dict[str, Runnable[LanguageModelInput, AIMessage]] = {
-            intent: model.bind_tools([lc_tools[s.name] for s in specs(intent)]) for intent in MODEL_INTENTS
+            spec.name: model.bind_tools([lc_tools[s.name] for s in spec.tool_specs()])
+            for spec in intents.intents()
+            if spec.has_node
         }
         policy = deps.tools.policy
         policy_text = prompts.render(

@@ -148,7 +148,7 @@ async def test_returns_label_for_order_1002_after_yes(agent: Agent) -> None:
     assert len(agent.world.easypost.shipments) == shipments + 1
     [email] = agent.outbox_to(EMAILS["1002"])
     assert "1002" in email["subject"]
-    assert label["tracking_number"] in (agent.order("1002").get("note") or "")
+    assert label.tracking_number in (agent.order("1002").get("note") or "")
     view = await agent.view(cid)
     assert {"ai-handled", "returns"} <= set(agent.tags(view.ticket_id))
     await agent.assert_mirrored_once(cid)

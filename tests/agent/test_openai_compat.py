@@ -33,6 +33,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field
 
+from agent.intents import openai_schemas
 from agent.offline.chat_model import OfflineChatModel
 from agent.openai_compat import LangChainChatBackend, attach_chat_backend, count_tokens
 from agent.state import IntentResult as IntentState
@@ -40,7 +41,6 @@ from sandbox.openai_protocol import ChatCompletionRequest
 from sandbox.world import World
 from tests.conftest import LiveSandbox
 from tools.identity import CustomerVerified
-from tools.registry import openai_schemas
 
 KEY = "sk-sandbox"
 LOOKUP_TOOL = {

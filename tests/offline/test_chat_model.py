@@ -18,12 +18,12 @@ from langchain_core.messages import (
 )
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from agent.intents import openai_schemas, tool_specs
 from agent.offline.chat_model import OfflineChatModel
 from agent.state import IntentResult
 from tools.context import ToolDeps
 from tools.identity import CustomerVerified
 from tools.langchain import to_langchain_tool
-from tools.registry import openai_schemas, specs
 from tools.tracking import GetTrackingStatusArgs
 
 CONTEXT = "\n\n## Context\n- Intent: {intent}\n- Shopper: {shopper}\n- Today: 2026-11-20\n"
@@ -174,7 +174,7 @@ def test_two_requests_give_an_additional_intent(model: OfflineChatModel) -> None
 def test_bind_tools_with_the_real_langchain_tools(model: OfflineChatModel) -> None:
     # Building the StructuredTools needs no live services; they are never run here.
     deps = cast(ToolDeps, None)
-    tools = [to_langchain_tool(spec, deps) for spec in specs("wismo")]
+    tools = [to_langchain_tool(spec, deps) for spec in tool_specs("wismo")]
     reply = model.bind_tools(tools).invoke(wismo_conversation())
     assert isinstance(reply, AIMessage)
     assert reply.tool_calls == [

@@ -19,6 +19,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel
 
+from agent.intents import Intent, openai_schemas
 from agent.offline import policy_templates
 from agent.offline.chat_model import OfflineChatModel
 from agent.offline.policy_address import parse_address
@@ -30,7 +31,6 @@ from tools.identity import CustomerVerified
 from tools.order_changes import AddressUpdated, OrderCancelled
 from tools.orders import ItemView, OrderDetails, OrderView, RecentOrders, ShipmentView
 from tools.refunds import RefundEligibility, RefundIssued, RefundPendingApproval
-from tools.registry import Intent, openai_schemas
 from tools.results import Refusal, ToolResult, refuse
 from tools.returns import ItemEligibility, ReturnEligibility, ReturnLabelCreated
 from tools.tracking import EventView, ParcelStatus, TrackingResult

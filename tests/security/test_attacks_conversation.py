@@ -35,6 +35,7 @@ from langgraph.store.memory import InMemoryStore
 from pydantic import SecretStr
 
 from agent import messages as msg
+from agent.cards import HandoffCard
 from agent.conversation import ChatMessage
 from agent.deps import Runtime, open_runtime
 from agent.models import build_model
@@ -359,7 +360,7 @@ async def check_model_view(played: Played) -> None:
 
 def check_outcome(played: Played) -> None:
     attack = played.attack
-    handed_off = any((m.card or {}).get("type") == "handoff" for m in played.replies)
+    handed_off = any(isinstance(m.card, HandoffCard) for m in played.replies)
     if attack.handoff is True:
         assert handed_off and played.status == "human_handling", (
             f"expected a hand-off to a person, got status {played.status}"

@@ -57,38 +57,6 @@ EXPECTED_FLAGS = {
     "escalate_to_human": (False, False),
 }
 
-EXPECTED_GROUPS = {
-    "wismo": ["verify_customer", "lookup_order", "get_tracking_status", "escalate_to_human"],
-    "returns": [
-        "verify_customer",
-        "lookup_order",
-        "check_return_eligibility",
-        "create_return_label",
-        "send_verification_code",
-        "check_verification_code",
-        "escalate_to_human",
-    ],
-    "refunds": [
-        "verify_customer",
-        "lookup_order",
-        "check_refund_eligibility",
-        "issue_refund",
-        "send_verification_code",
-        "check_verification_code",
-        "escalate_to_human",
-    ],
-    "order_change": [
-        "verify_customer",
-        "lookup_order",
-        "cancel_order",
-        "update_shipping_address",
-        "send_verification_code",
-        "check_verification_code",
-        "escalate_to_human",
-    ],
-    "escalation": ["escalate_to_human"],
-    "other": ["escalate_to_human"],
-}
 
 ALL_SPECS = registry.specs()
 
@@ -374,37 +342,6 @@ def test_mutates_and_needs_confirmation_flags(spec: ToolSpec) -> None:
     assert (spec.mutates, spec.needs_confirmation) == EXPECTED_FLAGS[spec.name]
     if spec.needs_confirmation:
         assert spec.preview is not None, f"{spec.name} cannot show the shopper what they confirm"
-
-
-def test_registry_groups_tools_by_intent() -> None:
-    assert set(registry.TOOLS_BY_INTENT) == set(typing.get_args(registry.Intent))
-    for intent, expected in EXPECTED_GROUPS.items():
-        assert [s.name for s in registry.specs(intent)] == expected, intent  # type: ignore[arg-type]
-        assert [s["function"]["name"] for s in registry.openai_schemas(intent)] == expected  # type: ignore[arg-type]
-    grouped = {f for funcs in registry.TOOLS_BY_INTENT.values() for f in funcs}
-    assert grouped == set(registry.ALL_TOOLS), "every tool belongs to an intent, and only registered ones"
-    for intent, funcs in registry.TOOLS_BY_INTENT.items():
-        order = [registry.ALL_TOOLS.index(f) for f in funcs]
-        assert order == sorted(order), f"{intent} does not keep the registry order"
-        assert escalate_tool_in(funcs), f"{intent} cannot hand over to a person"
-
-
-def escalate_tool_in(funcs: tuple[Any, ...]) -> bool:
-    return any(spec_of(f).name == "escalate_to_human" for f in funcs)
-
-
-def test_mutating_tools_are_bound_only_to_their_own_intent() -> None:
-    owners = {
-        "create_return_label": {"returns"},
-        "issue_refund": {"refunds"},
-        "cancel_order": {"order_change"},
-        "update_shipping_address": {"order_change"},
-    }
-    for name, intents in owners.items():
-        bound = {
-            i for i, funcs in registry.TOOLS_BY_INTENT.items() if name in {spec_of(f).name for f in funcs}
-        }
-        assert bound == intents, name
 
 
 def test_spec_by_name() -> None:
