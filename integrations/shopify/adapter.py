@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from integrations.domain import (
     Address,
@@ -76,12 +75,6 @@ class ShopifyCommerce:
         for key, (_, order) in list(self._orders.items()):
             if str(order.id) == str(order_id):
                 del self._orders[key]
-
-    async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
-        """A Shopify webhook (orders/updated, orders/fulfilled, orders/cancelled, refunds/create)."""
-        order_id = payload.get("order_id") if topic.startswith("refunds") else payload.get("id")
-        if order_id is not None:
-            self._forget(str(order_id))
 
     async def on_store_event(self, event: StoreEvent) -> None:
         """The order changed in the store (a webhook): the next read fetches it again."""

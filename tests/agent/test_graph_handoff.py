@@ -519,7 +519,7 @@ async def test_a_replayed_human_reply_does_not_reopen_a_handed_back_conversation
     before = await agent.view(cid)
     assert before.status == "active"
 
-    handled = await agent.service.on_helpdesk_event(reply_delivery)  # an attacker or a retry replays it
+    handled = await agent.webhook(reply_delivery)  # an attacker or a retry replays it
 
     assert handled is True
     after = await agent.view(cid)
@@ -551,7 +551,7 @@ async def test_a_reply_written_before_the_hand_back_and_delivered_late_is_ignore
     await agent.human(ticket_id, "handback")
     assert (await agent.view(cid)).status == "active"
 
-    await agent.service.on_helpdesk_event(held[0])  # arrives after the hand-back
+    await agent.webhook(held[0])  # arrives after the hand-back
 
     view = await agent.view(cid)
     assert view.status == "active"
