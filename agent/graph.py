@@ -53,9 +53,6 @@ logger = logging.getLogger(__name__)
 
 ACTION_INTENTS: tuple[Intent, ...] = ("wismo", "returns", "refunds", "order_change")
 MODEL_INTENTS: tuple[Intent, ...] = ("wismo", "returns", "refunds", "order_change", "other")
-APPROVED_TAG = "refund-approved"
-DENIED_TAG = "refund-denied"
-HANDBACK_TAG = "ai_handback"
 UNHELPFUL_LIMIT = 3
 PROGRESS = {
     "verify_customer": "Checking your details…",
@@ -411,21 +408,14 @@ def build_graph(
         key = str(request.get("idempotency_key"))
         text = (
             f"Refund approval needed: order #{request.get('order_number')}, {request.get('amount')} "
-            f"{request.get('currency')} for {', '.join(request.get('items') or [])}. Reason: {request.get('reason')}. "
-            f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
+            f"{request.get('currency')} for {', '.join(request.get('items') or [])}. Reason: {request.get('reason')}."
         )
+        # The helpdesk's adapter adds how its team approves or denies (and clears earlier decisions).
         asks = {
-            f"{key}:approval-note": {
-                "kind": "note",
+            f"{key}:approval": {
+                "kind": "approval_requested",
                 "text": text,
                 "external_id": f"{key}:approval",
-                "priority": "urgent",
-            },
-            # No stale decision from an earlier request may decide this one.
-            f"{key}:approval-tags": {
-                "kind": "tags",
-                "add": ["refund-approval"],
-                "remove": [APPROVED_TAG, DENIED_TAG],
                 "priority": "urgent",
             },
         }
@@ -517,11 +507,7 @@ def build_graph(
         summary = _summary(state, reason)
         customer = state.get("customer") or {}
         asks: dict[str, Any] = {
-            f"{key}:tags": {
-                "kind": "tags",
-                "add": ["ai-handled", "ai_handover", intent],
-                "priority": "urgent",
-            },
+            f"{key}:handoff": {"kind": "handoff", "intent": intent, "priority": "urgent"},
             f"{key}:note": {
                 "kind": "note",
                 "text": summary,
@@ -607,9 +593,9 @@ def build_graph(
                 "unhelpful_turns": 0,
             }
             if kind == "handback":
-                # Used once: left on the ticket, the tag would hand back the next takeover at once.
+                # Used once: left on the ticket, the hand-back would hand back the next takeover at once.
                 update["helpdesk"] = {
-                    f"handback-{back.id}": {"kind": "tags", "remove": [HANDBACK_TAG], "priority": "urgent"}
+                    f"handback-{back.id}": {"kind": "handback_consumed", "priority": "urgent"}
                 }
             return Command(update=update, goto="__end__")
         return Command(goto="human")

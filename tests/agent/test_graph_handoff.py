@@ -140,6 +140,26 @@ async def test_closing_the_ticket_gives_the_conversation_back_to_the_bot(agent: 
     pushed.task.cancel()
 
 
+async def test_the_graph_asks_the_helpdesk_in_its_own_words(agent: Agent) -> None:
+    """The hand-off and the hand-back leave vendor-neutral requests in state; the adapter turns
+    them into Gorgias tags (checked on the ticket by the tests around this one)."""
+    cid = await track_1001(agent)
+    ticket_id = await hand_off(agent, cid)
+    await agent.human(ticket_id, "handback")
+
+    requests = (await agent.state(cid))["helpdesk"]
+
+    assert sorted({r["kind"] for r in requests.values()}) == [
+        "handback_consumed",
+        "handoff",
+        "note",
+        "team_email",
+    ]
+    [handoff] = [r for r in requests.values() if r["kind"] == "handoff"]
+    assert handoff == {"kind": "handoff", "intent": "escalation", "priority": "urgent"}
+    assert "ai_hand" not in repr(requests)
+
+
 async def test_hand_back_resumes_the_bot_and_clears_the_tag(agent: Agent) -> None:
     cid = await track_1001(agent)
     ticket_id = await hand_off(agent, cid)
