@@ -26,7 +26,6 @@ def gorgias_protocol(settings: Settings) -> GorgiasProtocol:
     return GorgiasProtocol(
         secret_header=settings.gorgias_webhook_header,
         secret=settings.gorgias_webhook_secret.get_secret_value(),
-        api_user_email=settings.gorgias_email,
     )
 
 

@@ -52,16 +52,14 @@ DEFAULT_HEADER = "X-Support-Agent-Secret"  # the default name of the header carr
 class GorgiasProtocol:
     """Verifies and parses Gorgias HTTP-integration deliveries; maps our requests to Gorgias tags.
 
-    `api_user_email` is the user our API key belongs to (`GORGIAS_EMAIL`): messages we mirror are
-    written by it (and `via: api`), so they are never taken for a person replying.
+    Messages we mirror are written through the API (`via: api`), so they are never taken for a
+    person replying. (Not recognised by their sender: the API key's user may well be a person who
+    also answers tickets in Gorgias.)
     """
 
-    def __init__(
-        self, *, secret: str, secret_header: str = DEFAULT_HEADER, api_user_email: str | None = None
-    ) -> None:
+    def __init__(self, *, secret: str, secret_header: str = DEFAULT_HEADER) -> None:
         self.secret_header = secret_header
         self._secret = secret
-        self._api_user = (api_user_email or "").strip().lower()
 
     # ------------------------------------------------------------------ webhooks in
 
@@ -100,8 +98,8 @@ class GorgiasProtocol:
         if delivery.event == "ticket-message-created":
             if message is None or message.via == "api":  # none, or one of our own mirrored messages
                 return None
-            if not message.is_human_reply(api_user_email=self._api_user or None):
-                return None  # a note, the shopper, or our API user
+            if not message.is_human_reply():
+                return None  # a note, or the shopper
             sender = message.sender
             return HumanReplied(
                 ticket_id=ticket_id,

@@ -39,13 +39,12 @@ from sandbox.webhooks import helpdesk_event
 
 HEADER = "X-Support-Agent-Secret"
 SECRET = "a-long-shared-secret-for-the-http-integration"
-API_USER = "agent@store.test"
 CONVERSATION = "3f2c9d0e5b7a41c8"
 
 
 @pytest.fixture
 def protocol() -> GorgiasProtocol:
-    return GorgiasProtocol(secret_header=HEADER, secret=SECRET, api_user_email=API_USER)
+    return GorgiasProtocol(secret_header=HEADER, secret=SECRET)
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +147,6 @@ def test_a_persons_reply_is_human_replied(protocol: GorgiasProtocol, spec: dict[
     [
         {},  # the spec's example as it is: `via: api`, from_agent null (a customer message)
         {"via": "api", "from_agent": True},  # a message we mirrored
-        {
-            "via": "helpdesk",
-            "from_agent": True,
-            "sender": {"id": 9, "email": API_USER.upper()},
-        },  # our API user
         {"via": "helpdesk", "from_agent": True, "channel": "internal-note"},  # a note to the team
         {"via": "helpdesk", "from_agent": True, "public": False},
         {"via": "email", "from_agent": False},  # the shopper writing by email
@@ -192,6 +186,15 @@ def test_ticket_updates_are_closes_hand_backs_and_decisions(
     assert type(event) is expected
     assert (event.ticket_id, event.conversation_id) == ("12", CONVERSATION)
     assert event.occurred_at == datetime(2026, 11, 20, 15, 4, 5, tzinfo=UTC)
+
+
+def test_a_person_using_the_api_keys_account_still_takes_over(
+    protocol: GorgiasProtocol, spec: dict[str, Any]
+) -> None:
+    """Only `via: api` marks our own messages: the API key's user may answer tickets too."""
+    message = message_of(spec, via="helpdesk", from_agent=True, sender={"id": 9, "email": "owner@store.test"})
+    body = {"event": "ticket-message-created", "ticket": ticket_of(spec), "message": message}
+    assert [e.kind for e in protocol.parse_webhook(signed(), raw(body))] == ["human_replied"]
 
 
 def test_tickets_that_mean_nothing_to_us(protocol: GorgiasProtocol, spec: dict[str, Any]) -> None:
