@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from agent.cards import Card
 from agent.state import Status
+from integrations.events import HelpdeskEvent, StoreEvent
 
 Role = Literal["shopper", "assistant", "agent"]
 
@@ -101,10 +102,11 @@ class ConversationService(Protocol):
         """Events that happen outside a shopper turn: human agent replies, status changes."""
         ...
 
-    async def on_helpdesk_event(self, event: dict[str, Any]) -> bool:
-        """A helpdesk webhook (human reply, close, hand-back). Returns False if it names no conversation."""
+    async def helpdesk_event(self, event: HelpdeskEvent) -> bool:
+        """A person acted on a ticket (replied, closed, handed back, approved or denied a refund),
+        as the helpdesk's adapter parsed it. Returns False if it names no conversation of ours."""
         ...
 
-    async def on_commerce_event(self, topic: str, payload: dict[str, Any]) -> None:
-        """A store platform webhook (order updated / fulfilled / cancelled, refund created)."""
+    async def store_event(self, event: StoreEvent) -> None:
+        """An order changed in the store platform (updated, fulfilled, cancelled, refunded)."""
         ...

@@ -8,7 +8,7 @@ vendor settings point at the store's real accounts.
 from __future__ import annotations
 
 import asyncio
-import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -31,10 +31,12 @@ from agent.persistence import Persistence, memory_outbox, open_persistence
 from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
+from agent.webhooks import gorgias_protocol, helpdesk_webhooks, receive_helpdesk_webhook, shopify_webhooks
 from integrations._http import RetryPolicyFactory
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
 from integrations.easypost.client import EasyPostShipping
+from integrations.events import WebhookError
 from integrations.gorgias.adapter import GorgiasHelpdesk
 from integrations.gorgias.client import GorgiasClient, gorgias_http_client
 from integrations.sendgrid.adapter import SendGridNotifier
@@ -184,8 +186,10 @@ def build_services(
         stack.push_async_callback(gorgias_http.aclose)
     shopify = ShopifyClient(shopify_http, clock=clock, retry_policy=retry_policy)
     gorgias = GorgiasClient(gorgias_http, retry_policy=retry_policy)
-    commerce = ShopifyCommerce(shopify)
-    helpdesk = GorgiasHelpdesk(gorgias, ticket_url=ticket_url_template(settings))
+    commerce = ShopifyCommerce(shopify, webhooks=shopify_webhooks(settings))
+    helpdesk = GorgiasHelpdesk(
+        gorgias, ticket_url=ticket_url_template(settings), protocol=gorgias_protocol(settings)
+    )
     warehouse = Address(
         name=settings.return_address_name,
         address1=settings.return_address_street,
@@ -353,7 +357,7 @@ async def open_runtime(
             graph,
             persistence.store,
             sync,
-            on_commerce=services.commerce.on_webhook,
+            on_store_event=services.commerce.on_store_event,
             events=events,
             client_key=key,
             step_up_key=services.tools.step_up_key,
@@ -389,8 +393,7 @@ def connect_helpdesk_in_process(
     or an eval) then reaches the conversation exactly as a real Gorgias webhook would; the
     shared secret is still checked.
     """
-    secret = settings.gorgias_webhook_secret.get_secret_value()
-    header = settings.gorgias_webhook_header
+    helpdesk = helpdesk_webhooks(settings)
     # The service and its clients live on this loop; the sandbox may call from its server thread.
     home = asyncio.get_running_loop()
 
@@ -399,21 +402,25 @@ def connect_helpdesk_in_process(
             from sandbox.webhooks import http_webhook_sender
 
             return await http_webhook_sender(url, headers, body)
-        if not hmac.compare_digest(headers.get(header, ""), secret):
-            return 401
-        if asyncio.get_running_loop() is home:
-            handled = await service.on_helpdesk_event(body)
-        else:
-            future = asyncio.run_coroutine_threadsafe(service.on_helpdesk_event(body), home)
-            handled = await asyncio.wrap_future(future)
+        raw = json.dumps(body).encode()
+        try:
+            if asyncio.get_running_loop() is home:
+                handled = await receive_helpdesk_webhook(helpdesk, service, headers, raw)
+            else:
+                future = asyncio.run_coroutine_threadsafe(
+                    receive_helpdesk_webhook(helpdesk, service, headers, raw), home
+                )
+                handled = await asyncio.wrap_future(future)
+        except WebhookError as exc:
+            return exc.status
         return 200 if handled else 202
 
     sandbox_app.state.webhook_sender = deliver
     world: World = sandbox_app.state.world
     if not world.helpdesk_webhook.url:
         world.helpdesk_webhook.url = IN_PROCESS_WEBHOOK
-        world.helpdesk_webhook.secret_header = header
-        world.helpdesk_webhook.secret = secret
+        world.helpdesk_webhook.secret_header = settings.gorgias_webhook_header
+        world.helpdesk_webhook.secret = settings.gorgias_webhook_secret.get_secret_value()
 
 
 def _store_name(sandbox_app: FastAPI | None) -> str:

@@ -165,7 +165,7 @@ for _spec in (
         "escalation",
         "wants a person, or threatens legal action or a chargeback",
         None,
-        ticket_tags=("ai_handover", "urgent"),
+        ticket_tags=("urgent",),
     ),
     IntentSpec(
         "other",

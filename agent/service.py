@@ -29,12 +29,19 @@ from agent import messages as msg
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
 from agent.events import LocalEvents
 from agent.guards import client_ref, guard_key
-from agent.nodes.approval import APPROVED_TAG, DENIED_TAG
-from agent.nodes.human import HANDBACK_TAG
 from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
 from agent.state import AgentState
 from agent.step_up import CodeEntry, code_entry, code_message
 from agent.view import chat_messages
+from integrations.events import (
+    HandedBack,
+    HelpdeskEvent,
+    HumanReplied,
+    RefundApproved,
+    RefundDenied,
+    StoreEvent,
+    TicketClosed,
+)
 from tools.context import VerifiedCustomer
 from tools.registry import spec_by_name, specs
 from tools.step_up import code_in
@@ -65,7 +72,7 @@ class GraphConversationService:
         graph: Graph,
         store: BaseStore,
         sync: HelpdeskSync,
-        on_commerce: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
+        on_store_event: Callable[[StoreEvent], Awaitable[None]] | None = None,
         events: LocalEvents | None = None,
         client_key: bytes | None = None,
         *,
@@ -73,7 +80,7 @@ class GraphConversationService:
     ) -> None:
         self._client_key = client_key or guard_key("")
         self._step_up_key = step_up_key
-        self._on_commerce = on_commerce
+        self._on_store_event = on_store_event
         self._events = events or LocalEvents()
         self._graph = graph
         self._store = store
@@ -365,18 +372,13 @@ class GraphConversationService:
     async def _publish(self, conversation_id: str, event: ChatEvent) -> None:
         await self._events.publish(conversation_id, event)
 
-    async def on_helpdesk_event(self, event: dict[str, Any]) -> bool:
-        ticket = event.get("ticket") or {}
-        conversation_id = ticket.get("external_id")
-        if not conversation_id:
-            return False
+    async def helpdesk_event(self, event: HelpdeskEvent) -> bool:
+        conversation_id = event.conversation_id
         try:
-            record = await self._record(str(conversation_id))
+            record = await self._record(conversation_id)
         except ConversationNotFound:
             return False
-        value = self._helpdesk_value(event)
-        if value is None:
-            return True
+        value = _resume_value(event)
         async with self._locks[conversation_id]:
             values, pending = await self._state(conversation_id)
             waiting = values.get("status")
@@ -399,13 +401,12 @@ class GraphConversationService:
             await self._graph.ainvoke(graph_input, self._config(conversation_id), durability="sync")
             after, _ = await self._state(conversation_id)
             await self._mirror(conversation_id, after)
-            if value["kind"] in ("close", "handback") and after.get("status") != waiting:
+            released = event.occurred_at
+            if value["kind"] in ("close", "handback") and after.get("status") != waiting and released:
                 # When the team let go, on the helpdesk's own clock (the one its events carry).
-                released = ticket.get("updated_datetime")
-                if released:
-                    await self._store.aput(
-                        CONVERSATIONS, str(conversation_id), {**record, "released_at": released}
-                    )
+                await self._store.aput(
+                    CONVERSATIONS, conversation_id, {**record, "released_at": released.isoformat()}
+                )
         for message in chat_messages(after.get("messages", [])):
             if message.id not in before:
                 await self._publish(
@@ -418,43 +419,31 @@ class GraphConversationService:
             )
         return True
 
-    @staticmethod
-    def _helpdesk_value(event: dict[str, Any]) -> dict[str, Any] | None:
-        """What a helpdesk webhook means for the conversation, or None when nothing."""
-        ticket = event.get("ticket") or {}
-        message = event.get("message")
-        tags = {t.get("name") for t in ticket.get("tags") or [] if isinstance(t, dict)}
-        if event.get("event") == "ticket-message-created" and isinstance(message, dict):
-            if (
-                message.get("from_agent")
-                and message.get("public", True)
-                and message.get("channel") != "internal-note"
-            ):
-                if message.get("via") == "api":  # our own mirrored messages
-                    return None
-                sender = message.get("sender") or {}
-                return {
-                    "kind": "agent",
-                    "text": str(message.get("body_text") or ""),
-                    "author": sender.get("name") or sender.get("email"),
-                    "id": f"gorgias-{message.get('id')}",
-                    "created_at": message.get("created_datetime"),
-                }
-            return None
-        if ticket.get("status") == "closed":
-            return {"kind": "close"}
-        if HANDBACK_TAG in tags:
-            return {"kind": "handback"}
-        if APPROVED_TAG in tags:
-            return {"kind": "approval", "decision": "approve"}
-        if DENIED_TAG in tags:
-            return {"kind": "approval", "decision": "deny"}
-        return None
+    async def store_event(self, event: StoreEvent) -> None:
+        if self._on_store_event is not None:
+            await self._on_store_event(event)
+        logger.info("store event %s for order %s", event.kind, event.order_number or event.order_id)
 
-    async def on_commerce_event(self, topic: str, payload: dict[str, Any]) -> None:
-        if self._on_commerce is not None:
-            await self._on_commerce(topic, payload)
-        logger.info("commerce event %s for order %s", topic, payload.get("order_number") or payload.get("id"))
+
+def _resume_value(event: HelpdeskEvent) -> dict[str, Any]:
+    """What a person's action on the ticket means to the paused graph (its resume value)."""
+    if isinstance(event, HumanReplied):
+        return {
+            "kind": "agent",
+            "text": event.text,
+            "author": event.author,
+            "id": event.message_id,
+            "created_at": event.occurred_at.isoformat() if event.occurred_at else None,
+        }
+    if isinstance(event, TicketClosed):
+        return {"kind": "close"}
+    if isinstance(event, HandedBack):
+        return {"kind": "handback"}
+    if isinstance(event, RefundApproved):
+        return {"kind": "approval", "decision": "approve"}
+    if isinstance(event, RefundDenied):
+        return {"kind": "approval", "decision": "deny"}
+    raise TypeError(f"not a helpdesk event: {event!r}")
 
 
 def _instant(value: Any) -> datetime | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,16 @@ class Settings(BaseSettings):
     sandbox_control_token: SecretStr | None = Field(
         None,
         description="Bearer token the sandbox control API (/_sandbox/) requires; needed to serve the demo beyond loopback.",
+    )
+
+    # --- which vendors --------------------------------------------------------------------------
+    store_platform: Literal["shopify"] = Field(
+        "shopify",
+        description="Store platform adapter (orders, refunds and the store webhooks at /webhooks/shopify): only shopify today.",
+    )
+    helpdesk: Literal["gorgias"] = Field(
+        "gorgias",
+        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/gorgias): only gorgias today.",
     )
 
     # --- Shopify ------------------------------------------------------------------------------

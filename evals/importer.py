@@ -18,13 +18,16 @@ from typing import Any
 
 from agent import intents
 from evals.models import CaseFile
+from integrations.gorgias.protocol import HANDOVER_TAG
 
 JSON = dict[str, Any]
 
 
 def _tag_hints() -> dict[str, str]:
-    """Helpdesk tags that mean an intent (each IntentSpec's `ticket_tags`)."""
-    return {tag: spec.name for spec in intents.intents() for tag in spec.ticket_tags}
+    """Helpdesk tags that mean an intent (each IntentSpec's `ticket_tags`, and Gorgias's own
+    hand-over tag: this importer reads Gorgias tickets)."""
+    hints = {tag: spec.name for spec in intents.intents() for tag in spec.ticket_tags}
+    return {**hints, HANDOVER_TAG: "escalation"}
 
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -7,15 +7,15 @@ from the same state; several replayers run cases side by side with `workers > 1`
 
 Shopper turns go through `ConversationService.send`, exactly as the chat server sends them.
 Human agent actions go through the sandbox's `/_sandbox/tickets/...` routes; the webhook the
-emulated helpdesk sends is captured and delivered to `ConversationService.on_helpdesk_event`
-on the replay's own event loop (the sandbox serves from another thread).
+emulated helpdesk sends is captured, verified and parsed by the helpdesk adapter, and its events
+go to `ConversationService.helpdesk_event` on the replay's own event loop (the sandbox serves
+from another thread).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import hmac
 import json
 import threading
 import time
@@ -41,12 +41,14 @@ from agent.deps import IN_PROCESS_WEBHOOK, Runtime, open_runtime
 from agent.persistence import Persistence
 from agent.settings import Settings
 from agent.view import chat_messages
+from agent.webhooks import receive_helpdesk_webhook
 from evals import scoring
 from evals.codes import with_codes
 from evals.effects import Changes, changes
 from evals.loading import LoadedCase, build_seed
 from evals.models import Case, Expect, Turn, parse_clock
 from evals.results import Check, RunCounts, RunResult, ToolCallRecord, TranscriptMessage, TurnRecord, Usage
+from integrations.events import WebhookRejected
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify import configure_call_limit
 from sandbox.world import World, diff_json
@@ -228,15 +230,17 @@ class Replayer:
     # -------------------------------------------------------------- helpdesk actions
 
     async def _deliver_webhooks(self) -> None:
-        settings = self.runtime.settings
-        secret = settings.gorgias_webhook_secret.get_secret_value()
+        helpdesk = self.runtime.services.helpdesk
         while self._webhooks:
             url, headers, body = self._webhooks.pop(0)
             if url != IN_PROCESS_WEBHOOK:
                 raise HarnessError(f"the helpdesk webhook points at {url}, not the in-process service")
-            if not hmac.compare_digest(headers.get(settings.gorgias_webhook_header, ""), secret):
-                raise HarnessError("the helpdesk webhook secret does not match the agent's setting")
-            await self.runtime.service.on_helpdesk_event(body)
+            try:
+                await receive_helpdesk_webhook(
+                    helpdesk, self.runtime.service, headers, json.dumps(body).encode()
+                )
+            except WebhookRejected as exc:
+                raise HarnessError("the helpdesk webhook secret does not match the agent's setting") from exc
 
     async def helpdesk_action(self, conversation_id: str, turn: Turn) -> str:
         await self.runtime.sync.drain()

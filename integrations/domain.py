@@ -193,3 +193,40 @@ class Ticket(Domain):
 class SentEmail(Domain):
     message_id: str | None
     to: str
+
+
+# --------------------------------------------------------------------------- asking the helpdesk
+
+
+class HandoffRequested(Domain):
+    """Mark the ticket as handed to a person (the team picks it up from there)."""
+
+    kind: Literal["handoff"] = "handoff"
+    intent: str = Field(description="What the shopper wanted, e.g. refunds or escalation.")
+
+
+class ApprovalRequested(Domain):
+    """Ask the team to approve or deny something (an over-limit refund). `text` says what and why;
+    the helpdesk's adapter adds how its team answers (a tag, a macro, a button...)."""
+
+    kind: Literal["approval_requested"] = "approval_requested"
+    text: str
+    external_id: str = Field(description="Posted once per id, like a mirrored message.")
+
+
+class HandbackConsumed(Domain):
+    """The hand-back was acted on: clear whatever marks it, so the next takeover is not handed back at once."""
+
+    kind: Literal["handback_consumed"] = "handback_consumed"
+
+
+HelpdeskRequest = HandoffRequested | ApprovalRequested | HandbackConsumed
+
+
+class TicketChange(Domain):
+    """What a request means on one vendor's ticket: notes to post and tags to change. The outbox
+    worker merges the changes of a conversation's pending work into as few calls as it can."""
+
+    notes: tuple[tuple[str, str], ...] = Field((), description="(text, external_id) internal notes.")
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()

@@ -7,12 +7,13 @@ same key must not act twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
 from integrations.domain import (
     Address,
+    HelpdeskRequest,
     Order,
     Parcel,
     RefundLine,
@@ -21,11 +22,53 @@ from integrations.domain import (
     ReturnLabel,
     SentEmail,
     Ticket,
+    TicketChange,
     TrackingStatus,
 )
+from integrations.events import HelpdeskEvent, StoreEvent
 
 
-class CommerceBackend(Protocol):
+class StoreWebhooks(Protocol):
+    """The store platform's webhooks: verified, then parsed into store events.
+
+    Verification comes first and sees the exact bytes received (signatures cover them); nothing is
+    parsed from a delivery that fails it.
+    """
+
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        """Raise `WebhookRejected` unless the delivery provably comes from the platform."""
+        ...
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[StoreEvent]:
+        """What a verified delivery means (empty for topics we do not act on); `WebhookMalformed`
+        when it is not what the platform sends."""
+        ...
+
+    def dedupe_keys(self, headers: Mapping[str, str], raw_body: bytes) -> list[str]:
+        """Keys of a verified delivery: one seen before under any of them is a redelivery."""
+        ...
+
+
+class HelpdeskWebhooks(Protocol):
+    """The helpdesk's webhooks: verified, then parsed into helpdesk events."""
+
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        """Raise `WebhookRejected` unless the delivery provably comes from the helpdesk."""
+        ...
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[HelpdeskEvent]:
+        """What a verified delivery means for our conversations (empty when nothing: our own
+        mirrored messages, notes, tickets no conversation of ours owns); `WebhookMalformed` when
+        it is not what the helpdesk sends."""
+        ...
+
+    def dedupe_keys(self, headers: Mapping[str, str], raw_body: bytes) -> list[str]:
+        """Keys of a verified delivery: one seen before under any of them is a redelivery (empty
+        when the helpdesk sends no delivery id; the events' own guards handle replays then)."""
+        ...
+
+
+class CommerceBackend(StoreWebhooks, Protocol):
     """The store platform: orders, notes, refunds, cancellations (Shopify; later WooCommerce, ...)."""
 
     async def find_order(self, number: str) -> Order | None:
@@ -95,8 +138,13 @@ class Shipping(Protocol):
         ...
 
 
-class Helpdesk(Protocol):
+class Helpdesk(HelpdeskWebhooks, Protocol):
     """Tickets where people see and take over conversations (Gorgias; later Zendesk, Front, ...)."""
+
+    def ticket_change(self, request: HelpdeskRequest) -> TicketChange:
+        """What a request (hand-off, approval, hand-back consumed) means on this helpdesk's ticket:
+        its own tags and instructions. Pure: the outbox worker merges and delivers the changes."""
+        ...
 
     async def ensure_ticket(
         self,

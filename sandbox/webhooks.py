@@ -42,6 +42,7 @@ def helpdesk_event(event: str, ticket: dict[str, Any], message: dict[str, Any] |
         else {
             "id": message["id"],
             "channel": message.get("channel"),
+            "via": message.get("via"),
             "from_agent": message.get("from_agent"),
             "public": message.get("public", True),
             "body_text": message.get("body_text"),

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agent.conversation import ConversationNotFound, ConversationService
 from agent.logs import install_redaction
 from agent.settings import SANDBOX_URL, Settings
+from agent.webhooks import WebhookReceivers
 from sandbox.webhooks import WebhookSender, http_webhook_sender
 from sandbox.world import HelpdeskWebhook, World
 from server import routes_chat, routes_webhooks
@@ -145,7 +146,7 @@ def _mount_sandbox(app: FastAPI, settings: Settings, sandbox_app: FastAPI) -> No
     """Demo mode: the sandbox under /sandbox, its helpdesk webhooks pointed back at this server."""
     world: World = sandbox_app.state.world
     world.helpdesk_webhook = HelpdeskWebhook(
-        url=f"{settings.public_url.rstrip('/')}/webhooks/gorgias",
+        url=f"{settings.public_url.rstrip('/')}/webhooks/{settings.helpdesk}",
         secret_header=settings.gorgias_webhook_header,
         secret=settings.gorgias_webhook_secret.get_secret_value(),
     )
@@ -215,7 +216,8 @@ def create_app(
     app.state.background_tasks = set()
     app.state.ip_limiter = RateLimiter(settings.rate_limit_per_ip_per_minute)
     app.state.conversation_limiter = RateLimiter(settings.rate_limit_per_conversation_per_minute)
-    app.state.shopify_webhook_ids = RecentIds()
+    app.state.webhook_ids = RecentIds()
+    app.state.webhook_receivers = WebhookReceivers.from_settings(settings)
     if service is not None:
         app.state.service = service
 

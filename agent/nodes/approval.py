@@ -15,9 +15,6 @@ from tools.context import PendingApproval
 from tools.refunds import refund_after_approval
 from tools.results import Refusal, refuse
 
-APPROVED_TAG = "refund-approved"
-DENIED_TAG = "refund-denied"
-
 
 def pending_approval(state: AgentState) -> PendingApproval:
     """The refund waiting for the team (routing only comes here when there is one)."""
@@ -31,23 +28,16 @@ async def request_approval(state: AgentState) -> dict[str, Any]:
     key = request.idempotency_key
     text = (
         f"Refund approval needed: order #{request.order_number}, {request.amount} "
-        f"{request.currency} for {', '.join(request.items)}. Reason: {request.reason}. "
-        f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
+        f"{request.currency} for {', '.join(request.items)}. Reason: {request.reason}."
     )
+    # The helpdesk's adapter says how its team decides (and clears any earlier decision).
     asks = {
-        f"{key}:approval-note": {
-            "kind": "note",
+        f"{key}:approval": {
+            "kind": "approval_requested",
             "text": text,
             "external_id": f"{key}:approval",
             "priority": "urgent",
-        },
-        # No stale decision from an earlier request may decide this one.
-        f"{key}:approval-tags": {
-            "kind": "tags",
-            "add": ["refund-approval"],
-            "remove": [APPROVED_TAG, DENIED_TAG],
-            "priority": "urgent",
-        },
+        }
     }
     return {"helpdesk": asks, "status": "awaiting_approval"}
 

@@ -45,11 +45,7 @@ async def handoff(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     summary = _summary(state, reason)
     customer = state.get("customer") or {}
     asks: dict[str, Any] = {
-        f"{key}:tags": {
-            "kind": "tags",
-            "add": ["ai-handled", "ai_handover", intent],
-            "priority": "urgent",
-        },
+        f"{key}:handoff": {"kind": "handoff", "intent": intent, "priority": "urgent"},
         f"{key}:note": {
             "kind": "note",
             "text": summary,

@@ -9,8 +9,6 @@ from langgraph.types import interrupt
 from agent import messages as msg
 from agent.state import AgentState
 
-HANDBACK_TAG = "ai_handback"
-
 
 async def takeover(state: AgentState) -> dict[str, Any]:
     """A helpdesk event while the bot is idle: a person's reply takes the conversation over."""
@@ -49,9 +47,7 @@ async def human(state: AgentState) -> dict[str, Any]:
             "unhelpful_turns": 0,
         }
         if kind == "handback":
-            # Used once: left on the ticket, the tag would hand back the next takeover at once.
-            update["helpdesk"] = {
-                f"handback-{back.id}": {"kind": "tags", "remove": [HANDBACK_TAG], "priority": "urgent"}
-            }
+            # Used once: left on the ticket, the hand-back mark would end the next takeover at once.
+            update["helpdesk"] = {f"handback-{back.id}": {"kind": "handback_consumed", "priority": "urgent"}}
         return update
     return {}

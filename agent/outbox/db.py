@@ -30,7 +30,7 @@ class OutboxItem:
     """One piece of mirroring work. `key` makes recording it idempotent within a conversation."""
 
     key: str
-    kind: str  # "message" | "note" | "tags" | "team_email" | "team_alert"
+    kind: str  # "message" | "note" | "tags" | "team_email" | "team_alert" | a request (worker.REQUEST_KINDS)
     payload: dict[str, Any]
     priority: int = ROUTINE
 

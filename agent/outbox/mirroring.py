@@ -6,8 +6,12 @@ recording derives the same items), and recording twice adds nothing (items are k
 
 - every shopper and assistant message, keyed by its message id (the helpdesk's external id);
 - the tags of the intents handled (`ai-handled` plus each intent);
-- the requests nodes and tools left in state under `helpdesk` (hand-off note and tags, team
-  email, approval request, hand-back cleanup, a return label's tag), keyed by the node.
+- the requests nodes and tools left in state under `helpdesk` (hand-off and its summary note,
+  team email, approval request, hand-back consumed, a return label's tag), keyed by the node.
+
+Requests are vendor-neutral (`handoff`, `approval_requested`, `handback_consumed`, `note`, `tags`
+with our own labels, `team_email`): the helpdesk's adapter decides what they look like on its
+tickets when the worker delivers them (`agent/outbox/worker.py`).
 """
 
 from __future__ import annotations
@@ -74,6 +78,12 @@ def request_items(requests: Mapping[str, Any]) -> list[OutboxItem]:
         items.append(
             OutboxItem(key=f"req:{key}", kind=str(request["kind"]), payload=payload, priority=priority)
         )
+        if request["kind"] == "handoff":
+            # A handed-off conversation carries our own labels too, whatever the helpdesk marks it with.
+            labels = [HANDLED_TAG, *([str(request["intent"])] if request.get("intent") else [])]
+            items.append(
+                OutboxItem(key=f"req:{key}:labels", kind="tags", payload={"add": labels}, priority=priority)
+            )
     return items
 
 

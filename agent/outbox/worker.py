@@ -5,6 +5,11 @@ every pending message and tag in one call; later messages go as one batch; tag c
 merged into one read-change-write; the team email follows once the ticket exists. Everything is
 idempotent at the vendor (ticket and message external ids, tag sets), so a redelivery after a
 crash between the vendor call and the mark changes nothing.
+
+Requests (`handoff`, `approval_requested`, `handback_consumed`) are vendor-neutral: the helpdesk's
+adapter says what each means on its tickets (`Helpdesk.ticket_change`: notes and its own tags),
+and those join the same batch and the same tag change. Items recorded by older versions as plain
+`note` and `tags` (with the vendor's tag names in them) are delivered as they always were.
 """
 
 from __future__ import annotations
@@ -17,26 +22,48 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from agent.outbox.db import Backlog, Claim, OutboxDB, OutboxItem, StoredItem, TicketSeed
 from integrations._http import IntegrationError, RateLimited
-from integrations.domain import Ticket
+from integrations.domain import HelpdeskRequest, Ticket
 from integrations.ports import Helpdesk, Notifier
 
 logger = logging.getLogger(__name__)
 
+MESSAGE_KINDS = ("message", "note")
 # Emails to the team, sent once the conversation's ticket exists (its link goes in them).
 EMAIL_KINDS = ("team_email", "team_alert")
+# What the graph asks of the helpdesk, in its own words; the adapter maps them to its tickets.
+REQUEST_KINDS = ("handoff", "approval_requested", "handback_consumed")
+_REQUEST: TypeAdapter[HelpdeskRequest] = TypeAdapter(HelpdeskRequest)
+
+TagChange = tuple[Sequence[Any], Sequence[Any]]
+
+
+def merge_tag_changes(changes: Sequence[TagChange]) -> tuple[list[str], list[str]]:
+    """The net effect of several (add, remove) tag changes, in order: (to add, to remove)."""
+    final: dict[str, bool] = {}
+    for add, remove in changes:
+        for name in remove:
+            final[str(name)] = False
+        for name in add:
+            final[str(name)] = True
+    return [t for t, keep in final.items() if keep], [t for t, keep in final.items() if not keep]
 
 
 def merged_tags(items: Sequence[StoredItem]) -> tuple[list[str], list[str]]:
-    """The net effect of several tag changes, in order: (to add, to remove)."""
-    final: dict[str, bool] = {}
-    for item in items:
-        for name in item.payload.get("remove") or []:
-            final[str(name)] = False
-        for name in item.payload.get("add") or []:
-            final[str(name)] = True
-    return [t for t, keep in final.items() if keep], [t for t, keep in final.items() if not keep]
+    """The net effect of several `tags` items, in order: (to add, to remove)."""
+    return merge_tag_changes([(i.payload.get("add") or [], i.payload.get("remove") or []) for i in items])
+
+
+def helpdesk_request(item: StoredItem) -> HelpdeskRequest | None:
+    """The request an item records (None when its payload is not one: logged, then skipped)."""
+    try:
+        return _REQUEST.validate_python({**item.payload, "kind": item.kind})
+    except ValidationError:
+        logger.error("outbox item %s (%s) is not a valid helpdesk request; skipped", item.id, item.kind)
+        return None
 
 
 class _Stopped(Exception):
@@ -159,15 +186,30 @@ class HelpdeskSync:
         self, claim: Claim, delivered: list[int], progress: dict[str, str | None]
     ) -> None:
         """Deliver in order; records each delivered item's id and the ticket id as it goes."""
-        messages = [i for i in claim.items if i.kind in ("message", "note")]
-        tag_items = [i for i in claim.items if i.kind == "tags"]
-        emails = [i for i in claim.items if i.kind in EMAIL_KINDS]
-        unknown = [i for i in claim.items if i.kind not in ("message", "note", "tags", *EMAIL_KINDS)]
-        delivered.extend(i.id for i in unknown)  # from a newer version: nothing to do here
-        add, remove = merged_tags(tag_items)
+        batch: list[tuple[str, str, str]] = []
+        message_ids: list[int] = []  # delivered once the batch is posted
+        tag_changes: list[TagChange] = []
+        change_ids: list[int] = []  # tag changes and requests: delivered once the tags are changed
+        emails: list[StoredItem] = []
+        for item in claim.items:
+            if item.kind in MESSAGE_KINDS:
+                batch.append(self._as_message(item))
+                message_ids.append(item.id)
+            elif item.kind == "tags":
+                tag_changes.append((item.payload.get("add") or [], item.payload.get("remove") or []))
+                change_ids.append(item.id)
+            elif item.kind in REQUEST_KINDS and (request := helpdesk_request(item)) is not None:
+                change = self._helpdesk.ticket_change(request)
+                batch.extend(("note", text, external_id) for text, external_id in change.notes)
+                tag_changes.append((change.add_tags, change.remove_tags))
+                change_ids.append(item.id)
+            elif item.kind in EMAIL_KINDS:
+                emails.append(item)
+            else:
+                delivered.append(item.id)  # from a newer version (or broken): nothing to do here
+        add, remove = merge_tag_changes(tag_changes)
         ticket_id = claim.ticket_id
         ticket: Ticket | None = None
-        batch = [self._as_message(i) for i in messages]
         if ticket_id is None:
             await self.db.ticket_requested(claim.conversation_id)
             ticket = await self._helpdesk.ensure_ticket(
@@ -183,18 +225,18 @@ class HelpdeskSync:
                 # An earlier attempt may have made the ticket (then it was found, not created, and
                 # holds only what that attempt sent): post what is missing, each message once.
                 await self._helpdesk.post_messages(ticket_id, batch)
-            delivered.extend(i.id for i in messages)
+            delivered.extend(message_ids)
             if remove or any(t not in ticket.tags for t in add):
                 # An existing ticket (a redelivery) keeps its messages; its tags still need the change.
                 ticket = await self._helpdesk.edit_tags(ticket_id, add=add, remove=remove)
-            delivered.extend(i.id for i in tag_items)
+            delivered.extend(change_ids)
         else:
             if batch:
                 await self._helpdesk.post_messages(ticket_id, batch)
-                delivered.extend(i.id for i in messages)
+                delivered.extend(message_ids)
             if add or remove:
                 ticket = await self._helpdesk.edit_tags(ticket_id, add=add, remove=remove)
-            delivered.extend(i.id for i in tag_items)
+            delivered.extend(change_ids)
         for item in emails:
             if ticket is None:
                 ticket = await self._helpdesk.get_ticket(ticket_id)

@@ -1,12 +1,15 @@
-"""Gorgias as the project's `Helpdesk`: one ticket per conversation, messages mirrored once."""
+"""Gorgias as the project's `Helpdesk`: one ticket per conversation, messages mirrored once;
+its webhooks and tag conventions are `GorgiasProtocol` (integrations/gorgias/protocol.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from integrations.domain import Ticket
+from integrations.domain import HelpdeskRequest, Ticket, TicketChange
+from integrations.events import HelpdeskEvent
 from integrations.gorgias.client import GorgiasClient
 from integrations.gorgias.models import GorgiasTicket, NewMessage
+from integrations.gorgias.protocol import GorgiasProtocol
 
 
 def visitor_email(conversation_id: str) -> str:
@@ -15,12 +18,33 @@ def visitor_email(conversation_id: str) -> str:
 
 
 class GorgiasHelpdesk:
-    """`Helpdesk` over the Gorgias REST API. `ticket_url` is a template with `{id}`."""
+    """`Helpdesk` over the Gorgias REST API. `ticket_url` is a template with `{id}`; `protocol`
+    checks and reads the HTTP integration's deliveries and owns the tag conventions (without it,
+    every delivery is refused)."""
 
-    def __init__(self, client: GorgiasClient, *, ticket_url: str = "") -> None:
+    def __init__(
+        self, client: GorgiasClient, *, ticket_url: str = "", protocol: GorgiasProtocol | None = None
+    ) -> None:
         self._client = client
         self._ticket_url = ticket_url
+        self.protocol = protocol or GorgiasProtocol(secret="")
         self._customers: dict[str, str] = {}  # ticket id -> customer email, for mirrored replies
+
+    # ------------------------------------------------------------------ the protocol
+
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        self.protocol.verify_webhook(headers, raw_body)
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[HelpdeskEvent]:
+        return self.protocol.parse_webhook(headers, raw_body)
+
+    def dedupe_keys(self, headers: Mapping[str, str], raw_body: bytes) -> list[str]:
+        return self.protocol.dedupe_keys(headers, raw_body)
+
+    def ticket_change(self, request: HelpdeskRequest) -> TicketChange:
+        return self.protocol.ticket_change(request)
+
+    # ------------------------------------------------------------------ tickets
 
     def _ticket(self, ticket: GorgiasTicket) -> Ticket:
         assignee = ticket.assignee_user.email if ticket.assignee_user else None

@@ -236,6 +236,7 @@ class HelpdeskWebhookTicket(_Model):
 class HelpdeskWebhookMessage(_Model):
     id: int
     channel: str | None = None
+    via: str | None = Field(None, description="`api` for messages written through the API (ours).")
     from_agent: bool = False
     public: bool = True
     body_text: str | None = None

@@ -8,10 +8,9 @@ and every Shopify webhook drops the cached order, so a tool never acts on stale 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from integrations.domain import (
     Address,
@@ -22,8 +21,10 @@ from integrations.domain import (
     RefundRecord,
     Shipment,
 )
+from integrations.events import StoreEvent
 from integrations.shopify.client import REFUND_MARKER_PREFIX, ShopifyClient
 from integrations.shopify.models import ShopifyAddress, ShopifyOrder, ShopifyRefund
+from integrations.shopify.webhooks import ShopifyWebhooks
 
 STRIPE_INTENT_ATTRIBUTE = "stripe_payment_intent"
 EXTERNAL_PROCESSORS = {"stripe"}
@@ -51,9 +52,16 @@ class ShopifyCommerce:
     ORDER_TTL_SECONDS = 20.0
     PRODUCT_TTL_SECONDS = 600.0
 
-    def __init__(self, client: ShopifyClient, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: ShopifyClient,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        webhooks: ShopifyWebhooks | None = None,
+    ) -> None:
         self._client = client
         self._now = monotonic
+        self.webhooks = webhooks or ShopifyWebhooks(secret="")  # without a secret, every delivery is refused
         self._orders: dict[str, tuple[float, ShopifyOrder]] = {}
         self._tags: dict[int, tuple[float, tuple[str, ...]]] = {}
 
@@ -68,11 +76,20 @@ class ShopifyCommerce:
             if str(order.id) == str(order_id):
                 del self._orders[key]
 
-    async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
-        """A Shopify webhook (orders/updated, orders/fulfilled, orders/cancelled, refunds/create)."""
-        order_id = payload.get("order_id") if topic.startswith("refunds") else payload.get("id")
-        if order_id is not None:
-            self._forget(str(order_id))
+    async def on_store_event(self, event: StoreEvent) -> None:
+        """The order changed in the store (a webhook): the next read fetches it again."""
+        self._forget(event.order_id)
+
+    # ------------------------------------------------------------------ webhooks
+
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        self.webhooks.verify_webhook(headers, raw_body)
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[StoreEvent]:
+        return self.webhooks.parse_webhook(headers, raw_body)
+
+    def dedupe_keys(self, headers: Mapping[str, str], raw_body: bytes) -> list[str]:
+        return self.webhooks.dedupe_keys(headers, raw_body)
 
     async def _by_number(self, number: str) -> ShopifyOrder | None:
         cached = self._orders.get(number)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from agent.openai_compat import attach_chat_backend
 from agent.persistence import Persistence
 from agent.service import GraphConversationService
 from agent.settings import Settings
+from agent.webhooks import receive_helpdesk_webhook
 from sandbox.app import create_sandbox_app
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify import configure_call_limit
@@ -221,6 +223,14 @@ class Agent:
         result: JSON = response.json()
         await self.drain()
         return result
+
+    async def webhook(self, body: JSON) -> bool:
+        """Deliver a helpdesk webhook body (e.g. a replay of one the sandbox sent), signed with the
+        configured secret, through the helpdesk adapter to the service."""
+        settings = self.runtime.settings
+        headers = {settings.gorgias_webhook_header: settings.gorgias_webhook_secret.get_secret_value()}
+        raw = json.dumps(body).encode()
+        return await receive_helpdesk_webhook(self.runtime.services.helpdesk, self.service, headers, raw)
 
     # ------------------------------------------------------------------ the world
 

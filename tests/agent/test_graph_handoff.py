@@ -141,6 +141,26 @@ async def test_closing_the_ticket_gives_the_conversation_back_to_the_bot(agent: 
     pushed.task.cancel()
 
 
+async def test_the_graph_asks_the_helpdesk_in_its_own_words(agent: Agent) -> None:
+    """The hand-off and the hand-back leave vendor-neutral requests in state; the adapter turns
+    them into Gorgias tags (checked on the ticket by the tests around this one)."""
+    cid = await track_1001(agent)
+    ticket_id = await hand_off(agent, cid)
+    await agent.human(ticket_id, "handback")
+
+    requests = (await agent.state(cid))["helpdesk"]
+
+    assert sorted({r["kind"] for r in requests.values()}) == [
+        "handback_consumed",
+        "handoff",
+        "note",
+        "team_email",
+    ]
+    [handoff] = [r for r in requests.values() if r["kind"] == "handoff"]
+    assert handoff == {"kind": "handoff", "intent": "escalation", "priority": "urgent"}
+    assert "ai_hand" not in repr(requests)
+
+
 async def test_hand_back_resumes_the_bot_and_clears_the_tag(agent: Agent) -> None:
     cid = await track_1001(agent)
     ticket_id = await hand_off(agent, cid)
@@ -520,7 +540,7 @@ async def test_a_replayed_human_reply_does_not_reopen_a_handed_back_conversation
     before = await agent.view(cid)
     assert before.status == "active"
 
-    handled = await agent.service.on_helpdesk_event(reply_delivery)  # an attacker or a retry replays it
+    handled = await agent.webhook(reply_delivery)  # an attacker or a retry replays it
 
     assert handled is True
     after = await agent.view(cid)
@@ -552,7 +572,7 @@ async def test_a_reply_written_before_the_hand_back_and_delivered_late_is_ignore
     await agent.human(ticket_id, "handback")
     assert (await agent.view(cid)).status == "active"
 
-    await agent.service.on_helpdesk_event(held[0])  # arrives after the hand-back
+    await agent.webhook(held[0])  # arrives after the hand-back
 
     view = await agent.view(cid)
     assert view.status == "active"

@@ -14,7 +14,7 @@ import pytest
 
 from agent.deps import open_runtime
 from agent.outbox import CallPacer, HelpdeskSync
-from agent.outbox.db import OutboxItem, TicketSeed
+from agent.outbox.db import URGENT, OutboxItem, TicketSeed
 from agent.outbox.worker import merged_tags
 from agent.persistence import Persistence, postgres_persistence, sqlite_persistence
 from sandbox.vendors.gorgias import CallLimiter
@@ -301,3 +301,109 @@ def test_an_answer_that_also_calls_a_tool_is_mirrored() -> None:
     silent = AIMessage(content="", id="a-0", tool_calls=[{"name": "lookup_order", "args": {}, "id": "c-0"}])
     items = message_items([HumanMessage("where is it?", id="m-1"), silent, answer], priority=1)
     assert [i.key for i in items] == ["msg:m-1", "msg:a-1"]
+
+
+# ---------------------------------------------------------------------- vendor-neutral requests
+
+
+def count_calls(agent: Agent, *names: str) -> dict[str, int]:
+    """Count the outbox worker's calls to these helpdesk adapter methods."""
+    helpdesk = agent.runtime.services.helpdesk
+    counts = dict.fromkeys(names, 0)
+    for name in names:
+        original = getattr(helpdesk, name)
+
+        async def counted(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            counts[_name] += 1
+            return await _original(*args, **kwargs)
+
+        setattr(helpdesk, name, counted)
+    return counts
+
+
+async def test_requests_are_mapped_by_the_adapter_and_coalesced(agent: Agent) -> None:
+    """A hand-off, an approval request and a consumed hand-back, pending together for a new ticket:
+    one ticket creation with the messages and notes, one tag change for what must go."""
+    calls = count_calls(agent, "ensure_ticket", "post_messages", "edit_tags", "get_ticket")
+    seed = TicketSeed(customer_email="emma.jones@example.com", subject="Chat (refunds): refund")
+    items = [
+        OutboxItem("msg:m-1", "message", {"author": "shopper", "text": "Refund 1005", "external_id": "m-1"}),
+        OutboxItem("req:h:handoff", "handoff", {"intent": "refunds"}, URGENT),
+        OutboxItem("req:h:note", "note", {"text": "Handed over: refund", "external_id": "c:h:note"}, URGENT),
+        OutboxItem(
+            "req:k:approval", "approval_requested", {"text": "Refund approval needed.", "external_id": "k"}
+        ),
+        OutboxItem("req:back", "handback_consumed", {}),
+    ]
+    await agent.runtime.sync.record("conv-requests", items, seed)
+
+    await agent.drain()
+
+    [ticket] = [t for t in agent.world.gorgias.tickets.values() if t["external_id"] == "conv-requests"]
+    assert [t["name"] for t in ticket["tags"]] == ["ai_handover", "refunds", "refund-approval"]
+    notes = [m["body_text"] for m in ticket["messages"] if m["channel"] == "internal-note"]
+    assert notes[1:] == [
+        "Handed over: refund",
+        "Refund approval needed. Add the tag 'refund-approved' to approve or 'refund-denied' to deny; "
+        "the shopper is told in the chat.",
+    ]
+    assert calls == {"ensure_ticket": 1, "post_messages": 0, "edit_tags": 1, "get_ticket": 0}
+    assert (await agent.runtime.sync.backlog()).items == 0
+
+
+async def test_outbox_rows_from_before_the_requests_are_still_delivered(agent: Agent) -> None:
+    """Rows recorded by the previous version spelled the helpdesk's tags and instructions out
+    (`tags`, `note`): they are delivered as they always were."""
+    seed = TicketSeed(customer_email=None, subject="Chat (escalation)")
+    old = [
+        OutboxItem(
+            "req:handoff-3:tags", "tags", {"add": ["ai-handled", "ai_handover", "escalation"]}, URGENT
+        ),
+        OutboxItem(
+            "req:k:approval-note", "note", {"text": "Approve with 'refund-approved'.", "external_id": "k"}
+        ),
+        OutboxItem(
+            "req:k:approval-tags", "tags", {"add": ["refund-approval"], "remove": ["refund-approved"]}
+        ),
+    ]
+    await agent.runtime.sync.record("conv-old", old, seed)
+
+    await agent.drain()
+
+    [ticket] = [t for t in agent.world.gorgias.tickets.values() if t["external_id"] == "conv-old"]
+    assert [t["name"] for t in ticket["tags"]] == [
+        "ai-handled",
+        "ai_handover",
+        "escalation",
+        "refund-approval",
+    ]
+    assert "Approve with 'refund-approved'." in [m["body_text"] for m in ticket["messages"]]
+    assert (await agent.runtime.sync.backlog()).items == 0
+
+
+async def test_a_request_with_a_broken_payload_is_skipped_not_retried_forever(agent: Agent) -> None:
+    seed = TicketSeed(customer_email=None, subject="Chat")
+    items = [
+        OutboxItem("msg:m-1", "message", {"author": "shopper", "text": "hi", "external_id": "m-1"}),
+        OutboxItem("req:x", "approval_requested", {"external_id": "no text"}),
+    ]
+    await agent.runtime.sync.record("conv-broken", items, seed)
+
+    await agent.drain()
+
+    assert (await agent.runtime.sync.backlog()).items == 0
+    [ticket] = [t for t in agent.world.gorgias.tickets.values() if t["external_id"] == "conv-broken"]
+    assert "refund-approval" not in [t["name"] for t in ticket["tags"]]
+
+
+def test_a_handoff_request_also_carries_our_own_labels() -> None:
+    from agent.outbox.mirroring import request_items
+
+    items = request_items(
+        {"handoff-3:handoff": {"kind": "handoff", "intent": "refunds", "priority": "urgent"}}
+    )
+
+    assert [(i.key, i.kind, i.payload, i.priority) for i in items] == [
+        ("req:handoff-3:handoff", "handoff", {"intent": "refunds"}, URGENT),
+        ("req:handoff-3:handoff:labels", "tags", {"add": ["ai-handled", "refunds"]}, URGENT),
+    ]

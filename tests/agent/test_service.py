@@ -14,6 +14,7 @@ from langgraph.store.memory import InMemoryStore
 from agent.cards import TrackingCard
 from agent.conversation import ConversationNotFound
 from agent.persistence import Persistence
+from integrations.events import TicketClosed
 from tests.agent.conftest import EMAILS, Agent, call, crash_once, verify
 from tests.agent.scripted_model import intent
 
@@ -45,9 +46,10 @@ async def test_unknown_conversations_are_not_found(agent: Agent) -> None:
         await agent.say("nope", "hello")
     with pytest.raises(ConversationNotFound):
         await anext(agent.service.subscribe("nope"))
+    assert await agent.service.helpdesk_event(TicketClosed(ticket_id="1", conversation_id="nope")) is False
     ticket = {"id": 1, "external_id": "nope", "status": "closed", "tags": []}
-    assert await agent.service.on_helpdesk_event({"event": "ticket-updated", "ticket": ticket}) is False
-    assert await agent.service.on_helpdesk_event({"event": "ticket-updated", "ticket": {"id": 1}}) is False
+    assert await agent.webhook({"event": "ticket-updated", "ticket": ticket}) is False
+    assert await agent.webhook({"event": "ticket-updated", "ticket": {"id": 1, "status": "closed"}}) is False
     assert agent.model.calls == []
 
 

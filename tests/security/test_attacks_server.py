@@ -185,7 +185,7 @@ async def test_forged_shopify_webhooks_change_nothing(target: Target) -> None:
     for headers in forged:
         response = await target.http.post("/webhooks/shopify/orders/updated", content=body, headers=headers)
         assert response.status_code == 401
-    assert target.fake.commerce_events == []
+    assert target.fake.store_events == []
     assert target.digest() == before
 
 
@@ -208,7 +208,7 @@ async def test_replayed_shopify_webhook_is_a_duplicate_whatever_its_id(
     assert first.json() == {"status": "ok"}
     assert replay.status_code == 200
     assert replay.json() == {"status": "duplicate"}
-    assert len(target.fake.commerce_events) == 1
+    assert len(target.fake.store_events) == 1
     assert target.digest() == before
 
 
@@ -218,7 +218,7 @@ async def test_the_same_body_under_another_topic_is_not_a_replay(target: Target)
         headers = {**_signed(body, target.settings, None), "X-Shopify-Topic": topic}
         response = await target.http.post(f"/webhooks/shopify/{topic}", content=body, headers=headers)
         assert response.json() == {"status": "ok"}
-    assert [topic for topic, _ in target.fake.commerce_events] == ["orders/updated", "orders/fulfilled"]
+    assert [event.kind for event in target.fake.store_events] == ["order_updated", "order_fulfilled"]
 
 
 # --------------------------------------------------------------------------- invalid Unicode
@@ -240,7 +240,11 @@ def _body_routes(app: FastAPI, sandbox: FastAPI) -> list[tuple[str, str]]:
         for path, operations in documented.openapi()["paths"].items():
             for method in operations:
                 if method in ("post", "put", "patch"):
-                    sample = path.replace("{conversation_id}", "CONV").replace("{topic}", "orders/updated")
+                    sample = (
+                        path.replace("{conversation_id}", "CONV")
+                        .replace("{topic}", "orders/updated")
+                        .replace("{vendor}", "gorgias")
+                    )
                     routes.append((method.upper(), prefix + re.sub(r"\{[^}]+\}", "1", sample)))
     return routes
 
@@ -273,7 +277,7 @@ async def test_invalid_unicode_in_any_body_of_any_route_is_422(target: Target) -
             assert "Unicode" in answer["detail"] or "UTF-8" in answer["detail"]
 
     assert target.fake.processed == []
-    assert target.fake.commerce_events == [] and target.fake.helpdesk_events == []
+    assert target.fake.store_events == [] and target.fake.helpdesk_events == []
     assert target.digest() == before
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
 from agent.state import Status
+from integrations.events import HelpdeskEvent, HumanReplied, RefundApproved, RefundDenied, StoreEvent
 from sandbox.helpdesk import create_ticket
 from sandbox.world import World
 
@@ -163,8 +164,8 @@ class FakeConversationService:
         self.world = world
         self.conversations: dict[str, FakeConversation] = {}
         self.subscribers: dict[str, list[asyncio.Queue[ChatEvent]]] = {}
-        self.commerce_events: list[tuple[str, dict[str, Any]]] = []
-        self.helpdesk_events: list[dict[str, Any]] = []
+        self.store_events: list[StoreEvent] = []
+        self.helpdesk_events: list[HelpdeskEvent] = []
         self.processed: list[tuple[str, str]] = []  # (conversation id, text) of turns actually run
         self.clients: list[str | None] = []  # the client address the server passed with each message
         self.fail_next_turns = 0
@@ -363,24 +364,19 @@ class FakeConversationService:
     def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
         return _Subscription(self.subscribers.setdefault(conversation_id, []))
 
-    async def on_helpdesk_event(self, event: dict[str, Any]) -> bool:
+    async def helpdesk_event(self, event: HelpdeskEvent) -> bool:
         self.helpdesk_events.append(event)
-        ticket = event["ticket"]
-        conversation = self.conversations.get(str(ticket.get("external_id") or ""))
+        conversation = self.conversations.get(event.conversation_id)
         if conversation is None:
             return False
-        message = event.get("message")
-        if message and message.get("from_agent") and message.get("public", True):
-            sender = message.get("sender") or {}
-            await self.push_agent_message(conversation.id, message.get("body_text") or "", sender.get("name"))
-        elif ticket.get("status") == "closed" or any(
-            t["name"] == "ai_handback" for t in ticket.get("tags", [])
-        ):
+        if isinstance(event, HumanReplied):
+            await self.push_agent_message(conversation.id, event.text, event.author)
+        elif not isinstance(event, RefundApproved | RefundDenied):  # closed or handed back
             await self._publish(conversation.id, self._status(conversation, "active", conversation.intent))
         return True
 
-    async def on_commerce_event(self, topic: str, payload: dict[str, Any]) -> None:
-        self.commerce_events.append((topic, payload))
+    async def store_event(self, event: StoreEvent) -> None:
+        self.store_events.append(event)
 
     # ------------------------------------------------------------------ test controls
 

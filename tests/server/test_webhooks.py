@@ -1,16 +1,22 @@
-"""Webhooks: Shopify (HMAC over the raw body, deduplicated) and Gorgias (shared-secret header).
-In every refused case nothing reaches the service."""
+"""Webhooks at `/webhooks/{vendor}`: dispatched to the configured adapter (Shopify: HMAC over the
+raw body, deduplicated; Gorgias: shared-secret header), which parses them into domain events for
+the service. Unknown or unconfigured vendors are 404s. In every refused case nothing reaches the
+service."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from agent.settings import Settings
+from agent.webhooks import WebhookReceivers
+from integrations.events import HumanReplied, OrderUpdated, RefundCreated, StoreEvent, TicketClosed
 from integrations.shopify.webhooks import sign_webhook
 from sandbox.webhooks import helpdesk_event
 from tests.server.conftest import start_conversation
@@ -47,8 +53,36 @@ async def test_signed_shopify_webhook_reaches_the_service(
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
-    assert fake.commerce_events == [("orders/updated", json.loads(order_body))]
-    assert fake.commerce_events[0][1]["id"] == 450789469
+    assert fake.store_events == [OrderUpdated(order_id="450789469", order_number="1001")]
+
+
+async def test_one_address_takes_every_shopify_topic(
+    client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings, fixtures_dir: Path
+) -> None:
+    """The topic is read from `X-Shopify-Topic`: `/webhooks/shopify` serves every subscription."""
+    refund = json.dumps(json.loads((fixtures_dir / "shopify" / "refund.json").read_text())["refund"]).encode()
+    secret = settings.shopify_webhook_secret.get_secret_value()
+
+    response = await client.post(
+        "/webhooks/shopify", content=refund, headers=shopify_headers(refund, secret, "wh-r", "refunds/create")
+    )
+
+    assert response.json() == {"status": "ok"}
+    assert fake.store_events == [RefundCreated(order_id="450789469", refund_id="509562969")]
+
+
+async def test_a_topic_we_do_not_act_on_is_acknowledged(
+    client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings, order_body: bytes
+) -> None:
+    headers = shopify_headers(
+        order_body, settings.shopify_webhook_secret.get_secret_value(), topic="orders/create"
+    )
+
+    response = await client.post("/webhooks/shopify", content=order_body, headers=headers)
+
+    assert response.status_code == 202
+    assert response.json() == {"status": "ignored"}
+    assert fake.store_events == []
 
 
 async def test_replayed_shopify_webhook_is_processed_once(
@@ -64,7 +98,10 @@ async def test_replayed_shopify_webhook_is_processed_once(
     assert first.json() == {"status": "ok"}
     assert replay.status_code == 200
     assert replay.json() == {"status": "duplicate"}
-    assert len(fake.commerce_events) == 1
+    assert len(fake.store_events) == 1
+    # The same delivery at the topic-less address is the same delivery.
+    again = await client.post("/webhooks/shopify", content=order_body, headers=headers)
+    assert again.json() == {"status": "duplicate"}
 
 
 async def test_bad_shopify_signatures_are_401_and_change_nothing(
@@ -82,7 +119,7 @@ async def test_bad_shopify_signatures_are_401_and_change_nothing(
         response = await client.post("/webhooks/shopify/orders/updated", content=body, headers=headers)
         assert response.status_code == 401
         assert response.json()["error"] == "invalid_signature"
-    assert fake.commerce_events == []
+    assert fake.store_events == []
     # A refused delivery does not burn its id: the genuine one is still processed.
     genuine = await client.post(
         "/webhooks/shopify/orders/updated",
@@ -102,7 +139,20 @@ async def test_malformed_shopify_body_is_400(
 
     assert response.status_code == 400
     assert response.json()["error"] == "malformed_body"
-    assert fake.commerce_events == []
+    assert fake.store_events == []
+
+
+async def test_a_shopify_delivery_without_a_topic_is_400(
+    client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings, order_body: bytes
+) -> None:
+    headers = shopify_headers(order_body, settings.shopify_webhook_secret.get_secret_value())
+    del headers["X-Shopify-Topic"]
+
+    response = await client.post("/webhooks/shopify/orders/updated", content=order_body, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unknown_topic"
+    assert fake.store_events == []
 
 
 async def test_failed_shopify_delivery_is_processed_on_redelivery(
@@ -111,14 +161,14 @@ async def test_failed_shopify_delivery_is_processed_on_redelivery(
     headers = shopify_headers(
         order_body, settings.shopify_webhook_secret.get_secret_value(), webhook_id="wh-7"
     )
-    calls: list[str] = []
+    calls: list[StoreEvent] = []
 
-    async def flaky(topic: str, payload: dict[str, Any]) -> None:
-        calls.append(topic)
+    async def flaky(event: StoreEvent) -> None:
+        calls.append(event)
         if len(calls) == 1:
             raise RuntimeError("database is down")
 
-    fake.on_commerce_event = flaky  # type: ignore[method-assign]
+    fake.store_event = flaky  # type: ignore[method-assign]
 
     failed = await client.post("/webhooks/shopify/orders/updated", content=order_body, headers=headers)
     redelivered = await client.post("/webhooks/shopify/orders/updated", content=order_body, headers=headers)
@@ -126,7 +176,7 @@ async def test_failed_shopify_delivery_is_processed_on_redelivery(
     assert failed.status_code == 500
     assert failed.json() == {"error": "internal_error", "detail": "Something went wrong on our side."}
     assert redelivered.json() == {"status": "ok"}
-    assert calls == ["orders/updated", "orders/updated"]
+    assert [event.kind for event in calls] == ["order_updated", "order_updated"]
 
 
 def ticket(
@@ -169,7 +219,16 @@ async def test_gorgias_human_reply_is_relayed(
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
-    assert fake.helpdesk_events == [body]
+    assert fake.helpdesk_events == [
+        HumanReplied(
+            ticket_id="4242",
+            conversation_id=conversation_id,
+            occurred_at=datetime(2026, 11, 20, 15, 1, tzinfo=UTC),
+            text="Hi, Rosa here!",
+            author="Rosa Alvarez",
+            message_id="gorgias-99",
+        )
+    ]
     view = (await client.get(f"/api/conversations/{conversation_id}")).json()
     assert view["status"] == "human_handling"
     assert [(m["role"], m["text"], m["author"]) for m in view["messages"]] == [
@@ -190,6 +249,13 @@ async def test_gorgias_close_resumes_the_bot(
     )
 
     assert response.status_code == 200
+    assert fake.helpdesk_events == [
+        TicketClosed(
+            ticket_id="4242",
+            conversation_id=conversation_id,
+            occurred_at=datetime(2026, 11, 20, 15, tzinfo=UTC),
+        )
+    ]
     assert (await client.get(f"/api/conversations/{conversation_id}")).json()["status"] == "active"
 
 
@@ -241,3 +307,77 @@ async def test_gorgias_malformed_body_is_400(
     assert response.status_code == 400
     assert response.json()["error"] == "malformed_body"
     assert fake.helpdesk_events == []
+
+
+async def test_gorgias_update_meaning_nothing_is_acknowledged(
+    client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings
+) -> None:
+    conversation_id = await start_conversation(client)
+    body = helpdesk_event("ticket-updated", ticket(conversation_id, tags=["vip"]), None)
+
+    response = await client.post("/webhooks/gorgias", json=body, headers=gorgias_headers(settings))
+
+    assert response.status_code == 202
+    assert response.json() == {"status": "ignored"}
+    assert fake.helpdesk_events == []
+
+
+async def test_a_longer_gorgias_address_is_the_same_route(
+    client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings
+) -> None:
+    conversation_id = await start_conversation(client)
+    body = helpdesk_event("ticket-message-created", ticket(conversation_id), agent_message("Rosa again"))
+
+    response = await client.post(
+        "/webhooks/gorgias/ticket-events", json=body, headers=gorgias_headers(settings)
+    )
+
+    assert response.json() == {"status": "ok"}
+    assert [e.kind for e in fake.helpdesk_events] == ["human_replied"]
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+@pytest.mark.parametrize("path", ["/webhooks/zendesk", "/webhooks/stripe/charges", "/webhooks/..%2Fapi"])
+async def test_an_unknown_vendor_is_404(
+    client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings, path: str
+) -> None:
+    response = await client.post(path, json={"event": "x"}, headers=gorgias_headers(settings))
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "unknown_vendor"
+    assert fake.helpdesk_events == [] and fake.store_events == []
+
+
+async def test_a_vendor_that_is_not_the_configured_one_is_404(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    fake: FakeConversationService,
+    settings: Settings,
+    order_body: bytes,
+) -> None:
+    """A known adapter this server is not set up for (here: the store platform of another shop)
+    answers nothing, whatever the delivery carries."""
+    configured = WebhookReceivers.from_settings(settings)
+    app.state.webhook_receivers = WebhookReceivers(helpdesks=configured.helpdesks, store_platforms={})
+    headers = shopify_headers(order_body, settings.shopify_webhook_secret.get_secret_value())
+
+    response = await client.post("/webhooks/shopify", content=order_body, headers=headers)
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "vendor_not_configured"
+    assert fake.store_events == []
+
+
+async def test_a_vendor_name_that_is_the_other_sides_is_not_confused(
+    client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings, order_body: bytes
+) -> None:
+    """A Shopify delivery sent to the helpdesk's address is checked as a Gorgias one: refused."""
+    headers = shopify_headers(order_body, settings.shopify_webhook_secret.get_secret_value())
+
+    response = await client.post("/webhooks/gorgias", content=order_body, headers=headers)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_secret"
+    assert fake.store_events == [] and fake.helpdesk_events == []
