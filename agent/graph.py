@@ -757,12 +757,3 @@ def _summary(state: AgentState, reason: str) -> str:
         f"Last message from the shopper: {last[:500]}",
     ]
     return "\n".join(lines)
-
-
-def __getattr__(name: str) -> Any:
-    # `graph` is built on first access (langgraph.json points here), not at import time.
-    if name == "graph":
-        from agent.studio import default_graph
-
-        return default_graph()
-    raise AttributeError(name)
