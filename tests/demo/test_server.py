@@ -15,7 +15,7 @@ from starlette.routing import Mount
 import demo.server
 from agent.models import ConfigError
 from cli.main import build_parser
-from cli.serve_cmd import create_server_app, serve_settings
+from cli.serve_cmd import create_server_app, create_worker_app, serve_settings
 from demo.server import create_demo_app
 from sandbox.app import create_sandbox_app
 from sandbox.world import World
@@ -143,3 +143,16 @@ async def test_serve_in_real_store_mode_mounts_nothing_and_refuses_the_sandbox_v
     with pytest.raises(ConfigError, match="SHOPIFY_API_BASE, GORGIAS_BASE_URL still point at the sandbox"):
         async with app.router.lifespan_context(app):
             pass
+
+
+def test_a_worker_process_app_is_the_production_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve --workers N` (PostgreSQL, real-store mode): each process builds the plain app."""
+    monkeypatch.setenv("SANDBOX_MODE", "false")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:9003")
+
+    app = create_worker_app()
+
+    assert _mounts(app) == {}
+    assert app.state.settings.database_url == "postgresql://postgres@127.0.0.1:5432/test"
+    assert app.state.settings.public_url == "http://127.0.0.1:9003"
