@@ -1,14 +1,13 @@
 """The composition root: builds clients, adapters, the model, the graph and the service once.
 
-In sandbox mode (the default) every client points at the sandbox: served on a loopback port
-from a background thread, or mounted inside the chat server (`sandbox_url`). Otherwise the
-vendor settings point at the store's real accounts.
+Everything comes from the settings: the vendor settings say where each vendor is (the store's real
+accounts, or wherever a caller has pointed them). This module knows nothing of the sandbox: the
+demo wiring (`demo/`) serves the sandbox, points the settings at it and passes the hooks
+`open_runtime` takes (a clock, a model).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -17,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
@@ -25,18 +23,16 @@ from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
 from agent.guards import SqlGuards, derive_key, guard_key
 from agent.models import ConfigError, build_model
-from agent.openai_compat import attach_chat_backend
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
 from agent.persistence import Persistence, memory_outbox, open_persistence
 from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
-from agent.webhooks import gorgias_protocol, helpdesk_webhooks, receive_helpdesk_webhook, shopify_webhooks
+from agent.webhooks import gorgias_protocol, shopify_webhooks
 from integrations._http import RetryPolicyFactory
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
 from integrations.easypost.client import EasyPostShipping
-from integrations.events import WebhookError
 from integrations.gorgias.adapter import GorgiasHelpdesk
 from integrations.gorgias.client import GorgiasClient, gorgias_http_client
 from integrations.sendgrid.adapter import SendGridNotifier
@@ -45,7 +41,6 @@ from integrations.shopify.adapter import ShopifyCommerce
 from integrations.shopify.client import ShopifyClient, shopify_http_client
 from integrations.stripe.adapter import StripeProcessor
 from integrations.stripe.client import StripePayments
-from sandbox.world import World
 from tools.context import ToolDeps
 from tools.policy import StorePolicy
 
@@ -82,20 +77,6 @@ def store_policy(settings: Settings) -> StorePolicy:
     if settings.policy_file:
         return StorePolicy.from_yaml(settings.policy_file, **defaults)
     return StorePolicy(**defaults)
-
-
-def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
-    """Settings with every vendor pointed at a sandbox root URL."""
-    root = sandbox_url.rstrip("/")
-    return settings.model_copy(
-        update={
-            "shopify_api_base": f"{root}/shopify/admin/api/2024-10",
-            "gorgias_base_url": f"{root}/gorgias/api",
-            "easypost_api_base": f"{root}/easypost/v2",
-            "stripe_api_base": f"{root}/stripe",
-            "sendgrid_host": f"{root}/sendgrid",
-        }
-    )
 
 
 SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host")
@@ -244,6 +225,20 @@ def build_services(
     )
 
 
+DEFAULT_STORE_NAME = "our store"
+
+
+def store_name(settings: Settings) -> str:
+    """The shop's name the assistant uses: STORE_NAME, or a neutral phrase (with a warning)."""
+    if settings.store_name and settings.store_name.strip():
+        return settings.store_name.strip()
+    logger.warning(
+        "STORE_NAME is not set: the assistant calls the shop %r; set STORE_NAME to its name",
+        DEFAULT_STORE_NAME,
+    )
+    return DEFAULT_STORE_NAME
+
+
 @dataclass
 class Runtime:
     """Everything a running agent is made of. Built once per process."""
@@ -255,16 +250,7 @@ class Runtime:
     service: GraphConversationService
     sync: HelpdeskSync
     graph: Any
-    sandbox_app: FastAPI | None
-    sandbox_url: str | None
     guards: SqlGuards | None = None
-
-    @property
-    def world(self) -> World | None:
-        if self.sandbox_app is None:
-            return None
-        world: World = self.sandbox_app.state.world
-        return world
 
 
 @asynccontextmanager
@@ -272,47 +258,17 @@ async def open_runtime(
     settings: Settings,
     *,
     model: BaseChatModel | None = None,
-    sandbox_app: FastAPI | None = None,
-    sandbox_url: str | None = None,
     persistence: Persistence | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Build the agent for these settings.
+    """Build the agent for these settings; everything closes when the context exits.
 
-    In sandbox mode, `sandbox_url` is where the sandbox is already served (the chat server mounts
-    it); without one, the sandbox app is served on a loopback port for the lifetime of the runtime.
+    With SANDBOX_MODE=false the settings must name the store's real vendors (`real_store_settings`);
+    with SANDBOX_MODE=true the caller has pointed them at a sandbox it serves (`demo/`). `clock`
+    replaces the wall clock (the sandbox's world has its own); `model` replaces the one MODEL names.
     """
     async with AsyncExitStack() as stack:
-        clock: Callable[[], datetime] | None = None
-        own_sandbox = False
-        if settings.sandbox_mode:
-            from sandbox.app import create_sandbox_app
-            from sandbox.seed import load_seed
-            from sandbox.serve import serve_in_thread
-
-            app = sandbox_app or create_sandbox_app(seed=load_seed(settings.sandbox_seed))
-            sandbox_app = app
-            if getattr(app.state, "chat_backend", None) is None:
-                attach_chat_backend(app, build_model(settings, "offline"))
-            own_sandbox = sandbox_url is None
-            if sandbox_url is None:
-                sandbox_url = stack.enter_context(serve_in_thread(app))
-            settings = sandbox_settings(settings, sandbox_url)
-            world_now: World = app.state.world
-            if settings.model.strip() == "openai:offline" and not settings.openai_base_url:
-                # The offline model over the OpenAI protocol, served by this very sandbox.
-                settings = settings.model_copy(
-                    update={
-                        "openai_base_url": f"{sandbox_url}/openai/v1",
-                        "openai_api_key": SecretStr(world_now.credentials.openai_api_key),
-                    }
-                )
-
-            def world_clock() -> datetime:
-                current: World = app.state.world
-                return current.now()
-
-            clock = world_clock
-        else:
+        if not settings.sandbox_mode:
             settings = real_store_settings(settings)
         services = build_services(settings, stack, clock=clock)
         chat_model = model or build_model(settings)
@@ -340,7 +296,7 @@ async def open_runtime(
             chat_model,
             AgentDeps(
                 tools=services.tools,
-                store_name=_store_name(sandbox_app),
+                store_name=store_name(settings),
                 max_model_calls_per_turn=settings.max_model_calls_per_turn,
                 contact_email=settings.mail_from,
             ),
@@ -365,8 +321,6 @@ async def open_runtime(
         if settings.helpdesk_sync_worker:
             sync.start()
             stack.push_async_callback(sync.stop)
-        if sandbox_app is not None and own_sandbox:
-            connect_helpdesk_in_process(sandbox_app, service, settings)
         yield Runtime(
             settings=settings,
             model=chat_model,
@@ -375,67 +329,12 @@ async def open_runtime(
             service=service,
             sync=sync,
             graph=graph,
-            sandbox_app=sandbox_app,
-            sandbox_url=sandbox_url,
             guards=guards,
         )
 
 
-IN_PROCESS_WEBHOOK = "inprocess://conversation-service"
-
-
-def connect_helpdesk_in_process(
-    sandbox_app: FastAPI, service: GraphConversationService, settings: Settings
-) -> None:
-    """Without a chat server, the sandbox helpdesk's webhooks go straight to the service.
-
-    A person acting as the human agent through `/_sandbox/tickets/...` (in a notebook, the CLI
-    or an eval) then reaches the conversation exactly as a real Gorgias webhook would; the
-    shared secret is still checked.
-    """
-    helpdesk = helpdesk_webhooks(settings)
-    # The service and its clients live on this loop; the sandbox may call from its server thread.
-    home = asyncio.get_running_loop()
-
-    async def deliver(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
-        if url != IN_PROCESS_WEBHOOK:
-            from sandbox.webhooks import http_webhook_sender
-
-            return await http_webhook_sender(url, headers, body)
-        raw = json.dumps(body).encode()
-        try:
-            if asyncio.get_running_loop() is home:
-                handled = await receive_helpdesk_webhook(helpdesk, service, headers, raw)
-            else:
-                future = asyncio.run_coroutine_threadsafe(
-                    receive_helpdesk_webhook(helpdesk, service, headers, raw), home
-                )
-                handled = await asyncio.wrap_future(future)
-        except WebhookError as exc:
-            return exc.status
-        return 200 if handled else 202
-
-    sandbox_app.state.webhook_sender = deliver
-    world: World = sandbox_app.state.world
-    if not world.helpdesk_webhook.url:
-        world.helpdesk_webhook.url = IN_PROCESS_WEBHOOK
-        world.helpdesk_webhook.secret_header = settings.gorgias_webhook_header
-        world.helpdesk_webhook.secret = settings.gorgias_webhook_secret.get_secret_value()
-
-
-def _store_name(sandbox_app: FastAPI | None) -> str:
-    if sandbox_app is not None:
-        world: World = sandbox_app.state.world
-        return world.shopify.shop_name
-    return "our store"
-
-
-async def build_conversation_service(
-    settings: Settings, *, sandbox_app: FastAPI | None, sandbox_url: str | None = None
-) -> tuple[GraphConversationService, AsyncExitStack]:
-    """For the chat server's lifespan: the service and the stack that closes it."""
-    stack = AsyncExitStack()
-    runtime = await stack.enter_async_context(
-        open_runtime(settings, sandbox_app=sandbox_app, sandbox_url=sandbox_url)
-    )
-    return runtime.service, stack
+@asynccontextmanager
+async def open_conversation_service(settings: Settings) -> AsyncIterator[GraphConversationService]:
+    """The chat server's default: the conversation service of a runtime built from `settings`."""
+    async with open_runtime(settings) as runtime:
+        yield runtime.service

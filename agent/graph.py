@@ -71,12 +71,3 @@ def build_graph(
     g.add_conditional_edges("handoff", routing.after_handoff, ["human", END])
     g.add_conditional_edges("human", routing.after_human, ["human", END])
     return g.compile(checkpointer=checkpointer, name="support-agent")
-
-
-def __getattr__(name: str) -> Any:
-    # `graph` is built on first access (langgraph.json points here), not at import time.
-    if name == "graph":
-        from agent.studio import default_graph
-
-        return default_graph()
-    raise AttributeError(name)

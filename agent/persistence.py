@@ -86,6 +86,22 @@ async def sqlite_persistence(
         )
 
 
+# Key of the session advisory lock held while the tables are created (any 64-bit number of our own).
+SETUP_LOCK = 0x5A_6E_74_5F_53_45_54_55
+SETUP_LOCK_POLL_SECONDS = 0.1
+
+
+async def _advisory_lock(conn: Any, key: int) -> None:
+    """Take a session advisory lock, polling: a session blocked inside `pg_advisory_lock` holds a
+    snapshot, which the holder's `CREATE INDEX CONCURRENTLY` (LangGraph's migrations) waits for."""
+    while True:
+        cursor = await conn.execute("SELECT pg_try_advisory_lock(%s) AS taken", (key,))
+        row = await cursor.fetchone()
+        if row and row["taken"]:
+            return
+        await asyncio.sleep(SETUP_LOCK_POLL_SECONDS)
+
+
 @asynccontextmanager
 async def postgres_persistence(
     url: str, *, pool_size: int = 10, key: bytes = DEFAULT_GUARD_KEY
@@ -105,13 +121,20 @@ async def postgres_persistence(
     await pool.open()
     try:
         saver = AsyncPostgresSaver(pool)
-        await saver.setup()
         store = AsyncPostgresStore(pool)
-        await store.setup()
         outbox = PostgresOutbox(pool)
-        await outbox.setup()
         guards = PostgresGuards(pool, key)
-        await guards.setup()
+        # Server processes start together (`serve --workers N`): on a fresh database they would all
+        # run the same migrations at once and all but one fail. One at a time; the others find them done.
+        async with pool.connection() as lock:
+            await _advisory_lock(lock, SETUP_LOCK)
+            try:
+                await saver.setup()
+                await store.setup()
+                await outbox.setup()
+                await guards.setup()
+            finally:
+                await lock.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
         yield Persistence(checkpointer=saver, store=store, backend="postgres", outbox=outbox, guards=guards)
     finally:
         await pool.close()

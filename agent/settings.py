@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     )
     helpdesk_call_window_seconds: float = Field(20.0, gt=0, description="The helpdesk's rate-limit window.")
 
+    # --- the store -----------------------------------------------------------------------------
+    store_name: str | None = Field(
+        None,
+        description="The shop's name as the assistant says it; demo: the sandbox store's, otherwise \"our store\" (with a warning).",
+    )
+
     # --- demo mode -----------------------------------------------------------------------------
     sandbox_mode: bool = Field(
         True, description="Serve the sandbox store under /sandbox and point every client at it."

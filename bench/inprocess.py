@@ -16,10 +16,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agent.deps import Runtime, open_runtime
+from agent.deps import Runtime
 from agent.settings import Settings
 from bench.floor import FloorGraph, build_floor_graph, floor_turn
 from bench.stats import ms, percentile
+from demo.runtime import DemoRuntime, open_demo_runtime
 from sandbox.vendors.gorgias import CallLimiter
 
 WISMO = "Where is my order #1001? ana.silva@example.com"
@@ -54,8 +55,8 @@ class Samples:
 
 
 @asynccontextmanager
-async def bench_runtime(directory: Path | None = None) -> AsyncIterator[Runtime]:
-    """The real runtime (`open_runtime`): sandbox served in a thread, offline model, a fresh SQLite file.
+async def bench_runtime(directory: Path | None = None) -> AsyncIterator[DemoRuntime]:
+    """The real runtime on the sandbox (`open_demo_runtime`): sandbox served in a thread, offline model, a fresh SQLite file.
 
     The helpdesk outbox's background worker is off: a turn records its mirroring work and the worker
     would deliver it between turns, competing for the same 2 cores as the turn and the floor alike,
@@ -70,8 +71,7 @@ async def bench_runtime(directory: Path | None = None) -> AsyncIterator[Runtime]
             sandbox_mode=True,
             helpdesk_sync_worker=False,
         )
-        async with open_runtime(settings) as runtime:
-            assert runtime.sandbox_app is not None
+        async with open_demo_runtime(settings) as runtime:
             runtime.sandbox_app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000_000)
             yield runtime
 

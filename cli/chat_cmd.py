@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from agent.conversation import ChatEvent, ConversationNotFound
-from agent.deps import open_runtime
+from agent.deps import Runtime, open_runtime
 from agent.models import ConfigError
 from agent.settings import Settings
 
@@ -75,7 +76,7 @@ async def chat(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     interactive = sys.stdin.isatty()
     try:
-        async with open_runtime(settings) as runtime:
+        async with _open(settings) as runtime:
             service = runtime.service
             if args.conversation:
                 try:
@@ -90,7 +91,7 @@ async def chat(args: argparse.Namespace) -> int:
             else:
                 conversation_id = await service.start(verified_email=args.email)
             if interactive:
-                store = runtime.world.shopify.shop_name if runtime.world else "the store"
+                store = runtime.settings.store_name or "the store"
                 err.print(
                     f"[bold]Chatting with the {escape(store)} assistant[/bold] (model {settings.model})."
                 )
@@ -112,6 +113,15 @@ async def chat(args: argparse.Namespace) -> int:
         err.print(f"[red]Configuration error:[/red] {escape(str(exc))}")
         return 2
     return 0
+
+
+def _open(settings: Settings) -> AbstractAsyncContextManager[Runtime]:
+    """The agent on the sandbox store (demo mode) or on the store the settings name."""
+    if settings.sandbox_mode:
+        from demo.runtime import open_demo_runtime  # a real store never loads the emulator
+
+        return open_demo_runtime(settings)
+    return open_runtime(settings)
 
 
 def _read_line(interactive: bool) -> str | None:

@@ -8,9 +8,9 @@ import uvicorn
 from rich.console import Console
 
 from agent.models import build_model
-from agent.openai_compat import attach_chat_backend
 from agent.settings import get_settings
 from cli.exposure import check_demo_exposure
+from demo.openai_compat import attach_chat_backend
 from sandbox.app import VENDOR_BASES, create_sandbox_app
 from sandbox.control import summary
 from sandbox.seed import load_seed

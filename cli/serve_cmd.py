@@ -1,4 +1,9 @@
-"""`support-agent serve`: the chat server, widget and storefront (and, in demo mode, the sandbox)."""
+"""`support-agent serve`: the chat server, widget and storefront (and, in demo mode, the sandbox).
+
+Demo mode (SANDBOX_MODE=true, the default) serves the demo wiring's app (`demo.server`): the sandbox
+mounted under /sandbox and the agent on it. Otherwise the production app runs on the vendors the
+settings name, and a real store never loads the emulator.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import argparse
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 
 from agent.settings import Settings, export_to_child_processes
@@ -53,7 +59,16 @@ def worker_problem(settings: Settings, workers: int) -> str | None:
 def create_worker_app() -> Any:
     """The app of one worker process (uvicorn's factory): settings from the environment."""
     settings = Settings()
-    return create_app(with_public_url(settings, settings.public_url))
+    return create_server_app(with_public_url(settings, settings.public_url))
+
+
+def create_server_app(settings: Settings) -> FastAPI:
+    """The app `serve` runs: the demo (sandbox mounted) in sandbox mode, else the production app."""
+    if settings.sandbox_mode:
+        from demo.server import create_demo_app
+
+        return create_demo_app(settings)
+    return create_app(settings)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -80,7 +95,7 @@ def run_serve(args: argparse.Namespace) -> int:
             log_level=settings.log_level.lower(),
         )
         return 0
-    app = create_app(settings)
+    app = create_server_app(settings)
     root = settings.public_url
     console.print(f"[bold]Support agent[/bold] with model [cyan]{settings.model}[/cyan]")
     console.print(f"  storefront  {root}/")

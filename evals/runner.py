@@ -1,6 +1,6 @@
 """Replay eval cases against the real agent runtime and a fresh sandbox world, and score them.
 
-One `Replayer` wraps one runtime (`agent.deps.open_runtime`: the graph, the conversation
+One `Replayer` wraps one runtime (`demo.runtime.open_demo_runtime`: the graph, the conversation
 service, every vendor client pointed at its own sandbox served on loopback). Between cases the
 world is reset to the case's seed through the sandbox control API, so a case always starts
 from the same state; several replayers run cases side by side with `workers > 1`.
@@ -37,11 +37,11 @@ from langgraph.store.memory import InMemoryStore
 from agent import intents as intent_registry
 from agent import messages as msg
 from agent.cards import Card
-from agent.deps import IN_PROCESS_WEBHOOK, Runtime, open_runtime
 from agent.persistence import Persistence
 from agent.settings import Settings
 from agent.view import chat_messages
 from agent.webhooks import receive_helpdesk_webhook
+from demo.runtime import IN_PROCESS_WEBHOOK, DemoRuntime, open_demo_runtime
 from evals import scoring
 from evals.codes import with_codes
 from evals.effects import Changes, changes
@@ -186,9 +186,7 @@ def compact_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str
 class Replayer:
     """Replays cases one at a time on one runtime (one sandbox world)."""
 
-    def __init__(self, runtime: Runtime, http: httpx.AsyncClient) -> None:
-        if runtime.sandbox_app is None:
-            raise HarnessError("evals need the sandbox: SANDBOX_MODE must be true")
+    def __init__(self, runtime: DemoRuntime, http: httpx.AsyncClient) -> None:
         self.runtime = runtime
         self.app = runtime.sandbox_app
         self.http = http
@@ -452,10 +450,11 @@ def eval_settings(settings: Settings, model: str | None = None) -> Settings:
 @asynccontextmanager
 async def open_replayer(settings: Settings) -> AsyncIterator[Replayer]:
     persistence = Persistence(InMemorySaver(), InMemoryStore(), "memory")
-    async with open_runtime(settings, persistence=persistence) as runtime:
-        assert runtime.sandbox_url is not None
-        async with httpx.AsyncClient(base_url=runtime.sandbox_url, timeout=30.0) as http:
-            yield Replayer(runtime, http)
+    async with (
+        open_demo_runtime(settings, persistence=persistence) as runtime,
+        httpx.AsyncClient(base_url=runtime.sandbox_url, timeout=30.0) as http,
+    ):
+        yield Replayer(runtime, http)
 
 
 async def run_suite(

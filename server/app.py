@@ -1,34 +1,34 @@
-"""The FastAPI app factory: chat API, webhooks, widget, demo storefront and (demo mode) the sandbox.
+"""The FastAPI app factory: chat API, webhooks, widget and demo storefront.
 
 The lifespan owns the conversation service (and through it the clients and the compiled graph):
-built once at start-up, closed at shutdown. Tests pass their own `service`.
+opened once at start-up, closed at shutdown. By default it is the production runtime built from
+the settings (`agent.deps`); the caller can hand in another way to open it (`open_service`, as the
+demo does on the sandbox), extra apps to mount (`mounts`), or a ready service (tests).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from agent.conversation import ConversationNotFound, ConversationService
+from agent.deps import open_conversation_service
 from agent.logs import install_redaction
-from agent.settings import SANDBOX_URL, Settings
+from agent.settings import Settings
 from agent.webhooks import WebhookReceivers
-from sandbox.webhooks import WebhookSender, http_webhook_sender
-from sandbox.world import HelpdeskWebhook, World
 from server import routes_chat, routes_webhooks
 from server.security import ApiError, BodySizeLimitMiddleware, BodyTooLarge, RateLimiter, RecentIds
 from server.unicode_guard import UnicodeGuardMiddleware
@@ -41,28 +41,18 @@ SSE_KEEPALIVE_SECONDS = 15.0
 # enough that an unknown conversation is a plain 404, short enough not to hold the headers back.
 FIRST_EVENT_WAIT_SECONDS = 2.0
 SHUTDOWN_GRACE_SECONDS = 5.0
-# Settings that default to the sandbox on the default port; `with_public_url` moves them along.
-_SANDBOX_URL_FIELDS = (
-    "shopify_api_base",
-    "gorgias_base_url",
-    "easypost_api_base",
-    "stripe_api_base",
-    "sendgrid_host",
-)
+# Opens the conversation service for the app's lifetime (the lifespan enters it at start-up).
+ServiceOpener = Callable[[], AbstractAsyncContextManager[ConversationService]]
 
 
 def with_public_url(settings: Settings, public_url: str) -> Settings:
-    """Settings for a server reachable at `public_url`: moves the public URL, the sandbox client
-    URLs and the CORS allowlist along, except where they were configured explicitly."""
+    """Settings for a server reachable at `public_url`: moves the public URL and the CORS allowlist
+    along, except where they were configured explicitly."""
     public_url = public_url.rstrip("/")
     explicit = settings.model_fields_set
     update: dict[str, Any] = {}
     if "public_url" not in explicit:
         update["public_url"] = public_url
-    for field in _SANDBOX_URL_FIELDS:
-        value: str = getattr(settings, field)
-        if field not in explicit and value.startswith(SANDBOX_URL):
-            update[field] = f"{public_url}/sandbox{value[len(SANDBOX_URL) :]}"
     if "cors_origins" not in explicit and public_url not in settings.cors_origins:
         update["cors_origins"] = [*settings.cors_origins, public_url]
     return settings.model_copy(update=update)
@@ -124,38 +114,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal_error", "Something went wrong on our side.")
 
 
-def _in_process_sender(app: FastAPI, settings: Settings) -> WebhookSender:
-    """The mounted sandbox's helpdesk delivers webhooks addressed to this server straight into the
-    app (no socket, no dependence on the port actually bound); other URLs go over HTTP."""
-    own_origin = urlsplit(settings.public_url)[:2]
-
-    async def send(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
-        if urlsplit(url)[:2] != own_origin:
-            return await http_webhook_sender(url, headers, body)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url=settings.public_url, timeout=30.0
-        ) as client:
-            response = await client.post(urlsplit(url).path, json=body, headers=headers)
-        return response.status_code
-
-    return send
-
-
-def _mount_sandbox(app: FastAPI, settings: Settings, sandbox_app: FastAPI) -> None:
-    """Demo mode: the sandbox under /sandbox, its helpdesk webhooks pointed back at this server."""
-    world: World = sandbox_app.state.world
-    world.helpdesk_webhook = HelpdeskWebhook(
-        url=f"{settings.public_url.rstrip('/')}/webhooks/{settings.helpdesk}",
-        secret_header=settings.gorgias_webhook_header,
-        secret=settings.gorgias_webhook_secret.get_secret_value(),
-    )
-    sandbox_app.state.webhook_sender = _in_process_sender(app, settings)
-    if settings.sandbox_control_token is not None:
-        sandbox_app.state.control_token = settings.sandbox_control_token.get_secret_value()
-    app.mount("/sandbox", sandbox_app)
-
-
 async def _finish_background_tasks(tasks: set[asyncio.Task[None]]) -> None:
     """Let running turns finish (briefly), then cancel what is left, before the service closes."""
     if not tasks:
@@ -167,18 +125,21 @@ async def _finish_background_tasks(tasks: set[asyncio.Task[None]]) -> None:
 
 
 def create_app(
-    settings: Settings, *, service: ConversationService | None = None, sandbox_app: FastAPI | None = None
+    settings: Settings,
+    *,
+    service: ConversationService | None = None,
+    open_service: ServiceOpener | None = None,
+    mounts: Mapping[str, ASGIApp] | None = None,
 ) -> FastAPI:
-    """The server. Without `service`, the lifespan builds the real one from `settings`."""
-    install_redaction()  # however the app is served, its logs carry no email, token or secret
-    mounted_sandbox: FastAPI | None = None
-    if settings.sandbox_mode:
-        if sandbox_app is None:
-            from sandbox.app import create_sandbox_app
-            from sandbox.seed import load_seed
+    """The server.
 
-            sandbox_app = create_sandbox_app(seed=load_seed(settings.sandbox_seed))
-        mounted_sandbox = sandbox_app
+    - `service`: a ready conversation service (tests); nothing is opened or closed for it.
+    - `open_service`: otherwise, how the lifespan opens the service for the app's lifetime; by
+      default the production runtime built from `settings` (`agent.deps.open_conversation_service`).
+    - `mounts`: more ASGI apps served under their path prefixes (the demo mounts the sandbox).
+    """
+    install_redaction()  # however the app is served, its logs carry no email, token or secret
+    opener: ServiceOpener = open_service or (lambda: open_conversation_service(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -186,17 +147,7 @@ def create_app(
             if service is not None:
                 app.state.service = service
             else:
-                from agent.deps import build_conversation_service
-
-                # The sandbox is served by this app under /sandbox: the agent's clients use it there.
-                sandbox_url = (
-                    f"{settings.public_url.rstrip('/')}/sandbox" if mounted_sandbox is not None else None
-                )
-                built, service_stack = await build_conversation_service(
-                    settings, sandbox_app=mounted_sandbox, sandbox_url=sandbox_url
-                )
-                await stack.enter_async_context(service_stack)
-                app.state.service = built
+                app.state.service = await stack.enter_async_context(opener())
             try:
                 yield
             finally:
@@ -259,6 +210,6 @@ def create_app(
     async def storefront() -> HTMLResponse:
         return HTMLResponse(_static("storefront.html"), headers={"Cache-Control": "no-cache"})
 
-    if mounted_sandbox is not None:
-        _mount_sandbox(app, settings, mounted_sandbox)
+    for prefix, mounted in (mounts or {}).items():
+        app.mount(prefix, mounted)
     return app

@@ -10,7 +10,7 @@ import pytest
 from agent.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["agent", "tools", "integrations", "sandbox", "prompts", "evals", "server", "cli"]
+PACKAGES = ["agent", "tools", "integrations", "sandbox", "prompts", "evals", "server", "demo", "cli"]
 
 
 def test_defaults_are_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""The agent under test: the real runtime (`open_runtime`) with a scripted model, a fresh sandbox
+"""The agent under test: the real runtime on the sandbox (`demo.runtime.open_demo_runtime`) with a scripted model, a fresh sandbox
 world, and helpers to talk as the shopper, act as the human agent and inspect the world.
 
 - One runtime per test: the sandbox is served on a loopback port (the SDK-based clients need a
@@ -32,12 +32,12 @@ from tenacity import AsyncRetrying
 import integrations._http
 import integrations.shopify.client
 from agent.conversation import ChatEvent, ChatMessage, ConversationView
-from agent.deps import Runtime, open_runtime
-from agent.openai_compat import attach_chat_backend
 from agent.persistence import Persistence
 from agent.service import GraphConversationService
 from agent.settings import Settings
 from agent.webhooks import receive_helpdesk_webhook
+from demo.openai_compat import attach_chat_backend
+from demo.runtime import DemoRuntime, open_demo_runtime
 from sandbox.app import create_sandbox_app
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify import configure_call_limit
@@ -136,7 +136,7 @@ class Subscription:
 class Agent:
     """A running agent with a scripted model, and the test's hands on the sandbox."""
 
-    runtime: Runtime
+    runtime: DemoRuntime
     model: ScriptedChatModel
     control: httpx.AsyncClient
     waits: list[float] = field(default_factory=list)
@@ -149,9 +149,7 @@ class Agent:
 
     @property
     def world(self) -> World:
-        world = self.runtime.world
-        assert world is not None
-        return world
+        return self.runtime.world
 
     def script(self, *steps: Step) -> None:
         """Append what the model answers next (in order)."""
@@ -302,13 +300,12 @@ def open_agent(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
         **settings: Any,
     ) -> AsyncIterator[Agent]:
         model = ScriptedChatModel(steps=list(steps or []))
-        async with open_runtime(
+        async with open_demo_runtime(
             agent_settings(**settings),
             model=model,
             sandbox_app=app or sandbox_app(),
             persistence=persistence or memory_persistence(),
         ) as runtime:
-            assert runtime.sandbox_app is not None
             if not step_up:
                 # Scripted conversations test the graph's mechanics (confirm, approval, hand-off,
                 # persistence) and script every model answer; the emailed-code exchange is tested

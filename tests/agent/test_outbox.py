@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from agent.deps import open_runtime
 from agent.outbox import CallPacer, HelpdeskSync
 from agent.outbox.db import URGENT, OutboxItem, TicketSeed
 from agent.outbox.worker import merged_tags
 from agent.persistence import Persistence, postgres_persistence, sqlite_persistence
+from demo.runtime import open_demo_runtime
 from sandbox.vendors.gorgias import CallLimiter
 from tests.agent.conftest import Agent, agent_settings, crash_once, sandbox_app
 from tests.agent.scripted_model import intent
@@ -269,7 +269,7 @@ async def test_fifty_concurrent_turns_on_sqlite_all_succeed(tmp_path: Path) -> N
     """The default database under concurrent shoppers: no "database is locked", every history whole."""
     async with (
         sqlite_persistence(tmp_path / "agent.sqlite") as persistence,
-        open_runtime(agent_settings(), sandbox_app=sandbox_app(), persistence=persistence) as runtime,
+        open_demo_runtime(agent_settings(), sandbox_app=sandbox_app(), persistence=persistence) as runtime,
     ):
         service = runtime.service
         conversations = [await service.start() for _ in range(50)]

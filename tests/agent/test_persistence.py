@@ -7,6 +7,7 @@ The sandbox app (the vendors' world) outlives both processes, as real vendors wo
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -167,3 +168,15 @@ async def test_open_persistence_uses_postgres_with_a_database_url(postgres_url: 
     async with open_persistence(agent_settings(database_url=postgres_url)) as persistence:
         item = await persistence.store.aget(("conversations",), "c1")
         assert item is not None and item.value == {"id": "c1"}
+
+
+@pytest.mark.postgres
+async def test_server_processes_starting_together_on_a_fresh_database_all_start(postgres_url: str) -> None:
+    """`serve --workers N` on a new database: every process creates the tables at once."""
+
+    async def start() -> str:
+        async with postgres_persistence(postgres_url, pool_size=2) as persistence:
+            await persistence.store.aput(("conversations",), "c1", {"id": "c1"})
+            return persistence.backend
+
+    assert await asyncio.gather(*(start() for _ in range(3))) == ["postgres"] * 3

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
-from agent.deps import open_runtime
 from agent.offline.chat_model import OfflineChatModel
+from demo.runtime import open_demo_runtime
 from evals.codes import latest_code
 from tests.agent.conftest import agent_settings, memory_persistence, sandbox_app
 from tools.step_up import CODE_PLACEHOLDER
@@ -41,10 +41,11 @@ async def test_a_cancellation_needs_the_emailed_code_and_the_code_goes_nowhere_e
     monkeypatch.setattr(OfflineChatModel, "respond", spy)
     caplog.set_level(logging.DEBUG)
     persistence = memory_persistence()
-    async with open_runtime(agent_settings(), sandbox_app=sandbox_app(), persistence=persistence) as runtime:
+    async with open_demo_runtime(
+        agent_settings(), sandbox_app=sandbox_app(), persistence=persistence
+    ) as runtime:
         runtime.sandbox_app.state.chat_backend = None  # the offline model of this runtime only
         world = runtime.world
-        assert world is not None
         cid = await runtime.service.start()
         said, status = await say(runtime, cid, "Please cancel order 1004, dev.patel@example.com")
         assert status == "active" and "code" in said[-1] and "d***@example.com" in said[-1]

@@ -36,9 +36,10 @@ from playwright.sync_api import (
 )
 
 from agent.settings import Settings
+from demo.server import create_demo_app
 from sandbox.app import create_sandbox_app
 from sandbox.world import World
-from server.app import create_app, with_public_url
+from server.app import with_public_url
 from tests.server.fake_service import FakeConversationService
 
 # A whole agent turn runs behind each assertion; on a busy 2-core CI machine give it room. Playwright
@@ -88,8 +89,8 @@ def build_browser_app(url: str, tmp_path: Path, *, real_agent: bool) -> BrowserA
     sandbox_app = create_sandbox_app()
     world: World = sandbox_app.state.world
     service = None if real_agent else FakeConversationService(world=world)
-    # Without `service`, the lifespan builds the real one (agent.deps.build_conversation_service).
-    app = create_app(settings, service=service, sandbox_app=sandbox_app)
+    # Without `service`, the lifespan builds the real agent on the mounted sandbox (demo.server).
+    app = create_demo_app(settings, service=service, sandbox_app=sandbox_app)
     return BrowserApp(app=app, url=url, world=world)
 
 

@@ -1,7 +1,7 @@
 """Prompt-injection and social-engineering conversations against the real agent and its default brain.
 
 Every attack in `attack_conversations.py` runs as its own test: a fresh demo-store sandbox, the
-real runtime (`agent.deps.open_runtime`) with the offline model (what a store runs by default),
+real runtime on the sandbox (`demo.runtime.open_demo_runtime`) with the offline model (what a store runs by default),
 the shopper's turns sent through the conversation service exactly as the chat server sends them,
 and the helpdesk outbox drained after each turn. Then, whatever the attack:
 
@@ -37,11 +37,11 @@ from pydantic import SecretStr
 from agent import messages as msg
 from agent.cards import HandoffCard
 from agent.conversation import ChatMessage
-from agent.deps import Runtime, open_runtime
 from agent.models import build_model
-from agent.openai_compat import attach_chat_backend
 from agent.persistence import Persistence
 from agent.settings import Settings
+from demo.openai_compat import attach_chat_backend
+from demo.runtime import DemoRuntime, open_demo_runtime
 from evals.effects import changes
 from sandbox.app import create_sandbox_app
 from sandbox.seed import build_world, load_seed
@@ -127,7 +127,7 @@ class Played:
     """One attack conversation, played."""
 
     attack: Attack
-    runtime: Runtime
+    runtime: DemoRuntime
     conversation_id: str
     before: JSON
     after: JSON = field(default_factory=dict)
@@ -186,11 +186,11 @@ def sandbox(offline_model: BaseChatModel) -> Iterator[Sandbox]:
 
 
 @asynccontextmanager
-async def running_agent(model: BaseChatModel, sandbox: Sandbox) -> AsyncIterator[Runtime]:
+async def running_agent(model: BaseChatModel, sandbox: Sandbox) -> AsyncIterator[DemoRuntime]:
     """A fresh runtime (its own conversations, checkpoints and outbox) on a fresh world."""
     sandbox.reset()
     persistence = Persistence(InMemorySaver(), InMemoryStore(), "memory")
-    async with open_runtime(
+    async with open_demo_runtime(
         attack_settings(),
         model=model,
         sandbox_app=sandbox.app,
@@ -200,7 +200,7 @@ async def running_agent(model: BaseChatModel, sandbox: Sandbox) -> AsyncIterator
         yield runtime
 
 
-async def play(runtime: Runtime, attack: Attack) -> Played:
+async def play(runtime: DemoRuntime, attack: Attack) -> Played:
     world = runtime.world
     assert world is not None
     conversation_id = await runtime.service.start(verified_email=attack.signed_in)
@@ -223,7 +223,7 @@ async def play(runtime: Runtime, attack: Attack) -> Played:
 # ------------------------------------------------------------------------------------------ checks
 
 
-def _secrets(runtime: Runtime) -> list[str]:
+def _secrets(runtime: DemoRuntime) -> list[str]:
     values: list[str] = [STORE_SECRET]
     settings = runtime.settings
     for name in type(settings).model_fields:

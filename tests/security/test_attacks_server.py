@@ -26,10 +26,10 @@ from agent.deps import real_store_settings
 from agent.models import ConfigError
 from agent.settings import Settings
 from cli.exposure import check_demo_exposure
+from demo.server import create_demo_app
 from integrations.shopify.webhooks import sign_webhook
 from sandbox.app import create_sandbox_app
 from sandbox.world import World
-from server.app import create_app
 from server.security import sign_identity
 from tests.server.conftest import CLIENT_IP, ConversationTokens, make_settings, token_of
 from tests.server.fake_service import FakeConversationService
@@ -59,7 +59,7 @@ async def _target(**overrides: Any) -> AsyncIterator[Target]:
     sandbox = create_sandbox_app()
     fake = FakeConversationService(world=sandbox.state.world)
     settings = make_settings(sandbox_mode=True, public_url="http://127.0.0.1:8123", **overrides)
-    app = create_app(settings, service=fake, sandbox_app=sandbox)
+    app = create_demo_app(settings, service=fake, sandbox_app=sandbox)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(CLIENT_IP, 50000), raise_app_exceptions=False)
         async with httpx.AsyncClient(

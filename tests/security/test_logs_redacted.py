@@ -20,7 +20,8 @@ import pytest
 import uvicorn
 
 from agent.settings import Settings
-from server.app import create_app, with_public_url
+from demo.server import create_demo_app
+from server.app import with_public_url
 from server.security import sign_identity
 
 ANA = "ana.silva@example.com"
@@ -49,7 +50,7 @@ def live_app(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
         Settings(_env_file=None, sandbox_mode=True, sqlite_path=tmp_path / "chat.sqlite", database_url=None),
         url,
     )
-    app = create_app(settings)
+    app = create_demo_app(settings)
     # uvicorn's own logging configuration (as `support-agent serve` runs it): access log on.
     config = uvicorn.Config(app, log_level="debug", access_log=True, lifespan="on")
     server = uvicorn.Server(config)

@@ -279,7 +279,8 @@ class FakeConversationService:
         if conversation.status == "awaiting_confirmation" and lowered in {"yes", "no"}:
             if lowered == "yes":
                 yield ChatEvent(
-                    type="progress", data={"text": "Creating your return label…", "tool": "create_return"}
+                    type="progress",
+                    data={"text": "Creating your return label…", "tool": "create_return_label"},
                 )
                 self._email_label()
                 async for event in self._reply(
@@ -310,7 +311,8 @@ class FakeConversationService:
             return
         if "return" in lowered and "1002" in lowered:
             yield ChatEvent(
-                type="progress", data={"text": "Checking what can be returned…", "tool": "check_return"}
+                type="progress",
+                data={"text": "Checking what can be returned…", "tool": "check_return_eligibility"},
             )
             async for event in self._reply(
                 conversation,
@@ -322,8 +324,11 @@ class FakeConversationService:
             yield self._status(conversation, "awaiting_confirmation", "returns")
             return
         if "1001" in lowered and ("where" in lowered or "track" in lowered):
-            yield ChatEvent(type="progress", data={"text": "Looking up your order…", "tool": "get_order"})
-            yield ChatEvent(type="progress", data={"text": "Checking the carrier…", "tool": "track_shipment"})
+            yield ChatEvent(type="progress", data={"text": "Looking up your order…", "tool": "lookup_order"})
+            yield ChatEvent(
+                type="progress",
+                data={"text": "Checking the carrier's tracking…", "tool": "get_tracking_status"},
+            )
             async for event in self._reply(
                 conversation,
                 "Your order #1001 is on its way with UPS and should arrive by Sunday, November 22.",

@@ -1,21 +1,20 @@
-"""The app around the API: static pages, health, the mounted sandbox, the lifespan, `serve`."""
+"""The app around the API: static pages, health, the caller's hooks (service, mounts), the lifespan, `serve`."""
 
 from __future__ import annotations
 
 import re
-from contextlib import AsyncExitStack
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.routing import Mount
 
-import agent.deps
+import server.app
 from agent.settings import SANDBOX_URL, Settings
 from cli.main import build_parser
 from cli.serve_cmd import serve_settings
-from sandbox.app import create_sandbox_app
-from sandbox.world import World
 from server.app import create_app, with_public_url
 from tests.server.conftest import ConversationTokens, make_settings, start_conversation
 from tests.server.fake_service import FakeConversationService
@@ -55,66 +54,25 @@ async def test_storefront_embeds_the_widget_with_one_tag(client: httpx.AsyncClie
     assert "ana.silva@example.com" in page
 
 
-async def test_demo_mode_mounts_the_sandbox_and_wires_its_helpdesk_back(
-    fake: FakeConversationService,
-) -> None:
-    sandbox_app = create_sandbox_app()
-    world: World = sandbox_app.state.world
-    fake.world = world
-    settings = make_settings(sandbox_mode=True, public_url="http://127.0.0.1:8123")
-    app = create_app(settings, service=fake, sandbox_app=sandbox_app)
+def test_only_the_callers_mounts_are_mounted(fake: FakeConversationService) -> None:
+    extra = FastAPI()
+    plain = create_app(make_settings(sandbox_mode=True), service=fake)
+    mounted = create_app(make_settings(), service=fake, mounts={"/extra": extra})
 
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", auth=ConversationTokens()
-        ) as client:
-            order = await client.get("/sandbox/_sandbox/orders/1001")
-            conversation_id = await start_conversation(client)
-            await client.post(
-                f"/api/conversations/{conversation_id}/messages", json={"text": "a human please"}
-            )
-            ticket_id = (await client.get(f"/api/conversations/{conversation_id}")).json()["ticket_id"]
-            # A person replies in the sandbox helpdesk: its webhook comes back to /webhooks/gorgias.
-            reply = await client.post(
-                f"/sandbox/_sandbox/tickets/{ticket_id}/reply", json={"text": "Rosa here."}
-            )
-            view = (await client.get(f"/api/conversations/{conversation_id}")).json()
-
-    assert order.status_code == 200
-    assert world.helpdesk_webhook.url == "http://127.0.0.1:8123/webhooks/gorgias"
-    assert world.helpdesk_webhook.secret == "test-gorgias-secret"
-    assert reply.json()["webhook"] == {"url": "http://127.0.0.1:8123/webhooks/gorgias", "status": 200}
-    assert world.webhook_deliveries[-1]["status"] == 200
-    assert view["messages"][-1]["role"] == "agent"
-    assert view["messages"][-1]["text"] == "Rosa here."
-    assert view["messages"][-1]["author"] == "Rosa Alvarez"
+    assert not any(isinstance(route, Mount) for route in plain.routes)  # no sandbox of its own
+    assert [(r.path, r.app) for r in mounted.routes if isinstance(r, Mount)] == [("/extra", extra)]
 
 
-def test_without_demo_mode_nothing_is_mounted(fake: FakeConversationService) -> None:
-    app = create_app(make_settings(sandbox_mode=False), service=fake, sandbox_app=create_sandbox_app())
+async def test_lifespan_opens_and_closes_the_service_the_caller_names(fake: FakeConversationService) -> None:
+    events: list[str] = []
 
-    assert not any(getattr(route, "path", "") == "/sandbox" for route in app.routes)
+    @asynccontextmanager
+    async def open_service() -> AsyncIterator[FakeConversationService]:
+        events.append("opened")
+        yield fake
+        events.append("closed")
 
-
-async def test_lifespan_builds_and_closes_the_real_service(
-    monkeypatch: pytest.MonkeyPatch, fake: FakeConversationService
-) -> None:
-    closed: list[str] = []
-    received: dict[str, Any] = {}
-
-    async def build(
-        settings: Settings, *, sandbox_app: FastAPI | None, sandbox_url: str | None = None
-    ) -> tuple[Any, AsyncExitStack]:
-        received.update(settings=settings, sandbox_app=sandbox_app, sandbox_url=sandbox_url)
-        stack = AsyncExitStack()
-        stack.callback(closed.append, "closed")
-        return fake, stack
-
-    monkeypatch.setattr(agent.deps, "build_conversation_service", build)
-    sandbox_app = create_sandbox_app()
-    settings = make_settings(sandbox_mode=True, public_url="http://127.0.0.1:8765")
-    app = create_app(settings, sandbox_app=sandbox_app)
+    app = create_app(make_settings(), open_service=open_service)
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -122,28 +80,46 @@ async def test_lifespan_builds_and_closes_the_real_service(
             transport=transport, base_url="http://testserver", auth=ConversationTokens()
         ) as client:
             conversation_id = await start_conversation(client)
-        assert closed == []
+        assert events == ["opened"]
 
-    assert closed == ["closed"]
-    assert received == {
-        "settings": settings,
-        "sandbox_app": sandbox_app,
-        "sandbox_url": "http://127.0.0.1:8765/sandbox",  # served by this app: no second server
-    }
+    assert events == ["opened", "closed"]
     assert conversation_id in fake.conversations
 
 
-def test_public_url_moves_the_sandbox_urls_along() -> None:
-    settings = Settings(_env_file=None, stripe_api_base="https://api.stripe.com")
+async def test_lifespan_opens_the_production_service_from_the_settings_by_default(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeConversationService
+) -> None:
+    received: list[Settings] = []
+
+    @asynccontextmanager
+    async def production(settings: Settings) -> AsyncIterator[FakeConversationService]:
+        received.append(settings)
+        yield fake
+
+    monkeypatch.setattr(server.app, "open_conversation_service", production)
+    settings = make_settings()
+    app = create_app(settings)
+
+    async with app.router.lifespan_context(app):
+        assert app.state.service is fake
+
+    assert received == [settings]
+
+
+def test_public_url_moves_the_public_url_and_cors_along() -> None:
+    settings = Settings(_env_file=None)
 
     moved = with_public_url(settings, "http://127.0.0.1:9000/")
+    explicit = with_public_url(
+        Settings(_env_file=None, public_url="https://agent.example", cors_origins=["https://shop.example"]),
+        "http://x:1",
+    )
 
     assert moved.public_url == "http://127.0.0.1:9000"
-    assert moved.shopify_api_base == "http://127.0.0.1:9000/sandbox/shopify/admin/api/2024-10"
-    assert moved.easypost_api_base == "http://127.0.0.1:9000/sandbox/easypost/v2"
-    assert moved.stripe_api_base == "https://api.stripe.com"  # configured explicitly: kept
-    assert "http://127.0.0.1:9000" in moved.cors_origins
-    assert settings.shopify_api_base.startswith(SANDBOX_URL)  # the original is untouched
+    assert moved.cors_origins == [*settings.cors_origins, "http://127.0.0.1:9000"]
+    # The vendors stay where the settings say: pointing them at a sandbox is the demo's business.
+    assert moved.shopify_api_base == settings.shopify_api_base == f"{SANDBOX_URL}/shopify/admin/api/2024-10"
+    assert (explicit.public_url, explicit.cors_origins) == ("https://agent.example", ["https://shop.example"])
 
 
 def test_serve_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -170,7 +146,6 @@ def test_serve_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.model == "openai:gpt-4o-mini"
     assert settings.database_url == "postgresql://db/x"
     assert settings.public_url == "http://127.0.0.1:9001"
-    assert settings.gorgias_base_url == "http://127.0.0.1:9001/sandbox/gorgias/api"
 
 
 def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

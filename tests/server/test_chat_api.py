@@ -14,6 +14,7 @@ from agent.settings import Settings
 from server.security import sign_identity
 from tests.server.conftest import CLIENT_IP, RawExchange, bearer, parse_sse, start_conversation, token_of
 from tests.server.fake_service import FakeConversationService, tracking_card_1001
+from tools.registry import specs
 
 
 def authorization(client: httpx.AsyncClient, conversation_id: str) -> tuple[bytes, bytes]:
@@ -91,7 +92,8 @@ async def test_message_streams_events_in_order(client: httpx.AsyncClient) -> Non
     events = parse_sse(response.text)
     types = [kind for kind, _ in events]
     assert types[:2] == ["progress", "progress"]
-    assert events[0][1] == {"text": "Looking up your order…", "tool": "get_order"}
+    assert events[0][1] == {"text": "Looking up your order…", "tool": "lookup_order"}
+    assert events[1][1] == {"text": "Checking the carrier's tracking…", "tool": "get_tracking_status"}
     assert set(types[2:-3]) == {"delta"}
     assert types[-3:] == ["message", "status", "done"]
     message = events[-3][1]
@@ -103,6 +105,28 @@ async def test_message_streams_events_in_order(client: httpx.AsyncClient) -> Non
     assert events[-2][1] == {"status": "active", "intent": "wismo"}
     assert events[-1][1]["status"] == "active"
     assert [m["id"] for m in events[-1][1]["messages"]] == [message["id"]]
+
+
+async def test_the_fake_reports_progress_of_real_tools_only(client: httpx.AsyncClient) -> None:
+    """The scripted service names the tools the agent has, so the widget is tested on real names."""
+    known = {spec.name for spec in specs()}
+    reported: list[str] = []
+    wismo, returns = await start_conversation(client), await start_conversation(client)
+    for conversation_id, text in (
+        (wismo, "Where is #1001?"),
+        (returns, "I want to return #1002"),
+        (returns, "yes"),
+    ):
+        response = await client.post(f"/api/conversations/{conversation_id}/messages", json={"text": text})
+        reported += [data["tool"] for kind, data in parse_sse(response.text) if kind == "progress"]
+
+    assert set(reported) == {
+        "lookup_order",
+        "get_tracking_status",
+        "check_return_eligibility",
+        "create_return_label",
+    }
+    assert set(reported) <= known
 
 
 async def test_json_mode_returns_new_messages_and_status(client: httpx.AsyncClient) -> None:

@@ -221,7 +221,7 @@ class BrokenService(FakeConversationService):
         stream_tokens: bool = True,
         client: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
-        yield ChatEvent(type="progress", data={"text": "Looking up your order…", "tool": "get_order"})
+        yield ChatEvent(type="progress", data={"text": "Looking up your order…", "tool": "lookup_order"})
         raise RuntimeError("psycopg: password=hunter2")
 
 

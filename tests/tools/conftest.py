@@ -21,8 +21,9 @@ import httpx
 import pytest
 from tenacity import AsyncRetrying
 
-from agent.deps import build_services, sandbox_settings
+from agent.deps import build_services
 from agent.settings import Settings
+from demo.sandbox import sandbox_settings
 from integrations._http import retrying
 from integrations.gorgias.adapter import GorgiasHelpdesk
 from integrations.shopify.adapter import ShopifyCommerce

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from agent.deps import build_services, sandbox_settings
+from agent.deps import build_services
 from agent.settings import Settings
+from demo.sandbox import sandbox_settings
 from evals.codes import latest_code
 from tests.conftest import LiveSandbox
 from tools.context import ToolContext

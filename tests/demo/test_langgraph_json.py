@@ -5,14 +5,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import threading
 from pathlib import Path
+from types import FunctionType, ModuleType
 
 from langchain_core.messages import HumanMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_graph() -> object:
+def _load_module() -> tuple[ModuleType, str]:
     config = json.loads((ROOT / "langgraph.json").read_text(encoding="utf-8"))
     path, _, attribute = config["graphs"]["support_agent"].partition(":")
     spec = importlib.util.spec_from_file_location("langgraph_json_graph", ROOT / path)
@@ -20,7 +22,23 @@ def _load_graph() -> object:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as LangGraph's loader does: dataclasses need the module registered
     spec.loader.exec_module(module)
-    return getattr(module, attribute)
+    return module, attribute
+
+
+def _load_graph() -> object:
+    """What LangGraph's loader does: the module's variable (read from its `__dict__`), and when it is a
+    function, a graph factory called without arguments."""
+    module, attribute = _load_module()
+    value = module.__dict__[attribute]
+    return value() if isinstance(value, FunctionType) else value
+
+
+def test_importing_the_langgraph_json_module_starts_nothing() -> None:
+    before = {thread.name for thread in threading.enumerate()}
+    module, attribute = _load_module()
+
+    assert isinstance(module.__dict__[attribute], FunctionType)  # a factory: the graph is built when asked
+    assert {thread.name for thread in threading.enumerate()} == before  # no sandbox server thread yet
 
 
 def test_langgraph_json_graph_draws_every_route() -> None:
@@ -48,3 +66,11 @@ async def test_langgraph_json_graph_answers_a_run_against_the_sandbox() -> None:
     assert result["customer"]["email"] == "ana.silva@example.com"
     reply = result["messages"][-1].content
     assert "UPS" in reply and "1Z84F2A90312345678" in reply
+
+
+def test_notebooks_import_the_same_graph_built_once() -> None:
+    from demo import studio
+    from demo.studio import graph
+
+    assert graph is studio.make_graph() is studio.default_graph()
+    assert ("__start__", "classify") in {(e.source, e.target) for e in graph.get_graph().edges}

@@ -35,8 +35,8 @@ from pydantic import BaseModel, Field
 
 from agent.intents import openai_schemas
 from agent.offline.chat_model import OfflineChatModel
-from agent.openai_compat import LangChainChatBackend, attach_chat_backend, count_tokens
 from agent.state import IntentResult as IntentState
+from demo.openai_compat import LangChainChatBackend, attach_chat_backend, count_tokens
 from sandbox.openai_protocol import ChatCompletionRequest
 from sandbox.world import World
 from tests.conftest import LiveSandbox

@@ -1,0 +1,117 @@
+"""The agent on the sandbox store: the production runtime (`agent.deps.open_runtime`) with the
+sandbox's URLs, its clock, and its helpdesk's webhooks delivered to the conversation service.
+
+Used by the terminal chat, the evals, the notebooks, the benchmarks and the tests; the chat server
+mounts the sandbox instead (`demo.server`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from langchain_core.language_models import BaseChatModel
+
+from agent.deps import Runtime, open_runtime
+from agent.persistence import Persistence
+from agent.service import GraphConversationService
+from agent.settings import Settings
+from agent.webhooks import helpdesk_webhooks, receive_helpdesk_webhook
+from demo.sandbox import demo_settings, ensure_chat_backend, new_sandbox_app, world_clock, world_of
+from integrations.events import WebhookError
+from sandbox.serve import serve_in_thread
+from sandbox.webhooks import http_webhook_sender
+from sandbox.world import World
+
+# Where the sandbox helpdesk's webhooks go when there is no chat server: straight to the service.
+IN_PROCESS_WEBHOOK = "inprocess://conversation-service"
+
+
+@dataclass(kw_only=True)
+class DemoRuntime(Runtime):
+    """A runtime on the sandbox, and the sandbox itself (to inspect and act on the store)."""
+
+    sandbox_app: FastAPI
+    sandbox_url: str
+
+    @property
+    def world(self) -> World:
+        return world_of(self.sandbox_app)
+
+
+@asynccontextmanager
+async def open_demo_runtime(
+    settings: Settings,
+    *,
+    model: BaseChatModel | None = None,
+    sandbox_app: FastAPI | None = None,
+    sandbox_url: str | None = None,
+    persistence: Persistence | None = None,
+) -> AsyncIterator[DemoRuntime]:
+    """The agent on a sandbox (a fresh one seeded with SANDBOX_SEED unless `sandbox_app` is given).
+
+    `sandbox_url` is where the sandbox is already served; without one it is served on a loopback port
+    (the SDK-based clients need a socket) for the lifetime of the runtime, and its helpdesk's webhooks
+    reach the conversation service in-process.
+    """
+    async with AsyncExitStack() as stack:
+        app = sandbox_app or new_sandbox_app(settings)
+        ensure_chat_backend(app, settings)
+        served_here = sandbox_url is None
+        if sandbox_url is None:
+            sandbox_url = stack.enter_context(serve_in_thread(app))
+        settings = demo_settings(settings, app, sandbox_url)
+        runtime = await stack.enter_async_context(
+            open_runtime(settings, model=model, persistence=persistence, clock=world_clock(app))
+        )
+        if served_here:
+            connect_helpdesk_in_process(app, runtime.service, settings)
+        parts: dict[str, Any] = {
+            field.name: getattr(runtime, field.name) for field in dataclasses.fields(Runtime)
+        }
+        yield DemoRuntime(**parts, sandbox_app=app, sandbox_url=sandbox_url)
+
+
+def connect_helpdesk_in_process(
+    sandbox_app: FastAPI, service: GraphConversationService, settings: Settings
+) -> None:
+    """Without a chat server, the sandbox helpdesk's webhooks go straight to the service.
+
+    A person acting as the human agent through `/_sandbox/tickets/...` (in a notebook, the CLI
+    or an eval) then reaches the conversation exactly as a real Gorgias webhook would; the
+    shared secret is still checked.
+    """
+    secret = settings.gorgias_webhook_secret.get_secret_value()
+    header = settings.gorgias_webhook_header
+    helpdesk = helpdesk_webhooks(settings)  # the configured adapter verifies and parses
+    # The service and its clients live on this loop; the sandbox may call from its server thread.
+    home = asyncio.get_running_loop()
+
+    async def deliver(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
+        if url != IN_PROCESS_WEBHOOK:
+            return await http_webhook_sender(url, headers, body)
+        raw = json.dumps(body).encode()
+        try:
+            if asyncio.get_running_loop() is home:
+                handled = await receive_helpdesk_webhook(helpdesk, service, headers, raw)
+            else:
+                future = asyncio.run_coroutine_threadsafe(
+                    receive_helpdesk_webhook(helpdesk, service, headers, raw), home
+                )
+                handled = await asyncio.wrap_future(future)
+        except WebhookError as exc:
+            return exc.status
+        return 200 if handled else 202
+
+    sandbox_app.state.webhook_sender = deliver
+    world = world_of(sandbox_app)
+    if not world.helpdesk_webhook.url:
+        world.helpdesk_webhook.url = IN_PROCESS_WEBHOOK
+        world.helpdesk_webhook.secret_header = header
+        world.helpdesk_webhook.secret = secret
