@@ -8,7 +8,7 @@ The graph runs it exactly as it runs an LLM:
   schema is bound as a tool and the model answers with one ``IntentResult`` tool call computed by
   the trained classifier and the entity extraction. ``method="json_schema"`` binds a
   ``response_format`` instead and the answer is the same object as JSON text;
-- with intent tools bound, the dialogue policy (``agent.offline.policy``) returns tool calls or a
+- with intent tools bound, the intent's flow (``agent.offline.flows``) returns tool calls or a
   reply phrased from the templates in ``prompts/offline/``;
 - streaming yields the reply text in a few chunks, then the tool calls and token usage in a last
   chunk.
@@ -42,11 +42,12 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, PrivateAttr
 
-from agent.offline.classifier import IntentClassifier, IntentPrediction, load_classifier
 from agent.offline.conversation import Conversation, message_text
-from agent.offline.policy import classify, decide
-from agent.offline.policy_core import Decision
-from agent.offline.policy_language import Predict
+from agent.offline.flows.dispatch import decide
+from agent.offline.flows.situation import Decision
+from agent.offline.nlu.classifier import IntentClassifier, IntentPrediction, load_classifier
+from agent.offline.nlu.intent_result import classify
+from agent.offline.nlu.language import Predict
 
 MODEL_NAME: Final[str] = "offline"
 # Roughly how many words each streamed text chunk carries.
@@ -55,7 +56,7 @@ _CLASSIFICATION_FIELDS: Final[frozenset[str]] = frozenset({"intent", "confidence
 
 
 class OfflineChatModel(BaseChatModel):
-    """The built-in, deterministic chat model: trained intent classifier + dialogue policy."""
+    """The built-in, deterministic chat model: trained intent classifier + one flow per intent."""
 
     fixtures_dir: Path | None = None
     """Shared fixtures folder; Bitext ``train.csv`` under it is added to the classifier's training."""
@@ -230,7 +231,7 @@ class _OncePerText:
     """`predict`, but each distinct text goes through the classifier once per answer.
 
     Classifying asks about the latest message twice (within the recent window, then as its own
-    clause) and a policy step may ask again; each sklearn call costs milliseconds of CPU. A
+    clause) and a flow step may ask again; each sklearn call costs milliseconds of CPU. A
     prediction depends only on its text, so reusing it changes nothing. Deliberately per answer,
     not process-wide: a shared cache would make identical benchmark messages look free.
     """

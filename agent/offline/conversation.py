@@ -10,7 +10,7 @@ context section the graph renders (``prompts/context.md``)::
 
 and the messages are: ``HumanMessage`` (the shopper), ``AIMessage`` (the assistant, possibly with
 tool calls), ``ToolMessage`` (a tool result as JSON: ``{"ok": true, ...}`` or ``{"ok": false, "code",
-"message"}``) and ``AIMessage(name="agent")`` (a human support agent, which the policy ignores).
+"message"}``) and ``AIMessage(name="agent")`` (a human support agent, which the flows ignore).
 
 Everything here is a pure function of those messages: no state is kept between model calls, so a
 resumed or replayed conversation gets exactly the same answers.
@@ -149,7 +149,7 @@ def _parse_result(text: str) -> dict[str, Any]:
 
 @dataclass
 class Conversation:
-    """The messages of one model call, indexed for the policy."""
+    """The messages of one model call, indexed for the flows."""
 
     context: PromptContext
     messages: list[BaseMessage]

@@ -12,11 +12,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.policy_common import declined_step, not_possible, refused, shopper_reason
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_format import bullets, join, money
-from agent.offline.policy_returns import named_items
-from agent.offline.policy_steps import looked_up_order, verified_order_number
+from agent.offline.flows.common import declined_step, not_possible, refused, shopper_reason
+from agent.offline.flows.formatting import bullets, join, money
+from agent.offline.flows.opening import looked_up_order, verified_order_number
+from agent.offline.flows.returns import named_items
+from agent.offline.flows.situation import Decision, Situation
 
 _ITEM_CODES = frozenset({"final_sale", "outside_return_window", "already_returned", "nothing_to_refund"})
 _NOTHING_PREFIX = "Nothing on this order can be refunded."

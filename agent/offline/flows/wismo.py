@@ -6,11 +6,11 @@ import re
 from typing import Any
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import extract_all_order_numbers
-from agent.offline.policy_common import escalate, not_possible, refused
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_format import day
-from agent.offline.policy_identity import order_step, verification_step
+from agent.offline.flows.common import escalate, not_possible, refused
+from agent.offline.flows.formatting import day
+from agent.offline.flows.opening import order_step, verification_step
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.entities import extract_all_order_numbers
 
 # "sorry, I meant #1002, not #1001" names two numbers but asks about one.
 _CORRECTION = re.compile(r"\b(?:meant|mean|not|instead|sorry|actually|wrong|typo|oops)\b", re.IGNORECASE)

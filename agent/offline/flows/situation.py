@@ -1,4 +1,4 @@
-"""The types every part of the dialogue policy shares: what the model decides, and what it knows."""
+"""The types every flow shares: what the model decides (`Decision`), and what a step sees (`Situation`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from functools import cached_property
 from typing import Any
 
 from agent.offline.conversation import Conversation
-from agent.offline.policy_language import Predict, clause_for
-from agent.offline.policy_templates import Replies
+from agent.offline.flows.templates import Replies
+from agent.offline.nlu.language import Predict, clause_for
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Decision:
 
 @dataclass
 class Situation:
-    """Everything one policy step may look at."""
+    """Everything one flow step may look at."""
 
     intent: str
     conversation: Conversation

@@ -4,7 +4,7 @@ When an action comes back `step_up_required`, the model emails a code (`send_ver
 and tells the shopper where it went. The shopper's reply reaches the model as
 `CODE_PLACEHOLDER`: it checks it (`check_verification_code`), then repeats the action that needed
 it with the same arguments (its confirmation follows as usual), or explains a wrong or expired
-code. The intent's own step phrases the action's result. Pure, like the rest of the policy.
+code. The intent's own step phrases the action's result. Pure, like every flow.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 
 from agent.offline.conversation import Conversation, ToolOutcome
-from agent.offline.entities import is_affirmative, is_negative
-from agent.offline.policy_common import refused
-from agent.offline.policy_core import Decision, PlannedCall, Situation
-from agent.offline.policy_identity import mentioned_order
+from agent.offline.flows.common import refused
+from agent.offline.flows.opening import mentioned_order
+from agent.offline.flows.situation import Decision, PlannedCall, Situation
+from agent.offline.nlu.entities import is_affirmative, is_negative
 from tools.step_up import CODE_PLACEHOLDER
 
 ACTIONS = ("cancel_order", "update_shipping_address", "issue_refund", "create_return_label")

@@ -8,13 +8,15 @@ decided here: ``verify_customer`` decides, and the graph's context says who is v
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import extract_email
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_entities import order_number_in
-from agent.offline.policy_format import bullets, day, join
-from agent.offline.policy_language import clause_for, has_details
+from agent.offline.flows.common import refused, said_no
+from agent.offline.flows.formatting import bullets, day, join
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.entities import extract_email
+from agent.offline.nlu.language import clause_for, has_details
+from agent.offline.nlu.order_numbers import order_number_in
 
 # An email the shopper names as someone else's ("show me ben@x.com's orders") is never used to
 # verify: only an address they give as their own is.
@@ -120,3 +122,34 @@ def _order_line(sit: Situation, order: dict[str, object]) -> str:
     titles = [str(i.get("title")) for i in items if isinstance(i, dict)] if isinstance(items, list) else []
     placed = day(order.get("placed_at"), sit.today)
     return f"#{order.get('order_number')}, placed {placed}, {order.get('status')}: {join(titles)}"
+
+
+def verified_order_number(sit: Situation) -> str | Decision:
+    """The order number to act on once the shopper is verified, or what to say or call first."""
+    verify = verification_step(sit)
+    if verify is not None:
+        return verify
+    if said_no(sit):
+        return sit.say("common.declined")
+    number, find = order_step(sit)
+    if find is not None or number is None:
+        return find or sit.say("orders.ask_number")
+    return number
+
+
+def looked_up_order(sit: Situation, number: str) -> dict[str, Any] | Decision:
+    """The order as `lookup_order` returned it in this step, or the call (or refusal) to make first."""
+    looked_up = next(
+        (
+            o
+            for o in reversed(sit.conversation.segment_outcomes)
+            if o.name == "lookup_order" and o.order_number == number
+        ),
+        None,
+    )
+    if looked_up is None and sit.can("lookup_order"):
+        return sit.call("lookup_order", {"order_number": number})
+    if looked_up is not None and not looked_up.ok:
+        return refused(sit, looked_up)
+    order: dict[str, Any] = (looked_up.result.get("order") or {}) if looked_up is not None else {}
+    return order

@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import match_line_items
-from agent.offline.policy_common import (
+from agent.offline.flows.common import (
     declined_step,
     not_possible,
     refused,
     said_yes,
     shopper_reason,
 )
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_format import bullets, join
-from agent.offline.policy_steps import verified_order_number
+from agent.offline.flows.formatting import bullets, join
+from agent.offline.flows.opening import verified_order_number
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.entities import match_line_items
 
 ITEM_MATCH_THRESHOLD = 85.0
 # How many shopper messages back an item name still counts ("return the mug" … "ben@…" … "#1002").

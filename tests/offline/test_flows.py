@@ -19,11 +19,11 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel
 
-from agent.offline import policy_templates
 from agent.offline.chat_model import OfflineChatModel
-from agent.offline.policy_address import parse_address
-from agent.offline.policy_entities import order_number_in
-from agent.offline.policy_templates import Replies, placeholders, template_files, variants
+from agent.offline.flows import templates
+from agent.offline.flows.templates import Replies, placeholders, template_files, variants
+from agent.offline.nlu.address import parse_address
+from agent.offline.nlu.order_numbers import order_number_in
 from agent.state import IntentResult
 from tools.escalation import Escalated
 from tools.identity import CustomerVerified
@@ -828,7 +828,7 @@ def test_every_situation_has_variants_that_use_the_same_variables() -> None:
 def test_every_situation_the_code_names_exists() -> None:
     import re
 
-    source = "\n".join(p.read_text() for p in Path(policy_templates.__file__).parent.glob("policy*.py"))
+    source = "\n".join(p.read_text() for p in Path(templates.__file__).parent.glob("*.py"))
     keys = (
         set(re.findall(r'"([a-z_]+\.[a-z_]+)"', source))
         | {

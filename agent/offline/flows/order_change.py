@@ -7,12 +7,12 @@ confirmation the tool would refuse anyway; an address change needs the complete 
 from __future__ import annotations
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import order_change_kind
-from agent.offline.policy_address import ParsedAddress, parse_address
-from agent.offline.policy_common import declined_step, not_possible, refused, shopper_reason
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_format import money
-from agent.offline.policy_steps import looked_up_order, verified_order_number
+from agent.offline.flows.common import declined_step, not_possible, refused, shopper_reason
+from agent.offline.flows.formatting import money
+from agent.offline.flows.opening import looked_up_order, verified_order_number
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.address import ParsedAddress, parse_address
+from agent.offline.nlu.entities import order_change_kind
 
 # How many shopper messages back "change my address" / an address still counts.
 LOOKBACK = 4

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import is_affirmative, is_negative
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_language import has_details
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.entities import is_affirmative, is_negative
+from agent.offline.nlu.language import has_details
 
 
 def refused(sit: Situation, outcome: ToolOutcome) -> Decision:
