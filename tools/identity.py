@@ -25,7 +25,7 @@ class VerifyCustomerArgs(BaseModel):
 
 class CustomerVerified(ToolResult):
     email: str
-    first_name: str | None
+    first_name: str | None = None
     order_number: str
 
 
