@@ -19,14 +19,19 @@ resumed or replayed conversation gets exactly the same answers.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from pydantic import ValidationError
+
+from tools.identity import CustomerVerified
+from tools.orders import OrderDetails
+from tools.registry import spec_by_name
+from tools.results import Refusal, RefusalCode, ToolResult, read_refusal
 
 HUMAN_AGENT_NAME = "agent"
 
@@ -96,34 +101,52 @@ def is_assistant_text(message: BaseMessage) -> bool:
     )
 
 
+R = TypeVar("R", bound=ToolResult)
+
+
 @dataclass(frozen=True)
 class ToolOutcome:
-    """A tool call together with its result (``result`` is the parsed ToolMessage JSON)."""
+    """A tool call together with its answer, read into the tool's own result models.
+
+    ``result`` is the tool's typed result or a ``Refusal``; ``None`` when the answer is not one
+    this tool gives (unknown tool, garbled text): the flows treat that as a failure without a code.
+    """
 
     name: str
     args: dict[str, Any]
-    result: dict[str, Any]
+    result: ToolResult | Refusal | None
     position: int
 
     @property
     def ok(self) -> bool:
-        return self.result.get("ok") is True
+        return isinstance(self.result, ToolResult)
 
     @property
-    def code(self) -> str | None:
-        code = self.result.get("code")
-        return str(code) if code is not None and not self.ok else None
+    def refusal(self) -> Refusal | None:
+        return self.result if isinstance(self.result, Refusal) else None
+
+    @property
+    def code(self) -> RefusalCode | None:
+        return self.result.code if isinstance(self.result, Refusal) else None
+
+    def success(self, kind: type[R]) -> R | None:
+        """The result when it is a ``kind`` (``TrackingResult``, ``RecentOrders`` ...), else None."""
+        return self.result if isinstance(self.result, kind) else None
 
     @property
     def order_number(self) -> str | None:
-        """The order the call was about (from the result, else from the arguments)."""
-        for source in (self.result, self.result.get("order") or {}, self.args):
-            if isinstance(source, dict) and source.get("order_number") is not None:
-                return str(source["order_number"]).lstrip("#")
-        details = self.result.get("details")
-        if isinstance(details, dict) and details.get("order_number"):
-            return str(details["order_number"]).lstrip("#")
-        return None
+        """The order the call was about (from the answer, else from the arguments)."""
+        result = self.result
+        number: object = None
+        if isinstance(result, Refusal):
+            number = result.details.get("order_number")
+        elif isinstance(result, OrderDetails):
+            number = result.order.order_number
+        elif result is not None:
+            number = getattr(result, "order_number", None)
+        if number is None:
+            number = self.args.get("order_number")
+        return str(number).lstrip("#") if number is not None and str(number) else None
 
 
 @dataclass(frozen=True)
@@ -137,14 +160,15 @@ class ShopperTurn:
     person_replied: bool = False
 
 
-def _parse_result(text: str) -> dict[str, Any]:
+def read_answer(tool: str, text: str) -> ToolResult | Refusal | None:
+    """A tool message's JSON as the tool's result or refusal, or None when it is neither."""
+    spec = spec_by_name(tool)
+    if spec is None:
+        return read_refusal(text)
     try:
-        parsed = json.loads(text)
-    except ValueError:
-        return {"ok": False, "code": "unparsable", "message": text}
-    if not isinstance(parsed, dict):
-        return {"ok": False, "code": "unparsable", "message": text}
-    return parsed
+        return spec.parse_result(text)
+    except ValidationError:
+        return None
 
 
 @dataclass
@@ -174,11 +198,12 @@ class Conversation:
                         calls[str(call["id"])] = (call["name"], dict(call.get("args") or {}))
             if isinstance(message, ToolMessage):
                 name, args = calls.get(message.tool_call_id, (message.name or "", {}))
+                name = message.name or name
                 self.outcomes.append(
                     ToolOutcome(
-                        name=message.name or name,
+                        name=name,
                         args=args,
-                        result=_parse_result(message_text(message)),
+                        result=read_answer(name, message_text(message)),
                         position=position,
                     )
                 )
@@ -287,24 +312,20 @@ class Conversation:
         """Who the shopper is verified as: the graph's context, or a successful verify_customer."""
         if self.context.verified_email:
             return self.context.verified_email
-        for outcome in reversed(self.outcomes):
-            if outcome.name == "verify_customer" and outcome.ok and outcome.result.get("email"):
-                return str(outcome.result["email"])
-        return None
+        verified = self._latest_verified()
+        return verified.email if verified is not None else None
 
     @property
     def verified_order_number(self) -> str | None:
         """The order number the shopper verified with (a sensible default order)."""
-        for outcome in reversed(self.outcomes):
-            if outcome.name == "verify_customer" and outcome.ok:
-                return outcome.order_number
-        return None
+        verified = self._latest_verified()
+        return verified.order_number if verified is not None else None
 
-    @property
-    def first_name(self) -> str | None:
+    def _latest_verified(self) -> CustomerVerified | None:
         for outcome in reversed(self.outcomes):
-            if outcome.name == "verify_customer" and outcome.ok and outcome.result.get("first_name"):
-                return str(outcome.result["first_name"])
+            verified = outcome.success(CustomerVerified)
+            if verified is not None:
+                return verified
         return None
 
     # -- determinism ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The offline model's dialogue policy, driven the way the graph drives it.
+"""The offline model's flows, driven the way the graph drives it.
 
 `Chat` plays the graph: it classifies each shopper message with structured output, calls the
 model with the intent's tools and the rendered context section, answers tool calls with

@@ -8,7 +8,6 @@ decided here: ``verify_customer`` decides, and the graph's context says who is v
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from agent.offline.conversation import ToolOutcome
 from agent.offline.flows.common import refused, said_no
@@ -17,6 +16,7 @@ from agent.offline.flows.situation import Decision, Situation
 from agent.offline.nlu.entities import extract_email
 from agent.offline.nlu.language import clause_for, has_details
 from agent.offline.nlu.order_numbers import order_number_in
+from tools.orders import OrderDetails, OrderView, RecentOrders
 
 # An email the shopper names as someone else's ("show me ben@x.com's orders") is never used to
 # verify: only an address they give as their own is.
@@ -106,22 +106,22 @@ def order_step(sit: Situation) -> tuple[str | None, Decision | None]:
         if sit.can("lookup_order"):
             return None, sit.call("lookup_order", {"order_number": None})
         return None, sit.say("orders.ask_number")
-    if not listed.ok:
+    recent = listed.success(RecentOrders)
+    if recent is None:
         return None, sit.say("orders.ask_number")
-    orders = [o for o in listed.result.get("orders") or [] if isinstance(o, dict)]
+    orders = recent.orders
     if len(orders) == 1:
-        return str(orders[0].get("order_number")), None
+        return orders[0].order_number, None
     if not orders:
         return None, sit.say("orders.none_found")
     lines = [_order_line(sit, o) for o in orders]
     return None, sit.say("orders.pick", orders=bullets(lines))
 
 
-def _order_line(sit: Situation, order: dict[str, object]) -> str:
-    items = order.get("items")
-    titles = [str(i.get("title")) for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-    placed = day(order.get("placed_at"), sit.today)
-    return f"#{order.get('order_number')}, placed {placed}, {order.get('status')}: {join(titles)}"
+def _order_line(sit: Situation, order: OrderView) -> str:
+    titles = [i.title for i in order.items]
+    placed = day(order.placed_at, sit.today)
+    return f"#{order.order_number}, placed {placed}, {order.status}: {join(titles)}"
 
 
 def verified_order_number(sit: Situation) -> str | Decision:
@@ -137,8 +137,9 @@ def verified_order_number(sit: Situation) -> str | Decision:
     return number
 
 
-def looked_up_order(sit: Situation, number: str) -> dict[str, Any] | Decision:
-    """The order as `lookup_order` returned it in this step, or the call (or refusal) to make first."""
+def looked_up_order(sit: Situation, number: str) -> OrderView | Decision | None:
+    """The order as `lookup_order` returned it in this step, or the call (or refusal) to make first;
+    None when the order cannot be looked up here (the flow goes on without its details)."""
     looked_up = next(
         (
             o
@@ -149,7 +150,9 @@ def looked_up_order(sit: Situation, number: str) -> dict[str, Any] | Decision:
     )
     if looked_up is None and sit.can("lookup_order"):
         return sit.call("lookup_order", {"order_number": number})
-    if looked_up is not None and not looked_up.ok:
+    if looked_up is None:
+        return None
+    details = looked_up.success(OrderDetails)
+    if details is None:
         return refused(sit, looked_up)
-    order: dict[str, Any] = (looked_up.result.get("order") or {}) if looked_up is not None else {}
-    return order
+    return details.order
