@@ -287,8 +287,14 @@ async def open_runtime(
 
             app = sandbox_app or create_sandbox_app(seed=load_seed(settings.sandbox_seed))
             sandbox_app = app
+
+            def world_clock() -> datetime:
+                current: World = app.state.world
+                return current.now()
+
+            clock = world_clock
             if getattr(app.state, "chat_backend", None) is None:
-                attach_chat_backend(app, build_model(settings, "offline"))
+                attach_chat_backend(app, build_model(settings, "offline", clock=world_clock))
             own_sandbox = sandbox_url is None
             if sandbox_url is None:
                 sandbox_url = stack.enter_context(serve_in_thread(app))
@@ -302,16 +308,10 @@ async def open_runtime(
                         "openai_api_key": SecretStr(world_now.credentials.openai_api_key),
                     }
                 )
-
-            def world_clock() -> datetime:
-                current: World = app.state.world
-                return current.now()
-
-            clock = world_clock
         else:
             settings = real_store_settings(settings)
         services = build_services(settings, stack, clock=clock)
-        chat_model = model or build_model(settings)
+        chat_model = model or build_model(settings, clock=services.tools.clock)
         if persistence is None:
             persistence = await stack.enter_async_context(open_persistence(settings))
         services.tools.journal = persistence.store  # side-effect steps recorded as they complete

@@ -1,16 +1,15 @@
-"""Reading a conversation the way the offline model needs it.
+"""Reading a conversation the way the offline model needs it: from the messages alone.
 
-The graph calls the model with ``[SystemMessage(prompt), *messages]``. The system prompt ends with a
-context section the graph renders (``prompts/context.md``)::
-
-    ## Context
-    - Intent: wismo
-    - Shopper: verified as ana.silva@example.com
-    - Today: 2026-11-20
-
-and the messages are: ``HumanMessage`` (the shopper), ``AIMessage`` (the assistant, possibly with
-tool calls), ``ToolMessage`` (a tool result as JSON: ``{"ok": true, ...}`` or ``{"ok": false, "code",
-"message"}``) and ``AIMessage(name="agent")`` (a human support agent, which the flows ignore).
+The graph calls the model with ``[SystemMessage(prompt), *messages]``; an OpenAI-protocol client
+sends the same as JSON. The messages are: ``HumanMessage`` (the shopper), ``AIMessage`` (the
+assistant, possibly with tool calls), ``ToolMessage`` (a tool's answer as JSON, read back into the
+tool's own result model or a ``Refusal``) and ``AIMessage(name="agent")`` (a human support agent,
+which the flows ignore). The system prompt is written for LLMs and is not read: who the shopper is
+comes from the tools' answers, which intent node is calling from the tools bound to the call, and
+today's date from the model's own clock. One exception, until the graph passes it as data: a
+shopper signed in through the widget (a signed identity) is verified before the conversation
+starts, and the graph says so only in its prompt (``- Shopper: verified as <email>``); that line is
+read when no tool answer says who the shopper is (``signed_in_email``).
 
 Everything here is a pure function of those messages: no state is kept between model calls, so a
 resumed or replayed conversation gets exactly the same answers.
@@ -22,8 +21,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import ValidationError
@@ -34,42 +32,39 @@ from tools.registry import spec_by_name
 from tools.results import Refusal, RefusalCode, ToolResult, read_refusal
 
 HUMAN_AGENT_NAME = "agent"
+# Tools that only ever answer a verified shopper (anyone else gets `not_verified`): a result from
+# one of them says the shopper is verified even when verify_customer is out of sight.
+VERIFIED_ONLY_TOOLS: Final[frozenset[str]] = frozenset(
+    {
+        "lookup_order",
+        "get_tracking_status",
+        "check_return_eligibility",
+        "create_return_label",
+        "check_refund_eligibility",
+        "issue_refund",
+        "cancel_order",
+        "update_shipping_address",
+        "send_verification_code",
+    }
+)
 
-_CONTEXT_HEADING = re.compile(r"^##\s*Context\s*$", re.MULTILINE)
-_INTENT_LINE = re.compile(r"^-\s*Intent:\s*([a-z_]+)\s*$", re.MULTILINE | re.IGNORECASE)
-_VERIFIED_LINE = re.compile(r"^-\s*Shopper:\s*verified as\s+(\S+?)\s*$", re.MULTILINE | re.IGNORECASE)
-_TODAY_LINE = re.compile(r"^-\s*Today:\s*(\d{4}-\d{2}-\d{2})\s*$", re.MULTILINE)
+# The graph's context line for a verified shopper (prompts/context.md). Transitional: see
+# `signed_in_email`.
+_SIGNED_IN_LINE = re.compile(
+    r"^-\s*Shopper:\s*verified as\s+([^\s@]+@[^\s@]+)\s*$", re.MULTILINE | re.IGNORECASE
+)
 
 
-@dataclass(frozen=True)
-class PromptContext:
-    """What the graph tells the model in the system prompt's ``## Context`` section."""
+def signed_in_email(system_text: str) -> str | None:
+    """The shopper the graph vouches for in its prompt, for a signed widget identity.
 
-    intent: str | None = None
-    verified_email: str | None = None
-    today: date | None = None
-
-
-def parse_context(system_text: str) -> PromptContext:
-    """Parse the last ``## Context`` section of a system prompt (missing lines give ``None``)."""
-    headings = list(_CONTEXT_HEADING.finditer(system_text))
-    if not headings:
-        return PromptContext()
-    section = system_text[headings[-1].end() :]
-    intent = _INTENT_LINE.search(section)
-    verified = _VERIFIED_LINE.search(section)
-    today_match = _TODAY_LINE.search(section)
-    today: date | None = None
-    if today_match:
-        try:
-            today = date.fromisoformat(today_match.group(1))
-        except ValueError:
-            today = None
-    return PromptContext(
-        intent=intent.group(1).lower() if intent else None,
-        verified_email=verified.group(1) if verified else None,
-        today=today,
-    )
+    A signed identity leaves nothing in the conversation (no verify_customer call), so today the
+    prompt is its only trace. It is the one fact read from a system message, it is only used when
+    no tool answer identifies the shopper, and it goes away when the graph hands it to the model
+    as data (a verify_customer-shaped tool result ahead of the window).
+    """
+    found = _SIGNED_IN_LINE.findall(system_text)
+    return str(found[-1]) if found else None
 
 
 def message_text(message: BaseMessage) -> str:
@@ -175,8 +170,9 @@ def read_answer(tool: str, text: str) -> ToolResult | Refusal | None:
 class Conversation:
     """The messages of one model call, indexed for the flows."""
 
-    context: PromptContext
     messages: list[BaseMessage]
+    signed_in_email: str | None = None
+    """See ``signed_in_email()``: a widget identity the graph vouches for, not yet given as data."""
     outcomes: list[ToolOutcome] = field(default_factory=list)
     turns: list[ShopperTurn] = field(default_factory=list)
     segment_start: int = 0
@@ -184,8 +180,10 @@ class Conversation:
     @classmethod
     def from_messages(cls, messages: Sequence[BaseMessage]) -> Conversation:
         system_text = "\n".join(message_text(m) for m in messages if isinstance(m, SystemMessage))
-        body = [m for m in messages if not isinstance(m, SystemMessage)]
-        conversation = cls(context=parse_context(system_text), messages=body)
+        conversation = cls(
+            messages=[m for m in messages if not isinstance(m, SystemMessage)],
+            signed_in_email=signed_in_email(system_text),
+        )
         conversation._index()
         return conversation
 
@@ -309,11 +307,17 @@ class Conversation:
 
     @property
     def verified_email(self) -> str | None:
-        """Who the shopper is verified as: the graph's context, or a successful verify_customer."""
-        if self.context.verified_email:
-            return self.context.verified_email
+        """Who the shopper is verified as: verify_customer's answer, else a signed-in identity."""
         verified = self._latest_verified()
-        return verified.email if verified is not None else None
+        return verified.email if verified is not None else self.signed_in_email
+
+    @property
+    def is_verified(self) -> bool:
+        """The tools treat the shopper as verified: verify_customer said so, or a tool that answers
+        only verified shoppers did."""
+        return self.verified_email is not None or any(
+            o.ok and o.name in VERIFIED_ONLY_TOOLS for o in self.outcomes
+        )
 
     @property
     def verified_order_number(self) -> str | None:

@@ -55,7 +55,10 @@ def declined_step(sit: Situation, mutating: tuple[str, ...]) -> Decision | None:
 def summary(sit: Situation, order_number: str | None, facts: str = "") -> str:
     """Two or three sentences a support agent can act on (escalate_to_human's ``summary``)."""
     conv = sit.conversation
-    who = f"Shopper verified as {conv.verified_email}." if conv.verified_email else "Shopper not verified."
+    if conv.verified_email:
+        who = f"Shopper verified as {conv.verified_email}."
+    else:
+        who = "Shopper verified." if conv.is_verified else "Shopper not verified in this chat."
     order = f" Order #{order_number}." if order_number else ""
     recent = [t.strip().replace("\n", " ") for t in conv.shopper_texts()[:3] if t.strip()]
     said = " | ".join(f'"{t[:200]}"' for t in reversed(recent))

@@ -14,6 +14,7 @@ this turn is never repeated.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from datetime import date
 from typing import Final
 
 from agent.offline.conversation import Conversation, ShopperTurn
@@ -30,6 +31,8 @@ from agent.offline.flows.templates import Replies
 from agent.offline.flows.wismo import wismo_step
 from agent.offline.nlu.intent_result import classify
 from agent.offline.nlu.language import Predict, makes_progress
+from tools.registry import TOOLS_BY_INTENT
+from tools.spec import spec_of
 
 Step = Callable[[Situation], Decision]
 
@@ -41,27 +44,57 @@ STEPS: Final[dict[str, Step]] = {
     "escalation": escalation_step,
     "other": other_step,
 }
+
+
+def _own_tools() -> dict[str, frozenset[str]]:
+    """Per intent, the tools no other intent holds (tools.registry): binding one of them is how the
+    graph's intent node shows which intent it is. Escalation and other hold none of their own."""
+    names = {intent: frozenset(spec_of(f).name for f in funcs) for intent, funcs in TOOLS_BY_INTENT.items()}
+    own = {
+        intent: held - frozenset().union(*(other for name, other in names.items() if name != intent))
+        for intent, held in names.items()
+    }
+    return {intent: tools for intent, tools in own.items() if tools}
+
+
+FLOW_TOOLS: Final[dict[str, frozenset[str]]] = _own_tools()
+
 # Consecutive shopper turns without progress before handing over (this turn included).
 CONFUSED_TURNS: Final[int] = 3
 
 
-def decide(conversation: Conversation, tools: Collection[str], predict: Predict) -> Decision:
-    """The next answer of an intent node's model."""
-    intent = conversation.context.intent
-    if intent not in STEPS:
-        intent = str(classify(conversation, predict)["intent"]) if conversation.turns else "other"
+def decide(
+    conversation: Conversation, tools: Collection[str], predict: Predict, today: date | None = None
+) -> Decision:
+    """The next answer of an intent node's model, which holds ``tools``."""
+    bound = frozenset(tools)
+    intent = flow_for(conversation, bound, predict)
     situation = Situation(
         intent=intent,
         conversation=conversation,
-        tools=frozenset(tools),
+        tools=bound,
         predict=predict,
         replies=Replies(conversation.fingerprint()),
+        today=today,
     )
     # Step-up verification comes first: it holds back the action the intent's step asked for.
     decision = step_up_step(situation) or STEPS[intent](situation)
     if not decision.calls and _confused(situation):
         return escalate(situation, "repeated confusion", mentioned_order(situation))
     return _without_repeats(situation, decision)
+
+
+def flow_for(conversation: Conversation, tools: frozenset[str], predict: Predict) -> str:
+    """The flow that answers: the one whose own tools are bound (each intent node binds only its
+    intent's tools). With none of them, or several (a client binding every tool), the conversation
+    decides: a person asked for, small talk, or the classified request among those bound."""
+    holding = [intent for intent, own in FLOW_TOOLS.items() if own & tools]
+    if len(holding) == 1:
+        return holding[0]
+    classified = str(classify(conversation, predict)["intent"]) if conversation.turns else "other"
+    if not holding:
+        return "escalation" if classified == "escalation" else "other"
+    return classified if classified in holding else holding[0]
 
 
 def _stuck(turn: ShopperTurn) -> bool:

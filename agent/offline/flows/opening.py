@@ -2,7 +2,7 @@
 
 Details may be spread over several messages ("where's my order?" … "ana.silva@example.com" …
 "#1001") and corrected ("sorry, I meant #1002"): the newest mention wins. Identity itself is never
-decided here: ``verify_customer`` decides, and the graph's context says who is verified.
+decided here: ``verify_customer`` decides, and its answer (or another tool's) says who is verified.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def mentioned_order(sit: Situation) -> str | None:
 def verification_step(sit: Situation) -> Decision | None:
     """``None`` when the shopper is verified; otherwise what to ask or call next."""
     conv = sit.conversation
-    if conv.verified_email:
+    if conv.is_verified:
         return None
     attempted = conv.segment_result("verify_customer")
     if attempted is not None and not attempted.ok:

@@ -37,6 +37,8 @@ class Situation:
     tools: frozenset[str]
     predict: Predict
     replies: Replies = field(repr=False)
+    today: date | None = None
+    """The model's clock's date: dates in replies read "today", "tomorrow" ... (None: written out)."""
 
     @property
     def latest(self) -> str:
@@ -46,11 +48,6 @@ class Situation:
     def clause(self) -> str:
         """The part of the latest shopper message this intent acts on (two requests, one message)."""
         return clause_for(self.predict, self.latest, self.intent) if self.latest else ""
-
-    @property
-    def today(self) -> date | None:
-        """The graph's "Today" (dates are phrased relative to it)."""
-        return self.conversation.context.today
 
     def can(self, tool: str) -> bool:
         """Only tools bound to this call may be called."""
