@@ -15,6 +15,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 
+from tools.identity import CustomerVerified
+
 UI_ONLY = "ui_only"
 CARD = "card"
 AUTHOR = "author"
@@ -107,3 +109,26 @@ def last_tool_calling_message(messages: Sequence[AnyMessage]) -> AIMessage | Non
         if isinstance(message, HumanMessage) and not is_ui_only(message):
             return None
     return None
+
+
+SIGNED_IDENTITY_CALL_ID = "signed-identity"
+
+
+def signed_identity_exchange(email: str, first_name: str | None = None) -> list[AnyMessage]:
+    """A shopper verified before the conversation (a signed widget identity), said the way a model
+    reads any verification: a `verify_customer` call and its `CustomerVerified` answer.
+
+    For a model's input only, ahead of the window (`[system, *signed_identity_exchange(...),
+    *model_window(...)]`), never for state: nothing was called. With it, the offline model needs
+    nothing from the prompt (see `agent.offline.conversation.signed_in_email`).
+    """
+    verified = CustomerVerified(email=email, first_name=first_name)
+    call = {"name": "verify_customer", "args": {}, "id": SIGNED_IDENTITY_CALL_ID, "type": "tool_call"}
+    return [
+        AIMessage(content="", tool_calls=[call]),
+        ToolMessage(
+            content=verified.model_dump_json(exclude_none=True),
+            tool_call_id=SIGNED_IDENTITY_CALL_ID,
+            name="verify_customer",
+        ),
+    ]

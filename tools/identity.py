@@ -26,7 +26,9 @@ class VerifyCustomerArgs(BaseModel):
 class CustomerVerified(ToolResult):
     email: str
     first_name: str | None = None
-    order_number: str
+    order_number: str | None = Field(
+        None, description="The order the shopper verified with; none for a signed widget identity."
+    )
 
 
 @tool()

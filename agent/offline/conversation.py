@@ -61,7 +61,7 @@ def signed_in_email(system_text: str) -> str | None:
     A signed identity leaves nothing in the conversation (no verify_customer call), so today the
     prompt is its only trace. It is the one fact read from a system message, it is only used when
     no tool answer identifies the shopper, and it goes away when the graph hands it to the model
-    as data (a verify_customer-shaped tool result ahead of the window).
+    as data: ``agent.messages.signed_identity_exchange`` ahead of the window.
     """
     found = _SIGNED_IN_LINE.findall(system_text)
     return str(found[-1]) if found else None

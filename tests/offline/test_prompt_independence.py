@@ -15,6 +15,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 import prompts
+from agent.messages import signed_identity_exchange
 from agent.offline.chat_model import OfflineChatModel
 from agent.offline.conversation import Conversation
 from agent.offline.flows.dispatch import flow_for
@@ -243,3 +244,18 @@ def test_a_verify_customer_answer_outranks_the_prompt(model: OfflineChatModel) -
         ]
     )
     assert conversation.verified_email == "ana.silva@example.com"
+
+
+def test_a_signed_identity_given_as_data_needs_no_prompt(model: OfflineChatModel) -> None:
+    """What replaces the prompt line: the graph puts the identity ahead of the window as data."""
+    question: list[BaseMessage] = [
+        *signed_identity_exchange("ana.silva@example.com", "Ana"),
+        HumanMessage("has order 1001 shipped yet?"),
+    ]
+    bound = model.bind_tools(openai_schemas("wismo"))
+    for prompt in (unrelated_prompt("wismo", None), None):
+        reply = bound.invoke([prompt, *question] if prompt is not None else question)
+        assert isinstance(reply, AIMessage)
+        assert [(c["name"], c["args"]) for c in reply.tool_calls] == [
+            ("get_tracking_status", {"order_number": "1001"})
+        ]
