@@ -271,7 +271,7 @@ async def open_runtime(
         if not settings.sandbox_mode:
             settings = real_store_settings(settings)
         services = build_services(settings, stack, clock=clock)
-        chat_model = model or build_model(settings)
+        chat_model = model or build_model(settings, clock=services.tools.clock)
         if persistence is None:
             persistence = await stack.enter_async_context(open_persistence(settings))
         services.tools.journal = persistence.store  # side-effect steps recorded as they complete

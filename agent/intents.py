@@ -40,8 +40,8 @@ class IntentSpec:
     - `prompt`: its system prompt, `prompts/<prompt>.md` (defaults to the name).
     - `about_orders`: a request about an order under way; a later message carrying only details
       (an email, a number, a step-up code) continues it.
-    - `offline_flow`: the offline model's flow for it, `"module:function"` (None: answered as
-      small talk).
+    - `offline_flow`: the offline model's flow for it, `"module:function"` taking a
+      `agent.offline.flows.situation.Situation` (None: answered as small talk).
     - `ticket_tags`: helpdesk tags that mean this intent (the ticket importer).
     """
 
@@ -127,7 +127,7 @@ for _spec in (
         "where is my order / tracking / delivery",
         (verify_customer, lookup_order, get_tracking_status, escalate_to_human),
         about_orders=True,
-        offline_flow="agent.offline.policy_wismo:wismo_step",
+        offline_flow="agent.offline.flows.wismo:wismo_step",
         ticket_tags=("where-is-my-order", "shipping", "tracking"),
     ),
     IntentSpec(
@@ -142,7 +142,7 @@ for _spec in (
             escalate_to_human,
         ),
         about_orders=True,
-        offline_flow="agent.offline.policy_returns:returns_step",
+        offline_flow="agent.offline.flows.returns:returns_step",
         ticket_tags=("return",),
     ),
     IntentSpec(
@@ -150,7 +150,7 @@ for _spec in (
         "money back",
         (verify_customer, lookup_order, check_refund_eligibility, issue_refund, *STEP_UP, escalate_to_human),
         about_orders=True,
-        offline_flow="agent.offline.policy_refunds:refunds_step",
+        offline_flow="agent.offline.flows.refunds:refunds_step",
         ticket_tags=("refund",),
     ),
     IntentSpec(
@@ -158,20 +158,21 @@ for _spec in (
         "cancel an order or change its shipping address",
         (verify_customer, lookup_order, cancel_order, update_shipping_address, *STEP_UP, escalate_to_human),
         about_orders=True,
-        offline_flow="agent.offline.policy_changes:order_change_step",
+        offline_flow="agent.offline.flows.order_change:order_change_step",
         ticket_tags=("cancel", "address-change"),
     ),
     IntentSpec(
         "escalation",
         "wants a person, or threatens legal action or a chargeback",
         None,
+        offline_flow="agent.offline.flows.escalation:escalation_step",
         ticket_tags=("urgent",),
     ),
     IntentSpec(
         "other",
         "anything else (greetings, thanks, questions the store's support does not handle)",
         (escalate_to_human,),
-        offline_flow=None,
+        offline_flow="agent.offline.flows.other:other_step",
     ),
 ):
     register(_spec)

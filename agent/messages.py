@@ -17,6 +17,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 
 from agent.cards import Card, as_json
+from tools.identity import CustomerVerified
+from tools.results import read_refusal
 
 UI_ONLY = "ui_only"
 CARD = "card"
@@ -113,12 +115,37 @@ def last_tool_calling_message(messages: Sequence[AnyMessage]) -> AIMessage | Non
 
 
 def refusal_code(result: ToolMessage) -> str | None:
-    """The refusal code of a tool result (None for a success); an unreadable result is
-    `"unreadable"`."""
+    """The refusal code of a tool result (None for a result); `"unreadable"` for anything that is
+    neither (garbled text, a refusal without its code)."""
+    text = str(result.content)
+    refusal = read_refusal(text)
+    if refusal is not None:
+        return refusal.code
     try:
-        body = json.loads(str(result.content))
+        body = json.loads(text)
     except json.JSONDecodeError:
         return "unreadable"
-    if isinstance(body, dict) and body.get("ok") is False:
-        return str(body.get("code") or "unreadable")
-    return None
+    return "unreadable" if not isinstance(body, dict) or body.get("ok") is not True else None
+
+
+SIGNED_IDENTITY_CALL_ID = "signed-identity"
+
+
+def signed_identity_exchange(email: str, first_name: str | None = None) -> list[AnyMessage]:
+    """A shopper verified before the conversation (a signed widget identity), said the way a model
+    reads any verification: a `verify_customer` call and its `CustomerVerified` answer.
+
+    For a model's input only, ahead of the window (`[system, *signed_identity_exchange(...),
+    *model_window(...)]`), never for state: nothing was called. With it, the offline model needs
+    nothing from the prompt.
+    """
+    verified = CustomerVerified(email=email, first_name=first_name)
+    call = {"name": "verify_customer", "args": {}, "id": SIGNED_IDENTITY_CALL_ID, "type": "tool_call"}
+    return [
+        AIMessage(content="", tool_calls=[call]),
+        ToolMessage(
+            content=verified.model_dump_json(exclude_none=True),
+            tool_call_id=SIGNED_IDENTITY_CALL_ID,
+            name="verify_customer",
+        ),
+    ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from langchain_core.language_models import BaseChatModel
 
 from agent.settings import Settings
@@ -11,14 +14,24 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message names it and says how to fix it."""
 
 
-def build_model(settings: Settings, spec: str | None = None) -> BaseChatModel:
-    """The chat model named by `spec` (or the MODEL setting)."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_model(
+    settings: Settings, spec: str | None = None, *, clock: Callable[[], datetime] | None = None
+) -> BaseChatModel:
+    """The chat model named by `spec` (or the MODEL setting).
+
+    `clock` is the store's now, as its tools see it (the sandbox's clock in the demo): the offline
+    model says dates relative to it. An LLM reads the date from the prompt instead.
+    """
     name = (spec or settings.model).strip()
     if name == "offline":
         from agent.offline.chat_model import OfflineChatModel
 
         fixtures = settings.fixtures_dir if settings.fixtures_dir.is_dir() else None
-        return OfflineChatModel(fixtures_dir=fixtures, cache_dir=settings.cache_dir)
+        return OfflineChatModel(fixtures_dir=fixtures, cache_dir=settings.cache_dir, clock=clock or _utc_now)
     if name.startswith("openai:") and len(name) > len("openai:"):
         from langchain_openai import ChatOpenAI
 

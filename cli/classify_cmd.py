@@ -10,8 +10,8 @@ import argparse
 import json
 import sys
 
-from agent.offline.classifier import load_classifier
-from agent.offline.entities import extract_email, extract_order_number
+from agent.offline.nlu.classifier import load_classifier
+from agent.offline.nlu.entities import extract_email, extract_order_number
 from agent.settings import get_settings
 
 

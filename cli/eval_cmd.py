@@ -80,7 +80,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _intents(err: Console) -> int:
-    from agent.offline.evaluate import evaluate_intents, render_report
+    from agent.offline.nlu.evaluate import evaluate_intents, render_report
     from agent.settings import Settings
 
     settings = Settings()

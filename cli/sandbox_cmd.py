@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 
 import uvicorn
 from rich.console import Console
@@ -28,7 +29,13 @@ def run_sandbox(args: argparse.Namespace) -> int:
     check_demo_exposure(args.host, True, settings.sandbox_control_token)
     token = settings.sandbox_control_token
     app = create_sandbox_app(seed=seed, control_token=token.get_secret_value() if token else None)
-    attach_chat_backend(app, build_model(settings, "offline"))
+
+    def world_clock() -> datetime:
+        current: World = app.state.world
+        return current.now()
+
+    # The offline model says "arrives tomorrow" relative to the sandbox's (movable) clock.
+    attach_chat_backend(app, build_model(settings, "offline", clock=world_clock))
     world: World = app.state.world
     if args.helpdesk_webhook:
         world.helpdesk_webhook.url = args.helpdesk_webhook

@@ -70,4 +70,4 @@ def new_sandbox_app(settings: Settings) -> FastAPI:
 def ensure_chat_backend(sandbox_app: FastAPI, settings: Settings) -> None:
     """Something must answer the sandbox's OpenAI endpoint: the offline model unless a test set one."""
     if getattr(sandbox_app.state, "chat_backend", None) is None:
-        attach_chat_backend(sandbox_app, build_model(settings, "offline"))
+        attach_chat_backend(sandbox_app, build_model(settings, "offline", clock=world_clock(sandbox_app)))

@@ -34,7 +34,7 @@ def default_graph() -> Any:
     settings = demo_settings(settings, app, url)
     services = build_services(settings, None, clock=world_clock(app))
     deps = AgentDeps(tools=services.tools, store_name=store_name(settings))
-    return build_graph(build_model(settings), deps)
+    return build_graph(build_model(settings, clock=services.tools.clock), deps)
 
 
 def make_graph() -> Any:

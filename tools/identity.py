@@ -25,8 +25,10 @@ class VerifyCustomerArgs(BaseModel):
 
 class CustomerVerified(ToolResult):
     email: str
-    first_name: str | None
-    order_number: str
+    first_name: str | None = None
+    order_number: str | None = Field(
+        None, description="The order the shopper verified with; none for a signed widget identity."
+    )
 
 
 @tool(progress="Checking your details…")

@@ -28,25 +28,25 @@ class ItemView(BaseModel):
 
 
 class ShipmentView(BaseModel):
-    carrier: str | None
-    tracking_number: str | None
-    tracking_url: str | None
-    status: str | None
-    shipped_at: datetime | None
-    delivered_at: datetime | None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    status: str | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
 
 
 class OrderView(BaseModel):
     order_number: str
     placed_at: datetime
     status: str = Field(description="One of: cancelled, unfulfilled, shipped, delivered, refunded.")
-    financial_status: str | None
+    financial_status: str | None = None
     currency: str
     total: str
     refunded: str
     items: list[ItemView]
     shipments: list[ShipmentView]
-    shipping_address: str | None
+    shipping_address: str | None = None
 
 
 class OrderDetails(ToolResult):

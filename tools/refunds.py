@@ -69,7 +69,10 @@ async def _quote(
         if code == "already_returned":
             code = "already_refunded"
         return refuse(
-            code, "Nothing on this order can be refunded. " + "; ".join(excluded), order_number=order.number
+            code,
+            "Nothing on this order can be refunded. " + "; ".join(excluded),
+            excluded=excluded,
+            order_number=order.number,
         )
     lines = [RefundLine(line_item_id=i.line_item_id, quantity=i.quantity) for i in allowed]
     # Shipping goes back with the last of the items, whether or not earlier items were refunded.

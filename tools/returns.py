@@ -25,15 +25,15 @@ class ItemEligibility(BaseModel):
     quantity: int
     returnable: bool
     reason: str | None = Field(
-        description="Why not: outside_return_window, final_sale, not_delivered, already_returned."
+        None, description="Why not: outside_return_window, final_sale, not_delivered, already_returned."
     )
-    explanation: str | None
+    explanation: str | None = None
 
 
 class ReturnEligibility(ToolResult):
     order_number: str
-    delivered_at: datetime | None
-    return_window_ends: datetime | None
+    delivered_at: datetime | None = None
+    return_window_ends: datetime | None = None
     items: list[ItemEligibility]
 
     @property
@@ -191,17 +191,21 @@ async def _selected_items(
         blocked = [i for i in chosen if not i.returnable]
         if blocked:
             first = blocked[0]
+            reasons = [f"{i.title}: {i.explanation}" for i in blocked]
             return refuse(
                 ineligibility_code(first.reason, "no_eligible_items"),
-                "; ".join(f"{i.title}: {i.explanation}" for i in blocked),
+                "; ".join(reasons),
+                excluded=reasons,
                 order_number=order.number,
             )
     else:
         chosen = eligibility.eligible
     if not chosen:
-        reasons = "; ".join(f"{i.title}: {i.explanation}" for i in eligibility.items if i.explanation)
+        reasons = [f"{i.title}: {i.explanation}" for i in eligibility.items if i.explanation]
         return refuse(
-            "no_eligible_items", f"Nothing on order {order.number} can be returned. {reasons}".strip()
+            "no_eligible_items",
+            f"Nothing on order {order.number} can be returned. {'; '.join(reasons)}".strip(),
+            excluded=reasons,
         )
     return require_step_up(ctx, "create_return_label", order.number) or (order, chosen)
 

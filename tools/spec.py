@@ -11,16 +11,18 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import types
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_type_hints
+from functools import cached_property
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import openai
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from integrations._http import AuthError, IntegrationError, NotFound, VendorError
 from tools.context import ToolContext
-from tools.results import Refusal, ToolResult, refuse
+from tools.results import Refusal, ToolResult, outcome_adapter, refuse
 
 ToolFunc = Callable[[ToolContext, Any], Awaitable[ToolResult | Refusal]]
 PreviewFunc = Callable[[ToolContext, Any], Awaitable["Preview | Refusal"]]
@@ -52,6 +54,8 @@ class ToolSpec:
     preview: PreviewFunc | None = None
     progress: str = "Working on it…"
     """What the shopper sees while it runs."""
+    result_types: tuple[type[ToolResult], ...] = ()
+    """What the tool returns when it does not refuse (from its return annotation)."""
 
     def openai_schema(self) -> dict[str, Any]:
         """The strict OpenAI function-calling schema of this tool."""
@@ -69,6 +73,26 @@ class ToolSpec:
         if isinstance(raw, str):
             raw = json.loads(raw or "{}")
         return self.args_model.model_validate(raw)
+
+    @cached_property
+    def _outcome(self) -> TypeAdapter[Any]:
+        success: Any = Union[self.result_types] if self.result_types else ToolResult  # noqa: UP007
+        return outcome_adapter(success)
+
+    def parse_result(self, raw: str | bytes | Mapping[str, Any]) -> ToolResult | Refusal:
+        """This tool's answer as its typed result or a `Refusal`, from the JSON the model was shown
+        (or a dict); raises `ValidationError` for anything else (garbled text, another tool's result)."""
+        if isinstance(raw, str | bytes):
+            parsed: ToolResult | Refusal = self._outcome.validate_json(raw)
+        else:
+            parsed = self._outcome.validate_python(dict(raw))
+        return parsed
+
+
+def _result_types(annotation: Any) -> tuple[type[ToolResult], ...]:
+    """The `ToolResult` classes in a return annotation such as `OrderDetails | RecentOrders | Refusal`."""
+    members = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+    return tuple(m for m in members if isinstance(m, type) and issubclass(m, ToolResult))
 
 
 def tool(
@@ -105,6 +129,7 @@ def tool(
             needs_confirmation=needs_confirmation,
             preview=preview,
             progress=progress,
+            result_types=_result_types(hints.get("return")),
         )
         setattr(func, _SPEC_ATTR, spec)
         return func

@@ -21,19 +21,20 @@ class EventView(BaseModel):
     at: datetime
     status: str
     message: str
-    location: str | None
+    location: str | None = None
 
 
 class ParcelStatus(BaseModel):
-    carrier: str | None
+    carrier: str | None = None
     tracking_number: str
     status: str
-    status_detail: str | None
-    estimated_delivery: datetime | None
-    tracking_url: str | None
+    status_detail: str | None = None
+    estimated_delivery: datetime | None = None
+    tracking_url: str | None = None
     last_events: list[EventView] = Field(description="Newest first, at most three.")
     exception: str | None = Field(
-        description="Set when the parcel needs a person: failure, return_to_sender or no movement for days."
+        None,
+        description="Set when the parcel needs a person: failure, return_to_sender or no movement for days.",
     )
 
 
@@ -42,6 +43,7 @@ class TrackingResult(ToolResult):
     shipped: bool
     parcels: list[ParcelStatus]
     note: str | None = None
+    cancelled: bool = Field(False, description="The order was cancelled: nothing will ship.")
 
 
 def tracking_exception(status: TrackingStatus, now: datetime, stuck_after_days: int) -> str | None:
@@ -70,7 +72,9 @@ async def get_tracking_status(ctx: ToolContext, args: GetTrackingStatusArgs) -> 
     tracked = [s for s in order.shipments if s.tracking_number]
     if not tracked:
         note = "The order has been cancelled." if order.is_cancelled else "The order has not shipped yet."
-        return TrackingResult(order_number=order.number, shipped=False, parcels=[], note=note)
+        return TrackingResult(
+            order_number=order.number, shipped=False, parcels=[], note=note, cancelled=order.is_cancelled
+        )
     now = ctx.deps.clock()
     parcels = []
     for shipment in tracked:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
 
 import prompts
 from agent import intents
 from agent import messages as msg
+from agent.intents import IntentSpec
 from agent.nodes.handoff import model_failed
 from agent.nodes.wiring import ModelFailure, Wiring, call_model
 from agent.state import AgentState
@@ -42,7 +43,7 @@ async def answer(state: AgentState, wiring: Wiring, intent: str) -> dict[str, An
             context=wiring.context_text(state, intent),
         )
     )
-    window = msg.model_window(state.get("messages", []))
+    window = [*_signed_identity(state, spec), *msg.model_window(state.get("messages", []))]
     try:
         response = await call_model(lambda: wiring.bound[intent].ainvoke([system, *window]))
     except ModelFailure as exc:
@@ -88,3 +89,13 @@ def _unhelpful(state: AgentState) -> bool:
     if not results:
         return False
     return msg.refusal_code(results[-1]) in ("invalid_arguments", "order_not_found", "unreadable")
+
+
+def _signed_identity(state: AgentState, spec: IntentSpec) -> list[AnyMessage]:
+    """A shopper signed in through the widget is verified before the conversation: the model is
+    told as data (a verify_customer exchange ahead of the window, never stored), not only in prose."""
+    customer = state.get("customer") or {}
+    bound = {s.name for s in spec.tool_specs()}
+    if customer.get("verified_by") != "signed_identity" or "verify_customer" not in bound:
+        return []
+    return msg.signed_identity_exchange(str(customer["email"]), customer.get("name"))

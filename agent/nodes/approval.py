@@ -15,6 +15,21 @@ from tools.context import PendingApproval
 from tools.refunds import refund_after_approval
 from tools.results import Refusal, refuse
 
+APPROVED_BUT_FAILED = {
+    "already_refunded": (
+        "Our team approved your refund for order #{order}, but the order has already been refunded, so "
+        "nothing more was sent. I'm passing this to the team so they can confirm it with you."
+    ),
+    "vendor_unavailable": (
+        "Our team approved your refund for order #{order}, but the payment system isn't answering right "
+        "now, so nothing has been refunded yet. I'm passing this to the team to complete it."
+    ),
+    "default": (
+        "Our team approved your refund for order #{order}, but it could not be completed automatically, "
+        "so nothing has been refunded yet. I'm passing this to the team to finish it with you here."
+    ),
+}
+
 
 def pending_approval(state: AgentState) -> PendingApproval:
     """The refund waiting for the team (routing only comes here when there is one)."""
@@ -78,7 +93,10 @@ async def apply_approval(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     except IntegrationError:
         outcome = refuse("vendor_unavailable", "The payment system is not answering.")
     if isinstance(outcome, Refusal):
-        text = f"Your refund was approved, but it could not be completed: {outcome.message}"
+        # The refusal's message is written for the model; the shopper gets words chosen here.
+        text = APPROVED_BUT_FAILED.get(outcome.code, APPROVED_BUT_FAILED["default"]).format(
+            order=request.order_number
+        )
         return {
             **base,
             "ledger": ctx.ledger,

@@ -10,7 +10,7 @@ from langgraph.types import interrupt
 from agent import messages as msg
 from agent.cards import ConfirmCard
 from agent.nodes.wiring import Wiring
-from agent.offline.entities import is_affirmative, is_negative
+from agent.offline.nlu.entities import is_affirmative, is_negative
 from agent.state import AgentState
 from integrations._http import IntegrationError
 from tools.langchain import result_text

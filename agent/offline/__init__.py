@@ -1,6 +1,10 @@
-"""The offline model's language understanding: a trained intent classifier and entity extraction.
+"""The offline model: a deterministic chat model that needs no API key or network.
 
-Everything here runs without an API key or network access. Import the submodules you need
-(``agent.offline.classifier``, ``agent.offline.entities`` ...); this package deliberately imports
-nothing so that ``import agent.offline`` stays cheap (scikit-learn is only loaded by the classifier).
+- ``chat_model``: ``OfflineChatModel``, the LangChain ``BaseChatModel`` the graph runs;
+- ``conversation``: the model's reading of its input messages (shopper turns, typed tool results);
+- ``nlu``: understanding the shopper (trained intent classifier, entities, typos, addresses);
+- ``flows``: what to do next, one module per intent plus the shared opening step and replies.
+
+This package deliberately imports nothing so that ``import agent.offline`` stays cheap
+(scikit-learn is only loaded by ``agent.offline.nlu.classifier``).
 """

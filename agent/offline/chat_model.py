@@ -8,8 +8,11 @@ The graph runs it exactly as it runs an LLM:
   schema is bound as a tool and the model answers with one ``IntentResult`` tool call computed by
   the trained classifier and the entity extraction. ``method="json_schema"`` binds a
   ``response_format`` instead and the answer is the same object as JSON text;
-- with intent tools bound, the dialogue policy (``agent.offline.policy``) returns tool calls or a
-  reply phrased from the templates in ``prompts/offline/``;
+- with intent tools bound, the intent's flow (``agent.offline.flows``) returns tool calls or a
+  reply phrased from the templates in ``prompts/offline/``. The system prompt is not read: the bound
+  tools say which intent node calls, the tools' answers in the conversation say who the shopper
+  is, and ``clock`` says what day it is — the same whether the graph calls the model directly or a
+  client sends the request over the OpenAI protocol (messages, tools, response_format);
 - streaming yields the reply text in a few chunks, then the tool calls and token usage in a last
   chunk.
 
@@ -25,6 +28,7 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
@@ -40,13 +44,14 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 
-from agent.offline.classifier import IntentClassifier, IntentPrediction, load_classifier
 from agent.offline.conversation import Conversation, message_text
-from agent.offline.policy import classify, decide
-from agent.offline.policy_core import Decision
-from agent.offline.policy_language import Predict
+from agent.offline.flows.dispatch import decide
+from agent.offline.flows.situation import Decision
+from agent.offline.nlu.classifier import IntentClassifier, IntentPrediction, load_classifier
+from agent.offline.nlu.intent_result import classify
+from agent.offline.nlu.language import Predict
 
 MODEL_NAME: Final[str] = "offline"
 # Roughly how many words each streamed text chunk carries.
@@ -55,12 +60,15 @@ _CLASSIFICATION_FIELDS: Final[frozenset[str]] = frozenset({"intent", "confidence
 
 
 class OfflineChatModel(BaseChatModel):
-    """The built-in, deterministic chat model: trained intent classifier + dialogue policy."""
+    """The built-in, deterministic chat model: trained intent classifier + one flow per intent."""
 
     fixtures_dir: Path | None = None
     """Shared fixtures folder; Bitext ``train.csv`` under it is added to the classifier's training."""
     cache_dir: Path | None = None
     """Where the fitted classifier is cached between processes (``None``: train in memory only)."""
+    clock: Callable[[], datetime] | None = Field(default=None, exclude=True)
+    """Now, as the store's tools see it (the sandbox's clock in the demo and the evals): dates in
+    replies are said relative to its day ("arrives tomorrow"). ``None``: dates are written out."""
     model_name: str = MODEL_NAME
 
     _classifier: IntentClassifier | None = PrivateAttr(default=None)
@@ -155,7 +163,8 @@ class OfflineChatModel(BaseChatModel):
             )
             return self._message(messages, "", [call])
         names = [_tool_name(t) for t in tools]
-        decision = decide(conversation, [n for n in names if n], predict)
+        today = self.clock().date() if self.clock is not None else None
+        decision = decide(conversation, [n for n in names if n], predict, today)
         return self._message(messages, decision.text, _tool_calls(conversation, decision))
 
     def _structured(
@@ -230,7 +239,7 @@ class _OncePerText:
     """`predict`, but each distinct text goes through the classifier once per answer.
 
     Classifying asks about the latest message twice (within the recent window, then as its own
-    clause) and a policy step may ask again; each sklearn call costs milliseconds of CPU. A
+    clause) and a flow step may ask again; each sklearn call costs milliseconds of CPU. A
     prediction depends only on its text, so reusing it changes nothing. Deliberately per answer,
     not process-wide: a shared cache would make identical benchmark messages look free.
     """

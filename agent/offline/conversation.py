@@ -1,16 +1,14 @@
-"""Reading a conversation the way the offline model needs it.
+"""Reading a conversation the way the offline model needs it: from the messages alone.
 
-The graph calls the model with ``[SystemMessage(prompt), *messages]``. The system prompt ends with a
-context section the graph renders (``prompts/context.md``)::
-
-    ## Context
-    - Intent: wismo
-    - Shopper: verified as ana.silva@example.com
-    - Today: 2026-11-20
-
-and the messages are: ``HumanMessage`` (the shopper), ``AIMessage`` (the assistant, possibly with
-tool calls), ``ToolMessage`` (a tool result as JSON: ``{"ok": true, ...}`` or ``{"ok": false, "code",
-"message"}``) and ``AIMessage(name="agent")`` (a human support agent, which the policy ignores).
+The graph calls the model with ``[SystemMessage(prompt), *messages]``; an OpenAI-protocol client
+sends the same as JSON. The messages are: ``HumanMessage`` (the shopper), ``AIMessage`` (the
+assistant, possibly with tool calls), ``ToolMessage`` (a tool's answer as JSON, read back into the
+tool's own result model or a ``Refusal``) and ``AIMessage(name="agent")`` (a human support agent,
+which the flows ignore). The system prompt is written for LLMs and is not read: who the shopper is
+comes from the tools' answers, which intent node is calling from the tools bound to the call, and
+today's date from the model's own clock. A shopper signed in through the widget (a signed
+identity) arrives as data too: the graph puts a verify_customer exchange ahead of the window
+(``agent.messages.signed_identity_exchange``).
 
 Everything here is a pure function of those messages: no state is kept between model calls, so a
 resumed or replayed conversation gets exactly the same answers.
@@ -19,52 +17,34 @@ resumed or replayed conversation gets exactly the same answers.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from typing import Any, Final, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from pydantic import ValidationError
+
+from tools.identity import CustomerVerified
+from tools.orders import OrderDetails
+from tools.registry import spec_by_name
+from tools.results import Refusal, RefusalCode, ToolResult, read_refusal
 
 HUMAN_AGENT_NAME = "agent"
-
-_CONTEXT_HEADING = re.compile(r"^##\s*Context\s*$", re.MULTILINE)
-_INTENT_LINE = re.compile(r"^-\s*Intent:\s*([a-z_]+)\s*$", re.MULTILINE | re.IGNORECASE)
-_VERIFIED_LINE = re.compile(r"^-\s*Shopper:\s*verified as\s+(\S+?)\s*$", re.MULTILINE | re.IGNORECASE)
-_TODAY_LINE = re.compile(r"^-\s*Today:\s*(\d{4}-\d{2}-\d{2})\s*$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class PromptContext:
-    """What the graph tells the model in the system prompt's ``## Context`` section."""
-
-    intent: str | None = None
-    verified_email: str | None = None
-    today: date | None = None
-
-
-def parse_context(system_text: str) -> PromptContext:
-    """Parse the last ``## Context`` section of a system prompt (missing lines give ``None``)."""
-    headings = list(_CONTEXT_HEADING.finditer(system_text))
-    if not headings:
-        return PromptContext()
-    section = system_text[headings[-1].end() :]
-    intent = _INTENT_LINE.search(section)
-    verified = _VERIFIED_LINE.search(section)
-    today_match = _TODAY_LINE.search(section)
-    today: date | None = None
-    if today_match:
-        try:
-            today = date.fromisoformat(today_match.group(1))
-        except ValueError:
-            today = None
-    return PromptContext(
-        intent=intent.group(1).lower() if intent else None,
-        verified_email=verified.group(1) if verified else None,
-        today=today,
-    )
+# Tools that only ever answer a verified shopper (anyone else gets `not_verified`): a result from
+# one of them says the shopper is verified even when verify_customer is out of sight.
+VERIFIED_ONLY_TOOLS: Final[frozenset[str]] = frozenset(
+    {
+        "lookup_order",
+        "get_tracking_status",
+        "check_return_eligibility",
+        "create_return_label",
+        "check_refund_eligibility",
+        "issue_refund",
+        "cancel_order",
+        "update_shipping_address",
+        "send_verification_code",
+    }
+)
 
 
 def message_text(message: BaseMessage) -> str:
@@ -96,34 +76,52 @@ def is_assistant_text(message: BaseMessage) -> bool:
     )
 
 
+R = TypeVar("R", bound=ToolResult)
+
+
 @dataclass(frozen=True)
 class ToolOutcome:
-    """A tool call together with its result (``result`` is the parsed ToolMessage JSON)."""
+    """A tool call together with its answer, read into the tool's own result models.
+
+    ``result`` is the tool's typed result or a ``Refusal``; ``None`` when the answer is not one
+    this tool gives (unknown tool, garbled text): the flows treat that as a failure without a code.
+    """
 
     name: str
     args: dict[str, Any]
-    result: dict[str, Any]
+    result: ToolResult | Refusal | None
     position: int
 
     @property
     def ok(self) -> bool:
-        return self.result.get("ok") is True
+        return isinstance(self.result, ToolResult)
 
     @property
-    def code(self) -> str | None:
-        code = self.result.get("code")
-        return str(code) if code is not None and not self.ok else None
+    def refusal(self) -> Refusal | None:
+        return self.result if isinstance(self.result, Refusal) else None
+
+    @property
+    def code(self) -> RefusalCode | None:
+        return self.result.code if isinstance(self.result, Refusal) else None
+
+    def success(self, kind: type[R]) -> R | None:
+        """The result when it is a ``kind`` (``TrackingResult``, ``RecentOrders`` ...), else None."""
+        return self.result if isinstance(self.result, kind) else None
 
     @property
     def order_number(self) -> str | None:
-        """The order the call was about (from the result, else from the arguments)."""
-        for source in (self.result, self.result.get("order") or {}, self.args):
-            if isinstance(source, dict) and source.get("order_number") is not None:
-                return str(source["order_number"]).lstrip("#")
-        details = self.result.get("details")
-        if isinstance(details, dict) and details.get("order_number"):
-            return str(details["order_number"]).lstrip("#")
-        return None
+        """The order the call was about (from the answer, else from the arguments)."""
+        result = self.result
+        number: object = None
+        if isinstance(result, Refusal):
+            number = result.details.get("order_number")
+        elif isinstance(result, OrderDetails):
+            number = result.order.order_number
+        elif result is not None:
+            number = getattr(result, "order_number", None)
+        if number is None:
+            number = self.args.get("order_number")
+        return str(number).lstrip("#") if number is not None and str(number) else None
 
 
 @dataclass(frozen=True)
@@ -137,21 +135,21 @@ class ShopperTurn:
     person_replied: bool = False
 
 
-def _parse_result(text: str) -> dict[str, Any]:
+def read_answer(tool: str, text: str) -> ToolResult | Refusal | None:
+    """A tool message's JSON as the tool's result or refusal, or None when it is neither."""
+    spec = spec_by_name(tool)
+    if spec is None:
+        return read_refusal(text)
     try:
-        parsed = json.loads(text)
-    except ValueError:
-        return {"ok": False, "code": "unparsable", "message": text}
-    if not isinstance(parsed, dict):
-        return {"ok": False, "code": "unparsable", "message": text}
-    return parsed
+        return spec.parse_result(text)
+    except ValidationError:
+        return None
 
 
 @dataclass
 class Conversation:
-    """The messages of one model call, indexed for the policy."""
+    """The messages of one model call, indexed for the flows."""
 
-    context: PromptContext
     messages: list[BaseMessage]
     outcomes: list[ToolOutcome] = field(default_factory=list)
     turns: list[ShopperTurn] = field(default_factory=list)
@@ -159,9 +157,7 @@ class Conversation:
 
     @classmethod
     def from_messages(cls, messages: Sequence[BaseMessage]) -> Conversation:
-        system_text = "\n".join(message_text(m) for m in messages if isinstance(m, SystemMessage))
-        body = [m for m in messages if not isinstance(m, SystemMessage)]
-        conversation = cls(context=parse_context(system_text), messages=body)
+        conversation = cls(messages=[m for m in messages if not isinstance(m, SystemMessage)])
         conversation._index()
         return conversation
 
@@ -174,11 +170,12 @@ class Conversation:
                         calls[str(call["id"])] = (call["name"], dict(call.get("args") or {}))
             if isinstance(message, ToolMessage):
                 name, args = calls.get(message.tool_call_id, (message.name or "", {}))
+                name = message.name or name
                 self.outcomes.append(
                     ToolOutcome(
-                        name=message.name or name,
+                        name=name,
                         args=args,
-                        result=_parse_result(message_text(message)),
+                        result=read_answer(name, message_text(message)),
                         position=position,
                     )
                 )
@@ -284,27 +281,29 @@ class Conversation:
 
     @property
     def verified_email(self) -> str | None:
-        """Who the shopper is verified as: the graph's context, or a successful verify_customer."""
-        if self.context.verified_email:
-            return self.context.verified_email
-        for outcome in reversed(self.outcomes):
-            if outcome.name == "verify_customer" and outcome.ok and outcome.result.get("email"):
-                return str(outcome.result["email"])
-        return None
+        """Who the shopper is verified as: verify_customer's answer, else a signed-in identity."""
+        verified = self._latest_verified()
+        return verified.email if verified is not None else None
+
+    @property
+    def is_verified(self) -> bool:
+        """The tools treat the shopper as verified: verify_customer said so, or a tool that answers
+        only verified shoppers did."""
+        return self.verified_email is not None or any(
+            o.ok and o.name in VERIFIED_ONLY_TOOLS for o in self.outcomes
+        )
 
     @property
     def verified_order_number(self) -> str | None:
         """The order number the shopper verified with (a sensible default order)."""
-        for outcome in reversed(self.outcomes):
-            if outcome.name == "verify_customer" and outcome.ok:
-                return outcome.order_number
-        return None
+        verified = self._latest_verified()
+        return verified.order_number if verified is not None else None
 
-    @property
-    def first_name(self) -> str | None:
+    def _latest_verified(self) -> CustomerVerified | None:
         for outcome in reversed(self.outcomes):
-            if outcome.name == "verify_customer" and outcome.ok and outcome.result.get("first_name"):
-                return str(outcome.result["first_name"])
+            verified = outcome.success(CustomerVerified)
+            if verified is not None:
+                return verified
         return None
 
     # -- determinism ------------------------------------------------------------------------------

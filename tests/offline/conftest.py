@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.offline.classifier import IntentClassifier, load_classifier
+from agent.offline.nlu.classifier import IntentClassifier, load_classifier
 
 # The shared, read-only fixtures live beside the repository: <repo>/../shared/fixtures.
 FIXTURES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"

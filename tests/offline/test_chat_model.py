@@ -1,5 +1,5 @@
 """`OfflineChatModel` as a LangChain chat model: binding, structured output, streaming, usage,
-determinism. The dialogue itself is covered in `test_policy.py`."""
+determinism. The dialogue itself is covered in `test_flows.py`."""
 
 from __future__ import annotations
 

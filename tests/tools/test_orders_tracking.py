@@ -120,6 +120,15 @@ async def test_tracking_an_unshipped_order(harness: Harness) -> None:
     assert result.parcels == []
     assert result.note is not None
     assert "not shipped" in result.note
+    assert result.cancelled is False
+
+
+async def test_tracking_a_cancelled_order_says_so_as_a_field(harness: Harness) -> None:
+    result = await harness.call(
+        get_tracking_status, harness.ctx("farid.haddad@example.com"), order_number="1021"
+    )
+    assert isinstance(result, TrackingResult)
+    assert (result.shipped, result.parcels, result.cancelled) == (False, [], True)
 
 
 def _tracker(harness: Harness, code: str) -> dict[str, object]:

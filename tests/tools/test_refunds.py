@@ -234,6 +234,8 @@ async def test_refunds_the_policy_does_not_allow_are_refused(
     result = await harness.call(issue_refund, harness.ctx(EMAILS[number]), **refund_args(number))
     assert isinstance(result, Refusal)
     assert result.code == code
+    # Item by item, as data: the model never has to take the message apart.
+    assert result.excluded and all(": " in reason for reason in result.excluded)
     assert harness.world.digest() == before
 
 

@@ -142,6 +142,7 @@ async def test_a_final_sale_item_is_refused(harness: Harness, line_item_ids: lis
     assert isinstance(result, Refusal)
     assert result.code == "final_sale"
     assert "Polarized Sunglasses" in result.message
+    assert result.excluded == ["Polarized Sunglasses - Tortoise: Final-sale items cannot be returned."]
     assert_nothing_created(harness, before)
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.offline import classifier as classifier_module
-from agent.offline.bitext import BITEXT_TO_INTENT, load_bitext, map_bitext_intent
-from agent.offline.classifier import (
+from agent.offline.nlu import classifier as classifier_module
+from agent.offline.nlu.bitext import BITEXT_TO_INTENT, load_bitext, map_bitext_intent
+from agent.offline.nlu.classifier import (
     IntentClassifier,
     IntentPrediction,
     cache_file,
@@ -25,7 +25,7 @@ from agent.offline.classifier import (
     normalise_text,
     training_examples,
 )
-from agent.offline.evaluate import (
+from agent.offline.nlu.evaluate import (
     TARGET_F1,
     TARGET_INTENTS,
     ClassMetrics,
@@ -34,7 +34,7 @@ from agent.offline.evaluate import (
     render_report,
     score_predictions,
 )
-from agent.offline.intents import INTENTS, Intent, load_own_utterances, split_own_utterances
+from agent.offline.nlu.intents import INTENTS, Intent, load_own_utterances, split_own_utterances
 
 # Realistic messages written for this test only: none of them is in the training files
 # (test_everyday_phrases_are_not_training_data checks that).
@@ -227,7 +227,7 @@ def test_retraining_gives_identical_predictions(
 
 _TRAIN_IN_SUBPROCESS = """
 import json, sys
-from agent.offline.classifier import IntentClassifier, training_examples
+from agent.offline.nlu.classifier import IntentClassifier, training_examples
 model = IntentClassifier.train(*training_examples(None))
 print(json.dumps([p.model_dump() for p in model.predict_many(json.loads(sys.argv[1]))]))
 """
@@ -236,7 +236,7 @@ print(json.dumps([p.model_dump() for p in model.predict_many(json.loads(sys.argv
 @pytest.mark.slow
 def test_training_is_deterministic_across_processes(own_only_classifier: IntentClassifier) -> None:
     # A different hash seed reorders sets and dicts of strings: the model must not depend on it.
-    repo_root = Path(__file__).resolve().parents[2]
+    repo_root = Path(__file__).resolve().parents[3]
     result = subprocess.run(  # noqa: S603 - our own interpreter and script, no outside input
         [sys.executable, "-c", _TRAIN_IN_SUBPROCESS, json.dumps(PROBES)],
         cwd=repo_root,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from agent.offline.entities import (
+from agent.offline.nlu.entities import (
     extract_all_order_numbers,
     extract_amount,
     extract_email,

@@ -7,25 +7,25 @@ outside the window) the reasons from the tool are given and the others are offer
 
 from __future__ import annotations
 
-from typing import Any
-
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import match_line_items
-from agent.offline.policy_common import (
+from agent.offline.flows.common import (
     declined_step,
     not_possible,
     refused,
     said_yes,
     shopper_reason,
 )
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_format import bullets, join
-from agent.offline.policy_steps import verified_order_number
+from agent.offline.flows.formatting import bullets, join
+from agent.offline.flows.opening import verified_order_number
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.entities import match_line_items
+from tools.results import RefusalCode
+from tools.returns import ItemEligibility, ReturnEligibility, ReturnLabelCreated
 
 ITEM_MATCH_THRESHOLD = 85.0
 # How many shopper messages back an item name still counts ("return the mug" … "ben@…" … "#1002").
 ITEM_LOOKBACK = 4
-_BLOCKING_CODES = frozenset(
+_BLOCKING_CODES: frozenset[RefusalCode] = frozenset(
     {
         "final_sale",
         "outside_return_window",
@@ -62,17 +62,17 @@ def returns_step(sit: Situation) -> Decision:
         if not sit.can("check_return_eligibility"):
             return not_possible(sit, number)
         return sit.call("check_return_eligibility", {"order_number": number})
-    if not eligibility.ok:
+    assessed = eligibility.success(ReturnEligibility)
+    if assessed is None:
         return refused(sit, eligibility)
-    return _choose_items(sit, number, eligibility.result)
+    return _choose_items(sit, number, assessed.items)
 
 
-def _choose_items(sit: Situation, number: str, result: dict[str, Any]) -> Decision:
-    items = [i for i in result.get("items") or [] if isinstance(i, dict)]
-    eligible = [i for i in items if i.get("returnable")]
-    named = [items[k] for k in named_items(sit, [str(i.get("title")) for i in items])]
-    named_ok = [i for i in named if i.get("returnable")]
-    named_blocked = [i for i in named if not i.get("returnable")]
+def _choose_items(sit: Situation, number: str, items: list[ItemEligibility]) -> Decision:
+    eligible = [i for i in items if i.returnable]
+    named = [items[k] for k in named_items(sit, [i.title for i in items])]
+    named_ok = [i for i in named if i.returnable]
+    named_blocked = [i for i in named if not i.returnable]
     if said_yes(sit) and (named_ok or eligible):
         return _label(sit, number, named_ok or eligible)
     if not eligible:
@@ -83,59 +83,54 @@ def _choose_items(sit: Situation, number: str, result: dict[str, Any]) -> Decisi
         return _offer(sit, number, named_blocked, named_ok)
     if named_blocked:
         return _offer(sit, number, named_blocked, eligible)
-    blocked = [i for i in items if not i.get("returnable")]
+    blocked = [i for i in items if not i.returnable]
     if blocked:
         return _offer(sit, number, blocked, eligible)
     return _label(sit, number, eligible)
 
 
-def _reasons(items: list[dict[str, Any]]) -> str:
-    return bullets(
-        [
-            f"{i.get('title')}: {i.get('explanation') or i.get('reason')}"
-            for i in items
-            if not i.get("returnable")
-        ]
-    )
+def _reasons(items: list[ItemEligibility]) -> str:
+    return bullets([f"{i.title}: {i.explanation or i.reason}" for i in items if not i.returnable])
 
 
 def _offer(
-    sit: Situation, number: str, blocked: list[dict[str, Any]], offered: list[dict[str, Any]]
+    sit: Situation, number: str, blocked: list[ItemEligibility], offered: list[ItemEligibility]
 ) -> Decision:
     return sit.say(
         "returns.partial_offer",
         order_number=number,
         reasons=_reasons(blocked),
-        offer=join([str(i.get("title")) for i in offered]),
+        offer=join([i.title for i in offered]),
     )
 
 
-def _label(sit: Situation, number: str, items: list[dict[str, Any]]) -> Decision:
+def _label(sit: Situation, number: str, items: list[ItemEligibility]) -> Decision:
     if not sit.can("create_return_label"):
         return not_possible(sit, number)
     args = {
         "order_number": number,
-        "line_item_ids": [str(i["line_item_id"]) for i in items],
+        "line_item_ids": [i.line_item_id for i in items],
         "reason": shopper_reason(sit, "requested by the shopper in chat"),
     }
     return sit.call("create_return_label", args)
 
 
 def _label_reply(sit: Situation, outcome: ToolOutcome) -> Decision:
-    result = outcome.result
-    if outcome.ok:
+    created = outcome.success(ReturnLabelCreated)
+    if created is not None:
         return sit.say(
             "returns.label_created",
-            order_number=result.get("order_number"),
-            items=join([str(i) for i in result.get("items") or []]),
-            carrier=result.get("carrier"),
-            tracking_number=result.get("tracking_number"),
-            label_url=result.get("label_url"),
-            emailed_to=result.get("emailed_to"),
+            order_number=created.order_number,
+            items=join(created.items),
+            carrier=created.carrier,
+            tracking_number=created.tracking_number,
+            label_url=created.label_url,
+            emailed_to=created.emailed_to,
         )
-    if outcome.code in _BLOCKING_CODES:
-        # These refusal messages are built from the per-item explanations: fit for the shopper.
-        return sit.say(
-            "returns.label_refused", order_number=outcome.order_number or "", reasons=result.get("message")
-        )
+    refusal = outcome.refusal
+    if refusal is not None and refusal.code in _BLOCKING_CODES:
+        # The items and why they cannot go back; a refusal about the order as a whole (the label
+        # limit) is worded for the shopper too.
+        reasons = "; ".join(refusal.excluded) if refusal.excluded else refusal.message
+        return sit.say("returns.label_refused", order_number=outcome.order_number or "", reasons=reasons)
     return refused(sit, outcome)

@@ -2,7 +2,7 @@
 
 Two evaluation sets:
 
-* ``bitext-dev``: Bitext ``dev.csv`` mapped with ``agent.offline.bitext`` (no ``returns`` rows,
+* ``bitext-dev``: Bitext ``dev.csv`` mapped with ``agent.offline.nlu.bitext`` (no ``returns`` rows,
   since Bitext has no such intent);
 * ``own-held-out``: the ~20% of the project's own utterances that the hash split holds out.
 
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from agent.offline.bitext import bitext_path, load_bitext
-from agent.offline.classifier import IntentClassifier, load_classifier
-from agent.offline.intents import (
+from agent.offline.nlu.bitext import bitext_path, load_bitext
+from agent.offline.nlu.classifier import IntentClassifier, load_classifier
+from agent.offline.nlu.intents import (
     INTENTS,
     Intent,
     LabelledUtterance,

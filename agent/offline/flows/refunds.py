@@ -9,17 +9,21 @@ refund gets that answer, never a second, immediate refund.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.policy_common import declined_step, not_possible, refused, shopper_reason
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_format import bullets, join, money
-from agent.offline.policy_returns import named_items
-from agent.offline.policy_steps import looked_up_order, verified_order_number
+from agent.offline.flows.common import declined_step, not_possible, refused, shopper_reason
+from agent.offline.flows.formatting import bullets, join, money
+from agent.offline.flows.opening import looked_up_order, verified_order_number
+from agent.offline.flows.returns import named_items
+from agent.offline.flows.situation import Decision, Situation
+from tools.orders import OrderView
+from tools.refunds import RefundEligibility, RefundIssued, RefundPendingApproval
+from tools.results import RefusalCode
+from tools.returns import ReturnLabelCreated
 
-_ITEM_CODES = frozenset({"final_sale", "outside_return_window", "already_returned", "nothing_to_refund"})
-_NOTHING_PREFIX = "Nothing on this order can be refunded."
+_ITEM_CODES: frozenset[RefusalCode] = frozenset(
+    {"final_sale", "outside_return_window", "already_returned", "nothing_to_refund"}
+)
 
 
 def refunds_step(sit: Situation) -> Decision:
@@ -36,16 +40,12 @@ def refunds_step(sit: Situation) -> Decision:
     order = looked_up_order(sit, number)
     if isinstance(order, Decision):
         return order
-    items = [i for i in order.get("items") or [] if isinstance(i, dict)]
-    chosen = [items[k] for k in named_items(sit, [str(i.get("title")) for i in items])]
-    ids = [str(i["line_item_id"]) for i in chosen] if chosen and len(chosen) < len(items) else None
-    label = _return_on_its_way(sit, number, [str(i.get("line_item_id")) for i in chosen])
+    items = order.items if order is not None else []
+    chosen = [items[k] for k in named_items(sit, [i.title for i in items])]
+    ids = [i.line_item_id for i in chosen] if chosen and len(chosen) < len(items) else None
+    label = _return_on_its_way(sit, number, [i.line_item_id for i in chosen])
     if label is not None:
-        return sit.say(
-            "refunds.after_return",
-            order_number=number,
-            items=join([str(i) for i in label.result.get("items") or []]),
-        )
+        return sit.say("refunds.after_return", order_number=number, items=join(label.items))
     eligibility = conv.segment_result("check_refund_eligibility", number)
     if eligibility is None:
         if not sit.can("check_refund_eligibility"):
@@ -63,7 +63,7 @@ def refunds_step(sit: Situation) -> Decision:
     return sit.call("issue_refund", args)
 
 
-def _return_on_its_way(sit: Situation, number: str, chosen_ids: list[str]) -> ToolOutcome | None:
+def _return_on_its_way(sit: Situation, number: str, chosen_ids: list[str]) -> ReturnLabelCreated | None:
     """The return label created in this conversation for the items the shopper asks about.
 
     Returned items are refunded once the return arrives at the warehouse (store policy), so a
@@ -73,7 +73,8 @@ def _return_on_its_way(sit: Situation, number: str, chosen_ids: list[str]) -> To
     """
     conv = sit.conversation
     label = conv.latest_result("create_return_label", number)
-    if label is None or not label.ok:
+    created = label.success(ReturnLabelCreated) if label is not None else None
+    if label is None or created is None:
         return None
     refund = conv.latest_result("issue_refund", number)
     if refund is not None and refund.position > label.position:
@@ -81,25 +82,28 @@ def _return_on_its_way(sit: Situation, number: str, chosen_ids: list[str]) -> To
     covered = label.args.get("line_item_ids")
     if chosen_ids and covered and not set(chosen_ids) <= {str(i) for i in covered}:
         return None
-    return label
+    return created
 
 
-def _not_refundable(sit: Situation, outcome: ToolOutcome, order: dict[str, Any]) -> Decision:
-    number = outcome.order_number or str(order.get("order_number") or "")
-    if outcome.code == "already_refunded":
-        if _positive(order.get("refunded")) and order.get("currency"):
+def _not_refundable(sit: Situation, outcome: ToolOutcome, order: OrderView | None) -> Decision:
+    number = outcome.order_number or (order.order_number if order is not None else "")
+    refusal = outcome.refusal
+    if refusal is None:
+        return refused(sit, outcome)
+    if refusal.code == "already_refunded":
+        if order is not None and _positive(order.refunded):
             return sit.say(
                 "refunds.already_refunded_amount",
                 order_number=number,
-                amount=money(order["refunded"], order["currency"]),
+                amount=money(order.refunded, order.currency),
             )
         return sit.say("refunds.already_refunded", order_number=number)
-    if outcome.code == "not_delivered":
-        key = "refunds.not_shipped" if order.get("status") == "unfulfilled" else "refunds.not_delivered"
-        return sit.say(key, order_number=number)
-    if outcome.code in _ITEM_CODES:
-        message = str(outcome.result.get("message") or "")
-        reasons = [r.strip() for r in message.removeprefix(_NOTHING_PREFIX).split(";") if r.strip()]
+    if refusal.code == "not_delivered":
+        unfulfilled = order is not None and order.status == "unfulfilled"
+        return sit.say("refunds.not_shipped" if unfulfilled else "refunds.not_delivered", order_number=number)
+    if refusal.code in _ITEM_CODES:
+        # Item by item when the tool lists them; "nothing left to refund" is about the whole order.
+        reasons = refusal.excluded or [refusal.message]
         return sit.say("refunds.not_refundable", order_number=number, reasons=bullets(reasons))
     return refused(sit, outcome)
 
@@ -114,22 +118,20 @@ def _positive(amount: object) -> bool:
 
 def _excluded_note(sit: Situation, number: str | None) -> str:
     eligibility = sit.conversation.latest_result("check_refund_eligibility", number)
-    excluded = eligibility.result.get("excluded") if eligibility is not None and eligibility.ok else None
-    if not excluded:
+    checked = eligibility.success(RefundEligibility) if eligibility is not None else None
+    if checked is None or not checked.excluded:
         return ""
-    return "\n\n" + sit.replies.render("refunds.excluded", excluded=bullets([str(e) for e in excluded]))
+    return "\n\n" + sit.replies.render("refunds.excluded", excluded=bullets(checked.excluded))
 
 
 def _refund_reply(sit: Situation, outcome: ToolOutcome) -> Decision:
-    result = outcome.result
-    if not outcome.ok:
-        return _not_refundable(sit, outcome, {})
-    amount = money(result.get("amount"), result.get("currency"))
-    items = join([str(i) for i in result.get("items") or []])
-    number = str(result.get("order_number") or "")
+    result = outcome.success(RefundIssued) or outcome.success(RefundPendingApproval)
+    if result is None:
+        return _not_refundable(sit, outcome, None)
+    amount = money(result.amount, result.currency)
+    items = join(result.items)
+    number = result.order_number
     note = _excluded_note(sit, number)
-    if result.get("status") == "pending_approval":
-        text = sit.replies.render("refunds.pending_approval", order_number=number, amount=amount, items=items)
-    else:
-        text = sit.replies.render("refunds.refunded", order_number=number, amount=amount, items=items)
+    key = "refunds.pending_approval" if isinstance(result, RefundPendingApproval) else "refunds.refunded"
+    text = sit.replies.render(key, order_number=number, amount=amount, items=items)
     return Decision(text=text + note)

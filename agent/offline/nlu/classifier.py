@@ -2,12 +2,12 @@
 
 A scikit-learn pipeline: TF-IDF over word 1-2-grams and over character 2-5-grams (``char_wb``,
 which copes with typos such as "pakage" or "refnd"), feeding a multinomial logistic regression,
-whose calibrated-enough probabilities give a confidence the dialogue policy can threshold.
+whose calibrated-enough probabilities give a confidence the flows can threshold.
 
 Training data: the project's own utterances (training part of the hash split, see
-``agent.offline.intents``) plus the mapped Bitext ``train.csv`` when a fixtures directory holding
+``agent.offline.nlu.intents``) plus the mapped Bitext ``train.csv`` when a fixtures directory holding
 it is given. Bitext ``dev.csv`` and the own held-out split are only ever used by
-``agent.offline.evaluate``.
+``agent.offline.nlu.evaluate``.
 
 Training is deterministic (fixed data order, ``lbfgs`` solver, fixed ``random_state``) and takes
 a few seconds, so it happens at most once per process (module-level cache) and, when a cache
@@ -37,8 +37,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # scikit-learn's own dependency
 
-from agent.offline.bitext import bitext_path, load_bitext
-from agent.offline.intents import (
+from agent.offline.nlu.bitext import bitext_path, load_bitext
+from agent.offline.nlu.intents import (
     INTENTS,
     Intent,
     LabelledUtterance,
@@ -46,7 +46,7 @@ from agent.offline.intents import (
     parse_intent,
     split_own_utterances,
 )
-from agent.offline.typos import correct_typos
+from agent.offline.nlu.typos import correct_typos
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def normalise_text(text: str) -> str:
     references and other numbers become placeholder tokens: which order or amount it is does not
     change the intent, but *that* there is one does ("refund $45" leans to refunds, "#1001" to an
     order-specific request), and placeholders stop the model from memorising particular numbers.
-    Misspelt key words are corrected ("retrun" -> "return", see ``agent.offline.typos``).
+    Misspelt key words are corrected ("retrun" -> "return", see ``agent.offline.nlu.typos``).
     """
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     text = _EMAIL.sub(" emailtoken ", text)

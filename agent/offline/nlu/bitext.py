@@ -65,7 +65,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal
 
-from agent.offline.intents import Intent, LabelledUtterance
+from agent.offline.nlu.intents import Intent, LabelledUtterance
 
 BitextSplit = Literal["train", "dev"]
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from agent.offline.entities import NUMBER_WORD, ORDER_WORD
+from agent.offline.nlu.entities import NUMBER_WORD, ORDER_WORD
 
 _START = re.compile(r"\b\d{1,6}[A-Za-z]?\s+[A-Za-z]")
 # "order #1004 to 9 Pine St", "ordr 1004 to ...": the order number is not where the street starts.

@@ -28,7 +28,9 @@ def bullets(items: Sequence[str]) -> str:
 
 
 def parse_moment(value: object) -> datetime | None:
-    """A datetime from a tool's ISO string (``Z`` or offset), or ``None``."""
+    """A tool's datetime, or one from an ISO string (``Z`` or offset); ``None`` for anything else."""
+    if isinstance(value, datetime):
+        return value
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -38,7 +40,7 @@ def parse_moment(value: object) -> datetime | None:
 
 
 def day(value: object, today: date | None) -> str:
-    """``today`` / ``tomorrow`` / ``yesterday`` relative to the graph's date, else ``Monday, November 23``."""
+    """``today`` / ``tomorrow`` / ``yesterday`` relative to ``today``, else ``Monday, November 23``."""
     moment = parse_moment(value)
     if moment is None:
         return str(value)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import extract_all_order_numbers
-from agent.offline.policy_common import escalate, not_possible, refused
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_format import day
-from agent.offline.policy_identity import order_step, verification_step
+from agent.offline.flows.common import escalate, not_possible, refused
+from agent.offline.flows.formatting import day
+from agent.offline.flows.opening import order_step, verification_step
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.entities import extract_all_order_numbers
+from tools.tracking import ParcelStatus, TrackingResult
 
 # "sorry, I meant #1002, not #1001" names two numbers but asks about one.
 _CORRECTION = re.compile(r"\b(?:meant|mean|not|instead|sorry|actually|wrong|typo|oops)\b", re.IGNORECASE)
@@ -42,8 +42,9 @@ def wismo_step(sit: Situation) -> Decision:
     texts: list[str] = []
     problems: list[tuple[str, str]] = []
     for outcome in results:
-        if outcome.ok:
-            text, trouble = _phrase_tracking(sit, outcome.result)
+        tracked = outcome.success(TrackingResult)
+        if tracked is not None:
+            text, trouble = _phrase_tracking(sit, tracked)
             texts.append(text)
             problems += [(outcome.order_number or "", p) for p in trouble]
         else:
@@ -61,27 +62,26 @@ def wismo_step(sit: Situation) -> Decision:
     return Decision(text=text)
 
 
-def _phrase_tracking(sit: Situation, result: dict[str, Any]) -> tuple[str, list[str]]:
+def _phrase_tracking(sit: Situation, result: TrackingResult) -> tuple[str, list[str]]:
     """The reply about one order's parcels, and the problems that need a person."""
-    number = str(result.get("order_number") or "")
-    parcels = [p for p in result.get("parcels") or [] if isinstance(p, dict)]
-    if not result.get("shipped") or not parcels:
-        note = str(result.get("note") or "")
-        key = "wismo.cancelled" if "cancel" in note.lower() else "wismo.not_shipped"
+    number = result.order_number
+    parcels = result.parcels
+    if not result.shipped or not parcels:
+        key = "wismo.cancelled" if result.cancelled else "wismo.not_shipped"
         return sit.replies.render(key, order_number=number), []
     paragraphs = [sit.replies.render("wismo.header", order_number=number)]
     for index, parcel in enumerate(parcels, start=1):
         prefix = f"Parcel {index} of {len(parcels)}: " if len(parcels) > 1 else ""
         paragraphs.append(prefix + _parcel_text(sit, parcel))
-    return "\n\n".join(paragraphs), [str(p["exception"]) for p in parcels if p.get("exception")]
+    return "\n\n".join(paragraphs), [p.exception for p in parcels if p.exception]
 
 
-def _parcel_text(sit: Situation, parcel: dict[str, Any]) -> str:
+def _parcel_text(sit: Situation, parcel: ParcelStatus) -> str:
     render = sit.replies.render
-    status = str(parcel.get("status") or "unknown")
-    carrier = str(parcel.get("carrier") or "the carrier")
-    tracking_number = str(parcel.get("tracking_number") or "")
-    events = [e for e in parcel.get("last_events") or [] if isinstance(e, dict)]
+    status = parcel.status or "unknown"
+    carrier = parcel.carrier or "the carrier"
+    tracking_number = parcel.tracking_number
+    events = parcel.last_events
     if status in _KNOWN_STATUSES:
         sentences = [render(f"wismo.status_{status}", carrier=carrier, tracking_number=tracking_number)]
     else:
@@ -89,18 +89,16 @@ def _parcel_text(sit: Situation, parcel: dict[str, Any]) -> str:
             render("wismo.status_other", carrier=carrier, tracking_number=tracking_number, status=status)
         ]
     if status == "delivered" and events:
-        sentences.append(render("wismo.delivered_on", when=day(events[0].get("at"), sit.today)))
-    elif parcel.get("estimated_delivery") and status not in ("delivered", "return_to_sender"):
-        sentences.append(render("wismo.eta", eta=day(parcel["estimated_delivery"], sit.today)))
+        sentences.append(render("wismo.delivered_on", when=day(events[0].at, sit.today)))
+    elif parcel.estimated_delivery and status not in ("delivered", "return_to_sender"):
+        sentences.append(render("wismo.eta", eta=day(parcel.estimated_delivery, sit.today)))
     elif status not in ("delivered", "return_to_sender", "failure"):
         sentences.append(render("wismo.no_eta"))
     if events:
         latest = events[0]
-        place = [str(latest["location"])] if latest.get("location") else []
-        details = ", ".join([*place, day(latest.get("at"), sit.today)])
-        sentences.append(
-            render("wismo.latest_event", event=str(latest.get("message") or "").rstrip("."), details=details)
-        )
-    if parcel.get("tracking_url"):
-        sentences.append(render("wismo.link", url=str(parcel["tracking_url"])))
+        place = [latest.location] if latest.location else []
+        details = ", ".join([*place, day(latest.at, sit.today)])
+        sentences.append(render("wismo.latest_event", event=latest.message.rstrip("."), details=details))
+    if parcel.tracking_url:
+        sentences.append(render("wismo.link", url=parcel.tracking_url))
     return " ".join(s for s in sentences if s)

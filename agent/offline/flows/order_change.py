@@ -7,12 +7,13 @@ confirmation the tool would refuse anyway; an address change needs the complete 
 from __future__ import annotations
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import order_change_kind
-from agent.offline.policy_address import ParsedAddress, parse_address
-from agent.offline.policy_common import declined_step, not_possible, refused, shopper_reason
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_format import money
-from agent.offline.policy_steps import looked_up_order, verified_order_number
+from agent.offline.flows.common import declined_step, not_possible, refused, shopper_reason
+from agent.offline.flows.formatting import money
+from agent.offline.flows.opening import looked_up_order, verified_order_number
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.address import ParsedAddress, parse_address
+from agent.offline.nlu.entities import order_change_kind
+from tools.order_changes import AddressUpdated, OrderCancelled
 
 # How many shopper messages back "change my address" / an address still counts.
 LOOKBACK = 4
@@ -49,7 +50,7 @@ def order_change_step(sit: Situation) -> Decision:
     order = looked_up_order(sit, number)
     if isinstance(order, Decision):
         return order
-    status = order.get("status")
+    status = order.status if order is not None else None
     if status == "cancelled":
         return sit.say("order_change.already_cancelled", order_number=number)
     if status == "refunded":
@@ -65,7 +66,7 @@ def order_change_step(sit: Situation) -> Decision:
     if kind == "address":
         address = new_address(sit)
         if address is None:
-            current = str(order.get("shipping_address") or "")
+            current = order.shipping_address if order is not None else None
             if current:
                 return sit.say("order_change.ask_address_current", order_number=number, current=current)
             return sit.say("order_change.ask_address", order_number=number)
@@ -76,11 +77,12 @@ def order_change_step(sit: Situation) -> Decision:
 
 
 def _done_reply(sit: Situation, outcome: ToolOutcome) -> Decision:
-    result = outcome.result
     number = outcome.order_number or ""
-    if not outcome.ok:
-        return refused(sit, outcome)
-    if outcome.name == "cancel_order":
-        amount = money(result.get("refunded_amount"), result.get("currency"))
+    cancelled = outcome.success(OrderCancelled)
+    if cancelled is not None:
+        amount = money(cancelled.refunded_amount, cancelled.currency)
         return sit.say("order_change.cancelled", order_number=number, amount=amount)
-    return sit.say("order_change.address_updated", order_number=number, address=result.get("address"))
+    moved = outcome.success(AddressUpdated)
+    if moved is not None:
+        return sit.say("order_change.address_updated", order_number=number, address=moved.address)
+    return refused(sit, outcome)

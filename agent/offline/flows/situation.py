@@ -1,4 +1,4 @@
-"""The types every part of the dialogue policy shares: what the model decides, and what it knows."""
+"""The types every flow shares: what the model decides (`Decision`), and what a step sees (`Situation`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from functools import cached_property
 from typing import Any
 
 from agent.offline.conversation import Conversation
-from agent.offline.policy_language import Predict, clause_for
-from agent.offline.policy_templates import Replies
+from agent.offline.flows.templates import Replies
+from agent.offline.nlu.language import Predict, clause_for
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,15 @@ class Decision:
 
 @dataclass
 class Situation:
-    """Everything one policy step may look at."""
+    """Everything one flow step may look at."""
 
     intent: str
     conversation: Conversation
     tools: frozenset[str]
     predict: Predict
     replies: Replies = field(repr=False)
+    today: date | None = None
+    """The model's clock's date: dates in replies read "today", "tomorrow" ... (None: written out)."""
 
     @property
     def latest(self) -> str:
@@ -46,11 +48,6 @@ class Situation:
     def clause(self) -> str:
         """The part of the latest shopper message this intent acts on (two requests, one message)."""
         return clause_for(self.predict, self.latest, self.intent) if self.latest else ""
-
-    @property
-    def today(self) -> date | None:
-        """The graph's "Today" (dates are phrased relative to it)."""
-        return self.conversation.context.today
 
     def can(self, tool: str) -> bool:
         """Only tools bound to this call may be called."""

@@ -1,7 +1,7 @@
-"""What the policy understands of the shopper's words: intents per clause, follow-ups, small talk.
+"""What the offline model understands of the shopper's words: intents per clause, follow-ups, small talk.
 
-Built on the trained classifier (``agent.offline.classifier``) and the entity extraction
-(``agent.offline.entities``); this module only decides how to use them in a conversation.
+Built on the trained classifier (``agent.offline.nlu.classifier``) and the entity extraction
+(``agent.offline.nlu.entities``); this module only decides how to use them in a conversation.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from agent.offline.classifier import IntentPrediction
-from agent.offline.entities import (
+from agent.offline.nlu.address import parse_address
+from agent.offline.nlu.classifier import IntentPrediction
+from agent.offline.nlu.entities import (
     extract_email,
     is_affirmative,
     is_negative,
     split_requests,
 )
-from agent.offline.policy_address import parse_address
-from agent.offline.policy_entities import order_number_in
+from agent.offline.nlu.order_numbers import order_number_in
 
 # A prediction this sure of a non-"other" intent is a new request, even in the middle of a flow.
 CONFIDENT: Final[float] = 0.6

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import is_affirmative, is_negative
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_language import has_details
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.entities import is_affirmative, is_negative
+from agent.offline.nlu.language import has_details
 
 
 def refused(sit: Situation, outcome: ToolOutcome) -> Decision:
@@ -55,7 +55,10 @@ def declined_step(sit: Situation, mutating: tuple[str, ...]) -> Decision | None:
 def summary(sit: Situation, order_number: str | None, facts: str = "") -> str:
     """Two or three sentences a support agent can act on (escalate_to_human's ``summary``)."""
     conv = sit.conversation
-    who = f"Shopper verified as {conv.verified_email}." if conv.verified_email else "Shopper not verified."
+    if conv.verified_email:
+        who = f"Shopper verified as {conv.verified_email}."
+    else:
+        who = "Shopper verified." if conv.is_verified else "Shopper not verified in this chat."
     order = f" Order #{order_number}." if order_number else ""
     recent = [t.strip().replace("\n", " ") for t in conv.shopper_texts()[:3] if t.strip()]
     said = " | ".join(f'"{t[:200]}"' for t in reversed(recent))

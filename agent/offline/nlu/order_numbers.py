@@ -1,11 +1,11 @@
-"""Entity helpers the policy adds on top of ``agent.offline.entities``."""
+"""Order numbers as a support chat means them, on top of ``agent.offline.nlu.entities``."""
 
 from __future__ import annotations
 
 import re
 
-from agent.offline.entities import extract_order_number
-from agent.offline.policy_address import parse_address
+from agent.offline.nlu.address import parse_address
+from agent.offline.nlu.entities import extract_order_number
 
 # "return the beanie from 1002", "refund for 1009", "cancel 1004": a bare number right after one of
 # these words is an order number in a support chat. The entity extractor only accepts marked

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.offline.typos import CORRECTIONS, KEY_WORDS, build_corrections, correct_typos
+from agent.offline.nlu.typos import CORRECTIONS, KEY_WORDS, build_corrections, correct_typos
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 Details may be spread over several messages ("where's my order?" … "ana.silva@example.com" …
 "#1001") and corrected ("sorry, I meant #1002"): the newest mention wins. Identity itself is never
-decided here: ``verify_customer`` decides, and the graph's context says who is verified.
+decided here: ``verify_customer`` decides, and its answer (or another tool's) says who is verified.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.entities import extract_email
-from agent.offline.policy_core import Decision, Situation
-from agent.offline.policy_entities import order_number_in
-from agent.offline.policy_format import bullets, day, join
-from agent.offline.policy_language import clause_for, has_details
+from agent.offline.flows.common import refused, said_no
+from agent.offline.flows.formatting import bullets, day, join
+from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.entities import extract_email
+from agent.offline.nlu.language import clause_for, has_details
+from agent.offline.nlu.order_numbers import order_number_in
+from tools.orders import OrderDetails, OrderView, RecentOrders
 
 # An email the shopper names as someone else's ("show me ben@x.com's orders") is never used to
 # verify: only an address they give as their own is.
@@ -60,7 +62,7 @@ def mentioned_order(sit: Situation) -> str | None:
 def verification_step(sit: Situation) -> Decision | None:
     """``None`` when the shopper is verified; otherwise what to ask or call next."""
     conv = sit.conversation
-    if conv.verified_email:
+    if conv.is_verified:
         return None
     attempted = conv.segment_result("verify_customer")
     if attempted is not None and not attempted.ok:
@@ -104,19 +106,53 @@ def order_step(sit: Situation) -> tuple[str | None, Decision | None]:
         if sit.can("lookup_order"):
             return None, sit.call("lookup_order", {"order_number": None})
         return None, sit.say("orders.ask_number")
-    if not listed.ok:
+    recent = listed.success(RecentOrders)
+    if recent is None:
         return None, sit.say("orders.ask_number")
-    orders = [o for o in listed.result.get("orders") or [] if isinstance(o, dict)]
+    orders = recent.orders
     if len(orders) == 1:
-        return str(orders[0].get("order_number")), None
+        return orders[0].order_number, None
     if not orders:
         return None, sit.say("orders.none_found")
     lines = [_order_line(sit, o) for o in orders]
     return None, sit.say("orders.pick", orders=bullets(lines))
 
 
-def _order_line(sit: Situation, order: dict[str, object]) -> str:
-    items = order.get("items")
-    titles = [str(i.get("title")) for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-    placed = day(order.get("placed_at"), sit.today)
-    return f"#{order.get('order_number')}, placed {placed}, {order.get('status')}: {join(titles)}"
+def _order_line(sit: Situation, order: OrderView) -> str:
+    titles = [i.title for i in order.items]
+    placed = day(order.placed_at, sit.today)
+    return f"#{order.order_number}, placed {placed}, {order.status}: {join(titles)}"
+
+
+def verified_order_number(sit: Situation) -> str | Decision:
+    """The order number to act on once the shopper is verified, or what to say or call first."""
+    verify = verification_step(sit)
+    if verify is not None:
+        return verify
+    if said_no(sit):
+        return sit.say("common.declined")
+    number, find = order_step(sit)
+    if find is not None or number is None:
+        return find or sit.say("orders.ask_number")
+    return number
+
+
+def looked_up_order(sit: Situation, number: str) -> OrderView | Decision | None:
+    """The order as `lookup_order` returned it in this step, or the call (or refusal) to make first;
+    None when the order cannot be looked up here (the flow goes on without its details)."""
+    looked_up = next(
+        (
+            o
+            for o in reversed(sit.conversation.segment_outcomes)
+            if o.name == "lookup_order" and o.order_number == number
+        ),
+        None,
+    )
+    if looked_up is None and sit.can("lookup_order"):
+        return sit.call("lookup_order", {"order_number": number})
+    if looked_up is None:
+        return None
+    details = looked_up.success(OrderDetails)
+    if details is None:
+        return refused(sit, looked_up)
+    return details.order

@@ -4,7 +4,7 @@ When an action comes back `step_up_required`, the model emails a code (`send_ver
 and tells the shopper where it went. The shopper's reply reaches the model as
 `CODE_PLACEHOLDER`: it checks it (`check_verification_code`), then repeats the action that needed
 it with the same arguments (its confirmation follows as usual), or explains a wrong or expired
-code. The intent's own step phrases the action's result. Pure, like the rest of the policy.
+code. The intent's own step phrases the action's result. Pure, like every flow.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 
 from agent.offline.conversation import Conversation, ToolOutcome
-from agent.offline.entities import is_affirmative, is_negative
-from agent.offline.policy_common import refused
-from agent.offline.policy_core import Decision, PlannedCall, Situation
-from agent.offline.policy_identity import mentioned_order
-from tools.step_up import CODE_PLACEHOLDER
+from agent.offline.flows.common import refused
+from agent.offline.flows.opening import mentioned_order
+from agent.offline.flows.situation import Decision, PlannedCall, Situation
+from agent.offline.nlu.entities import is_affirmative, is_negative
+from tools.step_up import CODE_PLACEHOLDER, VerificationCodeSent
 
 ACTIONS = ("cancel_order", "update_shipping_address", "issue_refund", "create_return_label")
 _NEW_CODE = re.compile(
@@ -77,12 +77,13 @@ def _send(sit: Situation, order_number: str | None) -> Decision:
 
 
 def _after_send(sit: Situation, sent: ToolOutcome) -> Decision:
-    if sent.ok:
+    emailed = sent.success(VerificationCodeSent)
+    if emailed is not None:
         return sit.say(
             "step_up.sent",
-            order_number=sent.result.get("order_number") or "",
-            sent_to=sent.result.get("sent_to") or "",
-            minutes=sent.result.get("valid_minutes") or 10,
+            order_number=emailed.order_number,
+            sent_to=emailed.sent_to,
+            minutes=emailed.valid_minutes,
         )
     if sent.code == "step_up_not_needed":
         pending = pending_action(sit.conversation)
@@ -105,12 +106,13 @@ def _renew(sit: Situation, checked: ToolOutcome) -> Decision:
     sent = conv.segment_result("send_verification_code")
     if sent is None and pending is not None:
         return _send(sit, str(pending.args.get("order_number") or ""))
-    if sent is not None and sent.ok:
+    emailed = sent.success(VerificationCodeSent) if sent is not None else None
+    if emailed is not None:
         return sit.say(
             "step_up.expired_resent" if expired else "step_up.resent",
-            order_number=sent.result.get("order_number") or "",
-            sent_to=sent.result.get("sent_to") or "",
-            minutes=sent.result.get("valid_minutes") or 10,
+            order_number=emailed.order_number,
+            sent_to=emailed.sent_to,
+            minutes=emailed.valid_minutes,
         )
     if sent is not None:
         return _after_send(sit, sent)
@@ -131,9 +133,9 @@ def _after_code(sit: Situation) -> Decision | None:
             return sit.say("step_up.no_code")
         return sit.call("check_verification_code", {"order_number": str(number)})
     if not checked.ok:
-        details = checked.result.get("details") or {}
-        if checked.code == "verification_code_wrong":
-            return sit.say("step_up.wrong", attempts_left=details.get("attempts_left", "a few"))
+        wrong = checked.refusal if checked.code == "verification_code_wrong" else None
+        if wrong is not None:
+            return sit.say("step_up.wrong", attempts_left=wrong.details.get("attempts_left", "a few"))
         if checked.code == "verification_code_locked":
             return sit.say("step_up.locked")
         return _renew(sit, checked)

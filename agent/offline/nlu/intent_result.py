@@ -1,0 +1,55 @@
+"""The ``IntentResult`` structured output: what the latest shopper message asks for.
+
+A short follow-up ("yes", "#1002", "the mug") belongs to the request under way; a message with two
+requests gives the first as the intent and the others as ``additional_intents``; a legal or
+chargeback threat is always ``escalation``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.offline.conversation import Conversation
+from agent.offline.nlu.entities import extract_email, is_threat
+from agent.offline.nlu.language import CARRY_LOOKBACK, GUESSING, Predict, clause_intents, resolve_intents
+from agent.offline.nlu.order_numbers import order_number_in
+
+
+def classify(conversation: Conversation, predict: Predict) -> dict[str, Any]:
+    """Arguments of the ``IntentResult`` tool call for the latest shopper message."""
+    turns = conversation.turns[-CARRY_LOOKBACK:]
+    if not turns:
+        return {
+            "intent": "other",
+            "confidence": 0.0,
+            "additional_intents": [],
+            "order_number": None,
+            "email": None,
+        }
+    offset = len(conversation.turns) - len(turns)
+    texts = [t.text for t in turns]
+    asked = [conversation.asked_before(offset + i) for i in range(len(turns))]
+    resolved = resolve_intents(predict, texts, asked)[-1]
+    latest = texts[-1]
+    intent, confidence, additional = resolved.intent, resolved.confidence, []
+    primary_clause = latest
+    parts = clause_intents(predict, latest)
+    if len(parts) > 1:
+        wanted = [(c, p) for c, p in parts if p.intent != "other" and p.confidence >= GUESSING]
+        if wanted:
+            primary_clause, first = wanted[0]
+            intent, confidence = first.intent, first.confidence
+            for _, prediction in wanted[1:]:
+                if prediction.intent != intent and prediction.intent not in additional:
+                    additional.append(prediction.intent)
+    if is_threat(latest) and intent != "escalation":
+        # A legal or chargeback threat goes to a person, whatever else the message asks for: the bot
+        # must not refund or change an order under a threat.
+        intent, confidence, additional = "escalation", max(confidence, 0.9), []
+    return {
+        "intent": intent,
+        "confidence": round(min(1.0, max(0.0, confidence)), 4),
+        "additional_intents": additional,
+        "order_number": order_number_in(primary_clause) or order_number_in(latest),
+        "email": extract_email(latest),
+    }
