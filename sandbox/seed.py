@@ -398,40 +398,145 @@ def _payment(world: World, order: SeedOrder, record: JSON, total: Decimal, place
         charge_id = "ch_" + intent_id.removeprefix("pi_")
         cents = int((remaining * 100).to_integral_value())
         created = int(placed.timestamp())
-        world.stripe.payment_intents[intent_id] = {
-            "id": intent_id,
-            "object": "payment_intent",
-            "amount": cents,
-            "amount_received": cents,
-            "currency": record["currency"].lower(),
-            "status": "succeeded",
-            "latest_charge": charge_id,
-            "created": created,
-            "livemode": False,
-            "description": f"Order {record['name']}",
-            "receipt_email": record["email"],
-            "metadata": {"order_number": str(order.number), "shop": world.shopify.shop_domain},
-        }
-        world.stripe.charges[charge_id] = {
-            "id": charge_id,
-            "object": "charge",
-            "amount": cents,
-            "amount_captured": cents,
-            "amount_refunded": 0,
-            "refunded": False,
-            "captured": True,
-            "paid": True,
-            "status": "succeeded",
-            "currency": record["currency"].lower(),
-            "payment_intent": intent_id,
-            "created": created,
-            "livemode": False,
-            "metadata": {"order_number": str(order.number)},
-        }
+        world.stripe.payment_intents[intent_id] = _stripe_payment_intent(
+            intent_id, charge_id, cents, created, record, order.number, world.shopify.shop_domain
+        )
+        world.stripe.charges[charge_id] = _stripe_charge(charge_id, intent_id, cents, created, record)
         sale["authorization"] = intent_id
         record["note_attributes"].append({"name": "stripe_payment_intent", "value": intent_id})
     transactions.append(sale)
     return transactions
+
+
+def _stripe_payment_intent(
+    intent_id: str, charge_id: str, cents: int, created: int, record: JSON, number: int, shop: str
+) -> JSON:
+    """A succeeded, captured payment intent with every field Stripe's spec requires."""
+    currency = record["currency"].lower()
+    return {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": cents,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": cents,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": {"allow_redirects": "always", "enabled": True},
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic",
+        "client_secret": f"{intent_id}_secret_sandbox",
+        "confirmation_method": "automatic",
+        "created": created,
+        "currency": currency,
+        "customer": None,
+        "customer_account": None,
+        "description": f"Order {record['name']}",
+        "excluded_payment_method_types": None,
+        "last_payment_error": None,
+        "latest_charge": charge_id,
+        "livemode": False,
+        "managed_payments": None,
+        "metadata": {"order_number": str(number), "shop": shop},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": "pm_" + intent_id.removeprefix("pi_"),
+        "payment_method_configuration_details": None,
+        "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
+        "payment_method_types": ["card"],
+        "processing": None,
+        "receipt_email": record["email"],
+        "review": None,
+        "setup_future_usage": None,
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "succeeded",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+
+
+def _stripe_charge(charge_id: str, intent_id: str, cents: int, created: int, record: JSON) -> JSON:
+    """The payment intent's succeeded card charge, with every field Stripe's spec requires."""
+    address = record["billing_address"]
+    return {
+        "id": charge_id,
+        "object": "charge",
+        "amount": cents,
+        "amount_captured": cents,
+        "amount_refunded": 0,
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "balance_transaction": "txn_" + charge_id.removeprefix("ch_"),
+        "billing_details": {
+            "address": {
+                "city": address["city"],
+                "country": address["country_code"],
+                "line1": address["address1"],
+                "line2": address.get("address2"),
+                "postal_code": address["zip"],
+                "state": address["province_code"],
+            },
+            "email": record["email"],
+            "name": address["name"],
+            "phone": None,
+            "tax_id": None,
+        },
+        "calculated_statement_descriptor": None,
+        "captured": True,
+        "created": created,
+        "currency": record["currency"].lower(),
+        "customer": None,
+        "description": f"Order {record['name']}",
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "fraud_details": {},
+        "livemode": False,
+        "metadata": {"order_number": str(record["order_number"])},
+        "on_behalf_of": None,
+        "outcome": {
+            "advice_code": None,
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "normal",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        },
+        "paid": True,
+        "payment_intent": intent_id,
+        "payment_method": "pm_" + intent_id.removeprefix("pi_"),
+        "payment_method_details": {
+            "card": {"brand": "visa", "country": "US", "exp_month": 8, "exp_year": 2030, "last4": "4242"},
+            "type": "card",
+        },
+        "receipt_email": record["email"],
+        "receipt_number": None,
+        "receipt_url": f"https://pay.stripe.com/receipts/sandbox/{charge_id}",
+        "refunded": False,
+        "refunds": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/charges/{charge_id}/refunds",
+        },
+        "review": None,
+        "shipping": None,
+        "source": None,
+        "source_transfer": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "succeeded",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
 
 
 def _transaction(
