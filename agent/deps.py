@@ -87,7 +87,7 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
     root = sandbox_url.rstrip("/")
     return settings.model_copy(
         update={
-            "shopify_api_base": f"{root}/shopify/admin/api/2024-10",
+            "shopify_api_base": f"{root}/shopify/admin/api",
             "gorgias_base_url": f"{root}/gorgias/api",
             "easypost_api_base": f"{root}/easypost/v2",
             "stripe_api_base": f"{root}/stripe",
@@ -171,7 +171,10 @@ def build_services(
 ) -> Services:
     """Clients and adapters for the vendors in `settings`; their connections close with `stack`."""
     shopify_http = shopify_http_client(
-        settings.shopify_api_base, settings.shopify_access_token.get_secret_value(), transport=transport
+        settings.shopify_api_base,
+        settings.shopify_access_token.get_secret_value(),
+        api_version=settings.shopify_api_version,
+        transport=transport,
     )
     gorgias_http = gorgias_http_client(
         settings.gorgias_base_url,

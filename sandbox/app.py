@@ -17,9 +17,10 @@ from sandbox.seed import Seed, build_world, load_seed
 from sandbox.webhooks import WebhookSender, http_webhook_sender
 from sandbox.world import Fault, World
 
-# Vendor base paths under the sandbox root (DESIGN.md §4).
+# Vendor base paths under the sandbox root (DESIGN.md §4). Shopify's is the shop's admin root:
+# the REST API lives under `api/{version}/`, the access scopes under `oauth/`.
 VENDOR_BASES: dict[str, str] = {
-    "shopify": "/shopify/admin/api/2024-10",
+    "shopify": "/shopify/admin",
     "gorgias": "/gorgias/api",
     "easypost": "/easypost/v2",
     "stripe": "/stripe/v1",
@@ -95,7 +96,9 @@ def create_sandbox_app(
                     return _fault_response(fault, vendor)
         return await call_next(request)
 
-    app.include_router(shopify.router, prefix=VENDOR_BASES["shopify"], tags=["shopify"])
+    app.include_router(
+        shopify.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
+    )
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])

@@ -1,11 +1,12 @@
-"""Shopify Admin REST (2024-10): the client, its models and webhook signatures."""
+"""Shopify Admin REST (version in settings): the client, its models and webhook signatures."""
 
 from integrations.shopify.client import (
     ACCESS_TOKEN_HEADER,
-    API_VERSION,
     AUTH_SETTING,
     CALL_LIMIT_HEADER,
+    DEFAULT_API_VERSION,
     ShopifyClient,
+    admin_api_url,
     shopify_http_client,
 )
 from integrations.shopify.models import (
@@ -24,9 +25,9 @@ from integrations.shopify.webhooks import sign_webhook, verify_webhook
 
 __all__ = [
     "ACCESS_TOKEN_HEADER",
-    "API_VERSION",
     "AUTH_SETTING",
     "CALL_LIMIT_HEADER",
+    "DEFAULT_API_VERSION",
     "RefundCalculation",
     "ShopifyAddress",
     "ShopifyClient",
@@ -38,6 +39,7 @@ __all__ = [
     "ShopifyRefund",
     "ShopifyTransaction",
     "ShopifyWebhook",
+    "admin_api_url",
     "shopify_http_client",
     "sign_webhook",
     "verify_webhook",

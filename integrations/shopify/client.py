@@ -1,8 +1,10 @@
-"""Shopify Admin REST client (API 2024-10): orders, customers, products, refunds, notes, webhooks.
+"""Shopify Admin REST client: orders, customers, products, refunds, notes, webhooks, access scopes.
 
-The client is handed an `httpx.AsyncClient` built by `shopify_http_client` (base URL, token
-header, timeout, optional transport), so production, the in-process sandbox, mocks and
-cassettes all go through the same code.
+The client is handed an `httpx.AsyncClient` built by `shopify_http_client` (base URL with the API
+version, token header, timeout, optional transport), so production, the in-process sandbox, mocks
+and cassettes all go through the same code. The API version is a setting (`SHOPIFY_API_VERSION`);
+when Shopify answers with another one (it serves a retired version with its oldest supported
+one, see `models.served_api_version`) the client says so in the log, once.
 
 Retries: reads go through the shared policy. Writes are never blindly repeated; each is a unit
 of read-before-write that the policy may repeat as a whole: a note is appended only if its text
@@ -12,6 +14,7 @@ sent again, a cancellation re-reads the order, a webhook is looked up before it 
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -34,6 +37,7 @@ from integrations._http import (
     with_retries,
 )
 from integrations.shopify.models import (
+    API_VERSION_HEADER,
     RefundCalculation,
     ShopifyCustomer,
     ShopifyOrder,
@@ -45,7 +49,8 @@ from integrations.shopify.models import (
 
 VENDOR = "shopify"
 AUTH_SETTING = "SHOPIFY_ACCESS_TOKEN"
-API_VERSION = "2024-10"
+# The newest stable version on 2026-12-03 (supported until at least 2027-10); a setting overrides it.
+DEFAULT_API_VERSION = "2026-10"
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"  # noqa: S105 (a header name)
 CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 REFUND_MARKER_PREFIX = "support-agent:"
@@ -54,13 +59,32 @@ MAX_PAGES = 20
 
 M = TypeVar("M", bound=BaseModel)
 
+logger = logging.getLogger("integrations.shopify")
+
+_TRAILING_VERSION = re.compile(r"/(?:\d{4}-\d{2}|unstable)/?$")
+
+
+def admin_api_root(api_base: str) -> str:
+    """`https://shop.myshopify.com/admin/api`, also from a base that still names a version."""
+    return _TRAILING_VERSION.sub("", api_base.rstrip("/"))
+
+
+def admin_api_url(api_base: str, api_version: str) -> str:
+    """The versioned REST base: `https://shop.myshopify.com/admin/api/2026-10/`."""
+    return f"{admin_api_root(api_base)}/{api_version}/"
+
 
 def shopify_http_client(
-    api_base: str, access_token: str, *, transport: httpx.AsyncBaseTransport | None = None
+    api_base: str,
+    access_token: str,
+    *,
+    api_version: str = DEFAULT_API_VERSION,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """The HTTP client for one store, e.g. api_base=https://shop.myshopify.com/admin/api/2024-10."""
+    """The HTTP client for one store: api_base=https://shop.myshopify.com/admin/api (a version at
+    its end, as older settings wrote it, gives way to `api_version`)."""
     return build_async_client(
-        api_base.rstrip("/") + "/",
+        admin_api_url(api_base, api_version),
         headers={ACCESS_TOKEN_HEADER: access_token, "Accept": "application/json"},
         transport=transport,
     )
@@ -100,6 +124,28 @@ class ShopifyClient:
         self._http = http
         self._policy_factory: RetryPolicyFactory = retry_policy or retrying
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.served_api_version: str | None = None
+        """The version Shopify last answered with (`X-Shopify-API-Version`)."""
+
+    @property
+    def api_version(self) -> str:
+        """The version this client asks for (the last segment of its base URL)."""
+        return self._http.base_url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    def _note_version(self, response: httpx.Response) -> None:
+        served = response.headers.get(API_VERSION_HEADER)
+        if not served or served == self.served_api_version:
+            return
+        self.served_api_version = served
+        if served != self.api_version:
+            logger.warning(
+                "Shopify answered with API version %s, not the %s asked for: Shopify no longer supports "
+                "%s and serves it with its oldest supported version. Set SHOPIFY_API_VERSION to a "
+                "supported version.",
+                served,
+                self.api_version,
+                self.api_version,
+            )
 
     # ------------------------------------------------------------------ plumbing
 
@@ -114,6 +160,7 @@ class ShopifyClient:
             response = await self._http.request(method, url, params=params, json=json)
         except httpx.HTTPError as exc:
             raise transport_error(VENDOR, exc) from None
+        self._note_version(response)
         if response.status_code in (400, 422):
             # Shopify explains rejections in a field -> messages dict; say it plainly.
             try:

@@ -8,11 +8,64 @@ and the sandbox's records, so every field the tools do not strictly need is opti
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# --------------------------------------------------------------------------- API versions
+# Shopify's rule (shopify.dev, "About Shopify API versioning"): a stable version is released every
+# quarter (January, April, July, October, at 17:00 UTC on the 1st) and supported for at least 12
+# months, so four stable versions are supported at any time. The next quarter's version is
+# available early as a release candidate, `unstable` always. A request naming any other version
+# (retired, or never released) is not refused: Shopify "falls forward" and serves it with the
+# oldest supported stable version, saying which in the `X-Shopify-API-Version` response header.
+
+API_VERSION_HEADER = "X-Shopify-API-Version"
+RELEASE_MONTHS = (1, 4, 7, 10)
+RELEASE_HOUR_UTC = 17
+SUPPORTED_STABLE_VERSIONS = 4
+_VERSION = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _releases_up_to(now: datetime) -> list[str]:
+    """Stable versions released by `now`, oldest first (the last few years are enough)."""
+    now = now.astimezone(UTC)
+    released = []
+    for year in range(now.year - 2, now.year + 1):
+        for month in RELEASE_MONTHS:
+            if datetime(year, month, 1, RELEASE_HOUR_UTC, tzinfo=UTC) <= now:
+                released.append(f"{year}-{month:02d}")
+    return released
+
+
+def supported_api_versions(now: datetime) -> tuple[str, ...]:
+    """The stable versions Shopify supports at `now`, oldest first."""
+    return tuple(_releases_up_to(now)[-SUPPORTED_STABLE_VERSIONS:])
+
+
+def release_candidate(now: datetime) -> str:
+    """The next quarter's version, which Shopify serves early as its release candidate."""
+    year, month = (int(part) for part in supported_api_versions(now)[-1].split("-"))
+    month += 3
+    return f"{year + (month > 12)}-{(month - 1) % 12 + 1:02d}"
+
+
+def is_api_version(text: str) -> bool:
+    """`YYYY-MM` or `unstable`: the shape of a version path segment."""
+    match = _VERSION.match(text)
+    return text == "unstable" or (match is not None and 1 <= int(match.group(2)) <= 12)
+
+
+def served_api_version(requested: str, now: datetime) -> str | None:
+    """The version Shopify answers a request for `requested` with at `now` (None: not a version)."""
+    if not is_api_version(requested):
+        return None
+    supported = supported_api_versions(now)
+    if requested == "unstable" or requested in supported or requested == release_candidate(now):
+        return requested
+    return supported[0]
 
 
 class ShopifyModel(BaseModel):

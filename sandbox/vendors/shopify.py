@@ -1,4 +1,4 @@
-"""Emulator of the Shopify Admin REST API 2024-10 (routes relative to `/shopify/admin/api/2024-10`).
+"""Emulator of the Shopify Admin REST API (routes relative to `/shopify/admin/api/{version}`).
 
 It answers as Shopify does: resources wrapped in their name (`{"order": ...}`, `{"orders": [...]}`),
 `{"errors": "Not Found"}` on 404, `{"errors": {"base": [...]}}` on 422, a
@@ -6,6 +6,12 @@ It answers as Shopify does: resources wrapped in their name (`{"order": ...}`, `
 of real time; over the limit a 429 with `Retry-After: 2.0`), cursor pagination through the `Link`
 header with an opaque `page_info`, and the refund rules: a calculation suggests one refund
 transaction per payment with money left on it, a refund may not exceed what a payment has left.
+
+API versions follow Shopify's rule at the world's clock (`integrations.shopify.models`): the four
+supported stable versions, the release candidate and `unstable` are served as asked; any other
+version is served by the oldest supported one, as Shopify "falls forward" rather than refusing;
+every response names the version that served it in `X-Shopify-API-Version`. A path segment that
+is not a version at all is a 404.
 
 The bucket lives on the app (`app.state`), not in the World: it is traffic, not store state, and
 a world reset must not refill it. Tests can swap it with `configure_call_limit`.
@@ -30,6 +36,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from integrations.shopify.models import API_VERSION_HEADER, served_api_version
 from sandbox.http import WorldDep, require_shopify
 from sandbox.seed import money
 from sandbox.world import JSON, World
@@ -132,8 +139,17 @@ async def charge_call_limit(request: Request) -> None:
         raise ShopifyError(429, THROTTLED, headers={"Retry-After": "2.0"})
 
 
+async def resolve_api_version(request: Request, api_version: str, world: WorldDep) -> None:
+    """The version serving this call (Shopify's fall-forward rule); 404 when the segment is no version."""
+    served = served_api_version(api_version, world.now())
+    if served is None:
+        raise not_found()
+    request.state.shopify_api_version = served
+
+
 class ShopifyRoute(APIRoute):
-    """Renders `ShopifyError` and parameter errors Shopify's way; stamps the call-limit header."""
+    """Renders `ShopifyError` and parameter errors Shopify's way; stamps the call-limit and
+    API-version headers."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -149,13 +165,17 @@ class ShopifyRoute(APIRoute):
             level = getattr(request.state, "shopify_call_limit", None)
             if level is not None:
                 response.headers[CALL_LIMIT_HEADER] = level
+            version = getattr(request.state, "shopify_api_version", None)
+            if version is not None:
+                response.headers[API_VERSION_HEADER] = version
             return response
 
         return handle
 
 
 router = APIRouter(
-    route_class=ShopifyRoute, dependencies=[Depends(require_shopify), Depends(charge_call_limit)]
+    route_class=ShopifyRoute,
+    dependencies=[Depends(resolve_api_version), Depends(require_shopify), Depends(charge_call_limit)],
 )
 
 
@@ -901,6 +921,7 @@ async def list_webhooks(request: Request, world: WorldDep) -> Response:
 
 @router.post("/webhooks.json", status_code=201)
 async def create_webhook(request: Request, world: WorldDep) -> JSON:
+    """Subscribe an address; its deliveries use the version the subscription was made with."""
     given = await _body(request, "webhook")
     topic, address = str(given.get("topic") or ""), str(given.get("address") or "")
     if not _TOPIC.match(topic):
@@ -918,7 +939,7 @@ async def create_webhook(request: Request, world: WorldDep) -> JSON:
         "format": str(given.get("format") or "json"),
         "fields": [],
         "metafield_namespaces": [],
-        "api_version": "2024-10",
+        "api_version": request.state.shopify_api_version,
         "created_at": now,
         "updated_at": now,
     }

@@ -16,7 +16,7 @@ from integrations.shopify import RefundCalculation, ShopifyClient, shopify_http_
 from sandbox.vendors.shopify import configure_call_limit
 from sandbox.world import World
 
-API = "http://sandbox/shopify/admin/api/2024-10"
+API = "http://sandbox/shopify/admin/api/2026-10"
 TOKEN = "shpat_sandbox"
 ORDER_1001, ORDER_1004, ORDER_1005, ORDER_1008 = 5200001001, 5200001004, 5200001005, 5200001008
 

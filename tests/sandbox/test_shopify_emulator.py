@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sandbox.vendors.shopify import configure_call_limit
 from sandbox.world import World
 
-BASE = "/shopify/admin/api/2024-10"
+BASE = "/shopify/admin/api/2026-10"
 AUTH = {"X-Shopify-Access-Token": "shpat_sandbox"}
 ORDER_1001, ORDER_1004, ORDER_1005, ORDER_1008 = 5200001001, 5200001004, 5200001005, 5200001008
 

@@ -139,7 +139,7 @@ def test_public_url_moves_the_sandbox_urls_along() -> None:
     moved = with_public_url(settings, "http://127.0.0.1:9000/")
 
     assert moved.public_url == "http://127.0.0.1:9000"
-    assert moved.shopify_api_base == "http://127.0.0.1:9000/sandbox/shopify/admin/api/2024-10"
+    assert moved.shopify_api_base == "http://127.0.0.1:9000/sandbox/shopify/admin/api"
     assert moved.easypost_api_base == "http://127.0.0.1:9000/sandbox/easypost/v2"
     assert moved.stripe_api_base == "https://api.stripe.com"  # configured explicitly: kept
     assert "http://127.0.0.1:9000" in moved.cors_origins
@@ -180,4 +180,4 @@ def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = serve_settings(build_parser().parse_args(["serve"]))
 
     assert settings.public_url == "http://127.0.0.1:8000"
-    assert settings.shopify_api_base == f"{SANDBOX_URL}/shopify/admin/api/2024-10"
+    assert settings.shopify_api_base == f"{SANDBOX_URL}/shopify/admin/api"
