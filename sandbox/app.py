@@ -92,6 +92,11 @@ def create_sandbox_app(
                     await asyncio.sleep(fault.delay_seconds)
                     if fault.drop_if_disconnected and await request.is_disconnected():
                         return Response(status_code=499)
+                elif fault.kind == "error" and fault.after_applying:
+                    applied = await call_next(request)  # the vendor acts; its answer never arrives
+                    async for _ in applied.body_iterator:  # type: ignore[attr-defined]
+                        pass
+                    return _fault_response(fault, vendor)
                 else:
                     return _fault_response(fault, vendor)
         return await call_next(request)

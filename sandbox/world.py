@@ -45,6 +45,11 @@ class Fault(BaseModel):
     retry_after: float = Field(2.0, description="Retry-After seconds for kind=rate_limit.")
     delay_seconds: float = Field(0.0, ge=0, le=30, description="Added latency for kind=delay.")
     remaining: int = Field(1, ge=1, le=1000, description="How many matching calls fail.")
+    after_applying: bool = Field(
+        False,
+        description="kind=error: the call is carried out first and this error answered instead (the vendor "
+        "acted, the answer was lost on the way back), as a gateway failing after the vendor does.",
+    )
     drop_if_disconnected: bool = Field(
         False,
         description="kind=delay: a call whose client went away during the delay is dropped unprocessed "
@@ -97,6 +102,20 @@ class SendGridState(BaseModel):
     outbox: list[JSON] = Field(default_factory=list)
 
 
+class ShopifyConsistency(BaseModel):
+    """How Shopify's reads trail a change it carries out in a background job (not business state)."""
+
+    cancel_lag_reads: int = Field(
+        0,
+        ge=0,
+        description="Reads of a just-cancelled order that still show it as it was (Shopify cancels in a "
+        "background job; its own cancel answer always does).",
+    )
+    stale_orders: dict[int, JSON] = Field(
+        default_factory=dict, description="Order id -> {'order': the view still served, 'reads_left': n}."
+    )
+
+
 class HelpdeskWebhook(BaseModel):
     """Where the emulated helpdesk posts its HTTP-integration webhooks (human replies, closes)."""
 
@@ -118,6 +137,7 @@ class World(BaseModel):
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)
     faults: list[Fault] = Field(default_factory=list)
+    shopify_consistency: ShopifyConsistency = Field(default_factory=ShopifyConsistency)
     helpdesk_webhook: HelpdeskWebhook = Field(default_factory=HelpdeskWebhook)
     webhook_deliveries: list[JSON] = Field(default_factory=list, description="Helpdesk webhooks sent.")
 
@@ -162,7 +182,9 @@ class World(BaseModel):
 
     def snapshot(self) -> JSON:
         """The vendor state as plain JSON (faults and delivery logs excluded: not business state)."""
-        data = self.model_dump(mode="json", exclude={"faults", "credentials", "helpdesk_webhook"})
+        data = self.model_dump(
+            mode="json", exclude={"faults", "credentials", "helpdesk_webhook", "shopify_consistency"}
+        )
         return data
 
     def digest(self) -> str:

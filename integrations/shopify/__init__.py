@@ -12,6 +12,7 @@ from integrations.shopify.client import (
 from integrations.shopify.models import (
     RefundCalculation,
     ShopifyAddress,
+    ShopifyCancellation,
     ShopifyCustomer,
     ShopifyFulfillment,
     ShopifyLineItem,
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "RefundCalculation",
     "ShopifyAddress",
+    "ShopifyCancellation",
     "ShopifyClient",
     "ShopifyCustomer",
     "ShopifyFulfillment",

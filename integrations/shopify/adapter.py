@@ -247,10 +247,15 @@ class ShopifyCommerce:
             await self.append_note(
                 order_id, f"Cancelled at the shopper's request: {reason} [ref {idempotency_key}]"
             )
-            cancelled = await self._client.cancel_order(int(order_id), reason="customer", refund=True)
+            cancellation = await self._client.cancel_order(int(order_id), reason="customer", refund=True)
         finally:
             self._forget(order_id)
-        return await self.to_domain(cancelled)
+        order = await self.to_domain(cancellation.order)
+        if not order.is_cancelled:
+            # Accepted: Shopify's background job has not marked the order yet (its answer may show
+            # `cancelled_at: null`), which must not read as a cancellation that failed.
+            order = order.model_copy(update={"cancelled_at": self._client.now()})
+        return order
 
     async def update_shipping_address(self, order_id: str, address: Address) -> Order:
         first, _, last = (address.name or "").partition(" ")

@@ -39,6 +39,7 @@ from integrations._http import (
 from integrations.shopify.models import (
     API_VERSION_HEADER,
     RefundCalculation,
+    ShopifyCancellation,
     ShopifyCustomer,
     ShopifyOrder,
     ShopifyProduct,
@@ -111,6 +112,11 @@ def _flatten_errors(errors: Any) -> str:
     return str(errors)
 
 
+def _says_already_cancelled(message: str) -> bool:
+    text = message.lower()
+    return "already" in text and ("cancelled" in text or "canceled" in text)
+
+
 class ShopifyClient:
     """Async Shopify Admin REST client. Raises only the typed errors of `integrations._http`."""
 
@@ -126,6 +132,10 @@ class ShopifyClient:
         self._clock = clock or (lambda: datetime.now(UTC))
         self.served_api_version: str | None = None
         """The version Shopify last answered with (`X-Shopify-API-Version`)."""
+
+    def now(self) -> datetime:
+        """The client's clock (the world's in the sandbox)."""
+        return self._clock()
 
     @property
     def api_version(self) -> str:
@@ -326,11 +336,15 @@ class ShopifyClient:
 
     async def cancel_order(
         self, order_id: int, *, reason: str = "customer", refund: bool, notify: bool = False
-    ) -> ShopifyOrder:
+    ) -> ShopifyCancellation:
         """Cancel an unfulfilled order, refunding everything still refundable when `refund`.
 
-        A fulfilled or already cancelled order is a `VendorError` (422) saying so. After an
-        ambiguous failure the order is re-read: if it is cancelled by then, that is the result.
+        Shopify accepts a cancellation and carries it out in a background job: its answer (a notice
+        and the order) is the success, even when the order still shows `cancelled_at: null`. A
+        fulfilled or already cancelled order is a `VendorError` (422) saying so. After an ambiguous
+        failure (timeout, 5xx) the order is re-read; if it does not show the cancellation yet, the
+        cancel is posted again, and Shopify's "already cancelled" answer to that repeat means the
+        lost attempt went through: a success, never a failure.
         """
         url = f"orders/{int(order_id)}/cancel.json"
         payload: dict[str, Any] = {"reason": reason, "email": notify, "restock": True}
@@ -349,13 +363,20 @@ class ShopifyClient:
                 "transactions": self._refund_transactions(calculation, None),
             }
 
-        async def unit(retry: bool) -> ShopifyOrder:
+        async def unit(retry: bool) -> ShopifyCancellation:
             if retry:
                 order = await self.get_order_once(order_id)
                 if order.is_cancelled:
-                    return order
-            body, _ = await self._send("POST", url, json=payload)
-            return self._parse(ShopifyOrder, self._field(body, "order", url), "order")
+                    return ShopifyCancellation(order=order, by_earlier_attempt=True)
+            try:
+                body, _ = await self._send("POST", url, json=payload)
+            except VendorError as exc:
+                if retry and exc.status == 422 and _says_already_cancelled(str(exc)):
+                    order = await self.get_order_once(order_id)
+                    return ShopifyCancellation(order=order, by_earlier_attempt=True)
+                raise
+            self._field(body, "order", url)
+            return self._parse(ShopifyCancellation, body, "cancellation")
 
         return await self._retried_unit(unit)
 

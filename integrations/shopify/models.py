@@ -366,6 +366,18 @@ class ShopifyOrder(ShopifyModel):
         return sum((refund.amount for refund in self.refunds), Decimal("0"))
 
 
+class ShopifyCancellation(ShopifyModel):
+    """Shopify's answer to `POST orders/{id}/cancel.json`: `{"notice": "Order has been canceled",
+    "order": ...}`. Shopify cancels in a background job, so `order` may still show
+    `cancelled_at: null` (its published example does): the answer itself says it was accepted."""
+
+    notice: str | None = None
+    order: ShopifyOrder
+    by_earlier_attempt: bool = Field(
+        False, description="Set by the client: an earlier attempt, whose answer was lost, did it."
+    )
+
+
 class ShopifyVariant(ShopifyModel):
     id: int
     product_id: int | None = None

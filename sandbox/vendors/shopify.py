@@ -362,12 +362,25 @@ async def list_orders(request: Request, world: WorldDep) -> Response:
     if filters.get("status", "open") not in ("open", "closed", "cancelled", "any"):
         raise ShopifyError(400, {"status": "Invalid value."})
     matching = [o for o in world.shopify.orders.values() if _order_matches(o, filters)]
-    return _page_response("orders", _paginate(request, matching, _order_key, filters, limit, cursor))
+    page = _paginate(request, matching, _order_key, filters, limit, cursor)
+    return _page_response("orders", Page(items=[_view(world, o) for o in page.items], link=page.link))
+
+
+def _view(world: World, order: JSON) -> JSON:
+    """The order as a read shows it: right after a cancellation, perhaps still as it was."""
+    stale = world.shopify_consistency.stale_orders.get(order["id"])
+    if stale is None:
+        return order
+    stale["reads_left"] -= 1
+    if stale["reads_left"] <= 0:
+        del world.shopify_consistency.stale_orders[order["id"]]
+    view: JSON = stale["order"]
+    return view
 
 
 @router.get("/orders/{order_id:int}.json")
 async def get_order(order_id: int, world: WorldDep) -> JSON:
-    return {"order": _order(world, order_id)}
+    return {"order": _view(world, _order(world, order_id))}
 
 
 @router.put("/orders/{order_id:int}.json")
@@ -415,8 +428,14 @@ def _new_shipping_address(order: JSON, given: Any) -> JSON:
 
 @router.post("/orders/{order_id:int}/cancel.json")
 async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON:
-    """Cancel an order not yet fulfilled; `refund` (true, or a refund object) returns the money."""
+    """Cancel an order not yet fulfilled; `refund` (true, or a refund object) returns the money.
+
+    Answered as Shopify does: `{"notice": "Order has been canceled", "order": ...}` with the order
+    as it was before its background job ran (`cancelled_at` still null, as in Shopify's published
+    example); reads may trail for `world.shopify_consistency.cancel_lag_reads` more calls.
+    """
     order = _order(world, order_id)
+    before = copy.deepcopy(order)
     try:
         params: Any = json.loads(await request.body() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -442,7 +461,10 @@ async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON
         item["fulfillable_quantity"] = 0
     if not _payments(world, order) and order.get("financial_status") in ("pending", "authorized"):
         order["financial_status"] = "voided"
-    return {"order": order}
+    lag = world.shopify_consistency.cancel_lag_reads
+    if lag > 0:
+        world.shopify_consistency.stale_orders[order_id] = {"order": copy.deepcopy(before), "reads_left": lag}
+    return {"notice": "Order has been canceled", "order": before}
 
 
 @router.get("/orders/{order_id:int}/transactions.json")

@@ -290,9 +290,10 @@ async def test_cancel_is_not_repeated_when_the_response_is_lost(
     sandbox_transport: httpx.ASGITransport, waits: list[float], world: World
 ) -> None:
     transport = LoseFirstResponse(sandbox_transport, "POST", "/cancel.json")
-    order = await client_for(transport, waits).cancel_order(ORDER_1004, refund=True)
+    cancellation = await client_for(transport, waits).cancel_order(ORDER_1004, refund=True)
     assert transport.lost == 1
-    assert order.is_cancelled
+    assert cancellation.by_earlier_attempt
+    assert cancellation.order.is_cancelled
     assert len(world.shopify.orders[ORDER_1004]["refunds"]) == 1  # one refund, not a 422 on a second cancel
 
 
@@ -327,7 +328,9 @@ async def test_same_idempotency_key_refunds_once(client: ShopifyClient, world: W
 
 
 async def test_cancel_unfulfilled_order_with_refund(client: ShopifyClient, world: World) -> None:
-    order = await client.cancel_order(ORDER_1004, reason="customer", refund=True)
+    cancellation = await client.cancel_order(ORDER_1004, reason="customer", refund=True)
+    assert cancellation.notice == "Order has been canceled"
+    order = await client.get_order(ORDER_1004)
     assert order.is_cancelled
     assert order.cancel_reason == "customer"
     assert order.financial_status == "refunded"
@@ -339,7 +342,8 @@ async def test_cancel_unfulfilled_order_with_refund(client: ShopifyClient, world
 
 
 async def test_cancel_without_refund_keeps_the_payment(client: ShopifyClient, world: World) -> None:
-    order = await client.cancel_order(ORDER_1004, refund=False)
+    await client.cancel_order(ORDER_1004, refund=False)
+    order = await client.get_order(ORDER_1004)
     assert order.is_cancelled
     assert order.financial_status == "paid"
     assert world.shopify.orders[ORDER_1004]["refunds"] == []
