@@ -31,6 +31,7 @@ from agent.persistence import Persistence, memory_outbox, open_persistence
 from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
+from agent.startup_checks import check_vendor_setup
 from integrations._http import RetryPolicyFactory
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
@@ -313,6 +314,7 @@ async def open_runtime(
             clock = world_clock
         else:
             settings = real_store_settings(settings)
+            await check_vendor_setup(settings)  # warns of what would fail later (MAIL_FROM, scopes, version)
         services = build_services(settings, stack, clock=clock)
         chat_model = model or build_model(settings)
         if persistence is None:

@@ -129,11 +129,29 @@ class SeedAgent(BaseModel):
     email: str
 
 
+class SeedSender(BaseModel):
+    """A SendGrid Sender Identity: mail from `email` is accepted only once it is verified."""
+
+    email: str
+    name: str
+    verified: bool = True
+
+
+class SeedSendGrid(BaseModel):
+    """Who may send through the store's SendGrid account: none, as on a fresh account, by default."""
+
+    verified_senders: list[SeedSender] = Field(default_factory=list)
+    authenticated_domains: list[str] = Field(
+        default_factory=list, description="Domains whose every address may send (domain authentication)."
+    )
+
+
 class Seed(BaseModel):
     name: str
     description: str
     clock: datetime
     shop: SeedShop
+    sendgrid: SeedSendGrid = Field(default_factory=SeedSendGrid)
     helpdesk_agents: list[SeedAgent] = Field(default_factory=list)
     products: list[SeedProduct]
     customers: list[SeedCustomer]
@@ -182,6 +200,8 @@ def build_world(seed: Seed | None = None) -> World:
     world.shopify.currency = seed.shop.currency
     world.gorgias.domain = seed.shop.domain.split(".")[0]
 
+    _sendgrid(world, seed.sendgrid)
+
     for index, agent in enumerate(seed.helpdesk_agents, start=1):
         world.gorgias.users[index] = {"id": index, "name": agent.name, "email": agent.email, "role": "agent"}
 
@@ -219,6 +239,44 @@ def build_world(seed: Seed | None = None) -> World:
             record["last_order_name"] = latest["name"]
     world.next_id = 9_000_000
     return world
+
+
+def _sendgrid(world: World, config: SeedSendGrid) -> None:
+    for index, sender in enumerate(config.verified_senders, start=1):
+        world.sendgrid.verified_senders.append(
+            {
+                "id": 1000 + index,
+                "nickname": sender.name,
+                "from_email": sender.email,
+                "from_name": sender.name,
+                "reply_to": sender.email,
+                "reply_to_name": sender.name,
+                "address": "2750 Mill St",
+                "address2": "",
+                "state": "NV",
+                "city": "Reno",
+                "country": "USA",
+                "zip": "89502",
+                "verified": sender.verified,
+                "locked": False,
+            }
+        )
+    for index, domain in enumerate(config.authenticated_domains, start=1):
+        world.sendgrid.authenticated_domains.append(
+            {
+                "id": 2000 + index,
+                "user_id": 1,
+                "subdomain": "em",
+                "domain": domain,
+                "username": "sandbox",
+                "ips": [],
+                "custom_spf": False,
+                "default": index == 1,
+                "legacy": False,
+                "automatic_security": True,
+                "valid": True,
+            }
+        )
 
 
 def _product(product: SeedProduct, index: int, clock: datetime) -> JSON:

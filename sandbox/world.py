@@ -100,6 +100,13 @@ class StripeState(BaseModel):
 
 class SendGridState(BaseModel):
     outbox: list[JSON] = Field(default_factory=list)
+    verified_senders: list[JSON] = Field(
+        default_factory=list, description="Sender Identities, as `GET /v3/verified_senders` lists them."
+    )
+    authenticated_domains: list[JSON] = Field(
+        default_factory=list,
+        description="Domain authentications, as `GET /v3/whitelabel/domains` lists them.",
+    )
 
 
 class ShopifyConsistency(BaseModel):
