@@ -104,6 +104,7 @@ def create_sandbox_app(
     app.include_router(
         shopify.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
     )
+    app.include_router(shopify.oauth_router, prefix=VENDOR_BASES["shopify"] + "/oauth", tags=["shopify"])
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])

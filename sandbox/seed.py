@@ -122,6 +122,11 @@ class SeedShop(BaseModel):
     domain: str
     name: str
     currency: str = "USD"
+    access_scopes: list[str] = Field(
+        default_factory=lambda: ["read_orders", "write_orders", "read_products"],
+        description="Scopes granted to the app's Admin API token. Without read_all_orders (Shopify grants "
+        "it on request) the token sees only the orders created in the last 60 days.",
+    )
 
 
 class SeedAgent(BaseModel):
@@ -198,6 +203,7 @@ def build_world(seed: Seed | None = None) -> World:
     world.shopify.shop_domain = seed.shop.domain
     world.shopify.shop_name = seed.shop.name
     world.shopify.currency = seed.shop.currency
+    world.shopify.access_scopes = list(seed.shop.access_scopes)
     world.gorgias.domain = seed.shop.domain.split(".")[0]
 
     _sendgrid(world, seed.sendgrid)

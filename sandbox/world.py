@@ -68,6 +68,10 @@ class ShopifyState(BaseModel):
     shop_domain: str = "sandbox-store.myshopify.com"
     shop_name: str = "Sandbox Store"
     currency: str = "USD"
+    access_scopes: list[str] = Field(
+        default_factory=lambda: ["read_orders", "write_orders", "read_products", "read_all_orders"],
+        description="Scopes granted to the app's token; without read_all_orders only 60 days of orders show.",
+    )
     customers: dict[int, JSON] = Field(default_factory=dict)
     products: dict[int, JSON] = Field(default_factory=dict)
     orders: dict[int, JSON] = Field(default_factory=dict)

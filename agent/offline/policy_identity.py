@@ -11,6 +11,7 @@ import re
 
 from agent.offline.conversation import ToolOutcome
 from agent.offline.entities import extract_email
+from agent.offline.policy_common import beyond_history
 from agent.offline.policy_core import Decision, Situation
 from agent.offline.policy_entities import order_number_in
 from agent.offline.policy_format import bullets, day, join
@@ -84,6 +85,8 @@ def verification_step(sit: Situation) -> Decision | None:
 def _verification_refused(sit: Situation, outcome: ToolOutcome) -> Decision:
     if outcome.code == "verification_locked":
         return sit.say("verification.locked")
+    if outcome.code == "order_too_old":
+        return beyond_history(sit, outcome)
     return sit.say("verification.failed")
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from integrations._http import IntegrationError
 from integrations.domain import (
     Address,
     LineItem,
@@ -23,7 +24,14 @@ from integrations.domain import (
     Shipment,
 )
 from integrations.shopify.client import REFUND_MARKER_PREFIX, ShopifyClient
-from integrations.shopify.models import ShopifyAddress, ShopifyOrder, ShopifyRefund
+from integrations.shopify.models import (
+    ORDER_HISTORY_DAYS,
+    READ_ALL_ORDERS,
+    ShopifyAddress,
+    ShopifyOrder,
+    ShopifyRefund,
+    granted_scopes,
+)
 
 STRIPE_INTENT_ATTRIBUTE = "stripe_payment_intent"
 EXTERNAL_PROCESSORS = {"stripe"}
@@ -50,18 +58,21 @@ class ShopifyCommerce:
 
     ORDER_TTL_SECONDS = 20.0
     PRODUCT_TTL_SECONDS = 600.0
+    HISTORY_TTL_SECONDS = 600.0  # the token's scopes and the oldest order it can see
 
     def __init__(self, client: ShopifyClient, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         self._now = monotonic
         self._orders: dict[str, tuple[float, ShopifyOrder]] = {}
         self._tags: dict[int, tuple[float, tuple[str, ...]]] = {}
+        self._history: tuple[float, bool, int | None] | None = None
 
     # ------------------------------------------------------------------ cache
 
     def clear_cache(self) -> None:
         self._orders.clear()
         self._tags.clear()
+        self._history = None
 
     def _forget(self, order_id: str) -> None:
         for key, (_, order) in list(self._orders.items()):
@@ -168,6 +179,35 @@ class ShopifyCommerce:
             return None
         order = await self._by_number(digits)
         return await self.to_domain(order) if order is not None else None
+
+    async def hidden_by_history_window(self, number: str) -> int | None:
+        """60 (days) when order `number` may exist but is older than this token may read.
+
+        Without `read_all_orders` Shopify shows only the orders created in the last 60 days, and
+        order numbers grow with time: a number below the oldest visible order's is such an order
+        (or a mistyped one, which a person sorts out as well). None when the token reads every
+        order, the number is not below the window, or Shopify cannot tell right now.
+        """
+        digits = "".join(ch for ch in str(number) if ch.isdigit())
+        if not digits:
+            return None
+        try:
+            reads_all, oldest = await self._history_window()
+        except IntegrationError:
+            return None
+        if reads_all or (oldest is not None and int(digits) >= oldest):
+            return None
+        return ORDER_HISTORY_DAYS
+
+    async def _history_window(self) -> tuple[bool, int | None]:
+        """(the token reads every order, the number of the oldest order it sees), cached a while."""
+        if self._history is not None and self._now() - self._history[0] < self.HISTORY_TTL_SECONDS:
+            return self._history[1], self._history[2]
+        reads_all = READ_ALL_ORDERS in granted_scopes(await self._client.access_scopes())
+        oldest = None if reads_all else await self._client.oldest_visible_order()
+        number = oldest.order_number if oldest is not None else None
+        self._history = (self._now(), reads_all, number)
+        return reads_all, number
 
     async def recent_orders(self, email: str, limit: int = 5) -> list[Order]:
         orders = await self._client.orders_by_email(email, limit=limit)

@@ -39,6 +39,7 @@ from integrations._http import (
 from integrations.shopify.models import (
     API_VERSION_HEADER,
     RefundCalculation,
+    ShopifyAccessScope,
     ShopifyCancellation,
     ShopifyCustomer,
     ShopifyOrder,
@@ -287,6 +288,17 @@ class ShopifyClient:
         )
         return list(reversed(orders))[:limit]
 
+    async def oldest_visible_order(self) -> ShopifyOrder | None:
+        """The oldest order this token can see (`since_id` lists by id, oldest first), or None.
+
+        Without `read_all_orders` that is the oldest of the last 60 days; order numbers grow with
+        time, so a number below its number belongs to an order older than the token may read.
+        """
+        params = {"status": "any", "since_id": 1, "limit": 1, "fields": "id,name,order_number,created_at"}
+        body, _ = await self._read("orders.json", params)
+        orders = self._parse_list(ShopifyOrder, self._field(body, "orders", "orders.json"), "order")
+        return orders[0] if orders else None
+
     async def list_transactions(self, order_id: int) -> list[ShopifyTransaction]:
         url = f"orders/{int(order_id)}/transactions.json"
         body, _ = await self._read(url)
@@ -533,6 +545,21 @@ class ShopifyClient:
         url = f"products/{int(product_id)}.json"
         body, _ = await self._read(url)
         return self._parse(ShopifyProduct, self._field(body, "product", url), "product")
+
+    # ------------------------------------------------------------------ access scopes
+
+    def _admin_url(self, path: str) -> str:
+        """An unversioned Admin URL (`/admin/oauth/...`) beside the versioned base `/admin/api/{v}/`."""
+        base = str(self._http.base_url)
+        root = base[: base.rindex("/api/")] if "/api/" in base else base.rstrip("/")
+        return f"{root}/{path}"
+
+    async def access_scopes(self) -> list[str]:
+        """The scopes granted to the token (`GET /admin/oauth/access_scopes.json`, not versioned)."""
+        url = self._admin_url("oauth/access_scopes.json")
+        body, _ = await self._read(url)
+        scopes = self._parse_list(ShopifyAccessScope, self._field(body, "access_scopes", url), "access scope")
+        return [scope.handle for scope in scopes]
 
     # ------------------------------------------------------------------ webhooks
 

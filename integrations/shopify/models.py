@@ -68,6 +68,42 @@ def served_api_version(requested: str, now: datetime) -> str | None:
     return supported[0]
 
 
+# --------------------------------------------------------------------------- access scopes
+# What the agent asks of a store's Admin API token, and why (README, "Connecting a real store").
+# Shopify grants a write scope's read access with it; without `read_all_orders` a token sees only
+# the orders created in the last 60 days (older ones are absent from lists and 404 by id), and a
+# call needing a scope the token lacks is a 403.
+
+READ_ALL_ORDERS = "read_all_orders"
+ORDER_HISTORY_DAYS = 60
+REQUIRED_SCOPES: dict[str, str] = {
+    "read_orders": "find a shopper's order by number or email, with its fulfilments, refunds and transactions",
+    "write_orders": "append to an order's note, change its shipping address, cancel it, refund it",
+    "read_products": "read product tags (a final-sale tag makes an item non-returnable)",
+}
+OPTIONAL_SCOPES: dict[str, str] = {
+    READ_ALL_ORDERS: f"see orders older than {ORDER_HISTORY_DAYS} days; without it a shopper asking about "
+    "an older order is offered a person",
+}
+
+
+def granted_scopes(handles: list[str] | tuple[str, ...] | set[str]) -> set[str]:
+    """The scopes a token holds, a write scope counting as its read scope too."""
+    granted = set(handles)
+    return granted | {"read_" + h.removeprefix("write_") for h in granted if h.startswith("write_")}
+
+
+def missing_scopes(handles: list[str] | tuple[str, ...] | set[str], wanted: dict[str, str]) -> list[str]:
+    """The scopes of `wanted` the token lacks, in `wanted`'s order."""
+    granted = granted_scopes(handles)
+    return [scope for scope in wanted if scope not in granted]
+
+
+def scope_refusal(scope: str) -> str:
+    """Shopify's words for a call that needs a scope the token lacks (403)."""
+    return f"[API] This action requires merchant approval for {scope} scope."
+
+
 class ShopifyModel(BaseModel):
     """Base: unknown fields are ignored, so new API versions do not break parsing."""
 
@@ -399,6 +435,12 @@ class ShopifyProduct(ShopifyModel):
     @property
     def tag_list(self) -> list[str]:
         return split_tags(self.tags)
+
+
+class ShopifyAccessScope(ShopifyModel):
+    """One of `GET /admin/oauth/access_scopes.json`'s `access_scopes`."""
+
+    handle: str
 
 
 class ShopifyWebhook(ShopifyModel):

@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -36,7 +37,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from integrations.shopify.models import API_VERSION_HEADER, served_api_version
+from integrations.shopify.models import (
+    API_VERSION_HEADER,
+    ORDER_HISTORY_DAYS,
+    READ_ALL_ORDERS,
+    granted_scopes,
+    scope_refusal,
+    served_api_version,
+)
 from sandbox.http import WorldDep, require_shopify
 from sandbox.seed import money
 from sandbox.world import JSON, World
@@ -177,6 +185,31 @@ router = APIRouter(
     route_class=ShopifyRoute,
     dependencies=[Depends(resolve_api_version), Depends(require_shopify), Depends(charge_call_limit)],
 )
+# Not versioned: `/admin/oauth/access_scopes.json` (Shopify's "unversioned" AccessScope resource).
+oauth_router = APIRouter(
+    route_class=ShopifyRoute, dependencies=[Depends(require_shopify), Depends(charge_call_limit)]
+)
+
+
+def needs(scope: str) -> Any:
+    """A route dependency: the token must hold `scope` (a write scope holds its read scope), else
+    Shopify's 403."""
+
+    def check(world: WorldDep) -> None:
+        if scope not in granted_scopes(world.shopify.access_scopes):
+            raise ShopifyError(403, scope_refusal(scope))
+
+    return Depends(check)
+
+
+READ_ORDERS, WRITE_ORDERS = needs("read_orders"), needs("write_orders")
+READ_PRODUCTS, READ_CUSTOMERS = needs("read_products"), needs("read_customers")
+
+
+@oauth_router.get("/access_scopes.json")
+async def list_access_scopes(world: WorldDep) -> JSON:
+    """The scopes granted to the token, as Shopify lists them."""
+    return {"access_scopes": [{"handle": handle} for handle in world.shopify.access_scopes]}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -209,9 +242,17 @@ async def _body(request: Request, key: str) -> JSON:
 
 def _order(world: World, order_id: int) -> JSON:
     order = world.shopify.orders.get(order_id)
-    if order is None:
+    if order is None or not _within_history(world, order):
         raise not_found()
     return order
+
+
+def _within_history(world: World, order: JSON) -> bool:
+    """Without `read_all_orders` a token sees only the orders created in the last 60 days."""
+    if READ_ALL_ORDERS in world.shopify.access_scopes:
+        return True
+    created = datetime.fromisoformat(str(order.get("created_at")).replace("Z", "+00:00"))
+    return created >= world.now() - timedelta(days=ORDER_HISTORY_DAYS)
 
 
 def _is_fulfilled(order: JSON) -> bool:
@@ -279,18 +320,24 @@ def _paginate(
     filters: dict[str, str],
     limit: int,
     cursor: JSON | None,
+    *,
+    newest_first: bool = True,
 ) -> Page:
-    """Keyset pagination over `records` sorted by `key` descending (newest first)."""
-    ordered = sorted(records, key=key, reverse=True)
+    """Keyset pagination over `records` sorted by `key`, descending (newest first) unless told."""
+    ordered = sorted(records, key=key, reverse=newest_first)
+
+    def beyond(record: JSON, boundary: list[Any]) -> bool:
+        return key(record) < boundary if newest_first else key(record) > boundary
+
     if cursor is None:
         start, page = 0, ordered[:limit]
     else:
         boundary = list(cursor.get("k") or [])
         if cursor["d"] == "next":
-            after = [r for r in ordered if key(r) < boundary]
+            after = [r for r in ordered if beyond(r, boundary)]
             page = after[:limit]
         else:
-            before = [r for r in ordered if key(r) > boundary]
+            before = [r for r in ordered if key(r) != boundary and not beyond(r, boundary)]
             page = before[-limit:]
         start = ordered.index(page[0]) if page else len(ordered)
     links = []
@@ -311,7 +358,7 @@ def _page_response(key: str, page: Page) -> JSONResponse:
 
 # --------------------------------------------------------------------------- orders
 
-ORDER_FILTERS = ("status", "name", "email", "ids", "financial_status", "fulfillment_status")
+ORDER_FILTERS = ("status", "name", "email", "ids", "since_id", "financial_status", "fulfillment_status")
 
 
 def _order_matches(order: JSON, filters: dict[str, str]) -> bool:
@@ -335,6 +382,8 @@ def _order_matches(order: JSON, filters: dict[str, str]) -> bool:
         ids = {part.strip() for part in filters["ids"].split(",")}
         if str(order["id"]) not in ids:
             return False
+    if "since_id" in filters and int(order["id"]) <= _int_param(filters["since_id"], "since_id"):
+        return False
     financial = filters.get("financial_status", "any")
     if financial not in ("any", order.get("financial_status")) and not (
         financial == "unpaid" and order.get("financial_status") in ("pending", "authorized", "partially_paid")
@@ -355,14 +404,28 @@ def _order_key(order: JSON) -> list[Any]:
     return [str(order.get("created_at") or ""), int(order["id"])]
 
 
-@router.get("/orders.json")
+def _int_param(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ShopifyError(400, {name: "Invalid value."}) from None
+
+
+@router.get("/orders.json", dependencies=[READ_ORDERS])
 async def list_orders(request: Request, world: WorldDep) -> Response:
     """Orders newest first; `status` defaults to open (not cancelled, not closed)."""
     filters, limit, cursor = _list_request(request, ORDER_FILTERS)
     if filters.get("status", "open") not in ("open", "closed", "cancelled", "any"):
         raise ShopifyError(400, {"status": "Invalid value."})
-    matching = [o for o in world.shopify.orders.values() if _order_matches(o, filters)]
-    page = _paginate(request, matching, _order_key, filters, limit, cursor)
+    matching = [
+        o for o in world.shopify.orders.values() if _order_matches(o, filters) and _within_history(world, o)
+    ]
+    if "since_id" in filters:  # Shopify sorts by id, oldest first, when `since_id` is given
+        page = _paginate(
+            request, matching, lambda o: [int(o["id"])], filters, limit, cursor, newest_first=False
+        )
+    else:
+        page = _paginate(request, matching, _order_key, filters, limit, cursor)
     return _page_response("orders", Page(items=[_view(world, o) for o in page.items], link=page.link))
 
 
@@ -378,12 +441,12 @@ def _view(world: World, order: JSON) -> JSON:
     return view
 
 
-@router.get("/orders/{order_id:int}.json")
+@router.get("/orders/{order_id:int}.json", dependencies=[READ_ORDERS])
 async def get_order(order_id: int, world: WorldDep) -> JSON:
     return {"order": _view(world, _order(world, order_id))}
 
 
-@router.put("/orders/{order_id:int}.json")
+@router.put("/orders/{order_id:int}.json", dependencies=[WRITE_ORDERS])
 async def update_order(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Update note, tags, note attributes, email or shipping address (the note is REPLACED)."""
     order = _order(world, order_id)
@@ -426,7 +489,7 @@ def _new_shipping_address(order: JSON, given: Any) -> JSON:
     return address
 
 
-@router.post("/orders/{order_id:int}/cancel.json")
+@router.post("/orders/{order_id:int}/cancel.json", dependencies=[WRITE_ORDERS])
 async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Cancel an order not yet fulfilled; `refund` (true, or a refund object) returns the money.
 
@@ -467,7 +530,7 @@ async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON
     return {"notice": "Order has been canceled", "order": before}
 
 
-@router.get("/orders/{order_id:int}/transactions.json")
+@router.get("/orders/{order_id:int}/transactions.json", dependencies=[READ_ORDERS])
 async def list_transactions(order_id: int, world: WorldDep) -> JSON:
     _order(world, order_id)
     return {"transactions": world.shopify.transactions.get(order_id, [])}
@@ -625,7 +688,7 @@ def _plan(order: JSON, refund: JSON) -> RefundPlan:
     return RefundPlan(lines=lines, shipping=shipping, requested=requested)
 
 
-@router.post("/orders/{order_id:int}/refunds/calculate.json")
+@router.post("/orders/{order_id:int}/refunds/calculate.json", dependencies=[READ_ORDERS])
 async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Suggest the refund of the requested items/shipping, split over the payments in order."""
     order = _order(world, order_id)
@@ -844,19 +907,19 @@ def _after_refund(world: World, order: JSON, plan: RefundPlan) -> None:
     order["updated_at"] = world.now_iso()
 
 
-@router.post("/orders/{order_id:int}/refunds.json", status_code=201)
+@router.post("/orders/{order_id:int}/refunds.json", status_code=201, dependencies=[WRITE_ORDERS])
 async def create_refund(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Record a refund: each transaction must name a payment of the order and fit what it has left."""
     order = _order(world, order_id)
     return {"refund": _apply_refund(world, order, await _body(request, "refund"))}
 
 
-@router.get("/orders/{order_id:int}/refunds.json")
+@router.get("/orders/{order_id:int}/refunds.json", dependencies=[READ_ORDERS])
 async def list_refunds(order_id: int, world: WorldDep) -> JSON:
     return {"refunds": _order(world, order_id).get("refunds", [])}
 
 
-@router.get("/orders/{order_id:int}/refunds/{refund_id:int}.json")
+@router.get("/orders/{order_id:int}/refunds/{refund_id:int}.json", dependencies=[READ_ORDERS])
 async def get_refund(order_id: int, refund_id: int, world: WorldDep) -> JSON:
     for refund in _order(world, order_id).get("refunds", []):
         if refund["id"] == refund_id:
@@ -867,7 +930,7 @@ async def get_refund(order_id: int, refund_id: int, world: WorldDep) -> JSON:
 # --------------------------------------------------------------------------- customers, products, shop
 
 
-@router.get("/customers/search.json")
+@router.get("/customers/search.json", dependencies=[READ_CUSTOMERS])
 async def search_customers(request: Request, world: WorldDep) -> Response:
     """`query=email:someone@example.com` matches the email exactly; other words match loosely."""
     filters, limit, cursor = _list_request(request, ("query",))
@@ -894,7 +957,7 @@ def _customer_matches(customer: JSON, query: str) -> bool:
     return True
 
 
-@router.get("/customers/{customer_id:int}.json")
+@router.get("/customers/{customer_id:int}.json", dependencies=[READ_CUSTOMERS])
 async def get_customer(customer_id: int, world: WorldDep) -> JSON:
     customer = world.shopify.customers.get(customer_id)
     if customer is None:
@@ -902,7 +965,7 @@ async def get_customer(customer_id: int, world: WorldDep) -> JSON:
     return {"customer": customer}
 
 
-@router.get("/products/{product_id:int}.json")
+@router.get("/products/{product_id:int}.json", dependencies=[READ_PRODUCTS])
 async def get_product(product_id: int, world: WorldDep) -> JSON:
     product = world.shopify.products.get(product_id)
     if product is None:

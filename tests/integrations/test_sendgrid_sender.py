@@ -37,6 +37,7 @@ def mailer(live: LiveSandbox, sender: str) -> SendGridMailer:
 def settings_for(live: LiveSandbox, sender: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
+        shopify_api_base=f"{live.url}/shopify/admin/api",  # the start-up checks read Shopify too
         sendgrid_host=f"{live.url}/sendgrid",
         sendgrid_api_key=SecretStr("SG.sandbox"),
         mail_from=sender,

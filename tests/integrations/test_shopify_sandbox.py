@@ -26,6 +26,12 @@ def waits() -> list[float]:
     return []
 
 
+@pytest.fixture(autouse=True)
+def customer_scope(world: World) -> None:
+    """These tests read customers too, which the agent itself has no need for (nor scope)."""
+    world.shopify.access_scopes.append("read_customers")
+
+
 def client_for(transport: httpx.AsyncBaseTransport, waits: list[float], token: str = TOKEN) -> ShopifyClient:
     async def fake_sleep(seconds: float) -> None:
         waits.append(seconds)
@@ -87,6 +93,7 @@ async def test_orders_by_email_follows_the_sandbox_link_header(
     world: World, sandbox_app: FastAPI, client: ShopifyClient
 ) -> None:
     configure_call_limit(sandbox_app, enabled=False)
+    world.shopify.access_scopes.append("read_all_orders")  # the copies below are from 2025
     template = world.shopify.orders[ORDER_1001]
     for index in range(300):
         order = copy.deepcopy(template)

@@ -19,6 +19,12 @@ AUTH = {"X-Shopify-Access-Token": "shpat_sandbox"}
 ORDER_1001, ORDER_1004, ORDER_1005, ORDER_1008 = 5200001001, 5200001004, 5200001005, 5200001008
 
 
+@pytest.fixture(autouse=True)
+def customer_scope(world: World) -> None:
+    """These tests read customers too, which the agent itself has no need for (nor scope)."""
+    world.shopify.access_scopes.append("read_customers")
+
+
 async def get(http: httpx.AsyncClient, path: str, **params: Any) -> httpx.Response:
     return await http.get(f"{BASE}/{path}", params=params, headers=AUTH)
 
