@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from sandbox.pricing import add_tax_lines, apply_discounts, line_net, money_set
 from sandbox.world import JSON, World
 
 CENT = Decimal("0.01")
@@ -103,6 +104,23 @@ class SeedPayment(BaseModel):
     payment_intent: str | None = None
 
 
+class SeedDiscount(BaseModel):
+    """A discount on the order, as the shopper got it at checkout (see `sandbox/pricing.py`)."""
+
+    type: Literal["discount_code", "automatic", "manual"] = "discount_code"
+    code: str | None = Field(None, description="The code the shopper typed (type discount_code).")
+    title: str | None = Field(None, description="The name of an automatic or manual discount.")
+    value: Decimal = Field(description="Percent off (value_type percentage) or an amount off.")
+    value_type: Literal["percentage", "fixed_amount"] = "percentage"
+    target: Literal["order", "items", "shipping"] = Field(
+        "order", description="The whole order, some products (`skus`), or shipping."
+    )
+    skus: list[str] = Field(default_factory=list, description="target items: the products it applies to.")
+    max_units: int | None = Field(
+        None, description="target items: at most this many units of each line (a partly discounted line)."
+    )
+
+
 class SeedOrder(BaseModel):
     number: int
     email: str
@@ -110,6 +128,7 @@ class SeedOrder(BaseModel):
     items: list[SeedItem]
     shipping: Decimal = Decimal("0.00")
     tax_rate: Decimal = Decimal("0.00")
+    discounts: list[SeedDiscount] = Field(default_factory=list)
     payment: SeedPayment = Field(default_factory=SeedPayment)
     fulfillment: SeedFulfillment | None = None
     refunded: Literal["full"] | None = None
@@ -350,13 +369,11 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
     clock = seed.clock
     oid = order_id(order.number)
     placed = clock - timedelta(days=order.placed_days_ago)
+    currency = seed.shop.currency
     line_items: list[JSON] = []
-    subtotal = Decimal(0)
     for position, item in enumerate(order.items, start=1):
         product = products[item.sku]
         variant = product["variants"][0]
-        price = Decimal(variant["price"])
-        subtotal += price * item.quantity
         line_items.append(
             {
                 "id": oid * 100 + position,
@@ -369,16 +386,37 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
                 "sku": variant["sku"],
                 "quantity": item.quantity,
                 "price": variant["price"],
+                "price_set": money_set(Decimal(variant["price"]), currency),
                 "grams": variant["grams"],
                 "requires_shipping": True,
                 "taxable": True,
                 "fulfillable_quantity": item.quantity,
                 "fulfillment_status": None,
+                # Shopify 2024-10 keeps this at zero: discounts are in `discount_allocations`.
                 "total_discount": "0.00",
+                "discount_allocations": [],
+                "tax_lines": [],
             }
         )
-    tax = (subtotal * order.tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
-    total = subtotal + tax + order.shipping
+    shipping_lines: list[JSON] = [
+        {
+            "id": oid * 10,
+            "title": "Standard",
+            "code": "STANDARD",
+            "source": "shopify",
+            "price": money(order.shipping),
+            "price_set": money_set(order.shipping, currency),
+            "discount_allocations": [],
+            "tax_lines": [],
+        }
+    ]
+    applications, codes = apply_discounts(order.discounts, line_items, shipping_lines, currency)
+    tax = add_tax_lines(line_items, order.tax_rate, currency)
+    items_total = sum((Decimal(li["price"]) * li["quantity"] for li in line_items), Decimal(0))
+    subtotal = sum((line_net(li) for li in line_items), Decimal(0))
+    shipping = sum((Decimal(sl["discounted_price"]) for sl in shipping_lines), Decimal(0))
+    discounts = (items_total - subtotal) + (order.shipping - shipping)
+    total = subtotal + tax + shipping
     shipping_address = {k: v for k, v in customer["default_address"].items() if k not in ("id", "default")}
     record: JSON = {
         "id": oid,
@@ -399,18 +437,18 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
         "cancel_reason": None,
         "closed_at": None,
         "subtotal_price": money(subtotal),
-        "total_line_items_price": money(subtotal),
+        "total_line_items_price": money(items_total),
         "total_tax": money(tax),
-        "total_discounts": "0.00",
+        "total_discounts": money(discounts),
         "total_price": money(total),
+        "current_subtotal_price": money(subtotal),
+        "current_total_tax": money(tax),
+        "current_total_discounts": money(discounts),
         "current_total_price": money(total),
-        "total_shipping_price_set": {
-            "shop_money": {"amount": money(order.shipping), "currency_code": seed.shop.currency},
-            "presentment_money": {"amount": money(order.shipping), "currency_code": seed.shop.currency},
-        },
-        "shipping_lines": [
-            {"id": oid * 10, "title": "Standard", "price": money(order.shipping), "code": "STANDARD"}
-        ],
+        "total_shipping_price_set": money_set(order.shipping, currency),
+        "discount_applications": applications,
+        "discount_codes": codes,
+        "shipping_lines": shipping_lines,
         "tax_lines": [{"title": "Sales tax", "rate": float(order.tax_rate), "price": money(tax)}]
         if tax
         else [],
@@ -800,16 +838,36 @@ def _refund_fully(world: World, clock: datetime, record: JSON, transactions: lis
                     "id": refund_id * 10 + index,
                     "line_item_id": item["id"],
                     "quantity": item["quantity"],
-                    "subtotal": money(Decimal(item["price"]) * item["quantity"]),
+                    "subtotal": money(line_net(item)),
+                    "total_tax": money(sum((Decimal(t["price"]) for t in item["tax_lines"]), Decimal(0))),
                     "line_item": item,
                 }
                 for index, item in enumerate(record["line_items"], start=1)
             ],
             "transactions": refund_transactions,
+            "order_adjustments": _shipping_refunded(record, refund_id),
         }
     )
     record["financial_status"] = "refunded"
     record["current_total_price"] = "0.00"
+
+
+def _shipping_refunded(record: JSON, refund_id: int) -> list[JSON]:
+    """The shipping a full refund returns, as Shopify records it (an order adjustment)."""
+    shipping = sum((Decimal(s["discounted_price"]) for s in record["shipping_lines"]), Decimal(0))
+    if shipping <= 0:
+        return []
+    return [
+        {
+            "id": refund_id * 10,
+            "order_id": record["id"],
+            "refund_id": refund_id,
+            "kind": "shipping_refund",
+            "reason": "Shipping refund",
+            "amount": money(-shipping),
+            "tax_amount": "0.00",
+        }
+    ]
 
 
 def seed_json_schema() -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from integrations._http import IntegrationError
@@ -51,6 +51,24 @@ def _address(address: ShopifyAddress | None) -> Address | None:
         country_code=address.country_code or "US",
         phone=address.phone,
     )
+
+
+def _line_taxes(order: ShopifyOrder) -> dict[int, Decimal]:
+    """Each line's tax: its `tax_lines`, or (payloads without them) its share of the order's tax."""
+    if any(item.tax_lines for item in order.line_items):
+        return {item.id: item.tax for item in order.line_items}
+    nets = {item.id: item.price * item.quantity - item.discount for item in order.line_items}
+    base = sum(nets.values(), Decimal("0"))
+    total = order.total_tax or Decimal("0")
+    if base <= 0 or total <= 0:
+        return dict.fromkeys(nets, Decimal("0"))
+    shares = {
+        lid: (total * net / base).quantize(Decimal("0.01"), rounding=ROUND_DOWN) for lid, net in nets.items()
+    }
+    leftover = int((total - sum(shares.values(), Decimal("0"))) / Decimal("0.01"))
+    for lid in sorted(nets, key=lambda i: -(total * nets[i] / base - shares[i]))[:leftover]:
+        shares[lid] += Decimal("0.01")
+    return shares
 
 
 class ShopifyCommerce:
@@ -109,6 +127,7 @@ class ShopifyCommerce:
 
     async def to_domain(self, order: ShopifyOrder) -> Order:
         refunded = order.refunded_quantities()
+        taxes = _line_taxes(order)
         items = []
         for item in order.line_items:
             items.append(
@@ -118,6 +137,8 @@ class ShopifyCommerce:
                     sku=item.sku,
                     quantity=item.quantity,
                     unit_price=item.price,
+                    discount=item.discount,
+                    tax=taxes[item.id],
                     product_id=str(item.product_id) if item.product_id else None,
                     tags=await self._product_tags(item.product_id),
                     refunded_quantity=refunded.get(item.id, 0),
@@ -145,7 +166,7 @@ class ShopifyCommerce:
             )
         intent = order.note_attribute(STRIPE_INTENT_ATTRIBUTE)
         external = any(g in EXTERNAL_PROCESSORS for g in order.gateways) and intent is not None
-        shipping = sum((line.price for line in order.shipping_lines), Decimal("0"))
+        shipping = sum((line.charged for line in order.shipping_lines), Decimal("0"))
         customer_id = str(order.customer.id) if order.customer else None
         return Order(
             id=str(order.id),
@@ -161,6 +182,8 @@ class ShopifyCommerce:
             subtotal=order.subtotal_price or Decimal("0"),
             tax=order.total_tax or Decimal("0"),
             shipping=shipping,
+            shipping_tax=sum((line.tax for line in order.shipping_lines), Decimal("0")),
+            shipping_refunded=order.shipping_refunded,
             refunded_total=order.total_refunded,
             items=tuple(items),
             shipments=tuple(shipments),

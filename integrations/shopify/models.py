@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # --------------------------------------------------------------------------- API versions
 # Shopify's rule (shopify.dev, "About Shopify API versioning"): a stable version is released every
@@ -137,6 +137,31 @@ class ShopifyTaxLine(ShopifyModel):
     rate: float | None = None
 
 
+class ShopifyDiscountAllocation(ShopifyModel):
+    """What one discount (`discount_applications[index]`) took off a line or a shipping line."""
+
+    amount: Decimal = Decimal("0")
+    discount_application_index: int | None = None
+
+
+class ShopifyDiscountApplication(ShopifyModel):
+    """A discount on the order: `target_selection: all` for an order-wide (cart) discount,
+    `entitled` / `explicit` for one on some products; `target_type: shipping_line` for shipping."""
+
+    type: str | None = Field(None, description="discount_code, automatic, manual, script")
+    code: str | None = None
+    title: str | None = None
+    value: Decimal | None = None
+    value_type: str | None = None
+    allocation_method: str | None = None
+    target_selection: str | None = None
+    target_type: str | None = None
+
+
+def _list_or_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
 class ShopifyLineItem(ShopifyModel):
     id: int
     product_id: int | None = None
@@ -154,6 +179,29 @@ class ShopifyLineItem(ShopifyModel):
     requires_shipping: bool = True
     gift_card: bool = False
     tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
+    discount_allocations: list[ShopifyDiscountAllocation] = Field(default_factory=list)
+
+    @field_validator("tax_lines", "discount_allocations", mode="before")
+    @classmethod
+    def _no_null_lists(cls, value: Any) -> Any:
+        return _list_or_empty(value)
+
+    @field_validator("total_discount", mode="before")
+    @classmethod
+    def _no_null_discount(cls, value: Any) -> Any:
+        return "0" if value is None else value
+
+    @property
+    def discount(self) -> Decimal:
+        """Everything discounted off the line: its `discount_allocations` (Shopify 2024-10 keeps
+        `total_discount` at "0.00"), or `total_discount` in payloads from before allocations."""
+        if self.discount_allocations:
+            return sum((a.amount for a in self.discount_allocations), Decimal("0"))
+        return self.total_discount
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((t.price for t in self.tax_lines), Decimal("0"))
 
     @property
     def display_name(self) -> str:
@@ -290,6 +338,25 @@ class ShopifyShippingLine(ShopifyModel):
     title: str | None = None
     code: str | None = None
     price: Decimal = Decimal("0")
+    discounted_price: Decimal | None = None
+    discount_allocations: list[ShopifyDiscountAllocation] = Field(default_factory=list)
+    tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
+
+    @field_validator("tax_lines", "discount_allocations", mode="before")
+    @classmethod
+    def _no_null_lists(cls, value: Any) -> Any:
+        return _list_or_empty(value)
+
+    @property
+    def charged(self) -> Decimal:
+        """What the shopper paid for this shipping, after shipping discounts."""
+        if self.discounted_price is not None:
+            return self.discounted_price
+        return self.price - sum((a.amount for a in self.discount_allocations), Decimal("0"))
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((t.price for t in self.tax_lines), Decimal("0"))
 
 
 class ShopifyCustomer(ShopifyModel):
@@ -339,7 +406,9 @@ class ShopifyOrder(ShopifyModel):
     subtotal_price: Decimal | None = None
     total_tax: Decimal | None = None
     total_discounts: Decimal | None = None
+    total_line_items_price: Decimal | None = None
     current_total_price: Decimal | None = None
+    discount_applications: list[ShopifyDiscountApplication] = Field(default_factory=list)
     line_items: list[ShopifyLineItem] = Field(default_factory=list)
     shipping_lines: list[ShopifyShippingLine] = Field(default_factory=list)
     fulfillments: list[ShopifyFulfillment] = Field(default_factory=list)
@@ -400,6 +469,19 @@ class ShopifyOrder(ShopifyModel):
     @property
     def total_refunded(self) -> Decimal:
         return sum((refund.amount for refund in self.refunds), Decimal("0"))
+
+    @property
+    def shipping_refunded(self) -> Decimal:
+        """Shipping already refunded (the refunds' `shipping_refund` order adjustments, negative)."""
+        return sum(
+            (
+                -adjustment.amount
+                for refund in self.refunds
+                for adjustment in refund.order_adjustments
+                if adjustment.kind == "shipping_refund"
+            ),
+            Decimal("0"),
+        )
 
 
 class ShopifyCancellation(ShopifyModel):

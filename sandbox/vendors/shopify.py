@@ -589,8 +589,36 @@ def _line_taxes(order: JSON) -> dict[int, Decimal]:
     return shares
 
 
+def _line_discount(line: JSON) -> Decimal:
+    """Everything discounted off the line: its `discount_allocations` (Shopify 2024-10 keeps
+    `total_discount` at zero), or `total_discount` in payloads from before allocations existed."""
+    allocations = line.get("discount_allocations")
+    if allocations:
+        return sum((_dec(a.get("amount")) for a in allocations), ZERO)
+    return _dec(line.get("total_discount"))
+
+
+def _cart_discount(order: JSON, line: JSON) -> Decimal:
+    """The part of the line's discount that comes from order-wide discounts (a cart discount)."""
+    applications = order.get("discount_applications") or []
+    order_wide = {
+        index
+        for index, application in enumerate(applications)
+        if application.get("target_selection") == "all" and application.get("target_type") == "line_item"
+    }
+    return sum(
+        (
+            _dec(a.get("amount"))
+            for a in line.get("discount_allocations") or []
+            if a.get("discount_application_index") in order_wide
+        ),
+        ZERO,
+    )
+
+
 def _line_net(line: JSON) -> Decimal:
-    return _dec(line.get("price")) * int(line.get("quantity", 0)) - _dec(line.get("total_discount"))
+    """What the line cost the shopper before tax: price times quantity, less its discounts."""
+    return _dec(line.get("price")) * int(line.get("quantity", 0)) - _line_discount(line)
 
 
 def _units_amount(total: Decimal, quantity: int, done: int, more: int) -> Decimal:
@@ -604,8 +632,43 @@ def _units_amount(total: Decimal, quantity: int, done: int, more: int) -> Decima
     return _round(total * (done + more) / quantity) - _round(total * done / quantity)
 
 
+def _shipping_charged(order: JSON) -> Decimal:
+    """Shipping the shopper paid: each shipping line's discounted price."""
+    return sum(
+        (
+            _dec(line["discounted_price"])
+            if line.get("discounted_price") is not None
+            else _shipping_price(line)
+            for line in order.get("shipping_lines", [])
+        ),
+        ZERO,
+    )
+
+
+def _shipping_price(line: JSON) -> Decimal:
+    return _dec(line.get("price")) - sum(
+        (_dec(a.get("amount")) for a in line.get("discount_allocations") or []), ZERO
+    )
+
+
+def _shipping_tax(order: JSON, done: Decimal, more: Decimal) -> Decimal:
+    """The shipping tax owed with `more` of the shipping after `done` was refunded (cumulative shares)."""
+    charged = _shipping_charged(order)
+    tax = sum(
+        (
+            _dec(t.get("price"))
+            for line in order.get("shipping_lines", [])
+            for t in line.get("tax_lines") or []
+        ),
+        ZERO,
+    )
+    if charged <= 0 or tax <= 0:
+        return ZERO
+    return _round(tax * (done + more) / charged) - _round(tax * done / charged)
+
+
 def _shipping_left(order: JSON) -> Decimal:
-    charged = sum((_dec(line.get("price")) for line in order.get("shipping_lines", [])), ZERO)
+    charged = _shipping_charged(order)
     refunded = sum(
         (
             -_dec(adjustment.get("amount"))
@@ -624,6 +687,7 @@ class RefundPlan:
 
     lines: list[JSON]
     shipping: Decimal
+    shipping_tax: Decimal
     requested: Decimal
 
 
@@ -657,9 +721,10 @@ def _plan(order: JSON, refund: JSON) -> RefundPlan:
                 "refund_line_items",
             )
         requested_units[line_id] = requested_units.get(line_id, 0) + quantity
-        net = _line_net(line)
-        subtotal = _units_amount(net, int(line["quantity"]), done, quantity)
-        tax = _units_amount(taxes.get(line_id, ZERO), int(line["quantity"]), done, quantity)
+        units = int(line["quantity"])
+        cart = _cart_discount(order, line)
+        # Before cart discounts: what the line costs after its own (product) discounts only.
+        own = _dec(line.get("price")) * units - (_line_discount(line) - cart)
         lines.append(
             {
                 "line_item_id": line_id,
@@ -667,8 +732,11 @@ def _plan(order: JSON, refund: JSON) -> RefundPlan:
                 "restock_type": str(item.get("restock_type") or "no_restock"),
                 "location_id": item.get("location_id"),
                 "price": line.get("price"),
-                "subtotal": subtotal,
-                "total_tax": tax,
+                "subtotal": _units_amount(_line_net(line), units, done, quantity),
+                "total_tax": _units_amount(taxes.get(line_id, ZERO), units, done, quantity),
+                "discounted_price": _round(own / units),
+                "discounted_total_price": _units_amount(own, units, done, quantity),
+                "total_cart_discount_amount": _units_amount(cart, units, done, quantity),
                 "line": line,
             }
         )
@@ -684,8 +752,9 @@ def _plan(order: JSON, refund: JSON) -> RefundPlan:
             raise unprocessable(
                 f"Shipping refund {money(shipping)} exceeds the {money(shipping_left)} refundable"
             )
-    requested = sum((line["subtotal"] + line["total_tax"] for line in lines), ZERO) + shipping
-    return RefundPlan(lines=lines, shipping=shipping, requested=requested)
+    shipping_tax = _shipping_tax(order, _shipping_charged(order) - shipping_left, shipping)
+    requested = sum((line["subtotal"] + line["total_tax"] for line in lines), ZERO) + shipping + shipping_tax
+    return RefundPlan(lines=lines, shipping=shipping, shipping_tax=shipping_tax, requested=requested)
 
 
 @router.post("/orders/{order_id:int}/refunds/calculate.json", dependencies=[READ_ORDERS])
@@ -718,7 +787,7 @@ async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> 
             "currency": order.get("currency"),
             "shipping": {
                 "amount": money(plan.shipping),
-                "tax": "0.00",
+                "tax": money(plan.shipping_tax),
                 "maximum_refundable": money(min(_shipping_left(order), money_left)),
             },
             "duties": [],
@@ -732,9 +801,9 @@ async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> 
                     "price": line["price"],
                     "subtotal": money(line["subtotal"]),
                     "total_tax": money(line["total_tax"]),
-                    "discounted_price": line["price"],
-                    "discounted_total_price": money(_dec(line["price"]) * line["quantity"]),
-                    "total_cart_discount_amount": "0.00",
+                    "discounted_price": money(line["discounted_price"]),
+                    "discounted_total_price": money(line["discounted_total_price"]),
+                    "total_cart_discount_amount": money(line["total_cart_discount_amount"]),
                 }
                 for line in plan.lines
             ],
@@ -862,7 +931,7 @@ def _apply_refund(world: World, order: JSON, refund: JSON) -> JSON:
                 "kind": "shipping_refund",
                 "reason": "Shipping refund",
                 "amount": money(-plan.shipping),
-                "tax_amount": "0.00",
+                "tax_amount": money(-plan.shipping_tax) if plan.shipping_tax else "0.00",
             }
         )
     record = {

@@ -128,7 +128,7 @@ async def test_status_defaults_to_open(sandbox_http: httpx.AsyncClient) -> None:
     assert 1021 not in open_numbers
     assert 1021 in all_numbers
     assert [o["order_number"] for o in cancelled] == [1021]
-    assert len(all_numbers) == 30
+    assert len(all_numbers) == 34  # #998 is older than the 60 days the token may read
 
 
 async def test_name_filter_is_loose_and_email_filter_exact(sandbox_http: httpx.AsyncClient) -> None:
@@ -151,9 +151,9 @@ async def test_link_pagination_forward_and_back(sandbox_http: httpx.AsyncClient)
     third = await sandbox_http.get(second.links["next"]["url"], headers=AUTH)
     assert "next" not in third.links
     pages = [r.json()["orders"] for r in (first, second, third)]
-    assert [len(p) for p in pages] == [12, 12, 6]
+    assert [len(p) for p in pages] == [12, 12, 10]
     ids = [o["id"] for page in pages for o in page]
-    assert len(set(ids)) == 30
+    assert len(set(ids)) == 34
     created = [o["created_at"] for page in pages for o in page]
     assert created == sorted(created, reverse=True)  # newest first across pages
     back = await sandbox_http.get(third.links["previous"]["url"], headers=AUTH)
