@@ -479,7 +479,7 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
         record["cancel_reason"] = "customer"
         record["closed_at"] = record["cancelled_at"]
     if order.fulfillment is not None:
-        _fulfil(world, clock, record, order.fulfillment)
+        fulfil(world, clock, record, order.fulfillment)
     if order.refunded == "full":
         _refund_fully(world, clock, record, transactions)
     world.shopify.orders[oid] = record
@@ -660,7 +660,8 @@ def _transaction(
     }
 
 
-def _fulfil(world: World, clock: datetime, record: JSON, fulfilment: SeedFulfillment) -> None:
+def fulfil(world: World, clock: datetime, record: JSON, fulfilment: SeedFulfillment) -> None:
+    """Ship the order: a fulfilment with tracking (and its EasyPost tracker), every line fulfilled."""
     shipped = clock - timedelta(days=fulfilment.days_ago)
     delivered = (
         clock - timedelta(days=fulfilment.delivered_days_ago)

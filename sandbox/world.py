@@ -151,6 +151,9 @@ class World(BaseModel):
     shopify_consistency: ShopifyConsistency = Field(default_factory=ShopifyConsistency)
     helpdesk_webhook: HelpdeskWebhook = Field(default_factory=HelpdeskWebhook)
     webhook_deliveries: list[JSON] = Field(default_factory=list, description="Helpdesk webhooks sent.")
+    shopify_deliveries: list[JSON] = Field(
+        default_factory=list, description="Shopify webhooks delivered (sandbox/shopify_webhooks.py)."
+    )
 
     # ------------------------------------------------------------------ ids and time
 
@@ -194,7 +197,14 @@ class World(BaseModel):
     def snapshot(self) -> JSON:
         """The vendor state as plain JSON (faults and delivery logs excluded: not business state)."""
         data = self.model_dump(
-            mode="json", exclude={"faults", "credentials", "helpdesk_webhook", "shopify_consistency"}
+            mode="json",
+            exclude={
+                "faults",
+                "credentials",
+                "helpdesk_webhook",
+                "shopify_consistency",
+                "shopify_deliveries",
+            },
         )
         return data
 

@@ -104,6 +104,46 @@ def scope_refusal(scope: str) -> str:
     return f"[API] This action requires merchant approval for {scope} scope."
 
 
+# --------------------------------------------------------------------------- webhook topics
+# The REST webhook topics Shopify accepts (a subset of its list: the store, orders, refunds,
+# fulfilments, customers, products, carts and checkouts), each with the scope a subscription needs.
+# Any other topic is refused with a 422.
+
+WEBHOOK_TOPICS: dict[str, str | None] = {
+    "app/uninstalled": None,
+    "app/scopes_update": None,
+    "shop/update": None,
+    "carts/create": "read_orders",
+    "carts/update": "read_orders",
+    "checkouts/create": "read_orders",
+    "checkouts/update": "read_orders",
+    "checkouts/delete": "read_orders",
+    "orders/create": "read_orders",
+    "orders/updated": "read_orders",
+    "orders/paid": "read_orders",
+    "orders/cancelled": "read_orders",
+    "orders/fulfilled": "read_orders",
+    "orders/partially_fulfilled": "read_orders",
+    "orders/edited": "read_orders",
+    "orders/delete": "read_orders",
+    "order_transactions/create": "read_orders",
+    "refunds/create": "read_orders",
+    "fulfillments/create": "read_fulfillments",
+    "fulfillments/update": "read_fulfillments",
+    "customers/create": "read_customers",
+    "customers/update": "read_customers",
+    "customers/delete": "read_customers",
+    "customers/enable": "read_customers",
+    "customers/disable": "read_customers",
+    "products/create": "read_products",
+    "products/update": "read_products",
+    "products/delete": "read_products",
+    "collections/create": "read_products",
+    "collections/update": "read_products",
+    "collections/delete": "read_products",
+}
+
+
 class ShopifyModel(BaseModel):
     """Base: unknown fields are ignored, so new API versions do not break parsing."""
 

@@ -36,15 +36,18 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.background import BackgroundTask
 
 from integrations.shopify.models import (
     API_VERSION_HEADER,
     ORDER_HISTORY_DAYS,
     READ_ALL_ORDERS,
+    WEBHOOK_TOPICS,
     granted_scopes,
     scope_refusal,
     served_api_version,
 )
+from sandbox import shopify_webhooks as webhooks
 from sandbox.http import WorldDep, require_shopify
 from sandbox.seed import money
 from sandbox.world import JSON, World
@@ -176,6 +179,12 @@ class ShopifyRoute(APIRoute):
             version = getattr(request.state, "shopify_api_version", None)
             if version is not None:
                 response.headers[API_VERSION_HEADER] = version
+            events = webhooks.pending(request)
+            if events and response.status_code < 400:
+                # As on Shopify, subscribers hear of the change after the call is answered.
+                world = request.app.state.world
+                sender = webhooks.sender_of(request.app.state)
+                response.background = BackgroundTask(webhooks.deliver, world, sender, events)
             return response
 
         return handle
@@ -469,6 +478,7 @@ async def update_order(order_id: int, request: Request, world: WorldDep) -> JSON
     if "email" in changes:
         order["email"] = str(changes["email"])
     order["updated_at"] = world.now_iso()
+    webhooks.emit(request, "orders/updated", order)
     return {"order": order}
 
 
@@ -514,10 +524,11 @@ async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON
     if reason not in CANCEL_REASONS:
         raise unprocessable("is not included in the list", "reason")
     refund = params.get("refund")
+    refunded = None
     if refund is True or refund == "true":
-        _apply_refund(world, order, _full_refund_request(world, order, note="Order cancelled"))
+        refunded = _apply_refund(world, order, _full_refund_request(world, order, note="Order cancelled"))
     elif isinstance(refund, dict):
-        _apply_refund(world, order, refund)
+        refunded = _apply_refund(world, order, refund)
     now = world.now_iso()
     order.update(cancelled_at=now, cancel_reason=reason, closed_at=now, updated_at=now)
     for item in order["line_items"]:
@@ -527,6 +538,10 @@ async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON
     lag = world.shopify_consistency.cancel_lag_reads
     if lag > 0:
         world.shopify_consistency.stale_orders[order_id] = {"order": copy.deepcopy(before), "reads_left": lag}
+    if refunded is not None:
+        webhooks.emit(request, "refunds/create", refunded)
+    webhooks.emit(request, "orders/cancelled", order)
+    webhooks.emit(request, "orders/updated", order)
     return {"notice": "Order has been canceled", "order": before}
 
 
@@ -980,7 +995,10 @@ def _after_refund(world: World, order: JSON, plan: RefundPlan) -> None:
 async def create_refund(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Record a refund: each transaction must name a payment of the order and fit what it has left."""
     order = _order(world, order_id)
-    return {"refund": _apply_refund(world, order, await _body(request, "refund"))}
+    refund = _apply_refund(world, order, await _body(request, "refund"))
+    webhooks.emit(request, "refunds/create", refund)
+    webhooks.emit(request, "orders/updated", order)
+    return {"refund": refund}
 
 
 @router.get("/orders/{order_id:int}/refunds.json", dependencies=[READ_ORDERS])
@@ -1058,7 +1076,9 @@ async def get_shop(world: WorldDep) -> JSON:
 
 # --------------------------------------------------------------------------- webhooks
 
-_TOPIC = re.compile(r"^[a-z_]+/[a-z_]+$")
+# Where Shopify delivers: an HTTPS endpoint (plain HTTP accepted here, for loopback), a Google
+# Pub/Sub topic or an Amazon EventBridge source.
+_ADDRESS = re.compile(r"^(https?://[^\s/]+|pubsub://\S+:\S+|arn:aws:events:\S+)")
 
 
 @router.get("/webhooks.json")
@@ -1078,10 +1098,15 @@ async def create_webhook(request: Request, world: WorldDep) -> JSON:
     """Subscribe an address; its deliveries use the version the subscription was made with."""
     given = await _body(request, "webhook")
     topic, address = str(given.get("topic") or ""), str(given.get("address") or "")
-    if not _TOPIC.match(topic):
-        raise unprocessable(f"Invalid topic specified: {topic!r}", "topic")
-    if not re.match(r"^https?://[^\s/]+", address):
-        raise unprocessable("must be an http(s) URL", "address")
+    if topic not in WEBHOOK_TOPICS:
+        raise unprocessable(
+            f"Invalid topic specified: {topic}. Topics allowed: {', '.join(sorted(WEBHOOK_TOPICS))}", "topic"
+        )
+    scope = WEBHOOK_TOPICS[topic]
+    if scope is not None and scope not in granted_scopes(world.shopify.access_scopes):
+        raise ShopifyError(403, scope_refusal(scope))
+    if not _ADDRESS.match(address):
+        raise unprocessable("is invalid", "address")
     if any(h["topic"] == topic and h["address"] == address for h in world.shopify.webhooks.values()):
         raise unprocessable("for this topic has already been taken", "address")
     now = world.now_iso()
