@@ -98,8 +98,10 @@ class ShopifyCommerce:
                 del self._orders[key]
 
     async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
-        """A Shopify webhook (orders/updated, orders/fulfilled, orders/cancelled, refunds/create)."""
-        order_id = payload.get("order_id") if topic.startswith("refunds") else payload.get("id")
+        """A Shopify webhook (orders/updated, orders/fulfilled, orders/cancelled, refunds/create,
+        fulfillments/create): the order it is about is dropped from the cache."""
+        nested = topic.startswith(("refunds/", "fulfillments/"))  # a refund or fulfilment, not an order
+        order_id = payload.get("order_id") if nested else payload.get("id")
         if order_id is not None:
             self._forget(str(order_id))
 

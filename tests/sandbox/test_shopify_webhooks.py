@@ -233,3 +233,26 @@ async def test_the_agents_server_accepts_what_the_store_delivers(
         ("orders/cancelled", ORDER_1004)
     ]
     assert [d["status"] for d in world.shopify_deliveries] == [200]
+
+
+async def test_the_adapter_forgets_an_order_a_fulfilment_delivery_is_about(
+    sandbox_http: httpx.AsyncClient, sandbox_transport: httpx.ASGITransport, inbox: Inbox
+) -> None:
+    from integrations.shopify import ShopifyClient, shopify_http_client
+    from integrations.shopify.adapter import ShopifyCommerce
+
+    client = ShopifyClient(
+        shopify_http_client("http://sandbox/shopify/admin/api", "shpat_sandbox", transport=sandbox_transport)
+    )
+    commerce = ShopifyCommerce(client)
+    before = await commerce.find_order("1004")
+    assert before is not None and not before.is_fulfilled
+    await sandbox_http.post(
+        "/_sandbox/orders/1004/fulfil", json={"tracking_number": "9400100000000000001004"}
+    )
+    cached = await commerce.find_order("1004")
+    assert cached is not None and not cached.is_fulfilled  # still the cached order
+    fulfilment = {"id": 1, "order_id": ORDER_1004, "status": "success"}
+    await commerce.on_webhook("fulfillments/create", fulfilment)
+    after = await commerce.find_order("1004")
+    assert after is not None and after.is_fulfilled
