@@ -28,6 +28,7 @@ from agent.persistence import Persistence, memory_outbox, open_persistence
 from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
+from agent.startup_checks import check_vendor_setup
 from agent.webhooks import gorgias_protocol, shopify_webhooks
 from integrations._http import RetryPolicyFactory
 from integrations.domain import Address
@@ -154,7 +155,10 @@ def build_services(
 ) -> Services:
     """Clients and adapters for the vendors in `settings`; their connections close with `stack`."""
     shopify_http = shopify_http_client(
-        settings.shopify_api_base, settings.shopify_access_token.get_secret_value(), transport=transport
+        settings.shopify_api_base,
+        settings.shopify_access_token.get_secret_value(),
+        api_version=settings.shopify_api_version,
+        transport=transport,
     )
     gorgias_http = gorgias_http_client(
         settings.gorgias_base_url,
@@ -270,6 +274,7 @@ async def open_runtime(
     async with AsyncExitStack() as stack:
         if not settings.sandbox_mode:
             settings = real_store_settings(settings)
+            await check_vendor_setup(settings)  # warns of what would fail later (MAIL_FROM, scopes, version)
         services = build_services(settings, stack, clock=clock)
         chat_model = model or build_model(settings, clock=services.tools.clock)
         if persistence is None:

@@ -88,8 +88,13 @@ class Settings(BaseSettings):
 
     # --- Shopify ------------------------------------------------------------------------------
     shopify_api_base: str = Field(
-        f"{SANDBOX_URL}/shopify/admin/api/2024-10",
-        description="Shopify Admin API base, e.g. https://SHOP.myshopify.com/admin/api/2024-10 for a real store.",
+        f"{SANDBOX_URL}/shopify/admin/api",
+        description="Shopify Admin API root, e.g. https://SHOP.myshopify.com/admin/api for a real store (a version at its end gives way to SHOPIFY_API_VERSION).",
+    )
+    shopify_api_version: str = Field(
+        "2026-10",
+        pattern=r"^(\d{4}-(01|04|07|10)|unstable)$",
+        description="Shopify API version, e.g. 2026-10: one of the four stable versions Shopify supports (it serves a retired one with its oldest supported).",
     )
     shopify_access_token: SecretStr = Field(SecretStr("shpat_sandbox"), description="Admin API access token.")
     shopify_webhook_secret: SecretStr = Field(

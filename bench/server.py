@@ -43,7 +43,7 @@ def real_store_env(sandbox_url: str) -> dict[str, str]:
     """Settings of a real-store deployment whose vendors are the given sandbox (fresh strong secrets)."""
     return {
         "SANDBOX_MODE": "false",
-        "SHOPIFY_API_BASE": f"{sandbox_url}/shopify/admin/api/2024-10",
+        "SHOPIFY_API_BASE": f"{sandbox_url}/shopify/admin/api",
         "GORGIAS_BASE_URL": f"{sandbox_url}/gorgias/api",
         "EASYPOST_API_BASE": f"{sandbox_url}/easypost/v2",
         "STRIPE_API_BASE": f"{sandbox_url}/stripe",

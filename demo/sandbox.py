@@ -24,7 +24,7 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
     root = sandbox_url.rstrip("/")
     return settings.model_copy(
         update={
-            "shopify_api_base": f"{root}{VENDOR_BASES['shopify']}",
+            "shopify_api_base": f"{root}{VENDOR_BASES['shopify']}/api",
             "gorgias_base_url": f"{root}{VENDOR_BASES['gorgias']}",
             "easypost_api_base": f"{root}{VENDOR_BASES['easypost']}",
             "stripe_api_base": f"{root}/stripe",  # the Stripe SDK adds /v1 itself

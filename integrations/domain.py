@@ -6,13 +6,30 @@ commerce platform or helpdesk plugs in without touching a tool.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def share_of(total: Decimal, whole: Decimal, done: Decimal, more: Decimal) -> Decimal:
+    """The part of `total` (spread over `whole` units) owed for `more` units after `done`.
+
+    A difference of rounded cumulative shares, as store platforms compute partial refunds: taking
+    every unit in any number of steps returns exactly `total`, never a cent more or less.
+    """
+    if whole <= 0:
+        return ZERO
+    return _cents(total * (done + more) / whole) - _cents(total * done / whole)
 
 
 class Domain(BaseModel):
@@ -57,9 +74,22 @@ class LineItem(Domain):
     sku: str | None = None
     quantity: int
     unit_price: Decimal
+    discount: Decimal = Field(ZERO, description="Everything discounted off the whole line (all its units).")
+    tax: Decimal = Field(ZERO, description="The tax charged on the whole line, after its discounts.")
     product_id: str | None = None
     tags: tuple[str, ...] = ()
     refunded_quantity: int = 0
+
+    @property
+    def net(self) -> Decimal:
+        """What the shopper paid for the line before tax: price times quantity, less its discounts."""
+        return self.unit_price * self.quantity - self.discount
+
+    def refund_amount(self, quantity: int) -> Decimal:
+        """What refunding `quantity` more units pays back: their share of the discounted line and of
+        its tax, after the units already refunded."""
+        whole, done, more = Decimal(self.quantity), Decimal(self.refunded_quantity), Decimal(quantity)
+        return share_of(self.net, whole, done, more) + share_of(self.tax, whole, done, more)
 
 
 class Shipment(Domain):
@@ -90,7 +120,9 @@ class Order(Domain):
     total: Decimal
     subtotal: Decimal = ZERO
     tax: Decimal = ZERO
-    shipping: Decimal = ZERO
+    shipping: Decimal = Field(ZERO, description="Shipping the shopper paid, after shipping discounts.")
+    shipping_tax: Decimal = ZERO
+    shipping_refunded: Decimal = ZERO
     refunded_total: Decimal = ZERO
     items: tuple[LineItem, ...] = ()
     shipments: tuple[Shipment, ...] = ()
@@ -111,6 +143,16 @@ class Order(Domain):
     @property
     def refundable(self) -> Decimal:
         return max(ZERO, self.total - self.refunded_total)
+
+    def refund_amount(self, lines: Sequence[RefundLine], *, include_shipping: bool) -> Decimal:
+        """What refunding these units (and the shipping still refundable) pays back: each line's
+        share of its discounted total and tax, as the store platform itself computes a refund."""
+        by_id = {item.id: item for item in self.items}
+        amount = sum((by_id[line.line_item_id].refund_amount(line.quantity) for line in lines), ZERO)
+        if include_shipping:
+            left = max(ZERO, self.shipping - self.shipping_refunded)
+            amount += left + share_of(self.shipping_tax, self.shipping, self.shipping_refunded, left)
+        return amount
 
 
 class RefundLine(Domain):

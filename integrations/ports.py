@@ -79,6 +79,11 @@ class CommerceBackend(StoreWebhooks, Protocol):
         """The customer's most recent orders, newest first."""
         ...
 
+    async def hidden_by_history_window(self, number: str) -> int | None:
+        """For a number `find_order` did not find: the days of history the store lets this app read
+        when the order may simply be older than that (Shopify without read_all_orders: 60), else None."""
+        ...
+
     async def get_order(self, order_id: str) -> Order: ...
 
     async def append_note(self, order_id: str, text: str) -> None:

@@ -17,9 +17,10 @@ from sandbox.seed import Seed, build_world, load_seed
 from sandbox.webhooks import WebhookSender, http_webhook_sender
 from sandbox.world import Fault, World
 
-# Vendor base paths under the sandbox root (DESIGN.md §4).
+# Vendor base paths under the sandbox root (DESIGN.md §4). Shopify's is the shop's admin root:
+# the REST API lives under `api/{version}/`, the access scopes under `oauth/`.
 VENDOR_BASES: dict[str, str] = {
-    "shopify": "/shopify/admin/api/2024-10",
+    "shopify": "/shopify/admin",
     "gorgias": "/gorgias/api",
     "easypost": "/easypost/v2",
     "stripe": "/stripe/v1",
@@ -91,11 +92,19 @@ def create_sandbox_app(
                     await asyncio.sleep(fault.delay_seconds)
                     if fault.drop_if_disconnected and await request.is_disconnected():
                         return Response(status_code=499)
+                elif fault.kind == "error" and fault.after_applying:
+                    applied = await call_next(request)  # the vendor acts; its answer never arrives
+                    async for _ in applied.body_iterator:  # type: ignore[attr-defined]
+                        pass
+                    return _fault_response(fault, vendor)
                 else:
                     return _fault_response(fault, vendor)
         return await call_next(request)
 
-    app.include_router(shopify.router, prefix=VENDOR_BASES["shopify"], tags=["shopify"])
+    app.include_router(
+        shopify.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
+    )
+    app.include_router(shopify.oauth_router, prefix=VENDOR_BASES["shopify"] + "/oauth", tags=["shopify"])
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])

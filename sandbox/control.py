@@ -12,17 +12,19 @@ refunds and read every customer's orders and emails.
 
 from __future__ import annotations
 
+import copy
 import hmac
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from sandbox import shopify_webhooks
 from sandbox.helpdesk import add_message, find_ticket, tag_objects
 from sandbox.http import WorldDep
-from sandbox.seed import build_world
+from sandbox.seed import SeedEvent, SeedFulfillment, SeedTracker, build_world, fulfil
 from sandbox.vendors.gorgias import call_limiter
 from sandbox.webhooks import WebhookSender, helpdesk_event
 from sandbox.world import JSON, Fault, HelpdeskWebhook, World
@@ -96,6 +98,50 @@ async def get_order(number: int, world: WorldDep) -> JSON:
     if order is None:
         raise HTTPException(404, f"No order #{number} in the sandbox store.")
     return _order_view(world, order)
+
+
+class FulfilBody(BaseModel):
+    carrier: Literal["UPS", "USPS", "FedEx", "DHL"] = "USPS"
+    tracking_number: str = Field(min_length=4, max_length=40)
+    service: str = "Ground"
+
+
+@router.post("/orders/{number}/fulfil")
+async def fulfil_order(number: int, body: FulfilBody, request: Request, world: WorldDep) -> JSON:
+    """Ship an order, as the warehouse would in Shopify's admin: a fulfilment with tracking, then
+    Shopify's webhooks (fulfillments/create, orders/fulfilled, orders/updated) to their subscribers."""
+    order = world.order_by_number(number)
+    if order is None:
+        raise HTTPException(404, f"No order #{number} in the sandbox store.")
+    if order.get("cancelled_at") is not None or order.get("fulfillment_status") == "fulfilled":
+        raise HTTPException(409, f"Order #{number} is cancelled or already fulfilled.")
+    tracker = SeedTracker(
+        status="pre_transit",
+        events=[SeedEvent(days_ago=0, status="pre_transit", message="Shipping label created")],
+    )
+    shipment = SeedFulfillment(
+        days_ago=0,
+        carrier=body.carrier,
+        service=body.service,
+        tracking_number=body.tracking_number,
+        tracker=tracker,
+    )
+    fulfil(world, world.now(), order, shipment)
+    events = [
+        ("fulfillments/create", order["fulfillments"][-1]),
+        ("orders/fulfilled", order),
+        ("orders/updated", order),
+    ]
+    deliveries = await shopify_webhooks.deliver(
+        world, shopify_webhooks.sender_of(request.app.state), [(t, copy.deepcopy(r)) for t, r in events]
+    )
+    return {"order": _order_view(world, order), "webhooks": deliveries}
+
+
+@router.get("/shopify/webhook-deliveries")
+async def list_shopify_deliveries(world: WorldDep) -> list[JSON]:
+    """Every Shopify webhook the store delivered: topic, address, delivery id and the status it got."""
+    return world.shopify_deliveries
 
 
 @router.get("/orders")

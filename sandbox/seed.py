@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from sandbox.pricing import add_tax_lines, apply_discounts, line_net, money_set
 from sandbox.world import JSON, World
 
 CENT = Decimal("0.01")
@@ -103,6 +104,23 @@ class SeedPayment(BaseModel):
     payment_intent: str | None = None
 
 
+class SeedDiscount(BaseModel):
+    """A discount on the order, as the shopper got it at checkout (see `sandbox/pricing.py`)."""
+
+    type: Literal["discount_code", "automatic", "manual"] = "discount_code"
+    code: str | None = Field(None, description="The code the shopper typed (type discount_code).")
+    title: str | None = Field(None, description="The name of an automatic or manual discount.")
+    value: Decimal = Field(description="Percent off (value_type percentage) or an amount off.")
+    value_type: Literal["percentage", "fixed_amount"] = "percentage"
+    target: Literal["order", "items", "shipping"] = Field(
+        "order", description="The whole order, some products (`skus`), or shipping."
+    )
+    skus: list[str] = Field(default_factory=list, description="target items: the products it applies to.")
+    max_units: int | None = Field(
+        None, description="target items: at most this many units of each line (a partly discounted line)."
+    )
+
+
 class SeedOrder(BaseModel):
     number: int
     email: str
@@ -110,6 +128,7 @@ class SeedOrder(BaseModel):
     items: list[SeedItem]
     shipping: Decimal = Decimal("0.00")
     tax_rate: Decimal = Decimal("0.00")
+    discounts: list[SeedDiscount] = Field(default_factory=list)
     payment: SeedPayment = Field(default_factory=SeedPayment)
     fulfillment: SeedFulfillment | None = None
     refunded: Literal["full"] | None = None
@@ -122,6 +141,11 @@ class SeedShop(BaseModel):
     domain: str
     name: str
     currency: str = "USD"
+    access_scopes: list[str] = Field(
+        default_factory=lambda: ["read_orders", "write_orders", "read_products"],
+        description="Scopes granted to the app's Admin API token. Without read_all_orders (Shopify grants "
+        "it on request) the token sees only the orders created in the last 60 days.",
+    )
 
 
 class SeedAgent(BaseModel):
@@ -129,11 +153,29 @@ class SeedAgent(BaseModel):
     email: str
 
 
+class SeedSender(BaseModel):
+    """A SendGrid Sender Identity: mail from `email` is accepted only once it is verified."""
+
+    email: str
+    name: str
+    verified: bool = True
+
+
+class SeedSendGrid(BaseModel):
+    """Who may send through the store's SendGrid account: none, as on a fresh account, by default."""
+
+    verified_senders: list[SeedSender] = Field(default_factory=list)
+    authenticated_domains: list[str] = Field(
+        default_factory=list, description="Domains whose every address may send (domain authentication)."
+    )
+
+
 class Seed(BaseModel):
     name: str
     description: str
     clock: datetime
     shop: SeedShop
+    sendgrid: SeedSendGrid = Field(default_factory=SeedSendGrid)
     helpdesk_agents: list[SeedAgent] = Field(default_factory=list)
     products: list[SeedProduct]
     customers: list[SeedCustomer]
@@ -180,7 +222,10 @@ def build_world(seed: Seed | None = None) -> World:
     world.shopify.shop_domain = seed.shop.domain
     world.shopify.shop_name = seed.shop.name
     world.shopify.currency = seed.shop.currency
+    world.shopify.access_scopes = list(seed.shop.access_scopes)
     world.gorgias.domain = seed.shop.domain.split(".")[0]
+
+    _sendgrid(world, seed.sendgrid)
 
     for index, agent in enumerate(seed.helpdesk_agents, start=1):
         world.gorgias.users[index] = {"id": index, "name": agent.name, "email": agent.email, "role": "agent"}
@@ -219,6 +264,44 @@ def build_world(seed: Seed | None = None) -> World:
             record["last_order_name"] = latest["name"]
     world.next_id = 9_000_000
     return world
+
+
+def _sendgrid(world: World, config: SeedSendGrid) -> None:
+    for index, sender in enumerate(config.verified_senders, start=1):
+        world.sendgrid.verified_senders.append(
+            {
+                "id": 1000 + index,
+                "nickname": sender.name,
+                "from_email": sender.email,
+                "from_name": sender.name,
+                "reply_to": sender.email,
+                "reply_to_name": sender.name,
+                "address": "2750 Mill St",
+                "address2": "",
+                "state": "NV",
+                "city": "Reno",
+                "country": "USA",
+                "zip": "89502",
+                "verified": sender.verified,
+                "locked": False,
+            }
+        )
+    for index, domain in enumerate(config.authenticated_domains, start=1):
+        world.sendgrid.authenticated_domains.append(
+            {
+                "id": 2000 + index,
+                "user_id": 1,
+                "subdomain": "em",
+                "domain": domain,
+                "username": "sandbox",
+                "ips": [],
+                "custom_spf": False,
+                "default": index == 1,
+                "legacy": False,
+                "automatic_security": True,
+                "valid": True,
+            }
+        )
 
 
 def _product(product: SeedProduct, index: int, clock: datetime) -> JSON:
@@ -286,13 +369,11 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
     clock = seed.clock
     oid = order_id(order.number)
     placed = clock - timedelta(days=order.placed_days_ago)
+    currency = seed.shop.currency
     line_items: list[JSON] = []
-    subtotal = Decimal(0)
     for position, item in enumerate(order.items, start=1):
         product = products[item.sku]
         variant = product["variants"][0]
-        price = Decimal(variant["price"])
-        subtotal += price * item.quantity
         line_items.append(
             {
                 "id": oid * 100 + position,
@@ -305,16 +386,37 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
                 "sku": variant["sku"],
                 "quantity": item.quantity,
                 "price": variant["price"],
+                "price_set": money_set(Decimal(variant["price"]), currency),
                 "grams": variant["grams"],
                 "requires_shipping": True,
                 "taxable": True,
                 "fulfillable_quantity": item.quantity,
                 "fulfillment_status": None,
+                # Shopify 2024-10 keeps this at zero: discounts are in `discount_allocations`.
                 "total_discount": "0.00",
+                "discount_allocations": [],
+                "tax_lines": [],
             }
         )
-    tax = (subtotal * order.tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
-    total = subtotal + tax + order.shipping
+    shipping_lines: list[JSON] = [
+        {
+            "id": oid * 10,
+            "title": "Standard",
+            "code": "STANDARD",
+            "source": "shopify",
+            "price": money(order.shipping),
+            "price_set": money_set(order.shipping, currency),
+            "discount_allocations": [],
+            "tax_lines": [],
+        }
+    ]
+    applications, codes = apply_discounts(order.discounts, line_items, shipping_lines, currency)
+    tax = add_tax_lines(line_items, order.tax_rate, currency)
+    items_total = sum((Decimal(li["price"]) * li["quantity"] for li in line_items), Decimal(0))
+    subtotal = sum((line_net(li) for li in line_items), Decimal(0))
+    shipping = sum((Decimal(sl["discounted_price"]) for sl in shipping_lines), Decimal(0))
+    discounts = (items_total - subtotal) + (order.shipping - shipping)
+    total = subtotal + tax + shipping
     shipping_address = {k: v for k, v in customer["default_address"].items() if k not in ("id", "default")}
     record: JSON = {
         "id": oid,
@@ -335,18 +437,18 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
         "cancel_reason": None,
         "closed_at": None,
         "subtotal_price": money(subtotal),
-        "total_line_items_price": money(subtotal),
+        "total_line_items_price": money(items_total),
         "total_tax": money(tax),
-        "total_discounts": "0.00",
+        "total_discounts": money(discounts),
         "total_price": money(total),
+        "current_subtotal_price": money(subtotal),
+        "current_total_tax": money(tax),
+        "current_total_discounts": money(discounts),
         "current_total_price": money(total),
-        "total_shipping_price_set": {
-            "shop_money": {"amount": money(order.shipping), "currency_code": seed.shop.currency},
-            "presentment_money": {"amount": money(order.shipping), "currency_code": seed.shop.currency},
-        },
-        "shipping_lines": [
-            {"id": oid * 10, "title": "Standard", "price": money(order.shipping), "code": "STANDARD"}
-        ],
+        "total_shipping_price_set": money_set(order.shipping, currency),
+        "discount_applications": applications,
+        "discount_codes": codes,
+        "shipping_lines": shipping_lines,
         "tax_lines": [{"title": "Sales tax", "rate": float(order.tax_rate), "price": money(tax)}]
         if tax
         else [],
@@ -377,7 +479,7 @@ def _add_order(world: World, seed: Seed, order: SeedOrder, customer: JSON, produ
         record["cancel_reason"] = "customer"
         record["closed_at"] = record["cancelled_at"]
     if order.fulfillment is not None:
-        _fulfil(world, clock, record, order.fulfillment)
+        fulfil(world, clock, record, order.fulfillment)
     if order.refunded == "full":
         _refund_fully(world, clock, record, transactions)
     world.shopify.orders[oid] = record
@@ -398,40 +500,145 @@ def _payment(world: World, order: SeedOrder, record: JSON, total: Decimal, place
         charge_id = "ch_" + intent_id.removeprefix("pi_")
         cents = int((remaining * 100).to_integral_value())
         created = int(placed.timestamp())
-        world.stripe.payment_intents[intent_id] = {
-            "id": intent_id,
-            "object": "payment_intent",
-            "amount": cents,
-            "amount_received": cents,
-            "currency": record["currency"].lower(),
-            "status": "succeeded",
-            "latest_charge": charge_id,
-            "created": created,
-            "livemode": False,
-            "description": f"Order {record['name']}",
-            "receipt_email": record["email"],
-            "metadata": {"order_number": str(order.number), "shop": world.shopify.shop_domain},
-        }
-        world.stripe.charges[charge_id] = {
-            "id": charge_id,
-            "object": "charge",
-            "amount": cents,
-            "amount_captured": cents,
-            "amount_refunded": 0,
-            "refunded": False,
-            "captured": True,
-            "paid": True,
-            "status": "succeeded",
-            "currency": record["currency"].lower(),
-            "payment_intent": intent_id,
-            "created": created,
-            "livemode": False,
-            "metadata": {"order_number": str(order.number)},
-        }
+        world.stripe.payment_intents[intent_id] = _stripe_payment_intent(
+            intent_id, charge_id, cents, created, record, order.number, world.shopify.shop_domain
+        )
+        world.stripe.charges[charge_id] = _stripe_charge(charge_id, intent_id, cents, created, record)
         sale["authorization"] = intent_id
         record["note_attributes"].append({"name": "stripe_payment_intent", "value": intent_id})
     transactions.append(sale)
     return transactions
+
+
+def _stripe_payment_intent(
+    intent_id: str, charge_id: str, cents: int, created: int, record: JSON, number: int, shop: str
+) -> JSON:
+    """A succeeded, captured payment intent with every field Stripe's spec requires."""
+    currency = record["currency"].lower()
+    return {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": cents,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": cents,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": {"allow_redirects": "always", "enabled": True},
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic",
+        "client_secret": f"{intent_id}_secret_sandbox",
+        "confirmation_method": "automatic",
+        "created": created,
+        "currency": currency,
+        "customer": None,
+        "customer_account": None,
+        "description": f"Order {record['name']}",
+        "excluded_payment_method_types": None,
+        "last_payment_error": None,
+        "latest_charge": charge_id,
+        "livemode": False,
+        "managed_payments": None,
+        "metadata": {"order_number": str(number), "shop": shop},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": "pm_" + intent_id.removeprefix("pi_"),
+        "payment_method_configuration_details": None,
+        "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
+        "payment_method_types": ["card"],
+        "processing": None,
+        "receipt_email": record["email"],
+        "review": None,
+        "setup_future_usage": None,
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "succeeded",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+
+
+def _stripe_charge(charge_id: str, intent_id: str, cents: int, created: int, record: JSON) -> JSON:
+    """The payment intent's succeeded card charge, with every field Stripe's spec requires."""
+    address = record["billing_address"]
+    return {
+        "id": charge_id,
+        "object": "charge",
+        "amount": cents,
+        "amount_captured": cents,
+        "amount_refunded": 0,
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "balance_transaction": "txn_" + charge_id.removeprefix("ch_"),
+        "billing_details": {
+            "address": {
+                "city": address["city"],
+                "country": address["country_code"],
+                "line1": address["address1"],
+                "line2": address.get("address2"),
+                "postal_code": address["zip"],
+                "state": address["province_code"],
+            },
+            "email": record["email"],
+            "name": address["name"],
+            "phone": None,
+            "tax_id": None,
+        },
+        "calculated_statement_descriptor": None,
+        "captured": True,
+        "created": created,
+        "currency": record["currency"].lower(),
+        "customer": None,
+        "description": f"Order {record['name']}",
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "fraud_details": {},
+        "livemode": False,
+        "metadata": {"order_number": str(record["order_number"])},
+        "on_behalf_of": None,
+        "outcome": {
+            "advice_code": None,
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "normal",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        },
+        "paid": True,
+        "payment_intent": intent_id,
+        "payment_method": "pm_" + intent_id.removeprefix("pi_"),
+        "payment_method_details": {
+            "card": {"brand": "visa", "country": "US", "exp_month": 8, "exp_year": 2030, "last4": "4242"},
+            "type": "card",
+        },
+        "receipt_email": record["email"],
+        "receipt_number": None,
+        "receipt_url": f"https://pay.stripe.com/receipts/sandbox/{charge_id}",
+        "refunded": False,
+        "refunds": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/charges/{charge_id}/refunds",
+        },
+        "review": None,
+        "shipping": None,
+        "source": None,
+        "source_transfer": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "succeeded",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
 
 
 def _transaction(
@@ -453,7 +660,8 @@ def _transaction(
     }
 
 
-def _fulfil(world: World, clock: datetime, record: JSON, fulfilment: SeedFulfillment) -> None:
+def fulfil(world: World, clock: datetime, record: JSON, fulfilment: SeedFulfillment) -> None:
+    """Ship the order: a fulfilment with tracking (and its EasyPost tracker), every line fulfilled."""
     shipped = clock - timedelta(days=fulfilment.days_ago)
     delivered = (
         clock - timedelta(days=fulfilment.delivered_days_ago)
@@ -631,16 +839,36 @@ def _refund_fully(world: World, clock: datetime, record: JSON, transactions: lis
                     "id": refund_id * 10 + index,
                     "line_item_id": item["id"],
                     "quantity": item["quantity"],
-                    "subtotal": money(Decimal(item["price"]) * item["quantity"]),
+                    "subtotal": money(line_net(item)),
+                    "total_tax": money(sum((Decimal(t["price"]) for t in item["tax_lines"]), Decimal(0))),
                     "line_item": item,
                 }
                 for index, item in enumerate(record["line_items"], start=1)
             ],
             "transactions": refund_transactions,
+            "order_adjustments": _shipping_refunded(record, refund_id),
         }
     )
     record["financial_status"] = "refunded"
     record["current_total_price"] = "0.00"
+
+
+def _shipping_refunded(record: JSON, refund_id: int) -> list[JSON]:
+    """The shipping a full refund returns, as Shopify records it (an order adjustment)."""
+    shipping = sum((Decimal(s["discounted_price"]) for s in record["shipping_lines"]), Decimal(0))
+    if shipping <= 0:
+        return []
+    return [
+        {
+            "id": refund_id * 10,
+            "order_id": record["id"],
+            "refund_id": refund_id,
+            "kind": "shipping_refund",
+            "reason": "Shipping refund",
+            "amount": money(-shipping),
+            "tax_amount": "0.00",
+        }
+    ]
 
 
 def seed_json_schema() -> dict[str, Any]:

@@ -45,6 +45,11 @@ class Fault(BaseModel):
     retry_after: float = Field(2.0, description="Retry-After seconds for kind=rate_limit.")
     delay_seconds: float = Field(0.0, ge=0, le=30, description="Added latency for kind=delay.")
     remaining: int = Field(1, ge=1, le=1000, description="How many matching calls fail.")
+    after_applying: bool = Field(
+        False,
+        description="kind=error: the call is carried out first and this error answered instead (the vendor "
+        "acted, the answer was lost on the way back), as a gateway failing after the vendor does.",
+    )
     drop_if_disconnected: bool = Field(
         False,
         description="kind=delay: a call whose client went away during the delay is dropped unprocessed "
@@ -63,6 +68,10 @@ class ShopifyState(BaseModel):
     shop_domain: str = "sandbox-store.myshopify.com"
     shop_name: str = "Sandbox Store"
     currency: str = "USD"
+    access_scopes: list[str] = Field(
+        default_factory=lambda: ["read_orders", "write_orders", "read_products", "read_all_orders"],
+        description="Scopes granted to the app's token; without read_all_orders only 60 days of orders show.",
+    )
     customers: dict[int, JSON] = Field(default_factory=dict)
     products: dict[int, JSON] = Field(default_factory=dict)
     orders: dict[int, JSON] = Field(default_factory=dict)
@@ -95,6 +104,27 @@ class StripeState(BaseModel):
 
 class SendGridState(BaseModel):
     outbox: list[JSON] = Field(default_factory=list)
+    verified_senders: list[JSON] = Field(
+        default_factory=list, description="Sender Identities, as `GET /v3/verified_senders` lists them."
+    )
+    authenticated_domains: list[JSON] = Field(
+        default_factory=list,
+        description="Domain authentications, as `GET /v3/whitelabel/domains` lists them.",
+    )
+
+
+class ShopifyConsistency(BaseModel):
+    """How Shopify's reads trail a change it carries out in a background job (not business state)."""
+
+    cancel_lag_reads: int = Field(
+        0,
+        ge=0,
+        description="Reads of a just-cancelled order that still show it as it was (Shopify cancels in a "
+        "background job; its own cancel answer always does).",
+    )
+    stale_orders: dict[int, JSON] = Field(
+        default_factory=dict, description="Order id -> {'order': the view still served, 'reads_left': n}."
+    )
 
 
 class HelpdeskWebhook(BaseModel):
@@ -118,8 +148,12 @@ class World(BaseModel):
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)
     faults: list[Fault] = Field(default_factory=list)
+    shopify_consistency: ShopifyConsistency = Field(default_factory=ShopifyConsistency)
     helpdesk_webhook: HelpdeskWebhook = Field(default_factory=HelpdeskWebhook)
     webhook_deliveries: list[JSON] = Field(default_factory=list, description="Helpdesk webhooks sent.")
+    shopify_deliveries: list[JSON] = Field(
+        default_factory=list, description="Shopify webhooks delivered (sandbox/shopify_webhooks.py)."
+    )
 
     # ------------------------------------------------------------------ ids and time
 
@@ -162,7 +196,16 @@ class World(BaseModel):
 
     def snapshot(self) -> JSON:
         """The vendor state as plain JSON (faults and delivery logs excluded: not business state)."""
-        data = self.model_dump(mode="json", exclude={"faults", "credentials", "helpdesk_webhook"})
+        data = self.model_dump(
+            mode="json",
+            exclude={
+                "faults",
+                "credentials",
+                "helpdesk_webhook",
+                "shopify_consistency",
+                "shopify_deliveries",
+            },
+        )
         return data
 
     def digest(self) -> str:

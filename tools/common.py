@@ -41,6 +41,24 @@ ORDER_NOT_FOUND = (
 )
 
 
+def order_too_old(number: str, days: int) -> Refusal:
+    """The order may exist, beyond the days of history the store lets this assistant read."""
+    return refuse(
+        "order_too_old",
+        f"Order #{number} may be older than the last {days} days of orders this assistant can look up, so it "
+        "cannot be checked or changed here. Do not say it does not exist. Tell the shopper a person on the "
+        "team can look up older orders, and offer to hand the conversation over (escalate_to_human).",
+        order_number=number,
+        days=str(days),
+    )
+
+
+async def too_old(ctx: ToolContext, number: str) -> Refusal | None:
+    """The refusal for a number not found because it lies beyond the store's readable history."""
+    days = await ctx.deps.commerce.hidden_by_history_window(number)
+    return order_too_old(number, days) if days else None
+
+
 def owns(ctx: ToolContext, order: Order) -> bool:
     """The verified shopper owns the order (same email, or same customer id)."""
     customer = ctx.customer
@@ -60,7 +78,9 @@ async def owned_order(ctx: ToolContext, number: str) -> Order | Refusal:
     if ctx.customer is None:
         return refuse("not_verified", NOT_VERIFIED)
     order = await ctx.deps.commerce.find_order(number)
-    if order is None or not owns(ctx, order):
+    if order is None:
+        return await too_old(ctx, number) or refuse("order_not_found", ORDER_NOT_FOUND, order_number=number)
+    if not owns(ctx, order):
         return refuse("order_not_found", ORDER_NOT_FOUND, order_number=number)
     return order
 

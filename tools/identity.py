@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from tools.common import OrderNumber
+from tools.common import OrderNumber, too_old
 from tools.context import ToolContext, VerifiedCustomer
 from tools.guards import StoreGuards, ThrottleRule
 from tools.results import Refusal, ToolResult, refuse
@@ -55,6 +55,12 @@ async def verify_customer(ctx: ToolContext, args: VerifyCustomerArgs) -> Custome
         ctx.verification_attempts += 1
         return _mismatch(ctx, limit)
     order = await ctx.deps.commerce.find_order(args.order_number)
+    if order is None:
+        # Beyond the history the store lets us read: neither a match nor a wrong guess. The answer
+        # depends on the number alone (never on the email), so it tells nothing about a customer.
+        beyond = await too_old(ctx, args.order_number)
+        if beyond is not None:
+            return beyond
     # Counted once the store has answered: an outage is not a wrong guess.
     ctx.verification_attempts += 1
     if order is None or order.email.strip().lower() != email:

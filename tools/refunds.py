@@ -7,7 +7,6 @@ ledger in graph state replays a completed refund instead of repeating it.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -79,21 +78,9 @@ async def _quote(
     remaining = {i.line_item_id for i in eligibility.items if i.reason != "already_returned"}
     whole_order = remaining <= {i.line_item_id for i in allowed}
     if order.payment_processor == "stripe":
-        subtotal = sum(
-            (
-                it.unit_price * line.quantity
-                for it in order.items
-                for line in lines
-                if line.line_item_id == it.id
-            ),
-            Decimal(0),
-        )
-        share = subtotal / order.subtotal if order.subtotal else Decimal(1)
-        amount = (
-            refundable
-            if whole_order
-            else min(refundable, (subtotal + order.tax * share).quantize(Decimal("0.01")))
-        )
+        # Stripe only moves money: the amount is the platform's own refund arithmetic on the
+        # order's discounted lines, their tax and (with the last items) the shipping left.
+        amount = min(refundable, order.refund_amount(lines, include_shipping=whole_order))
         quote = RefundQuote(
             order_id=order.id,
             amount=amount,

@@ -24,6 +24,7 @@ RefusalCode = Literal[
     "verification_failed",
     "verification_locked",
     "order_not_found",
+    "order_too_old",
     "not_your_order",
     "invalid_arguments",
     "outside_return_window",

@@ -40,6 +40,7 @@ AUTH_SETTING = "GORGIAS_API_KEY"
 CALL_LIMIT_HEADER = "X-Gorgias-Account-Api-Call-Limit"
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
+CONFLICT = 409  # creating a customer whose email exists
 
 logger = logging.getLogger("integrations.gorgias")
 
@@ -151,7 +152,11 @@ class GorgiasClient:
         return None
 
     async def get_or_create_customer(self, email: str, name: str | None = None) -> GorgiasCustomer:
-        """The customer with this email, created (with an email channel) when Gorgias has none."""
+        """The customer with this email, created (with an email channel) when Gorgias has none.
+
+        Another process (or Gorgias's own Shopify sync) may create the customer between the lookup
+        and the create: Gorgias then answers 409 Conflict, and the existing customer is used.
+        """
 
         async def attempt() -> GorgiasCustomer:
             found = await self._find_customer(email, retry=False)
@@ -160,7 +165,15 @@ class GorgiasClient:
             payload: dict[str, Any] = {"email": email, "channels": [{"type": "email", "address": email}]}
             if name:
                 payload["name"] = name
-            body = await self._call("POST", "customers", retry=False, json=payload)
+            try:
+                body = await self._call("POST", "customers", retry=False, json=payload)
+            except VendorError as exc:
+                if exc.status != CONFLICT:
+                    raise
+                existing = await self._find_customer(email, retry=False)
+                if existing is None:
+                    raise
+                return existing
             return _parse(GorgiasCustomer, body, "customer")
 
         return await self._safely_repeated(attempt)

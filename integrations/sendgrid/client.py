@@ -25,9 +25,15 @@ from python_http_client.exceptions import HTTPError as SendGridHTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Category, Content, CustomArg, From, Mail, MimeType, To
 
-from integrations._http import IntegrationError, RetryPolicyFactory, VendorError, parse_retry_after
+from integrations._http import (
+    AuthError,
+    IntegrationError,
+    RetryPolicyFactory,
+    VendorError,
+    parse_retry_after,
+)
 from integrations._sdk import call_sdk, could_not_connect, error_for_status, network_error
-from integrations.sendgrid.models import SendGridErrorBody, SentEmail
+from integrations.sendgrid.models import SendGridDomain, SendGridErrorBody, SendGridSender, SentEmail
 
 # The SDK's HTTP layer logs every request body at DEBUG: whole emails, with shoppers' addresses,
 # return labels and step-up codes. Never let it, whatever level the application logs at.
@@ -35,7 +41,16 @@ logging.getLogger("python_http_client").setLevel(logging.WARNING)
 
 VENDOR = "sendgrid"
 AUTH_SETTING = "SENDGRID_API_KEY"
+SENDER_SETTING = "MAIL_FROM"
 DEFAULT_HOST = "https://api.sendgrid.com"
+
+
+@dataclass(frozen=True)
+class SenderStatus:
+    """Whether the configured sender may send: True, False, or None when SendGrid could not say."""
+
+    verified: bool | None
+    detail: str
 
 
 class SendGridMailer:
@@ -167,6 +182,35 @@ class SendGridMailer:
             custom_args={"kind": "security_alert", **({"ticket_id": str(ticket_id)} if ticket_id else {})},
         )
 
+    # ------------------------------------------------------------------ sender identity
+
+    async def sender_status(self) -> SenderStatus:
+        """Whether the sender (MAIL_FROM) may send: SendGrid refuses mail from an address that is
+        neither a verified Sender Identity nor on an authenticated domain (403 on every send)."""
+        sender = self._from[0].strip().lower()
+
+        def look() -> SenderStatus:
+            response = self._client.client.verified_senders.get(query_params={"limit": 100})
+            listed = json.loads(response.body or b"{}").get("results") or []
+            senders = [SendGridSender.model_validate(item) for item in listed]
+            mine = [s for s in senders if s.from_email.strip().lower() == sender]
+            if any(s.verified for s in mine):
+                return SenderStatus(True, "a verified Sender Identity")
+            response = self._client.client.whitelabel.domains.get()
+            domains = [SendGridDomain.model_validate(item) for item in json.loads(response.body or b"[]")]
+            domain = sender.rpartition("@")[2]
+            if any(d.valid and d.domain.strip().lower() == domain for d in domains):
+                return SenderStatus(True, "on an authenticated domain")
+            if mine:
+                return SenderStatus(
+                    False, "a Sender Identity whose verification email has not been confirmed"
+                )
+            return SenderStatus(False, "neither a verified Sender Identity nor on an authenticated domain")
+
+        return await call_sdk(
+            VENDOR, look, map_error=map_send_error, idempotent=True, retry_policy=self._retry_policy
+        )
+
     # ------------------------------------------------------------------ plumbing
 
     async def _send(
@@ -202,6 +246,15 @@ def map_send_error(exc: Exception) -> IntegrationError:
     if isinstance(exc, SendGridHTTPError):
         status = int(exc.status_code)
         headers: Any = exc.headers or {}
+        if status == 403 and _is_sender_identity_refusal(exc.body):
+            # Not a bad key: SendGrid refuses mail from an address that is no verified Sender Identity.
+            return AuthError(
+                VENDOR,
+                "HTTP 403: the from address is not a verified Sender Identity in SendGrid (verify it under "
+                "Settings > Sender Authentication, or authenticate its domain)",
+                setting=SENDER_SETTING,
+                status=status,
+            )
         return error_for_status(
             VENDOR,
             status,
@@ -216,6 +269,11 @@ def map_send_error(exc: Exception) -> IntegrationError:
     # Anything else (a timeout, a reset connection) may have happened after SendGrid took it.
     mapped = network_error(VENDOR, exc, retryable=False)
     return mapped or VendorError(VENDOR, f"unexpected {type(exc).__name__} from the SDK")
+
+
+def _is_sender_identity_refusal(body: Any) -> bool:
+    raw = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body or "")
+    return "sender identity" in raw.lower()
 
 
 def _error_text(body: Any) -> str:

@@ -31,3 +31,22 @@ class SentEmail(BaseModel):
 
     message_id: str | None
     status: int
+
+
+class SendGridSender(BaseModel):
+    """A Sender Identity (`GET /v3/verified_senders`): mail from `from_email` is accepted once verified."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = None
+    from_email: str
+    verified: bool = False
+
+
+class SendGridDomain(BaseModel):
+    """A domain authentication (`GET /v3/whitelabel/domains`): every address on a valid one may send."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    domain: str
+    valid: bool = False

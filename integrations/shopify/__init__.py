@@ -1,16 +1,18 @@
-"""Shopify Admin REST (2024-10): the client, its models and webhook signatures."""
+"""Shopify Admin REST (version in settings): the client, its models and webhook signatures."""
 
 from integrations.shopify.client import (
     ACCESS_TOKEN_HEADER,
-    API_VERSION,
     AUTH_SETTING,
     CALL_LIMIT_HEADER,
+    DEFAULT_API_VERSION,
     ShopifyClient,
+    admin_api_url,
     shopify_http_client,
 )
 from integrations.shopify.models import (
     RefundCalculation,
     ShopifyAddress,
+    ShopifyCancellation,
     ShopifyCustomer,
     ShopifyFulfillment,
     ShopifyLineItem,
@@ -24,11 +26,12 @@ from integrations.shopify.webhooks import sign_webhook, verify_webhook
 
 __all__ = [
     "ACCESS_TOKEN_HEADER",
-    "API_VERSION",
     "AUTH_SETTING",
     "CALL_LIMIT_HEADER",
+    "DEFAULT_API_VERSION",
     "RefundCalculation",
     "ShopifyAddress",
+    "ShopifyCancellation",
     "ShopifyClient",
     "ShopifyCustomer",
     "ShopifyFulfillment",
@@ -38,6 +41,7 @@ __all__ = [
     "ShopifyRefund",
     "ShopifyTransaction",
     "ShopifyWebhook",
+    "admin_api_url",
     "shopify_http_client",
     "sign_webhook",
     "verify_webhook",

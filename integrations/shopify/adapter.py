@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
+from integrations._http import IntegrationError
 from integrations.domain import (
     Address,
     LineItem,
@@ -23,7 +24,14 @@ from integrations.domain import (
 )
 from integrations.events import StoreEvent
 from integrations.shopify.client import REFUND_MARKER_PREFIX, ShopifyClient
-from integrations.shopify.models import ShopifyAddress, ShopifyOrder, ShopifyRefund
+from integrations.shopify.models import (
+    ORDER_HISTORY_DAYS,
+    READ_ALL_ORDERS,
+    ShopifyAddress,
+    ShopifyOrder,
+    ShopifyRefund,
+    granted_scopes,
+)
 from integrations.shopify.webhooks import ShopifyWebhooks
 
 STRIPE_INTENT_ATTRIBUTE = "stripe_payment_intent"
@@ -46,11 +54,30 @@ def _address(address: ShopifyAddress | None) -> Address | None:
     )
 
 
+def _line_taxes(order: ShopifyOrder) -> dict[int, Decimal]:
+    """Each line's tax: its `tax_lines`, or (payloads without them) its share of the order's tax."""
+    if any(item.tax_lines for item in order.line_items):
+        return {item.id: item.tax for item in order.line_items}
+    nets = {item.id: item.price * item.quantity - item.discount for item in order.line_items}
+    base = sum(nets.values(), Decimal("0"))
+    total = order.total_tax or Decimal("0")
+    if base <= 0 or total <= 0:
+        return dict.fromkeys(nets, Decimal("0"))
+    shares = {
+        lid: (total * net / base).quantize(Decimal("0.01"), rounding=ROUND_DOWN) for lid, net in nets.items()
+    }
+    leftover = int((total - sum(shares.values(), Decimal("0"))) / Decimal("0.01"))
+    for lid in sorted(nets, key=lambda i: -(total * nets[i] / base - shares[i]))[:leftover]:
+        shares[lid] += Decimal("0.01")
+    return shares
+
+
 class ShopifyCommerce:
     """`CommerceBackend` over the Shopify Admin REST API."""
 
     ORDER_TTL_SECONDS = 20.0
     PRODUCT_TTL_SECONDS = 600.0
+    HISTORY_TTL_SECONDS = 600.0  # the token's scopes and the oldest order it can see
 
     def __init__(
         self,
@@ -64,12 +91,14 @@ class ShopifyCommerce:
         self.webhooks = webhooks or ShopifyWebhooks(secret="")  # without a secret, every delivery is refused
         self._orders: dict[str, tuple[float, ShopifyOrder]] = {}
         self._tags: dict[int, tuple[float, tuple[str, ...]]] = {}
+        self._history: tuple[float, bool, int | None] | None = None
 
     # ------------------------------------------------------------------ cache
 
     def clear_cache(self) -> None:
         self._orders.clear()
         self._tags.clear()
+        self._history = None
 
     def _forget(self, order_id: str) -> None:
         for key, (_, order) in list(self._orders.items()):
@@ -115,6 +144,7 @@ class ShopifyCommerce:
 
     async def to_domain(self, order: ShopifyOrder) -> Order:
         refunded = order.refunded_quantities()
+        taxes = _line_taxes(order)
         items = []
         for item in order.line_items:
             items.append(
@@ -124,6 +154,8 @@ class ShopifyCommerce:
                     sku=item.sku,
                     quantity=item.quantity,
                     unit_price=item.price,
+                    discount=item.discount,
+                    tax=taxes[item.id],
                     product_id=str(item.product_id) if item.product_id else None,
                     tags=await self._product_tags(item.product_id),
                     refunded_quantity=refunded.get(item.id, 0),
@@ -151,7 +183,7 @@ class ShopifyCommerce:
             )
         intent = order.note_attribute(STRIPE_INTENT_ATTRIBUTE)
         external = any(g in EXTERNAL_PROCESSORS for g in order.gateways) and intent is not None
-        shipping = sum((line.price for line in order.shipping_lines), Decimal("0"))
+        shipping = sum((line.charged for line in order.shipping_lines), Decimal("0"))
         customer_id = str(order.customer.id) if order.customer else None
         return Order(
             id=str(order.id),
@@ -167,6 +199,8 @@ class ShopifyCommerce:
             subtotal=order.subtotal_price or Decimal("0"),
             tax=order.total_tax or Decimal("0"),
             shipping=shipping,
+            shipping_tax=sum((line.tax for line in order.shipping_lines), Decimal("0")),
+            shipping_refunded=order.shipping_refunded,
             refunded_total=order.total_refunded,
             items=tuple(items),
             shipments=tuple(shipments),
@@ -185,6 +219,35 @@ class ShopifyCommerce:
             return None
         order = await self._by_number(digits)
         return await self.to_domain(order) if order is not None else None
+
+    async def hidden_by_history_window(self, number: str) -> int | None:
+        """60 (days) when order `number` may exist but is older than this token may read.
+
+        Without `read_all_orders` Shopify shows only the orders created in the last 60 days, and
+        order numbers grow with time: a number below the oldest visible order's is such an order
+        (or a mistyped one, which a person sorts out as well). None when the token reads every
+        order, the number is not below the window, or Shopify cannot tell right now.
+        """
+        digits = "".join(ch for ch in str(number) if ch.isdigit())
+        if not digits:
+            return None
+        try:
+            reads_all, oldest = await self._history_window()
+        except IntegrationError:
+            return None
+        if reads_all or (oldest is not None and int(digits) >= oldest):
+            return None
+        return ORDER_HISTORY_DAYS
+
+    async def _history_window(self) -> tuple[bool, int | None]:
+        """(the token reads every order, the number of the oldest order it sees), cached a while."""
+        if self._history is not None and self._now() - self._history[0] < self.HISTORY_TTL_SECONDS:
+            return self._history[1], self._history[2]
+        reads_all = READ_ALL_ORDERS in granted_scopes(await self._client.access_scopes())
+        oldest = None if reads_all else await self._client.oldest_visible_order()
+        number = oldest.order_number if oldest is not None else None
+        self._history = (self._now(), reads_all, number)
+        return reads_all, number
 
     async def recent_orders(self, email: str, limit: int = 5) -> list[Order]:
         orders = await self._client.orders_by_email(email, limit=limit)
@@ -264,10 +327,15 @@ class ShopifyCommerce:
             await self.append_note(
                 order_id, f"Cancelled at the shopper's request: {reason} [ref {idempotency_key}]"
             )
-            cancelled = await self._client.cancel_order(int(order_id), reason="customer", refund=True)
+            cancellation = await self._client.cancel_order(int(order_id), reason="customer", refund=True)
         finally:
             self._forget(order_id)
-        return await self.to_domain(cancelled)
+        order = await self.to_domain(cancellation.order)
+        if not order.is_cancelled:
+            # Accepted: Shopify's background job has not marked the order yet (its answer may show
+            # `cancelled_at: null`), which must not read as a cancellation that failed.
+            order = order.model_copy(update={"cancelled_at": self._client.now()})
+        return order
 
     async def update_shipping_address(self, order_id: str, address: Address) -> Order:
         first, _, last = (address.name or "").partition(" ")

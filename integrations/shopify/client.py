@@ -1,8 +1,10 @@
-"""Shopify Admin REST client (API 2024-10): orders, customers, products, refunds, notes, webhooks.
+"""Shopify Admin REST client: orders, customers, products, refunds, notes, webhooks, access scopes.
 
-The client is handed an `httpx.AsyncClient` built by `shopify_http_client` (base URL, token
-header, timeout, optional transport), so production, the in-process sandbox, mocks and
-cassettes all go through the same code.
+The client is handed an `httpx.AsyncClient` built by `shopify_http_client` (base URL with the API
+version, token header, timeout, optional transport), so production, the in-process sandbox, mocks
+and cassettes all go through the same code. The API version is a setting (`SHOPIFY_API_VERSION`);
+when Shopify answers with another one (it serves a retired version with its oldest supported
+one, see `models.served_api_version`) the client says so in the log, once.
 
 Retries: reads go through the shared policy. Writes are never blindly repeated; each is a unit
 of read-before-write that the policy may repeat as a whole: a note is appended only if its text
@@ -12,6 +14,7 @@ sent again, a cancellation re-reads the order, a webhook is looked up before it 
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -34,7 +37,10 @@ from integrations._http import (
     with_retries,
 )
 from integrations.shopify.models import (
+    API_VERSION_HEADER,
     RefundCalculation,
+    ShopifyAccessScope,
+    ShopifyCancellation,
     ShopifyCustomer,
     ShopifyOrder,
     ShopifyProduct,
@@ -45,7 +51,8 @@ from integrations.shopify.models import (
 
 VENDOR = "shopify"
 AUTH_SETTING = "SHOPIFY_ACCESS_TOKEN"
-API_VERSION = "2024-10"
+# The newest stable version on 2026-12-03 (supported until at least 2027-10); a setting overrides it.
+DEFAULT_API_VERSION = "2026-10"
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"  # noqa: S105 (a header name)
 CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 REFUND_MARKER_PREFIX = "support-agent:"
@@ -54,13 +61,32 @@ MAX_PAGES = 20
 
 M = TypeVar("M", bound=BaseModel)
 
+logger = logging.getLogger("integrations.shopify")
+
+_TRAILING_VERSION = re.compile(r"/(?:\d{4}-\d{2}|unstable)/?$")
+
+
+def admin_api_root(api_base: str) -> str:
+    """`https://shop.myshopify.com/admin/api`, also from a base that still names a version."""
+    return _TRAILING_VERSION.sub("", api_base.rstrip("/"))
+
+
+def admin_api_url(api_base: str, api_version: str) -> str:
+    """The versioned REST base: `https://shop.myshopify.com/admin/api/2026-10/`."""
+    return f"{admin_api_root(api_base)}/{api_version}/"
+
 
 def shopify_http_client(
-    api_base: str, access_token: str, *, transport: httpx.AsyncBaseTransport | None = None
+    api_base: str,
+    access_token: str,
+    *,
+    api_version: str = DEFAULT_API_VERSION,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """The HTTP client for one store, e.g. api_base=https://shop.myshopify.com/admin/api/2024-10."""
+    """The HTTP client for one store: api_base=https://shop.myshopify.com/admin/api (a version at
+    its end, as older settings wrote it, gives way to `api_version`)."""
     return build_async_client(
-        api_base.rstrip("/") + "/",
+        admin_api_url(api_base, api_version),
         headers={ACCESS_TOKEN_HEADER: access_token, "Accept": "application/json"},
         transport=transport,
     )
@@ -87,6 +113,11 @@ def _flatten_errors(errors: Any) -> str:
     return str(errors)
 
 
+def _says_already_cancelled(message: str) -> bool:
+    text = message.lower()
+    return "already" in text and ("cancelled" in text or "canceled" in text)
+
+
 class ShopifyClient:
     """Async Shopify Admin REST client. Raises only the typed errors of `integrations._http`."""
 
@@ -100,6 +131,32 @@ class ShopifyClient:
         self._http = http
         self._policy_factory: RetryPolicyFactory = retry_policy or retrying
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.served_api_version: str | None = None
+        """The version Shopify last answered with (`X-Shopify-API-Version`)."""
+
+    def now(self) -> datetime:
+        """The client's clock (the world's in the sandbox)."""
+        return self._clock()
+
+    @property
+    def api_version(self) -> str:
+        """The version this client asks for (the last segment of its base URL)."""
+        return self._http.base_url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    def _note_version(self, response: httpx.Response) -> None:
+        served = response.headers.get(API_VERSION_HEADER)
+        if not served or served == self.served_api_version:
+            return
+        self.served_api_version = served
+        if served != self.api_version:
+            logger.warning(
+                "Shopify answered with API version %s, not the %s asked for: Shopify no longer supports "
+                "%s and serves it with its oldest supported version. Set SHOPIFY_API_VERSION to a "
+                "supported version.",
+                served,
+                self.api_version,
+                self.api_version,
+            )
 
     # ------------------------------------------------------------------ plumbing
 
@@ -114,6 +171,7 @@ class ShopifyClient:
             response = await self._http.request(method, url, params=params, json=json)
         except httpx.HTTPError as exc:
             raise transport_error(VENDOR, exc) from None
+        self._note_version(response)
         if response.status_code in (400, 422):
             # Shopify explains rejections in a field -> messages dict; say it plainly.
             try:
@@ -230,6 +288,17 @@ class ShopifyClient:
         )
         return list(reversed(orders))[:limit]
 
+    async def oldest_visible_order(self) -> ShopifyOrder | None:
+        """The oldest order this token can see (`since_id` lists by id, oldest first), or None.
+
+        Without `read_all_orders` that is the oldest of the last 60 days; order numbers grow with
+        time, so a number below its number belongs to an order older than the token may read.
+        """
+        params = {"status": "any", "since_id": 1, "limit": 1, "fields": "id,name,order_number,created_at"}
+        body, _ = await self._read("orders.json", params)
+        orders = self._parse_list(ShopifyOrder, self._field(body, "orders", "orders.json"), "order")
+        return orders[0] if orders else None
+
     async def list_transactions(self, order_id: int) -> list[ShopifyTransaction]:
         url = f"orders/{int(order_id)}/transactions.json"
         body, _ = await self._read(url)
@@ -279,11 +348,15 @@ class ShopifyClient:
 
     async def cancel_order(
         self, order_id: int, *, reason: str = "customer", refund: bool, notify: bool = False
-    ) -> ShopifyOrder:
+    ) -> ShopifyCancellation:
         """Cancel an unfulfilled order, refunding everything still refundable when `refund`.
 
-        A fulfilled or already cancelled order is a `VendorError` (422) saying so. After an
-        ambiguous failure the order is re-read: if it is cancelled by then, that is the result.
+        Shopify accepts a cancellation and carries it out in a background job: its answer (a notice
+        and the order) is the success, even when the order still shows `cancelled_at: null`. A
+        fulfilled or already cancelled order is a `VendorError` (422) saying so. After an ambiguous
+        failure (timeout, 5xx) the order is re-read; if it does not show the cancellation yet, the
+        cancel is posted again, and Shopify's "already cancelled" answer to that repeat means the
+        lost attempt went through: a success, never a failure.
         """
         url = f"orders/{int(order_id)}/cancel.json"
         payload: dict[str, Any] = {"reason": reason, "email": notify, "restock": True}
@@ -302,13 +375,20 @@ class ShopifyClient:
                 "transactions": self._refund_transactions(calculation, None),
             }
 
-        async def unit(retry: bool) -> ShopifyOrder:
+        async def unit(retry: bool) -> ShopifyCancellation:
             if retry:
                 order = await self.get_order_once(order_id)
                 if order.is_cancelled:
-                    return order
-            body, _ = await self._send("POST", url, json=payload)
-            return self._parse(ShopifyOrder, self._field(body, "order", url), "order")
+                    return ShopifyCancellation(order=order, by_earlier_attempt=True)
+            try:
+                body, _ = await self._send("POST", url, json=payload)
+            except VendorError as exc:
+                if retry and exc.status == 422 and _says_already_cancelled(str(exc)):
+                    order = await self.get_order_once(order_id)
+                    return ShopifyCancellation(order=order, by_earlier_attempt=True)
+                raise
+            self._field(body, "order", url)
+            return self._parse(ShopifyCancellation, body, "cancellation")
 
         return await self._retried_unit(unit)
 
@@ -465,6 +545,21 @@ class ShopifyClient:
         url = f"products/{int(product_id)}.json"
         body, _ = await self._read(url)
         return self._parse(ShopifyProduct, self._field(body, "product", url), "product")
+
+    # ------------------------------------------------------------------ access scopes
+
+    def _admin_url(self, path: str) -> str:
+        """An unversioned Admin URL (`/admin/oauth/...`) beside the versioned base `/admin/api/{v}/`."""
+        base = str(self._http.base_url)
+        root = base[: base.rindex("/api/")] if "/api/" in base else base.rstrip("/")
+        return f"{root}/{path}"
+
+    async def access_scopes(self) -> list[str]:
+        """The scopes granted to the token (`GET /admin/oauth/access_scopes.json`, not versioned)."""
+        url = self._admin_url("oauth/access_scopes.json")
+        body, _ = await self._read(url)
+        scopes = self._parse_list(ShopifyAccessScope, self._field(body, "access_scopes", url), "access scope")
+        return [scope.handle for scope in scopes]
 
     # ------------------------------------------------------------------ webhooks
 

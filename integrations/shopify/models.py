@@ -8,11 +8,140 @@ and the sandbox's records, so every field the tools do not strictly need is opti
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# --------------------------------------------------------------------------- API versions
+# Shopify's rule (shopify.dev, "About Shopify API versioning"): a stable version is released every
+# quarter (January, April, July, October, at 17:00 UTC on the 1st) and supported for at least 12
+# months, so four stable versions are supported at any time. The next quarter's version is
+# available early as a release candidate, `unstable` always. A request naming any other version
+# (retired, or never released) is not refused: Shopify "falls forward" and serves it with the
+# oldest supported stable version, saying which in the `X-Shopify-API-Version` response header.
+
+API_VERSION_HEADER = "X-Shopify-API-Version"
+RELEASE_MONTHS = (1, 4, 7, 10)
+RELEASE_HOUR_UTC = 17
+SUPPORTED_STABLE_VERSIONS = 4
+_VERSION = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _releases_up_to(now: datetime) -> list[str]:
+    """Stable versions released by `now`, oldest first (the last few years are enough)."""
+    now = now.astimezone(UTC)
+    released = []
+    for year in range(now.year - 2, now.year + 1):
+        for month in RELEASE_MONTHS:
+            if datetime(year, month, 1, RELEASE_HOUR_UTC, tzinfo=UTC) <= now:
+                released.append(f"{year}-{month:02d}")
+    return released
+
+
+def supported_api_versions(now: datetime) -> tuple[str, ...]:
+    """The stable versions Shopify supports at `now`, oldest first."""
+    return tuple(_releases_up_to(now)[-SUPPORTED_STABLE_VERSIONS:])
+
+
+def release_candidate(now: datetime) -> str:
+    """The next quarter's version, which Shopify serves early as its release candidate."""
+    year, month = (int(part) for part in supported_api_versions(now)[-1].split("-"))
+    month += 3
+    return f"{year + (month > 12)}-{(month - 1) % 12 + 1:02d}"
+
+
+def is_api_version(text: str) -> bool:
+    """`YYYY-MM` or `unstable`: the shape of a version path segment."""
+    match = _VERSION.match(text)
+    return text == "unstable" or (match is not None and 1 <= int(match.group(2)) <= 12)
+
+
+def served_api_version(requested: str, now: datetime) -> str | None:
+    """The version Shopify answers a request for `requested` with at `now` (None: not a version)."""
+    if not is_api_version(requested):
+        return None
+    supported = supported_api_versions(now)
+    if requested == "unstable" or requested in supported or requested == release_candidate(now):
+        return requested
+    return supported[0]
+
+
+# --------------------------------------------------------------------------- access scopes
+# What the agent asks of a store's Admin API token, and why (README, "Connecting a real store").
+# Shopify grants a write scope's read access with it; without `read_all_orders` a token sees only
+# the orders created in the last 60 days (older ones are absent from lists and 404 by id), and a
+# call needing a scope the token lacks is a 403.
+
+READ_ALL_ORDERS = "read_all_orders"
+ORDER_HISTORY_DAYS = 60
+REQUIRED_SCOPES: dict[str, str] = {
+    "read_orders": "find a shopper's order by number or email, with its fulfilments, refunds and transactions",
+    "write_orders": "append to an order's note, change its shipping address, cancel it, refund it",
+    "read_products": "read product tags (a final-sale tag makes an item non-returnable)",
+}
+OPTIONAL_SCOPES: dict[str, str] = {
+    READ_ALL_ORDERS: f"see orders older than {ORDER_HISTORY_DAYS} days; without it a shopper asking about "
+    "an older order is offered a person",
+}
+
+
+def granted_scopes(handles: list[str] | tuple[str, ...] | set[str]) -> set[str]:
+    """The scopes a token holds, a write scope counting as its read scope too."""
+    granted = set(handles)
+    return granted | {"read_" + h.removeprefix("write_") for h in granted if h.startswith("write_")}
+
+
+def missing_scopes(handles: list[str] | tuple[str, ...] | set[str], wanted: dict[str, str]) -> list[str]:
+    """The scopes of `wanted` the token lacks, in `wanted`'s order."""
+    granted = granted_scopes(handles)
+    return [scope for scope in wanted if scope not in granted]
+
+
+def scope_refusal(scope: str) -> str:
+    """Shopify's words for a call that needs a scope the token lacks (403)."""
+    return f"[API] This action requires merchant approval for {scope} scope."
+
+
+# --------------------------------------------------------------------------- webhook topics
+# The REST webhook topics Shopify accepts (a subset of its list: the store, orders, refunds,
+# fulfilments, customers, products, carts and checkouts), each with the scope a subscription needs.
+# Any other topic is refused with a 422.
+
+WEBHOOK_TOPICS: dict[str, str | None] = {
+    "app/uninstalled": None,
+    "app/scopes_update": None,
+    "shop/update": None,
+    "carts/create": "read_orders",
+    "carts/update": "read_orders",
+    "checkouts/create": "read_orders",
+    "checkouts/update": "read_orders",
+    "checkouts/delete": "read_orders",
+    "orders/create": "read_orders",
+    "orders/updated": "read_orders",
+    "orders/paid": "read_orders",
+    "orders/cancelled": "read_orders",
+    "orders/fulfilled": "read_orders",
+    "orders/partially_fulfilled": "read_orders",
+    "orders/edited": "read_orders",
+    "orders/delete": "read_orders",
+    "order_transactions/create": "read_orders",
+    "refunds/create": "read_orders",
+    "fulfillments/create": "read_fulfillments",
+    "fulfillments/update": "read_fulfillments",
+    "customers/create": "read_customers",
+    "customers/update": "read_customers",
+    "customers/delete": "read_customers",
+    "customers/enable": "read_customers",
+    "customers/disable": "read_customers",
+    "products/create": "read_products",
+    "products/update": "read_products",
+    "products/delete": "read_products",
+    "collections/create": "read_products",
+    "collections/update": "read_products",
+    "collections/delete": "read_products",
+}
 
 
 class ShopifyModel(BaseModel):
@@ -48,6 +177,31 @@ class ShopifyTaxLine(ShopifyModel):
     rate: float | None = None
 
 
+class ShopifyDiscountAllocation(ShopifyModel):
+    """What one discount (`discount_applications[index]`) took off a line or a shipping line."""
+
+    amount: Decimal = Decimal("0")
+    discount_application_index: int | None = None
+
+
+class ShopifyDiscountApplication(ShopifyModel):
+    """A discount on the order: `target_selection: all` for an order-wide (cart) discount,
+    `entitled` / `explicit` for one on some products; `target_type: shipping_line` for shipping."""
+
+    type: str | None = Field(None, description="discount_code, automatic, manual, script")
+    code: str | None = None
+    title: str | None = None
+    value: Decimal | None = None
+    value_type: str | None = None
+    allocation_method: str | None = None
+    target_selection: str | None = None
+    target_type: str | None = None
+
+
+def _list_or_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
 class ShopifyLineItem(ShopifyModel):
     id: int
     product_id: int | None = None
@@ -65,6 +219,29 @@ class ShopifyLineItem(ShopifyModel):
     requires_shipping: bool = True
     gift_card: bool = False
     tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
+    discount_allocations: list[ShopifyDiscountAllocation] = Field(default_factory=list)
+
+    @field_validator("tax_lines", "discount_allocations", mode="before")
+    @classmethod
+    def _no_null_lists(cls, value: Any) -> Any:
+        return _list_or_empty(value)
+
+    @field_validator("total_discount", mode="before")
+    @classmethod
+    def _no_null_discount(cls, value: Any) -> Any:
+        return "0" if value is None else value
+
+    @property
+    def discount(self) -> Decimal:
+        """Everything discounted off the line: its `discount_allocations` (Shopify 2024-10 keeps
+        `total_discount` at "0.00"), or `total_discount` in payloads from before allocations."""
+        if self.discount_allocations:
+            return sum((a.amount for a in self.discount_allocations), Decimal("0"))
+        return self.total_discount
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((t.price for t in self.tax_lines), Decimal("0"))
 
     @property
     def display_name(self) -> str:
@@ -201,6 +378,25 @@ class ShopifyShippingLine(ShopifyModel):
     title: str | None = None
     code: str | None = None
     price: Decimal = Decimal("0")
+    discounted_price: Decimal | None = None
+    discount_allocations: list[ShopifyDiscountAllocation] = Field(default_factory=list)
+    tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
+
+    @field_validator("tax_lines", "discount_allocations", mode="before")
+    @classmethod
+    def _no_null_lists(cls, value: Any) -> Any:
+        return _list_or_empty(value)
+
+    @property
+    def charged(self) -> Decimal:
+        """What the shopper paid for this shipping, after shipping discounts."""
+        if self.discounted_price is not None:
+            return self.discounted_price
+        return self.price - sum((a.amount for a in self.discount_allocations), Decimal("0"))
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((t.price for t in self.tax_lines), Decimal("0"))
 
 
 class ShopifyCustomer(ShopifyModel):
@@ -250,7 +446,9 @@ class ShopifyOrder(ShopifyModel):
     subtotal_price: Decimal | None = None
     total_tax: Decimal | None = None
     total_discounts: Decimal | None = None
+    total_line_items_price: Decimal | None = None
     current_total_price: Decimal | None = None
+    discount_applications: list[ShopifyDiscountApplication] = Field(default_factory=list)
     line_items: list[ShopifyLineItem] = Field(default_factory=list)
     shipping_lines: list[ShopifyShippingLine] = Field(default_factory=list)
     fulfillments: list[ShopifyFulfillment] = Field(default_factory=list)
@@ -312,6 +510,31 @@ class ShopifyOrder(ShopifyModel):
     def total_refunded(self) -> Decimal:
         return sum((refund.amount for refund in self.refunds), Decimal("0"))
 
+    @property
+    def shipping_refunded(self) -> Decimal:
+        """Shipping already refunded (the refunds' `shipping_refund` order adjustments, negative)."""
+        return sum(
+            (
+                -adjustment.amount
+                for refund in self.refunds
+                for adjustment in refund.order_adjustments
+                if adjustment.kind == "shipping_refund"
+            ),
+            Decimal("0"),
+        )
+
+
+class ShopifyCancellation(ShopifyModel):
+    """Shopify's answer to `POST orders/{id}/cancel.json`: `{"notice": "Order has been canceled",
+    "order": ...}`. Shopify cancels in a background job, so `order` may still show
+    `cancelled_at: null` (its published example does): the answer itself says it was accepted."""
+
+    notice: str | None = None
+    order: ShopifyOrder
+    by_earlier_attempt: bool = Field(
+        False, description="Set by the client: an earlier attempt, whose answer was lost, did it."
+    )
+
 
 class ShopifyVariant(ShopifyModel):
     id: int
@@ -334,6 +557,12 @@ class ShopifyProduct(ShopifyModel):
     @property
     def tag_list(self) -> list[str]:
         return split_tags(self.tags)
+
+
+class ShopifyAccessScope(ShopifyModel):
+    """One of `GET /admin/oauth/access_scopes.json`'s `access_scopes`."""
+
+    handle: str
 
 
 class ShopifyWebhook(ShopifyModel):

@@ -33,6 +33,7 @@ from integrations.stripe.models import (
     StripeRefund,
     from_minor,
     to_minor,
+    within_metadata_limits,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class StripePayments:
         (checked against the payment intent before refunding). The same `idempotency_key`
         always yields the same refund, however often this is called or retried. A refund Stripe
         refuses (more than is left, already refunded) is a `VendorError` whose message carries
-        Stripe's code, e.g. `amount_too_large` or `charge_already_refunded`.
+        Stripe's code, e.g. `amount_too_large` or `charge_already_refunded`. Metadata is cut to
+        Stripe's limits (50 keys, keys of 40 and values of 500 characters) rather than refused.
         """
         if not idempotency_key:
             raise VendorError(VENDOR, "a refund needs an idempotency key")
@@ -89,7 +91,7 @@ class StripePayments:
         params: RefundCreateParams = {
             "payment_intent": payment_intent_id,
             "reason": reason,
-            "metadata": dict(metadata),
+            "metadata": within_metadata_limits(dict(metadata)),
         }
         if amount is not None:
             intent = await self.get_payment_intent(payment_intent_id)

@@ -34,6 +34,22 @@ ZERO_DECIMAL = frozenset(
 )
 
 
+# Stripe's limits on metadata (https://docs.stripe.com/api/metadata): beyond them a request is refused.
+METADATA_MAX_KEYS = 50
+METADATA_MAX_KEY_CHARS = 40
+METADATA_MAX_VALUE_CHARS = 500
+
+
+def within_metadata_limits(metadata: dict[str, str]) -> dict[str, str]:
+    """`metadata` cut to what Stripe accepts: a refund must never fail because a note was long."""
+    bounded: dict[str, str] = {}
+    for key, value in metadata.items():
+        if len(bounded) >= METADATA_MAX_KEYS:
+            break
+        bounded[str(key)[:METADATA_MAX_KEY_CHARS]] = str(value)[:METADATA_MAX_VALUE_CHARS]
+    return bounded
+
+
 def minor_unit_exponent(currency: str) -> int:
     return 0 if currency.lower() in ZERO_DECIMAL else 2
 
@@ -53,6 +69,11 @@ def from_minor(amount: int, currency: str) -> Decimal:
     """1234 USD -> `Decimal("12.34")`."""
     exponent = minor_unit_exponent(currency)
     return Decimal(amount).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def _metadata(value: Any) -> Any:
+    """`metadata` is nullable in Stripe's spec (objects nested in others send `null`): read it as empty."""
+    return {} if value is None else value
 
 
 def _id_of(value: Any) -> Any:
@@ -79,6 +100,11 @@ class StripeRefund(BaseModel):
     @classmethod
     def _expanded_to_id(cls, value: Any) -> Any:
         return _id_of(value)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _null_metadata(cls, value: Any) -> Any:
+        return _metadata(value)
 
     @property
     def amount_decimal(self) -> Decimal:
@@ -118,6 +144,11 @@ class StripePaymentIntent(BaseModel):
     @classmethod
     def _expanded_to_id(cls, value: Any) -> Any:
         return _id_of(value)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _null_metadata(cls, value: Any) -> Any:
+        return _metadata(value)
 
     @property
     def amount_received_decimal(self) -> Decimal:

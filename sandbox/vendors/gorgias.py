@@ -449,7 +449,8 @@ async def create_customer(request: Request, world: WorldDep) -> JSON:
     if email is not None and (not isinstance(email, str) or "@" not in email):
         raise _Invalid({"email": ["Not a valid email address."]})
     if email is not None and _customer_by_email(world, email) is not None:
-        raise _Invalid({"channels": {"address": ["A customer with this email address already exists."]}})
+        # Gorgias answers a duplicate email with 409 Conflict (its reference), not a validation error.
+        raise VendorHTTPError(VENDOR, 409, "A customer with this email address already exists.")
     name = body.get("name") if isinstance(body.get("name"), str) else None
     return _new_customer(world, email=email, name=name, body=body)
 

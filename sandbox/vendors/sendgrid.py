@@ -1,9 +1,13 @@
-"""Emulator of SendGrid's v3 Mail Send (mounted at `/sendgrid/v3`), as the official SDK calls it.
+"""Emulator of SendGrid's v3 Mail Send and Sender Identities (mounted at `/sendgrid/v3`), as the
+official SDK calls them.
 
 `POST /mail/send` with Bearer `SG....` auth: validates personalizations, from, subject and
 content the way SendGrid does (400 with `{"errors": [{"message", "field", "help"}]}`), then
-answers 202 with an empty body and an `X-Message-Id` header, and appends the email to
-`world.sendgrid.outbox`.
+refuses a `from` that is not a verified Sender Identity nor on an authenticated domain with 403
+and SendGrid's own words ("The from address does not match a verified Sender Identity..."),
+else answers 202 with an empty body and an `X-Message-Id` header and appends the email to
+`world.sendgrid.outbox`. `GET /verified_senders` and `GET /whitelabel/domains` list the sender
+identities and domain authentications of the account, as SendGrid's published spec shapes them.
 """
 
 from __future__ import annotations
@@ -179,6 +183,44 @@ def new_message_id(world: World) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:22]
 
 
+SENDER_IDENTITY_HELP = "https://sendgrid.com/docs/for-developers/sending-email/sender-identity/"
+NOT_A_VERIFIED_SENDER = (
+    "The from address does not match a verified Sender Identity. Mail cannot be sent until this error is "
+    f"resolved. Visit {SENDER_IDENTITY_HELP} to see the Sender Identity requirements"
+)
+
+
+def may_send_as(world: World, address: str) -> bool:
+    """A verified Sender Identity, or any address on an authenticated domain."""
+    wanted = address.strip().lower()
+    domain = wanted.rpartition("@")[2]
+    return any(
+        s.get("verified") and str(s.get("from_email", "")).lower() == wanted
+        for s in world.sendgrid.verified_senders
+    ) or any(
+        d.get("valid") and str(d.get("domain", "")).lower() == domain
+        for d in world.sendgrid.authenticated_domains
+    )
+
+
+@router.get("/verified_senders")
+async def list_verified_senders(request: Request, world: WorldDep) -> JSON:
+    """Every Sender Identity of the account, verified or not (`limit`, `id` filter as SendGrid's)."""
+    senders = list(world.sendgrid.verified_senders)
+    wanted = request.query_params.get("id")
+    if wanted:
+        senders = [s for s in senders if str(s.get("id")) == wanted]
+    limit = request.query_params.get("limit")
+    if limit and limit.isdigit():
+        senders = senders[: int(limit)]
+    return {"results": senders}
+
+
+@router.get("/whitelabel/domains")
+async def list_authenticated_domains(world: WorldDep) -> list[JSON]:
+    return list(world.sendgrid.authenticated_domains)
+
+
 @router.post("/mail/send")
 async def send_mail(request: Request, world: WorldDep) -> Response:
     try:
@@ -188,6 +230,8 @@ async def send_mail(request: Request, world: WorldDep) -> Response:
     errors, parts = validate(body)
     if errors:
         return JSONResponse({"errors": errors}, status_code=400)
+    if not may_send_as(world, str(parts["from"])):
+        return JSONResponse({"errors": [_error(NOT_A_VERIFIED_SENDER, "from")]}, status_code=403)
     message_id = new_message_id(world)
     world.sendgrid.outbox.append({"message_id": message_id, **parts, "sent_at": world.now_iso()})
     return Response(status_code=202, headers={"X-Message-Id": message_id})

@@ -1,4 +1,4 @@
-"""Emulator of the Shopify Admin REST API 2024-10 (routes relative to `/shopify/admin/api/2024-10`).
+"""Emulator of the Shopify Admin REST API (routes relative to `/shopify/admin/api/{version}`).
 
 It answers as Shopify does: resources wrapped in their name (`{"order": ...}`, `{"orders": [...]}`),
 `{"errors": "Not Found"}` on 404, `{"errors": {"base": [...]}}` on 422, a
@@ -6,6 +6,12 @@ It answers as Shopify does: resources wrapped in their name (`{"order": ...}`, `
 of real time; over the limit a 429 with `Retry-After: 2.0`), cursor pagination through the `Link`
 header with an opaque `page_info`, and the refund rules: a calculation suggests one refund
 transaction per payment with money left on it, a refund may not exceed what a payment has left.
+
+API versions follow Shopify's rule at the world's clock (`integrations.shopify.models`): the four
+supported stable versions, the release candidate and `unstable` are served as asked; any other
+version is served by the oldest supported one, as Shopify "falls forward" rather than refusing;
+every response names the version that served it in `X-Shopify-API-Version`. A path segment that
+is not a version at all is a 404.
 
 The bucket lives on the app (`app.state`), not in the World: it is traffic, not store state, and
 a world reset must not refill it. Tests can swap it with `configure_call_limit`.
@@ -22,6 +28,7 @@ import re
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -29,7 +36,18 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.background import BackgroundTask
 
+from integrations.shopify.models import (
+    API_VERSION_HEADER,
+    ORDER_HISTORY_DAYS,
+    READ_ALL_ORDERS,
+    WEBHOOK_TOPICS,
+    granted_scopes,
+    scope_refusal,
+    served_api_version,
+)
+from sandbox import shopify_webhooks as webhooks
 from sandbox.http import WorldDep, require_shopify
 from sandbox.seed import money
 from sandbox.world import JSON, World
@@ -132,8 +150,17 @@ async def charge_call_limit(request: Request) -> None:
         raise ShopifyError(429, THROTTLED, headers={"Retry-After": "2.0"})
 
 
+async def resolve_api_version(request: Request, api_version: str, world: WorldDep) -> None:
+    """The version serving this call (Shopify's fall-forward rule); 404 when the segment is no version."""
+    served = served_api_version(api_version, world.now())
+    if served is None:
+        raise not_found()
+    request.state.shopify_api_version = served
+
+
 class ShopifyRoute(APIRoute):
-    """Renders `ShopifyError` and parameter errors Shopify's way; stamps the call-limit header."""
+    """Renders `ShopifyError` and parameter errors Shopify's way; stamps the call-limit and
+    API-version headers."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -149,14 +176,49 @@ class ShopifyRoute(APIRoute):
             level = getattr(request.state, "shopify_call_limit", None)
             if level is not None:
                 response.headers[CALL_LIMIT_HEADER] = level
+            version = getattr(request.state, "shopify_api_version", None)
+            if version is not None:
+                response.headers[API_VERSION_HEADER] = version
+            events = webhooks.pending(request)
+            if events and response.status_code < 400:
+                # As on Shopify, subscribers hear of the change after the call is answered.
+                world = request.app.state.world
+                sender = webhooks.sender_of(request.app.state)
+                response.background = BackgroundTask(webhooks.deliver, world, sender, events)
             return response
 
         return handle
 
 
 router = APIRouter(
+    route_class=ShopifyRoute,
+    dependencies=[Depends(resolve_api_version), Depends(require_shopify), Depends(charge_call_limit)],
+)
+# Not versioned: `/admin/oauth/access_scopes.json` (Shopify's "unversioned" AccessScope resource).
+oauth_router = APIRouter(
     route_class=ShopifyRoute, dependencies=[Depends(require_shopify), Depends(charge_call_limit)]
 )
+
+
+def needs(scope: str) -> Any:
+    """A route dependency: the token must hold `scope` (a write scope holds its read scope), else
+    Shopify's 403."""
+
+    def check(world: WorldDep) -> None:
+        if scope not in granted_scopes(world.shopify.access_scopes):
+            raise ShopifyError(403, scope_refusal(scope))
+
+    return Depends(check)
+
+
+READ_ORDERS, WRITE_ORDERS = needs("read_orders"), needs("write_orders")
+READ_PRODUCTS, READ_CUSTOMERS = needs("read_products"), needs("read_customers")
+
+
+@oauth_router.get("/access_scopes.json")
+async def list_access_scopes(world: WorldDep) -> JSON:
+    """The scopes granted to the token, as Shopify lists them."""
+    return {"access_scopes": [{"handle": handle} for handle in world.shopify.access_scopes]}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -189,9 +251,17 @@ async def _body(request: Request, key: str) -> JSON:
 
 def _order(world: World, order_id: int) -> JSON:
     order = world.shopify.orders.get(order_id)
-    if order is None:
+    if order is None or not _within_history(world, order):
         raise not_found()
     return order
+
+
+def _within_history(world: World, order: JSON) -> bool:
+    """Without `read_all_orders` a token sees only the orders created in the last 60 days."""
+    if READ_ALL_ORDERS in world.shopify.access_scopes:
+        return True
+    created = datetime.fromisoformat(str(order.get("created_at")).replace("Z", "+00:00"))
+    return created >= world.now() - timedelta(days=ORDER_HISTORY_DAYS)
 
 
 def _is_fulfilled(order: JSON) -> bool:
@@ -259,18 +329,24 @@ def _paginate(
     filters: dict[str, str],
     limit: int,
     cursor: JSON | None,
+    *,
+    newest_first: bool = True,
 ) -> Page:
-    """Keyset pagination over `records` sorted by `key` descending (newest first)."""
-    ordered = sorted(records, key=key, reverse=True)
+    """Keyset pagination over `records` sorted by `key`, descending (newest first) unless told."""
+    ordered = sorted(records, key=key, reverse=newest_first)
+
+    def beyond(record: JSON, boundary: list[Any]) -> bool:
+        return key(record) < boundary if newest_first else key(record) > boundary
+
     if cursor is None:
         start, page = 0, ordered[:limit]
     else:
         boundary = list(cursor.get("k") or [])
         if cursor["d"] == "next":
-            after = [r for r in ordered if key(r) < boundary]
+            after = [r for r in ordered if beyond(r, boundary)]
             page = after[:limit]
         else:
-            before = [r for r in ordered if key(r) > boundary]
+            before = [r for r in ordered if key(r) != boundary and not beyond(r, boundary)]
             page = before[-limit:]
         start = ordered.index(page[0]) if page else len(ordered)
     links = []
@@ -291,7 +367,7 @@ def _page_response(key: str, page: Page) -> JSONResponse:
 
 # --------------------------------------------------------------------------- orders
 
-ORDER_FILTERS = ("status", "name", "email", "ids", "financial_status", "fulfillment_status")
+ORDER_FILTERS = ("status", "name", "email", "ids", "since_id", "financial_status", "fulfillment_status")
 
 
 def _order_matches(order: JSON, filters: dict[str, str]) -> bool:
@@ -315,6 +391,8 @@ def _order_matches(order: JSON, filters: dict[str, str]) -> bool:
         ids = {part.strip() for part in filters["ids"].split(",")}
         if str(order["id"]) not in ids:
             return False
+    if "since_id" in filters and int(order["id"]) <= _int_param(filters["since_id"], "since_id"):
+        return False
     financial = filters.get("financial_status", "any")
     if financial not in ("any", order.get("financial_status")) and not (
         financial == "unpaid" and order.get("financial_status") in ("pending", "authorized", "partially_paid")
@@ -335,22 +413,49 @@ def _order_key(order: JSON) -> list[Any]:
     return [str(order.get("created_at") or ""), int(order["id"])]
 
 
-@router.get("/orders.json")
+def _int_param(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ShopifyError(400, {name: "Invalid value."}) from None
+
+
+@router.get("/orders.json", dependencies=[READ_ORDERS])
 async def list_orders(request: Request, world: WorldDep) -> Response:
     """Orders newest first; `status` defaults to open (not cancelled, not closed)."""
     filters, limit, cursor = _list_request(request, ORDER_FILTERS)
     if filters.get("status", "open") not in ("open", "closed", "cancelled", "any"):
         raise ShopifyError(400, {"status": "Invalid value."})
-    matching = [o for o in world.shopify.orders.values() if _order_matches(o, filters)]
-    return _page_response("orders", _paginate(request, matching, _order_key, filters, limit, cursor))
+    matching = [
+        o for o in world.shopify.orders.values() if _order_matches(o, filters) and _within_history(world, o)
+    ]
+    if "since_id" in filters:  # Shopify sorts by id, oldest first, when `since_id` is given
+        page = _paginate(
+            request, matching, lambda o: [int(o["id"])], filters, limit, cursor, newest_first=False
+        )
+    else:
+        page = _paginate(request, matching, _order_key, filters, limit, cursor)
+    return _page_response("orders", Page(items=[_view(world, o) for o in page.items], link=page.link))
 
 
-@router.get("/orders/{order_id:int}.json")
+def _view(world: World, order: JSON) -> JSON:
+    """The order as a read shows it: right after a cancellation, perhaps still as it was."""
+    stale = world.shopify_consistency.stale_orders.get(order["id"])
+    if stale is None:
+        return order
+    stale["reads_left"] -= 1
+    if stale["reads_left"] <= 0:
+        del world.shopify_consistency.stale_orders[order["id"]]
+    view: JSON = stale["order"]
+    return view
+
+
+@router.get("/orders/{order_id:int}.json", dependencies=[READ_ORDERS])
 async def get_order(order_id: int, world: WorldDep) -> JSON:
-    return {"order": _order(world, order_id)}
+    return {"order": _view(world, _order(world, order_id))}
 
 
-@router.put("/orders/{order_id:int}.json")
+@router.put("/orders/{order_id:int}.json", dependencies=[WRITE_ORDERS])
 async def update_order(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Update note, tags, note attributes, email or shipping address (the note is REPLACED)."""
     order = _order(world, order_id)
@@ -373,6 +478,7 @@ async def update_order(order_id: int, request: Request, world: WorldDep) -> JSON
     if "email" in changes:
         order["email"] = str(changes["email"])
     order["updated_at"] = world.now_iso()
+    webhooks.emit(request, "orders/updated", order)
     return {"order": order}
 
 
@@ -393,10 +499,16 @@ def _new_shipping_address(order: JSON, given: Any) -> JSON:
     return address
 
 
-@router.post("/orders/{order_id:int}/cancel.json")
+@router.post("/orders/{order_id:int}/cancel.json", dependencies=[WRITE_ORDERS])
 async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON:
-    """Cancel an order not yet fulfilled; `refund` (true, or a refund object) returns the money."""
+    """Cancel an order not yet fulfilled; `refund` (true, or a refund object) returns the money.
+
+    Answered as Shopify does: `{"notice": "Order has been canceled", "order": ...}` with the order
+    as it was before its background job ran (`cancelled_at` still null, as in Shopify's published
+    example); reads may trail for `world.shopify_consistency.cancel_lag_reads` more calls.
+    """
     order = _order(world, order_id)
+    before = copy.deepcopy(order)
     try:
         params: Any = json.loads(await request.body() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -412,20 +524,28 @@ async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON
     if reason not in CANCEL_REASONS:
         raise unprocessable("is not included in the list", "reason")
     refund = params.get("refund")
+    refunded = None
     if refund is True or refund == "true":
-        _apply_refund(world, order, _full_refund_request(world, order, note="Order cancelled"))
+        refunded = _apply_refund(world, order, _full_refund_request(world, order, note="Order cancelled"))
     elif isinstance(refund, dict):
-        _apply_refund(world, order, refund)
+        refunded = _apply_refund(world, order, refund)
     now = world.now_iso()
     order.update(cancelled_at=now, cancel_reason=reason, closed_at=now, updated_at=now)
     for item in order["line_items"]:
         item["fulfillable_quantity"] = 0
     if not _payments(world, order) and order.get("financial_status") in ("pending", "authorized"):
         order["financial_status"] = "voided"
-    return {"order": order}
+    lag = world.shopify_consistency.cancel_lag_reads
+    if lag > 0:
+        world.shopify_consistency.stale_orders[order_id] = {"order": copy.deepcopy(before), "reads_left": lag}
+    if refunded is not None:
+        webhooks.emit(request, "refunds/create", refunded)
+    webhooks.emit(request, "orders/cancelled", order)
+    webhooks.emit(request, "orders/updated", order)
+    return {"notice": "Order has been canceled", "order": before}
 
 
-@router.get("/orders/{order_id:int}/transactions.json")
+@router.get("/orders/{order_id:int}/transactions.json", dependencies=[READ_ORDERS])
 async def list_transactions(order_id: int, world: WorldDep) -> JSON:
     _order(world, order_id)
     return {"transactions": world.shopify.transactions.get(order_id, [])}
@@ -484,8 +604,36 @@ def _line_taxes(order: JSON) -> dict[int, Decimal]:
     return shares
 
 
+def _line_discount(line: JSON) -> Decimal:
+    """Everything discounted off the line: its `discount_allocations` (Shopify 2024-10 keeps
+    `total_discount` at zero), or `total_discount` in payloads from before allocations existed."""
+    allocations = line.get("discount_allocations")
+    if allocations:
+        return sum((_dec(a.get("amount")) for a in allocations), ZERO)
+    return _dec(line.get("total_discount"))
+
+
+def _cart_discount(order: JSON, line: JSON) -> Decimal:
+    """The part of the line's discount that comes from order-wide discounts (a cart discount)."""
+    applications = order.get("discount_applications") or []
+    order_wide = {
+        index
+        for index, application in enumerate(applications)
+        if application.get("target_selection") == "all" and application.get("target_type") == "line_item"
+    }
+    return sum(
+        (
+            _dec(a.get("amount"))
+            for a in line.get("discount_allocations") or []
+            if a.get("discount_application_index") in order_wide
+        ),
+        ZERO,
+    )
+
+
 def _line_net(line: JSON) -> Decimal:
-    return _dec(line.get("price")) * int(line.get("quantity", 0)) - _dec(line.get("total_discount"))
+    """What the line cost the shopper before tax: price times quantity, less its discounts."""
+    return _dec(line.get("price")) * int(line.get("quantity", 0)) - _line_discount(line)
 
 
 def _units_amount(total: Decimal, quantity: int, done: int, more: int) -> Decimal:
@@ -499,8 +647,43 @@ def _units_amount(total: Decimal, quantity: int, done: int, more: int) -> Decima
     return _round(total * (done + more) / quantity) - _round(total * done / quantity)
 
 
+def _shipping_charged(order: JSON) -> Decimal:
+    """Shipping the shopper paid: each shipping line's discounted price."""
+    return sum(
+        (
+            _dec(line["discounted_price"])
+            if line.get("discounted_price") is not None
+            else _shipping_price(line)
+            for line in order.get("shipping_lines", [])
+        ),
+        ZERO,
+    )
+
+
+def _shipping_price(line: JSON) -> Decimal:
+    return _dec(line.get("price")) - sum(
+        (_dec(a.get("amount")) for a in line.get("discount_allocations") or []), ZERO
+    )
+
+
+def _shipping_tax(order: JSON, done: Decimal, more: Decimal) -> Decimal:
+    """The shipping tax owed with `more` of the shipping after `done` was refunded (cumulative shares)."""
+    charged = _shipping_charged(order)
+    tax = sum(
+        (
+            _dec(t.get("price"))
+            for line in order.get("shipping_lines", [])
+            for t in line.get("tax_lines") or []
+        ),
+        ZERO,
+    )
+    if charged <= 0 or tax <= 0:
+        return ZERO
+    return _round(tax * (done + more) / charged) - _round(tax * done / charged)
+
+
 def _shipping_left(order: JSON) -> Decimal:
-    charged = sum((_dec(line.get("price")) for line in order.get("shipping_lines", [])), ZERO)
+    charged = _shipping_charged(order)
     refunded = sum(
         (
             -_dec(adjustment.get("amount"))
@@ -519,6 +702,7 @@ class RefundPlan:
 
     lines: list[JSON]
     shipping: Decimal
+    shipping_tax: Decimal
     requested: Decimal
 
 
@@ -552,9 +736,10 @@ def _plan(order: JSON, refund: JSON) -> RefundPlan:
                 "refund_line_items",
             )
         requested_units[line_id] = requested_units.get(line_id, 0) + quantity
-        net = _line_net(line)
-        subtotal = _units_amount(net, int(line["quantity"]), done, quantity)
-        tax = _units_amount(taxes.get(line_id, ZERO), int(line["quantity"]), done, quantity)
+        units = int(line["quantity"])
+        cart = _cart_discount(order, line)
+        # Before cart discounts: what the line costs after its own (product) discounts only.
+        own = _dec(line.get("price")) * units - (_line_discount(line) - cart)
         lines.append(
             {
                 "line_item_id": line_id,
@@ -562,8 +747,11 @@ def _plan(order: JSON, refund: JSON) -> RefundPlan:
                 "restock_type": str(item.get("restock_type") or "no_restock"),
                 "location_id": item.get("location_id"),
                 "price": line.get("price"),
-                "subtotal": subtotal,
-                "total_tax": tax,
+                "subtotal": _units_amount(_line_net(line), units, done, quantity),
+                "total_tax": _units_amount(taxes.get(line_id, ZERO), units, done, quantity),
+                "discounted_price": _round(own / units),
+                "discounted_total_price": _units_amount(own, units, done, quantity),
+                "total_cart_discount_amount": _units_amount(cart, units, done, quantity),
                 "line": line,
             }
         )
@@ -579,11 +767,12 @@ def _plan(order: JSON, refund: JSON) -> RefundPlan:
             raise unprocessable(
                 f"Shipping refund {money(shipping)} exceeds the {money(shipping_left)} refundable"
             )
-    requested = sum((line["subtotal"] + line["total_tax"] for line in lines), ZERO) + shipping
-    return RefundPlan(lines=lines, shipping=shipping, requested=requested)
+    shipping_tax = _shipping_tax(order, _shipping_charged(order) - shipping_left, shipping)
+    requested = sum((line["subtotal"] + line["total_tax"] for line in lines), ZERO) + shipping + shipping_tax
+    return RefundPlan(lines=lines, shipping=shipping, shipping_tax=shipping_tax, requested=requested)
 
 
-@router.post("/orders/{order_id:int}/refunds/calculate.json")
+@router.post("/orders/{order_id:int}/refunds/calculate.json", dependencies=[READ_ORDERS])
 async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Suggest the refund of the requested items/shipping, split over the payments in order."""
     order = _order(world, order_id)
@@ -613,7 +802,7 @@ async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> 
             "currency": order.get("currency"),
             "shipping": {
                 "amount": money(plan.shipping),
-                "tax": "0.00",
+                "tax": money(plan.shipping_tax),
                 "maximum_refundable": money(min(_shipping_left(order), money_left)),
             },
             "duties": [],
@@ -627,9 +816,9 @@ async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> 
                     "price": line["price"],
                     "subtotal": money(line["subtotal"]),
                     "total_tax": money(line["total_tax"]),
-                    "discounted_price": line["price"],
-                    "discounted_total_price": money(_dec(line["price"]) * line["quantity"]),
-                    "total_cart_discount_amount": "0.00",
+                    "discounted_price": money(line["discounted_price"]),
+                    "discounted_total_price": money(line["discounted_total_price"]),
+                    "total_cart_discount_amount": money(line["total_cart_discount_amount"]),
                 }
                 for line in plan.lines
             ],
@@ -757,7 +946,7 @@ def _apply_refund(world: World, order: JSON, refund: JSON) -> JSON:
                 "kind": "shipping_refund",
                 "reason": "Shipping refund",
                 "amount": money(-plan.shipping),
-                "tax_amount": "0.00",
+                "tax_amount": money(-plan.shipping_tax) if plan.shipping_tax else "0.00",
             }
         )
     record = {
@@ -802,19 +991,22 @@ def _after_refund(world: World, order: JSON, plan: RefundPlan) -> None:
     order["updated_at"] = world.now_iso()
 
 
-@router.post("/orders/{order_id:int}/refunds.json", status_code=201)
+@router.post("/orders/{order_id:int}/refunds.json", status_code=201, dependencies=[WRITE_ORDERS])
 async def create_refund(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Record a refund: each transaction must name a payment of the order and fit what it has left."""
     order = _order(world, order_id)
-    return {"refund": _apply_refund(world, order, await _body(request, "refund"))}
+    refund = _apply_refund(world, order, await _body(request, "refund"))
+    webhooks.emit(request, "refunds/create", refund)
+    webhooks.emit(request, "orders/updated", order)
+    return {"refund": refund}
 
 
-@router.get("/orders/{order_id:int}/refunds.json")
+@router.get("/orders/{order_id:int}/refunds.json", dependencies=[READ_ORDERS])
 async def list_refunds(order_id: int, world: WorldDep) -> JSON:
     return {"refunds": _order(world, order_id).get("refunds", [])}
 
 
-@router.get("/orders/{order_id:int}/refunds/{refund_id:int}.json")
+@router.get("/orders/{order_id:int}/refunds/{refund_id:int}.json", dependencies=[READ_ORDERS])
 async def get_refund(order_id: int, refund_id: int, world: WorldDep) -> JSON:
     for refund in _order(world, order_id).get("refunds", []):
         if refund["id"] == refund_id:
@@ -825,7 +1017,7 @@ async def get_refund(order_id: int, refund_id: int, world: WorldDep) -> JSON:
 # --------------------------------------------------------------------------- customers, products, shop
 
 
-@router.get("/customers/search.json")
+@router.get("/customers/search.json", dependencies=[READ_CUSTOMERS])
 async def search_customers(request: Request, world: WorldDep) -> Response:
     """`query=email:someone@example.com` matches the email exactly; other words match loosely."""
     filters, limit, cursor = _list_request(request, ("query",))
@@ -852,7 +1044,7 @@ def _customer_matches(customer: JSON, query: str) -> bool:
     return True
 
 
-@router.get("/customers/{customer_id:int}.json")
+@router.get("/customers/{customer_id:int}.json", dependencies=[READ_CUSTOMERS])
 async def get_customer(customer_id: int, world: WorldDep) -> JSON:
     customer = world.shopify.customers.get(customer_id)
     if customer is None:
@@ -860,7 +1052,7 @@ async def get_customer(customer_id: int, world: WorldDep) -> JSON:
     return {"customer": customer}
 
 
-@router.get("/products/{product_id:int}.json")
+@router.get("/products/{product_id:int}.json", dependencies=[READ_PRODUCTS])
 async def get_product(product_id: int, world: WorldDep) -> JSON:
     product = world.shopify.products.get(product_id)
     if product is None:
@@ -884,7 +1076,9 @@ async def get_shop(world: WorldDep) -> JSON:
 
 # --------------------------------------------------------------------------- webhooks
 
-_TOPIC = re.compile(r"^[a-z_]+/[a-z_]+$")
+# Where Shopify delivers: an HTTPS endpoint (plain HTTP accepted here, for loopback), a Google
+# Pub/Sub topic or an Amazon EventBridge source.
+_ADDRESS = re.compile(r"^(https?://[^\s/]+|pubsub://\S+:\S+|arn:aws:events:\S+)")
 
 
 @router.get("/webhooks.json")
@@ -901,12 +1095,18 @@ async def list_webhooks(request: Request, world: WorldDep) -> Response:
 
 @router.post("/webhooks.json", status_code=201)
 async def create_webhook(request: Request, world: WorldDep) -> JSON:
+    """Subscribe an address; its deliveries use the version the subscription was made with."""
     given = await _body(request, "webhook")
     topic, address = str(given.get("topic") or ""), str(given.get("address") or "")
-    if not _TOPIC.match(topic):
-        raise unprocessable(f"Invalid topic specified: {topic!r}", "topic")
-    if not re.match(r"^https?://[^\s/]+", address):
-        raise unprocessable("must be an http(s) URL", "address")
+    if topic not in WEBHOOK_TOPICS:
+        raise unprocessable(
+            f"Invalid topic specified: {topic}. Topics allowed: {', '.join(sorted(WEBHOOK_TOPICS))}", "topic"
+        )
+    scope = WEBHOOK_TOPICS[topic]
+    if scope is not None and scope not in granted_scopes(world.shopify.access_scopes):
+        raise ShopifyError(403, scope_refusal(scope))
+    if not _ADDRESS.match(address):
+        raise unprocessable("is invalid", "address")
     if any(h["topic"] == topic and h["address"] == address for h in world.shopify.webhooks.values()):
         raise unprocessable("for this topic has already been taken", "address")
     now = world.now_iso()
@@ -918,7 +1118,7 @@ async def create_webhook(request: Request, world: WorldDep) -> JSON:
         "format": str(given.get("format") or "json"),
         "fields": [],
         "metafield_namespaces": [],
-        "api_version": "2024-10",
+        "api_version": request.state.shopify_api_version,
         "created_at": now,
         "updated_at": now,
     }

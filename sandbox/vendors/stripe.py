@@ -3,7 +3,8 @@
 Form-encoded bodies with bracketed keys (`metadata[order]=1001`), Bearer or Basic auth,
 payment intents and charges from the seed, refunds that move the charge's `amount_refunded`,
 Stripe's error bodies and codes (`amount_too_large`, `charge_already_refunded`,
-`resource_missing`), and idempotency: a POST's `Idempotency-Key` is stored with a fingerprint
+`resource_missing`), Stripe's metadata limits (50 keys, 40-character keys, 500-character values;
+beyond them a 400 naming `metadata[key]`), and idempotency: a POST's `Idempotency-Key` is stored with a fingerprint
 of its parameters; the same key with the same parameters replays the first response
 (`Idempotent-Replayed: true`), with different ones it is a 400 `idempotency_error`. As at
 Stripe, a request rejected by validation stores nothing, so its key can be used again.
@@ -25,7 +26,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from integrations.stripe.models import ZERO_DECIMAL
+from integrations.stripe.models import (
+    METADATA_MAX_KEY_CHARS,
+    METADATA_MAX_KEYS,
+    METADATA_MAX_VALUE_CHARS,
+    ZERO_DECIMAL,
+)
 from sandbox.http import VendorHTTPError, WorldDep, require_stripe, vendor_error
 from sandbox.world import JSON, World
 
@@ -242,6 +248,7 @@ async def create_refund(request: Request, world: WorldDep) -> Response:
     if replay is not None:
         return replay
 
+    metadata = _metadata(params.get("metadata"))
     charge, intent_id = _refund_target(world, params)
     currency = charge["currency"]
     captured = int(charge.get("amount_captured") or charge["amount"])
@@ -265,10 +272,6 @@ async def create_refund(request: Request, world: WorldDep) -> Response:
             code="parameter_invalid_empty",
             param="reason",
         )
-    metadata = params.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        fail(400, "Invalid object", code="parameter_invalid", param="metadata")
-
     refund_id = world.new_str_id("re")
     refund: JSON = {
         "id": refund_id,
@@ -278,9 +281,12 @@ async def create_refund(request: Request, world: WorldDep) -> Response:
         "charge": charge["id"],
         "created": int(world.now().timestamp()),
         "currency": currency,
+        "customer": charge.get("customer"),
+        "customer_account": None,
         "destination_details": {"type": "card", "card": {"type": "refund", "reference_status": "pending"}},
-        "metadata": {str(k): str(v) for k, v in metadata.items()},
+        "metadata": metadata,
         "payment_intent": intent_id,
+        "payment_method": charge.get("payment_method"),
         "reason": reason,
         "receipt_number": None,
         "source_transfer_reversal": None,
@@ -290,8 +296,44 @@ async def create_refund(request: Request, world: WorldDep) -> Response:
     world.stripe.refunds[refund_id] = refund
     charge["amount_refunded"] = int(charge.get("amount_refunded", 0)) + amount
     charge["refunded"] = charge["amount_refunded"] >= captured
+    if isinstance(charge.get("refunds"), dict):
+        listed = charge["refunds"]
+        listed["data"] = [refund, *listed.get("data", [])]
     remember(request, world, params, 200, refund)
     return JSONResponse(refund)
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    """Validate `metadata[...]` as Stripe does: at most 50 keys, keys up to 40 characters, values
+    up to 500; anything beyond is a 400 that names the parameter, and nothing is stored."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        fail(400, "Invalid object", code="parameter_invalid", param="metadata")
+    if len(value) > METADATA_MAX_KEYS:
+        fail(
+            400,
+            f"You can only specify up to {METADATA_MAX_KEYS} metadata keys, but you passed in {len(value)}.",
+            param="metadata",
+        )
+    for key, item in value.items():
+        if len(key) > METADATA_MAX_KEY_CHARS:
+            fail(
+                400,
+                f"Metadata keys can have up to {METADATA_MAX_KEY_CHARS} characters, but you passed in a key "
+                f"that is {len(key)} characters long.",
+                param=f"metadata[{key}]",
+            )
+        if not isinstance(item, str):
+            fail(400, "Invalid string", code="parameter_invalid", param=f"metadata[{key}]")
+        if len(item) > METADATA_MAX_VALUE_CHARS:
+            fail(
+                400,
+                f"Metadata values can have up to {METADATA_MAX_VALUE_CHARS} characters, but you passed in a "
+                f"value that is {len(item)} characters long.",
+                param=f"metadata[{key}]",
+            )
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _refund_target(world: World, params: JSON) -> tuple[JSON, str | None]:

@@ -28,7 +28,7 @@ def test_public_sandbox_signing_secrets_are_refused() -> None:
     settings = Settings(
         _env_file=None,
         sandbox_mode=False,
-        shopify_api_base="https://acme.myshopify.com/admin/api/2024-10",
+        shopify_api_base="https://acme.myshopify.com/admin/api",
         gorgias_base_url="https://acme.gorgias.com/api",
         store_secret=STORE_SECRET,
     )
@@ -45,7 +45,7 @@ def test_sdk_vendors_left_at_the_sandbox_default_use_the_vendors_own_api(
     settings = Settings(
         _env_file=None,
         sandbox_mode=False,
-        shopify_api_base="https://acme.myshopify.com/admin/api/2024-10",
+        shopify_api_base="https://acme.myshopify.com/admin/api",
         gorgias_base_url="https://acme.gorgias.com/api",
         store_secret=STORE_SECRET,
         gorgias_webhook_secret=HELPDESK_SECRET,

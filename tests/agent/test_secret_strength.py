@@ -57,7 +57,7 @@ def _real_store(**secrets_: str) -> Settings:
     return Settings(
         _env_file=None,
         sandbox_mode=False,
-        shopify_api_base="https://acme.myshopify.com/admin/api/2024-10",
+        shopify_api_base="https://acme.myshopify.com/admin/api",
         gorgias_base_url="https://acme.gorgias.com/api",
         **{name: SecretStr(value) for name, value in values.items()},
     )

@@ -7,6 +7,8 @@ Turns are sent with a client address, as the server does; graph state holds only
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +29,21 @@ async def say(agent: Agent, cid: str, text: str, client: str | None) -> Turn:
     events = [e async for e in agent.service.send(cid, text, client=client)]
     await agent.drain()
     return Turn(events)
+
+
+@pytest.fixture
+def open_agent(open_agent: Any) -> Any:
+    """The agents of these tests read all the store's orders (read_all_orders), so every guessed
+    number reaches the store, as in issue 12: without that scope, numbers below its 60-day window
+    get an answer that depends on the number alone (tests/tools/test_history_window.py)."""
+
+    @asynccontextmanager
+    async def factory(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with open_agent(*args, **kwargs) as agent:
+            agent.world.shopify.access_scopes.append("read_all_orders")
+            yield agent
+
+    return factory
 
 
 def verify_step(number: int, email: str) -> ToolStep:

@@ -82,7 +82,10 @@ def test_the_smoke_subset_is_small(suite: list[Case]) -> None:
 
 def test_select_by_tags_and_ids() -> None:
     loaded = load_cases()
-    assert {c.case.id for c in select(loaded, ["stripe"])} == {"refunds-1009-stripe"}
+    assert {c.case.id for c in select(loaded, ["stripe"])} == {
+        "refunds-1009-stripe",
+        "refunds-1032-discount-code-stripe",
+    }
     assert [c.case.id for c in select(loaded, ids=["other-poem"])] == ["other-poem"]
     assert len(select(loaded)) == len(loaded)
 

@@ -584,3 +584,55 @@ async def test_add_messages_reads_the_ticket_once_and_posts_each_message_once(
     stored = world.gorgias.tickets[ticket.id]["messages"]
     assert [m["external_id"] for m in stored] == ["conv-1:m1", "conv-1:m2", "conv-1:m3", "conv-1:m4"]
     assert stored[2]["sender"]["email"] == SHOPPER
+
+
+# --------------------------------------------------------------------------- a customer created meanwhile
+
+
+async def test_conflict_on_create_uses_the_published_existing_customer() -> None:
+    """Contract: Gorgias answers 409 to a duplicate email; the client then reads the existing
+    customer (Gorgias's published example object) instead of failing."""
+    from tests.published.gorgias_reference import CUSTOMER, CUSTOMER_EMAIL
+
+    calls: list[tuple[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append((request.method, request.url.path))
+        if request.method == "POST":
+            return httpx.Response(409, json={"error": {"msg": "Customer already exists."}})
+        seen = sum(method == "GET" for method, _ in calls)
+        data = [CUSTOMER] if seen > 1 else []  # created by someone else after our first look
+        return httpx.Response(200, json={"data": data, "object": "list", "meta": {"next_cursor": None}})
+
+    async with gorgias_http_client(BASE, EMAIL, KEY, transport=httpx.MockTransport(answer)) as http:
+        customer = await GorgiasClient(http).get_or_create_customer(CUSTOMER_EMAIL, "John")
+    assert (customer.id, customer.external_id, customer.firstname) == (3924, "customer-84203241", "John")
+    assert [method for method, _ in calls] == ["GET", "POST", "GET"]
+
+
+class HideCustomerOnce(httpx.AsyncBaseTransport):
+    """The first customer lookup misses (another process creates the customer right after it)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.hidden = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/customers") and not self.hidden:
+            self.hidden = True
+            return httpx.Response(200, json={"data": [], "object": "list", "meta": {"next_cursor": None}})
+        return await self.inner.handle_async_request(request)
+
+
+async def test_sandbox_conflict_then_the_existing_customer(
+    sandbox_transport: httpx.ASGITransport, world: World, waits: list[float]
+) -> None:
+    before = len(world.gorgias.customers)
+    transport = HideCustomerOnce(sandbox_transport)
+    async with gorgias_http_client(BASE, EMAIL, KEY, transport=transport) as http:
+        client = GorgiasClient(http, retry_policy=lambda: retrying(sleep=_recorder(waits)))
+        customer = await client.get_or_create_customer(SHOPPER)
+    assert transport.hidden
+    assert customer.id == 1  # Ana, who already existed: the 409 led to her, not to a failure
+    assert len(world.gorgias.customers) == before
+    assert waits == []  # no retry was needed

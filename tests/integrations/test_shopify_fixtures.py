@@ -25,7 +25,8 @@ from integrations.shopify import (
 )
 from integrations.shopify.client import order_number_digits
 
-API = "https://apple.myshopify.com/admin/api/2024-10"
+ADMIN_API = "https://apple.myshopify.com/admin/api"
+API = f"{ADMIN_API}/2026-10"
 TOKEN = "shpat_fixture_token_123"
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -60,7 +61,7 @@ def make_client(handler: Handler, waits: list[float] | None = None) -> ShopifyCl
         if waits is not None:
             waits.append(seconds)
 
-    http = shopify_http_client(API, TOKEN, transport=httpx.MockTransport(handler))
+    http = shopify_http_client(ADMIN_API, TOKEN, transport=httpx.MockTransport(handler))
     return ShopifyClient(http, retry_policy=lambda: retrying(sleep=fake_sleep))
 
 

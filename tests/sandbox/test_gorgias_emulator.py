@@ -111,8 +111,9 @@ async def test_create_customer_and_reject_a_duplicate(api: httpx.AsyncClient, wo
     assert world.gorgias.customers[customer.id]["email"] == "zoe@example.com"
 
     duplicate = await api.post("/customers", json={"email": "ZOE@example.com"})
-    assert duplicate.status_code == 400
-    assert "already exists" in str(duplicate.json()["error"]["data"])
+    assert duplicate.status_code == 409  # Conflict, as Gorgias's reference says
+    assert "already exists" in duplicate.json()["error"]["msg"]
+    assert sum(c["email"] == "zoe@example.com" for c in world.gorgias.customers.values()) == 1
     assert (await api.post("/customers", json={"name": "No Email"})).status_code == 400
 
 

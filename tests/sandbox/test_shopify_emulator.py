@@ -14,9 +14,15 @@ from fastapi import FastAPI
 from sandbox.vendors.shopify import configure_call_limit
 from sandbox.world import World
 
-BASE = "/shopify/admin/api/2024-10"
+BASE = "/shopify/admin/api/2026-10"
 AUTH = {"X-Shopify-Access-Token": "shpat_sandbox"}
 ORDER_1001, ORDER_1004, ORDER_1005, ORDER_1008 = 5200001001, 5200001004, 5200001005, 5200001008
+
+
+@pytest.fixture(autouse=True)
+def customer_scope(world: World) -> None:
+    """These tests read customers too, which the agent itself has no need for (nor scope)."""
+    world.shopify.access_scopes.append("read_customers")
 
 
 async def get(http: httpx.AsyncClient, path: str, **params: Any) -> httpx.Response:
@@ -122,7 +128,7 @@ async def test_status_defaults_to_open(sandbox_http: httpx.AsyncClient) -> None:
     assert 1021 not in open_numbers
     assert 1021 in all_numbers
     assert [o["order_number"] for o in cancelled] == [1021]
-    assert len(all_numbers) == 30
+    assert len(all_numbers) == 34  # #998 is older than the 60 days the token may read
 
 
 async def test_name_filter_is_loose_and_email_filter_exact(sandbox_http: httpx.AsyncClient) -> None:
@@ -145,9 +151,9 @@ async def test_link_pagination_forward_and_back(sandbox_http: httpx.AsyncClient)
     third = await sandbox_http.get(second.links["next"]["url"], headers=AUTH)
     assert "next" not in third.links
     pages = [r.json()["orders"] for r in (first, second, third)]
-    assert [len(p) for p in pages] == [12, 12, 6]
+    assert [len(p) for p in pages] == [12, 12, 10]
     ids = [o["id"] for page in pages for o in page]
-    assert len(set(ids)) == 30
+    assert len(set(ids)) == 34
     created = [o["created_at"] for page in pages for o in page]
     assert created == sorted(created, reverse=True)  # newest first across pages
     back = await sandbox_http.get(third.links["previous"]["url"], headers=AUTH)
@@ -318,7 +324,9 @@ async def test_cancel_with_refund_true(sandbox_http: httpx.AsyncClient, world: W
         sandbox_http, f"orders/{ORDER_1004}/cancel.json", {"reason": "customer", "refund": True}
     )
     assert response.status_code == 200
-    order = response.json()["order"]
+    assert response.json()["notice"] == "Order has been canceled"
+    assert response.json()["order"]["cancelled_at"] is None  # the answer shows the order as it was
+    order = world.shopify.orders[ORDER_1004]
     assert (order["cancel_reason"], order["financial_status"]) == ("customer", "refunded")
     assert order["cancelled_at"] == world.now_iso()
     assert all(li["fulfillable_quantity"] == 0 for li in order["line_items"])

@@ -352,7 +352,7 @@ def test_a_real_store_refuses_to_start_with_a_weak_store_secret(weak: str) -> No
     settings = Settings(
         _env_file=None,
         sandbox_mode=False,
-        shopify_api_base="https://acme.myshopify.com/admin/api/2024-10",
+        shopify_api_base="https://acme.myshopify.com/admin/api",
         gorgias_base_url="https://acme.gorgias.com/api",
         store_secret=SecretStr(weak),
         gorgias_webhook_secret=SecretStr("Tq8Lz3Wn6Rv1Yp4Kc9Mx2Hb7Js5Df0Gu"),

@@ -118,7 +118,7 @@ def test_public_url_moves_the_public_url_and_cors_along() -> None:
     assert moved.public_url == "http://127.0.0.1:9000"
     assert moved.cors_origins == [*settings.cors_origins, "http://127.0.0.1:9000"]
     # The vendors stay where the settings say: pointing them at a sandbox is the demo's business.
-    assert moved.shopify_api_base == settings.shopify_api_base == f"{SANDBOX_URL}/shopify/admin/api/2024-10"
+    assert moved.shopify_api_base == settings.shopify_api_base == f"{SANDBOX_URL}/shopify/admin/api"
     assert (explicit.public_url, explicit.cors_origins) == ("https://agent.example", ["https://shop.example"])
 
 
@@ -155,4 +155,4 @@ def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = serve_settings(build_parser().parse_args(["serve"]))
 
     assert settings.public_url == "http://127.0.0.1:8000"
-    assert settings.shopify_api_base == f"{SANDBOX_URL}/shopify/admin/api/2024-10"
+    assert settings.shopify_api_base == f"{SANDBOX_URL}/shopify/admin/api"

@@ -77,7 +77,7 @@ class AgentProcess:
             "MODEL": "offline",
             "DATABASE_URL": "",
             "SQLITE_PATH": str(self.database),
-            "SHOPIFY_API_BASE": f"{root}/shopify/admin/api/2024-10",
+            "SHOPIFY_API_BASE": f"{root}/shopify/admin/api",
             "GORGIAS_BASE_URL": f"{root}/gorgias/api",
             "EASYPOST_API_BASE": f"{root}/easypost/v2",
             "STRIPE_API_BASE": f"{root}/stripe",

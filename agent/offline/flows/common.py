@@ -8,6 +8,7 @@ from agent.offline.conversation import ToolOutcome
 from agent.offline.flows.situation import Decision, Situation
 from agent.offline.nlu.entities import is_affirmative, is_negative
 from agent.offline.nlu.language import has_details
+from tools.results import Refusal
 
 
 def refused(sit: Situation, outcome: ToolOutcome) -> Decision:
@@ -25,6 +26,8 @@ def refused(sit: Situation, outcome: ToolOutcome) -> Decision:
         return sit.say("verification.locked")
     if code == "vendor_unavailable":
         return sit.say("common.vendor_unavailable")
+    if code == "order_too_old":
+        return beyond_history(sit, outcome)
     if not number:
         return not_possible(sit, None)
     if code in ("order_not_found", "not_your_order"):
@@ -36,6 +39,18 @@ def refused(sit: Situation, outcome: ToolOutcome) -> Decision:
     if code == "already_refunded":
         return sit.say("refunds.already_refunded", order_number=number)
     return not_possible(sit, number)
+
+
+def beyond_history(sit: Situation, outcome: ToolOutcome) -> Decision:
+    """An order older than the store lets the assistant read: say so, and hand over to a person."""
+    number = outcome.order_number or ""
+    refusal = outcome.result if isinstance(outcome.result, Refusal) else None
+    days = (refusal.details.get("days") if refusal else None) or "60"
+    text = sit.replies.render("orders.too_old", order_number=number, days=days)
+    if not sit.can("escalate_to_human"):
+        return Decision(text=text)
+    facts = f"Order #{number} is older than the {days} days of orders the assistant can read."
+    return escalate(sit, "order older than the assistant can read", number or None, facts=facts, text=text)
 
 
 def not_possible(sit: Situation, order_number: object) -> Decision:

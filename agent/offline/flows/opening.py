@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.flows.common import refused, said_no
+from agent.offline.flows.common import beyond_history, refused, said_no
 from agent.offline.flows.formatting import bullets, day, join
 from agent.offline.flows.situation import Decision, Situation
 from agent.offline.nlu.entities import extract_email
@@ -86,6 +86,8 @@ def verification_step(sit: Situation) -> Decision | None:
 def _verification_refused(sit: Situation, outcome: ToolOutcome) -> Decision:
     if outcome.code == "verification_locked":
         return sit.say("verification.locked")
+    if outcome.code == "order_too_old":
+        return beyond_history(sit, outcome)
     return sit.say("verification.failed")
 
 

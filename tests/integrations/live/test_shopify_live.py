@@ -1,6 +1,6 @@
 """The Shopify client against a store's REAL Admin API (marked `live`; skipped on the sandbox).
 
-Configure SHOPIFY_API_BASE (https://<shop>.myshopify.com/admin/api/2024-10) and
+Configure SHOPIFY_API_BASE (https://<shop>.myshopify.com/admin/api), SHOPIFY_API_VERSION and
 SHOPIFY_ACCESS_TOKEN, then run `pytest -m live tests/integrations/live/test_shopify_live.py`.
 Cassettes are written, filtered, to tests/cassettes/live/shopify/.
 
@@ -38,7 +38,9 @@ def settings() -> Settings:
 @pytest.fixture
 async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async with shopify_http_client(
-        settings.shopify_api_base, settings.shopify_access_token.get_secret_value()
+        settings.shopify_api_base,
+        settings.shopify_access_token.get_secret_value(),
+        api_version=settings.shopify_api_version,
     ) as client:
         yield client
 
@@ -68,7 +70,9 @@ async def test_absent_things_are_absent(client: ShopifyClient) -> None:
 @pytest.mark.live
 async def test_rejected_token_names_the_setting(settings: Settings) -> None:
     with VCR.use_cassette("auth.yaml"):
-        async with shopify_http_client(settings.shopify_api_base, "shpat_not_a_real_token") as http:
+        async with shopify_http_client(
+            settings.shopify_api_base, "shpat_not_a_real_token", api_version=settings.shopify_api_version
+        ) as http:
             with pytest.raises(AuthError) as caught:
                 await ShopifyClient(http).get_order(1)
     assert caught.value.setting == "SHOPIFY_ACCESS_TOKEN"
@@ -143,7 +147,7 @@ async def test_cassettes_hold_no_secrets_or_personal_data(tmp_path: Path) -> Non
     recorder = live_vcr("shopify", cassette_library_dir=tmp_path)
     with recorder.use_cassette("filters.yaml"):
         async with shopify_http_client(
-            "https://apple.myshopify.com/admin/api/2024-10", "shpat_live_secret_token",
+            "https://apple.myshopify.com/admin/api", "shpat_live_secret_token",
             transport=httpx.MockTransport(handler),
         ) as http:  # fmt: skip
             await http.put(
