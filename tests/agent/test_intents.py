@@ -15,6 +15,7 @@ from evals.importer import _tag_hints
 from evals.models import Expect
 from tests.agent.conftest import EMAILS, verify
 from tests.agent.scripted_model import intent
+from tests.agent.test_graph_intents import ORDER_CHANGE_TOOLS, REFUNDS_TOOLS, RETURNS_TOOLS, WISMO_TOOLS
 from tools import registry
 from tools.escalation import escalate_to_human
 from tools.identity import verify_customer
@@ -22,35 +23,11 @@ from tools.orders import lookup_order
 from tools.spec import spec_of
 
 EXPECTED_GROUPS = {
-    "wismo": ["verify_customer", "lookup_order", "get_tracking_status", "escalate_to_human"],
-    "returns": [
-        "verify_customer",
-        "lookup_order",
-        "check_return_eligibility",
-        "create_return_label",
-        "send_verification_code",
-        "check_verification_code",
-        "escalate_to_human",
-    ],
-    "refunds": [
-        "verify_customer",
-        "lookup_order",
-        "check_refund_eligibility",
-        "issue_refund",
-        "send_verification_code",
-        "check_verification_code",
-        "escalate_to_human",
-    ],
-    "order_change": [
-        "verify_customer",
-        "lookup_order",
-        "cancel_order",
-        "update_shipping_address",
-        "send_verification_code",
-        "check_verification_code",
-        "escalate_to_human",
-    ],
-    "escalation": [],
+    "wismo": WISMO_TOOLS,
+    "returns": RETURNS_TOOLS,
+    "refunds": REFUNDS_TOOLS,
+    "order_change": ORDER_CHANGE_TOOLS,
+    "escalation": [],  # no node: straight to a person
     "other": ["escalate_to_human"],
 }
 
