@@ -35,7 +35,7 @@ async def classify(state: AgentState, wiring: Wiring) -> dict[str, Any]:
         }
     history = msg.model_window(state.get("messages", []), limit=8)
     system = SystemMessage(prompts.render("classify", store_name=wiring.deps.store_name))
-    structured = wiring.model.with_structured_output(IntentResult)
+    structured = wiring.classifier()
     try:
         result = cast(IntentResult | None, await call_model(lambda: structured.ainvoke([system, *history])))
     except ModelFailure as exc:

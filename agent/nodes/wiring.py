@@ -13,7 +13,7 @@ from langchain_core.runnables import Runnable
 
 import prompts
 from agent import intents
-from agent.state import AgentState
+from agent.state import AgentState, IntentResult
 from tools.context import ToolContext, ToolDeps
 from tools.langchain import context_from_state
 from tools.langchain import to_langchain_tool as make_tool
@@ -47,6 +47,7 @@ class Wiring:
     bound: dict[str, Runnable[LanguageModelInput, AIMessage]] = field(default_factory=dict)
     policy_text: str = ""
     rules_text: str = ""
+    _classifiers: dict[tuple[str, ...], Runnable[LanguageModelInput, Any]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, model: BaseChatModel, deps: AgentDeps) -> Wiring:
@@ -63,6 +64,16 @@ class Wiring:
             refund_limit=f"{policy.refund_auto_approve_limit}",
         )
         return cls(model, deps, bound, policy_text, prompts.load("_rules").strip())
+
+    def classifier(self) -> Runnable[LanguageModelInput, Any]:
+        """The model with the classification schema (rebuilt only when the registry changes)."""
+        names = intents.names()
+        cached = self._classifiers.get(names)
+        if cached is None:
+            cached = self.model.with_structured_output(IntentResult)
+            self._classifiers.clear()
+            self._classifiers[names] = cached
+        return cached
 
     @property
     def tools(self) -> ToolDeps:
