@@ -262,6 +262,10 @@ def build_world(seed: Seed | None = None) -> World:
             latest = max(owned, key=lambda o: o["created_at"])
             record["last_order_id"] = latest["id"]
             record["last_order_name"] = latest["name"]
+    from sandbox.woocommerce_seed import seed_woocommerce  # it reads the Shopify records made above
+
+    seed_woocommerce(world)
+    world.woocommerce.site_url = f"https://{seed.shop.domain.split('.')[0]}.example"
     world.next_id = 9_000_000
     return world
 

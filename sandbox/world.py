@@ -17,8 +17,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 JSON = dict[str, Any]
-Vendor = Literal["shopify", "gorgias", "easypost", "stripe", "sendgrid", "openai"]
-VENDORS: tuple[Vendor, ...] = ("shopify", "gorgias", "easypost", "stripe", "sendgrid", "openai")
+Vendor = Literal["shopify", "woocommerce", "gorgias", "easypost", "stripe", "sendgrid", "openai"]
+VENDORS: tuple[Vendor, ...] = (
+    "shopify",
+    "woocommerce",
+    "gorgias",
+    "easypost",
+    "stripe",
+    "sendgrid",
+    "openai",
+)
 
 
 class SandboxCredentials(BaseModel):
@@ -26,6 +34,9 @@ class SandboxCredentials(BaseModel):
 
     shopify_access_token: str = "shpat_sandbox"
     shopify_webhook_secret: str = "shopify_webhook_sandbox"
+    woocommerce_consumer_key: str = "ck_sandbox"
+    woocommerce_consumer_secret: str = "cs_sandbox"
+    woocommerce_webhook_secret: str = "woocommerce_webhook_sandbox"
     gorgias_email: str = "agent@sandbox.test"
     gorgias_api_key: str = "gorgias_sandbox"
     easypost_api_key: str = "EZTK_sandbox"
@@ -77,6 +88,16 @@ class ShopifyState(BaseModel):
     orders: dict[int, JSON] = Field(default_factory=dict)
     transactions: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
     webhooks: dict[int, JSON] = Field(default_factory=dict)
+
+
+class WooCommerceState(BaseModel):
+    """The WooCommerce store (REST API v3 shapes), seeded with the same orders as the Shopify one."""
+
+    site_url: str = "https://sandbox-store.example"
+    orders: dict[int, JSON] = Field(default_factory=dict, description="By order id (= order number).")
+    refunds: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
+    notes: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
+    products: dict[int, JSON] = Field(default_factory=dict)
 
 
 class GorgiasState(BaseModel):
@@ -143,6 +164,7 @@ class World(BaseModel):
     next_id: int = 1000
     credentials: SandboxCredentials = Field(default_factory=SandboxCredentials)
     shopify: ShopifyState = Field(default_factory=ShopifyState)
+    woocommerce: WooCommerceState = Field(default_factory=WooCommerceState)
     gorgias: GorgiasState = Field(default_factory=GorgiasState)
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
