@@ -293,6 +293,7 @@ async def reset(request: Request) -> JSON:
     fresh = build_world(request.app.state.seed)
     fresh.helpdesk_webhook = old.helpdesk_webhook
     fresh.credentials = old.credentials
+    fresh.store_platform = old.store_platform
     request.app.state.world = fresh
     return {"digest": fresh.digest(), "seed": fresh.seed_name}
 

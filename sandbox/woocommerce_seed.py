@@ -15,14 +15,20 @@ v3 would show it, so the eval scenarios (#1001-#1009) hold on either platform:
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from integrations.shopify.models import ShopifyAddress, ShopifyOrder, split_tags
 from integrations.woocommerce.models import TRACKING_META_KEY
-from sandbox.seed import money
 from sandbox.world import JSON, World
 
 TAX_RATE_ID = 1
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
 GATEWAYS = {
     "shopify_payments": ("woocommerce_payments", "Credit card (WooPayments)"),
     "paypal": ("ppcp-gateway", "PayPal"),

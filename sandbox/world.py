@@ -160,6 +160,10 @@ class World(BaseModel):
     """Every vendor's state plus the clock. Mutated only by the emulators and the control API."""
 
     seed_name: str = "empty"
+    store_platform: Literal["shopify", "woocommerce"] = Field(
+        "shopify",
+        description="The platform the agent uses: both emulators serve the same store, inspection reads this one.",
+    )
     clock: datetime = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     next_id: int = 1000
     credentials: SandboxCredentials = Field(default_factory=SandboxCredentials)

@@ -359,7 +359,7 @@ class WooCommerceCommerce:
                     VENDOR,
                     "the order's payment gateway cannot refund automatically; refund it by hand in "
                     "WooCommerce (Orders > Refund > Refund manually) and then with the payment provider",
-                    status=exc.status,
+                    status=422,  # refused, not an outage: the tools offer a person instead of "try later"
                 ) from None
             raise
         finally:

@@ -18,7 +18,9 @@ STORE = "http://sandbox/woocommerce"
 
 
 def client_for(
-    transport: httpx.AsyncBaseTransport, key: str = "ck_sandbox", secret: str = "cs_sandbox"
+    transport: httpx.AsyncBaseTransport,
+    key: str = "ck_sandbox",
+    secret: str = "cs_sandbox",  # noqa: S107
 ) -> WooCommerceClient:
     async def no_sleep(_: float) -> None:
         return None
@@ -211,3 +213,8 @@ async def test_delivery_comes_from_the_tracker(client: WooCommerceClient) -> Non
     assert order is not None and order.shipments
     assert order.shipments[0].delivered_at == moment
     assert order.shipments[0].carrier in ("usps", "ups", "fedex", "dhl", "USPS", "UPS", "FedEx", "DHL")
+
+
+async def test_the_gateway_refusal_reaches_the_shopper_as_a_refusal_not_an_outage() -> None:
+    error = GatewayCannotRefund("woocommerce", "cannot refund automatically", status=422)
+    assert error.status == 422 and not error.retryable
