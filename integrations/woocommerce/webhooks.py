@@ -56,6 +56,15 @@ def verify_signature(raw_body: bytes, signature: str | None, secret: str) -> boo
     return hmac.compare_digest(given, _digest(raw_body, secret))
 
 
+_PING = re.compile(rb"^webhook_id=[0-9]{1,18}$")
+
+
+def is_ping(headers: Mapping[str, str], raw_body: bytes) -> bool:
+    """WooCommerce's ping when a webhook is saved: no topic, a form body `webhook_id=N`. Answered 2xx
+    so the webhook can be saved; it parses to no event, so accepting it unsigned changes nothing."""
+    return not (header(headers, TOPIC_HEADER) or "").strip() and bool(_PING.match(raw_body.strip()))
+
+
 def _event(topic: str, body: Mapping[str, Any]) -> StoreEvent | None:
     resource, _, action = topic.partition(".")
     if resource != "order":
@@ -80,6 +89,8 @@ class WooCommerceWebhooks:
         self._secret = secret
 
     def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        if is_ping(headers, raw_body):
+            return  # carries nothing to act on, and WooCommerce may send it unsigned
         if not verify_signature(raw_body, header(headers, SIGNATURE_HEADER), self._secret):
             raise WebhookRejected(f"{SIGNATURE_HEADER} does not match the body.", code="invalid_signature")
 

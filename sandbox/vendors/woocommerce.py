@@ -101,6 +101,8 @@ def _paged(request: Request, response: Response, items: list[JSON]) -> list[JSON
         links.append(f'<{base}{joiner}page={page - 1}>; rel="prev"')
     if page < pages:
         links.append(f'<{base}{joiner}page={page + 1}>; rel="next"')
+    if pages > 1:
+        links += [f'<{base}{joiner}page=1>; rel="first"', f'<{base}{joiner}page={pages}>; rel="last"']
     if links:
         response.headers["Link"] = ", ".join(links)
     return items[(page - 1) * per_page : page * per_page]
