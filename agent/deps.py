@@ -120,6 +120,13 @@ def real_store_settings(settings: Settings) -> Settings:
     placeholders are logged as warnings (the vendor refuses them anyway).
     """
     fields = Settings.model_fields
+    woo_url = settings.woocommerce_url
+    real_woo = settings.store_platform == "woocommerce" and woo_url != fields["woocommerce_url"].default
+    if real_woo and not woo_url.startswith("https://"):
+        raise ConfigError(
+            "WOOCOMMERCE_URL must start with https://: WooCommerce's consumer key and secret travel as HTTP "
+            "Basic credentials, in clear text over plain http."
+        )
     missing = [
         name.upper() for name in required_bases(settings) if getattr(settings, name) == fields[name].default
     ]
