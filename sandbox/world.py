@@ -98,6 +98,7 @@ class WooCommerceState(BaseModel):
     refunds: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
     notes: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
     products: dict[int, JSON] = Field(default_factory=dict)
+    webhooks: dict[int, JSON] = Field(default_factory=dict, description="Subscriptions (`POST /webhooks`).")
 
 
 class GorgiasState(BaseModel):
@@ -180,6 +181,9 @@ class World(BaseModel):
     shopify_deliveries: list[JSON] = Field(
         default_factory=list, description="Shopify webhooks delivered (sandbox/shopify_webhooks.py)."
     )
+    woocommerce_deliveries: list[JSON] = Field(
+        default_factory=list, description="WooCommerce webhooks delivered (sandbox/vendors/woocommerce.py)."
+    )
 
     # ------------------------------------------------------------------ ids and time
 
@@ -230,6 +234,7 @@ class World(BaseModel):
                 "helpdesk_webhook",
                 "shopify_consistency",
                 "shopify_deliveries",
+                "woocommerce_deliveries",
             },
         )
         return data

@@ -20,7 +20,6 @@ from typing import Any
 
 from integrations.events import (
     OrderCancelled,
-    OrderFulfilled,
     OrderUpdated,
     StoreEvent,
     WebhookMalformed,
@@ -74,11 +73,9 @@ def _event(topic: str, body: Mapping[str, Any]) -> StoreEvent | None:
         raise WebhookMalformed("The body has no `id`.")
     number = body.get("number")
     fields = {"order_id": str(order_id), "order_number": str(number) if number else None}
-    status = body.get("status")
-    if action == "updated" and status == "cancelled":
+    if action == "updated" and body.get("status") == "cancelled":
         return OrderCancelled(**fields)
-    if action == "updated" and status == "completed":
-        return OrderFulfilled(**fields)
+    # `completed` says nothing about what changed in this update: any change is an update.
     return OrderUpdated(**fields)
 
 

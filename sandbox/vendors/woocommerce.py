@@ -8,6 +8,13 @@ for a wrong consumer key); `page` / `per_page` (1-100) pagination with `X-WP-Tot
 email and names. Refunds follow `wc_create_refund`: the amount must be positive and at most what
 is left (`Invalid refund amount.`), and with `api_refund` the order's gateway must support
 refunds, else nothing is recorded; a refund of everything left marks the order `refunded`.
+
+Webhooks (`POST /webhooks` with a `topic` and `delivery_url`) are delivered after the change is
+answered, as WooCommerce does from its queue: `order.updated` when an order is changed or
+refunded, the body the order as the API shows it, signed in `X-WC-Webhook-Signature` (base64
+HMAC-SHA256 of the exact bytes with the webhook's secret), with `X-WC-Webhook-Topic`,
+`-Resource`, `-Event`, `-Source`, `-ID` and a unique `-Delivery-ID`; each delivery is logged in
+`world.woocommerce_deliveries`.
 """
 
 from __future__ import annotations
@@ -17,10 +24,12 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
+from integrations.woocommerce.webhooks import sign_webhook
 from sandbox.http import VendorHTTPError, WorldDep, require_woocommerce
 from sandbox.seed import money
+from sandbox.shopify_webhooks import HTTP_ADDRESS, sender_of
 from sandbox.woocommerce_seed import wc_date
 from sandbox.world import JSON, World
 
@@ -151,7 +160,7 @@ async def get_order(order_id: int, world: WorldDep) -> JSON:
 
 
 @router.put("/orders/{order_id}")
-async def update_order(order_id: int, request: Request, world: WorldDep) -> JSON:
+async def update_order(order_id: int, request: Request, background: BackgroundTasks, world: WorldDep) -> JSON:
     order = _order(world, order_id)
     body = await _json(request)
     status = body.get("status")
@@ -169,6 +178,7 @@ async def update_order(order_id: int, request: Request, world: WorldDep) -> JSON
     if "customer_note" in body:
         order["customer_note"] = str(body["customer_note"] or "")
     order["date_modified"] = order["date_modified_gmt"] = wc_date(world.now())
+    emit(request, background, "order.updated", order)
     return order
 
 
@@ -237,7 +247,9 @@ def _refunded_units(world: World, order_id: int) -> dict[int, int]:
 
 
 @router.post("/orders/{order_id}/refunds", status_code=201)
-async def create_refund(order_id: int, request: Request, world: WorldDep) -> JSON:
+async def create_refund(
+    order_id: int, request: Request, background: BackgroundTasks, world: WorldDep
+) -> JSON:
     order = _order(world, order_id)
     body = await _json(request)
     items = {li["id"]: li for li in order["line_items"]}
@@ -318,6 +330,7 @@ async def create_refund(order_id: int, request: Request, world: WorldDep) -> JSO
     if amount == remaining:
         order["status"] = "refunded"
     order["date_modified"] = order["date_modified_gmt"] = wc_date(world.now())
+    emit(request, background, "order.updated", order)
     return refund
 
 
@@ -330,3 +343,89 @@ async def get_product(product_id: int, world: WorldDep) -> JSON:
     if product is None:
         raise error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
     return product
+
+
+# --------------------------------------------------------------------------- webhooks
+
+WEBHOOK_TOPICS = {"order.created", "order.updated", "order.deleted", "order.restored"}
+
+
+@router.get("/webhooks")
+async def list_webhooks(request: Request, response: Response, world: WorldDep) -> list[JSON]:
+    hooks = [_public(h) for _, h in sorted(world.woocommerce.webhooks.items())]
+    return _paged(request, response, hooks)
+
+
+@router.post("/webhooks", status_code=201)
+async def create_webhook(request: Request, world: WorldDep) -> JSON:
+    body = await _json(request)
+    topic, url = body.get("topic"), body.get("delivery_url")
+    if topic not in WEBHOOK_TOPICS:
+        raise error(400, "rest_invalid_param", "Invalid parameter(s): topic")
+    if not isinstance(url, str) or not url.startswith(HTTP_ADDRESS):
+        raise error(400, "rest_invalid_param", "Invalid parameter(s): delivery_url")
+    hook_id = world.new_int_id()
+    hook = {
+        "id": hook_id,
+        "name": str(body.get("name") or f"Webhook {hook_id}"),
+        "status": str(body.get("status") or "active"),
+        "topic": topic,
+        "resource": topic.split(".")[0],
+        "event": topic.split(".")[1],
+        "delivery_url": url,
+        "secret": str(body.get("secret") or world.credentials.woocommerce_webhook_secret),
+        "date_created_gmt": wc_date(world.now()),
+    }
+    world.woocommerce.webhooks[hook_id] = hook
+    return _public(hook)
+
+
+@router.delete("/webhooks/{webhook_id}")
+async def delete_webhook(webhook_id: int, request: Request, world: WorldDep) -> JSON:
+    hook = world.woocommerce.webhooks.get(webhook_id)
+    if hook is None:
+        raise error(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
+    if request.query_params.get("force") not in ("true", "1"):
+        raise error(501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.")
+    del world.woocommerce.webhooks[webhook_id]
+    return _public(hook)
+
+
+def _public(hook: JSON) -> JSON:
+    return {k: v for k, v in hook.items() if k != "secret"}  # the secret is write-only
+
+
+def emit(request: Request, background: BackgroundTasks, topic: str, order: JSON) -> None:
+    """Deliver `topic` for this order to its subscribers once the call has been answered."""
+    world: World = request.app.state.world
+    body = json.dumps(order, separators=(",", ":")).encode()
+    for hook in sorted(world.woocommerce.webhooks.values(), key=lambda h: int(h["id"])):
+        if hook["topic"] == topic and hook["status"] == "active":
+            background.add_task(_deliver, request.app.state, world, hook, topic, body, int(order["id"]))
+
+
+async def _deliver(state: Any, world: World, hook: JSON, topic: str, body: bytes, order_id: int) -> None:
+    resource, _, event = topic.partition(".")
+    delivery_id = world.new_int_id()
+    headers = {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Source": world.woocommerce.site_url.rstrip("/") + "/",
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Resource": resource,
+        "X-WC-Webhook-Event": event,
+        "X-WC-Webhook-Signature": sign_webhook(body, hook["secret"]),
+        "X-WC-Webhook-ID": str(hook["id"]),
+        "X-WC-Webhook-Delivery-ID": str(delivery_id),
+    }
+    status = await sender_of(state)(hook["delivery_url"], headers, body)
+    world.woocommerce_deliveries.append(
+        {
+            "delivery_id": delivery_id,
+            "webhook": hook["id"],
+            "topic": topic,
+            "address": hook["delivery_url"],
+            "resource_id": order_id,
+            "status": status,
+            "at": world.now_iso(),
+        }
+    )

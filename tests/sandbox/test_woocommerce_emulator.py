@@ -8,7 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
+from fastapi import FastAPI
 
+from integrations.events import OrderCancelled, OrderUpdated
+from integrations.woocommerce.webhooks import WooCommerceWebhooks
 from sandbox.world import World
 
 API = "/woocommerce/wp-json/wc/v3"
@@ -116,3 +119,39 @@ async def test_control_api_reads_the_configured_platform(
     reset = await sandbox_http.post("/_sandbox/reset")
     assert reset.status_code == 200
     assert (await sandbox_http.get("/_sandbox/orders/1004")).json()["status"] == "processing"
+
+
+async def test_webhooks_are_signed_and_parse_into_store_events(
+    sandbox_http: httpx.AsyncClient, sandbox_app: FastAPI, world: World
+) -> None:
+    received: list[tuple[str, dict[str, str], bytes]] = []
+
+    async def receive(url: str, headers: dict[str, str], body: bytes) -> int:
+        received.append((url, headers, body))
+        return 200
+
+    sandbox_app.state.shopify_webhook_sender = receive
+    hook = await sandbox_http.post(
+        f"{API}/webhooks",
+        json={"topic": "order.updated", "delivery_url": "https://agent.example/webhooks/woocommerce"},
+        auth=AUTH,
+    )
+    assert hook.status_code == 201 and "secret" not in hook.json()
+    bad = await sandbox_http.post(
+        f"{API}/webhooks", json={"topic": "order.shipped", "delivery_url": "x"}, auth=AUTH
+    )
+    assert bad.status_code == 400
+    await sandbox_http.put(f"{API}/orders/1004", json={"status": "cancelled"}, auth=AUTH)
+    await sandbox_http.post(f"{API}/orders/1002/refunds", json={"amount": "1.00"}, auth=AUTH)
+    assert [url for url, _, _ in received] == ["https://agent.example/webhooks/woocommerce"] * 2
+    hooks = WooCommerceWebhooks(secret=world.credentials.woocommerce_webhook_secret)
+    events = []
+    for _, headers, body in received:
+        hooks.verify_webhook(headers, body)
+        events += hooks.parse_webhook(headers, body)
+    assert events == [
+        OrderCancelled(order_id="1004", order_number="1004"),
+        OrderUpdated(order_id="1002", order_number="1002"),
+    ]
+    ids = {headers["X-WC-Webhook-Delivery-ID"] for _, headers, _ in received}
+    assert len(ids) == 2 and len(world.woocommerce_deliveries) == 2
