@@ -92,6 +92,7 @@ class WooCommerceCommerce:
 
     ORDER_TTL_SECONDS = 20.0
     PRODUCT_TTL_SECONDS = 600.0
+    TRACKING_TTL_SECONDS = 300.0  # a delivered parcel stays delivered: cached for good
 
     def __init__(
         self,
@@ -109,12 +110,14 @@ class WooCommerceCommerce:
         self._now = monotonic
         self._orders: dict[str, tuple[float, WooOrder]] = {}
         self._tags: dict[int, tuple[float, tuple[str, ...]]] = {}
+        self._tracked: dict[str, tuple[float, TrackingStatus]] = {}
 
     # ------------------------------------------------------------------ cache
 
     def clear_cache(self) -> None:
         self._orders.clear()
         self._tags.clear()
+        self._tracked.clear()
 
     def _forget(self, order_id: str) -> None:
         for key, (_, order) in list(self._orders.items()):
@@ -156,16 +159,28 @@ class WooCommerceCommerce:
         self._tags[product_id] = (self._now(), tags)
         return tags
 
+    async def _tracking(self, number: str, carrier: str | None) -> TrackingStatus | None:
+        """The carrier's word on a parcel (None while it cannot be asked), cached a while."""
+        assert self._track is not None
+        cached = self._tracked.get(number)
+        if cached and (
+            cached[1].status == "delivered" or self._now() - cached[0] < self.TRACKING_TTL_SECONDS
+        ):
+            return cached[1]
+        try:
+            tracked = await self._track(number, carrier)
+        except IntegrationError:
+            return None
+        self._tracked[number] = (self._now(), tracked)
+        return tracked
+
     async def _shipments(self, order: WooOrder) -> tuple[Shipment, ...]:
         shipments = []
         for index, item in enumerate(order.tracking_items()):
             status: str | None = None
             delivered_at: datetime | None = None
             if self._track is not None:
-                try:
-                    tracked = await self._track(item.tracking_number, item.carrier)
-                except IntegrationError:
-                    tracked = None
+                tracked = await self._tracking(item.tracking_number, item.carrier)
                 if tracked is not None:
                     status = tracked.status
                     if tracked.status == "delivered":

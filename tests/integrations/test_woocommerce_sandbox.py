@@ -201,7 +201,10 @@ async def test_delivery_comes_from_the_tracker(client: WooCommerceClient) -> Non
 
     moment = datetime(2026, 11, 18, tzinfo=UTC)
 
+    asked: list[str] = []
+
     async def track(number: str, carrier: str | None) -> TrackingStatus:
+        asked.append(number)
         return TrackingStatus(
             tracking_number=number,
             carrier=carrier,
@@ -209,9 +212,12 @@ async def test_delivery_comes_from_the_tracker(client: WooCommerceClient) -> Non
             events=(TrackingEvent(at=moment, status="delivered", message="Delivered"),),
         )
 
-    order = await WooCommerceCommerce(client, track=track).find_order("1002")
+    commerce = WooCommerceCommerce(client, track=track)
+    order = await commerce.find_order("1002")
     assert order is not None and order.shipments
     assert order.shipments[0].delivered_at == moment
+    await commerce.get_order(order.id)
+    assert len(asked) == len(order.shipments)  # a delivered parcel is asked about once
     assert order.shipments[0].carrier in ("usps", "ups", "fedex", "dhl", "USPS", "UPS", "FedEx", "DHL")
 
 
