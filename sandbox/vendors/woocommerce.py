@@ -26,10 +26,9 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
-from integrations.woocommerce.webhooks import sign_webhook
 from sandbox.http import VendorHTTPError, WorldDep, require_woocommerce
 from sandbox.seed import money
-from sandbox.shopify_webhooks import HTTP_ADDRESS, sender_of
+from sandbox.shopify_webhooks import HTTP_ADDRESS, sender_of, sign
 from sandbox.woocommerce_seed import wc_date
 from sandbox.world import JSON, World
 
@@ -413,7 +412,7 @@ async def _deliver(state: Any, world: World, hook: JSON, topic: str, body: bytes
         "X-WC-Webhook-Topic": topic,
         "X-WC-Webhook-Resource": resource,
         "X-WC-Webhook-Event": event,
-        "X-WC-Webhook-Signature": sign_webhook(body, hook["secret"]),
+        "X-WC-Webhook-Signature": sign(body, hook["secret"]),  # base64 HMAC-SHA256, as Shopify's
         "X-WC-Webhook-ID": str(hook["id"]),
         "X-WC-Webhook-Delivery-ID": str(delivery_id),
     }
