@@ -404,7 +404,11 @@ class WooCommerceCommerce:
             raw = await self._client.get_order(int(order_id))
             if raw.status == "cancelled":
                 return await self.to_domain(raw)
-            raw = await self._unfulfilled(order_id)
+            resumed = (
+                raw.status == "refunded" and await self.find_refund(order_id, idempotency_key) is not None
+            )
+            if not resumed:  # (a retry after our refund went through: only the status is left to set)
+                raw = await self._unfulfilled(order_id)
             await self.append_note(
                 order_id, f"Cancelled at the shopper's request: {reason} [ref {idempotency_key}]"
             )

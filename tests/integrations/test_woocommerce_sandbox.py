@@ -224,3 +224,13 @@ async def test_delivery_comes_from_the_tracker(client: WooCommerceClient) -> Non
 async def test_the_gateway_refusal_reaches_the_shopper_as_a_refusal_not_an_outage() -> None:
     error = GatewayCannotRefund("woocommerce", "cannot refund automatically", status=422)
     assert error.status == 422 and not error.retryable
+
+
+async def test_a_cancel_retried_after_its_refund_only_sets_the_status(
+    commerce: WooCommerceCommerce, client: WooCommerceClient, world: World
+) -> None:
+    quote = await commerce.quote_refund("1004", None, include_shipping=True)
+    await commerce.refund(quote, note="Order cancelled", idempotency_key="c3")  # the first try got this far
+    assert world.woocommerce.orders[1004]["status"] == "refunded"
+    cancelled = await commerce.cancel("1004", reason="wrong size", idempotency_key="c3")
+    assert cancelled.is_cancelled and len(world.woocommerce.refunds[1004]) == 1
