@@ -234,3 +234,23 @@ async def test_a_cancel_retried_after_its_refund_only_sets_the_status(
     assert world.woocommerce.orders[1004]["status"] == "refunded"
     cancelled = await commerce.cancel("1004", reason="wrong size", idempotency_key="c3")
     assert cancelled.is_cancelled and len(world.woocommerce.refunds[1004]) == 1
+
+
+async def test_injected_faults_are_retried_for_reads(
+    client: WooCommerceClient, sandbox_http: httpx.AsyncClient
+) -> None:
+    for kind in ({"kind": "rate_limit", "retry_after": 1.0}, {"kind": "error", "status": 503}):
+        fault = {"vendor": "woocommerce", "route": "/orders/1001", "method": "GET", **kind}
+        assert (await sandbox_http.post("/_sandbox/faults", json=fault)).status_code in (200, 201)
+        assert (await client.get_order(1001)).number == "1001"
+    fault = {
+        "vendor": "woocommerce",
+        "route": "/orders/1001",
+        "kind": "error",
+        "status": 503,
+        "remaining": 10,
+    }
+    await sandbox_http.post("/_sandbox/faults", json=fault)
+    with pytest.raises(VendorError) as caught:
+        await client.get_order(1001)
+    assert caught.value.retryable and "internal_server_error" in str(caught.value)
