@@ -29,7 +29,7 @@ from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
 from agent.startup_checks import check_vendor_setup
-from agent.webhooks import gorgias_protocol, shopify_webhooks
+from agent.webhooks import gorgias_protocol, shopify_webhooks, woocommerce_webhooks
 from integrations._http import RetryPolicyFactory
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
@@ -42,6 +42,8 @@ from integrations.shopify.adapter import ShopifyCommerce
 from integrations.shopify.client import ShopifyClient, shopify_http_client
 from integrations.stripe.adapter import StripeProcessor
 from integrations.stripe.client import StripePayments
+from integrations.woocommerce.adapter import WooCommerceCommerce
+from integrations.woocommerce.client import WooCommerceClient, woocommerce_http_client
 from tools.context import ToolDeps
 from tools.policy import StorePolicy
 
@@ -81,13 +83,27 @@ def store_policy(settings: Settings) -> StorePolicy:
 
 
 SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host")
-REQUIRED_BASES = ("shopify_api_base", "gorgias_base_url")
-# Secrets that prove a request came from the store or its helpdesk. Their sandbox values are public,
-# so with them anyone could sign a shopper's identity or fake a person approving a refund.
-SIGNING_SECRETS = ("store_secret", "gorgias_webhook_secret", "shopify_webhook_secret")
+# Each store platform's API address, the secret signing its webhooks (sandbox values are public, so
+# with them anyone could fake the store's webhooks) and its API key.
+PLATFORM_SETTINGS: dict[str, tuple[str, str, str]] = {
+    "shopify": ("shopify_api_base", "shopify_webhook_secret", "shopify_access_token"),
+    "woocommerce": ("woocommerce_url", "woocommerce_webhook_secret", "woocommerce_consumer_secret"),
+}
+
+
+def required_bases(settings: Settings) -> tuple[str, ...]:
+    """The addresses that must not stay on the sandbox: the configured store platform's and the helpdesk's."""
+    return (PLATFORM_SETTINGS[settings.store_platform][0], "gorgias_base_url")
+
+
+def signing_secrets(settings: Settings) -> tuple[str, ...]:
+    """Secrets that prove a request came from the store or its helpdesk: with their public sandbox values
+    anyone could sign a shopper's identity or fake a person approving a refund."""
+    return ("store_secret", "gorgias_webhook_secret", PLATFORM_SETTINGS[settings.store_platform][1])
+
+
 # API keys: a placeholder only makes the vendor refuse the calls, so it is a warning.
 PLACEHOLDER_KEYS = (
-    "shopify_access_token",
     "gorgias_api_key",
     "easypost_api_key",
     "stripe_api_key",
@@ -104,20 +120,30 @@ def real_store_settings(settings: Settings) -> Settings:
     placeholders are logged as warnings (the vendor refuses them anyway).
     """
     fields = Settings.model_fields
-    missing = [name.upper() for name in REQUIRED_BASES if getattr(settings, name) == fields[name].default]
+    woo_url = settings.woocommerce_url
+    real_woo = settings.store_platform == "woocommerce" and woo_url != fields["woocommerce_url"].default
+    if real_woo and not woo_url.startswith("https://"):
+        raise ConfigError(
+            "WOOCOMMERCE_URL must start with https://: WooCommerce's consumer key and secret travel as HTTP "
+            "Basic credentials, in clear text over plain http."
+        )
+    missing = [
+        name.upper() for name in required_bases(settings) if getattr(settings, name) == fields[name].default
+    ]
     if missing:
         raise ConfigError(
             f"SANDBOX_MODE=false but {', '.join(missing)} still point at the sandbox: set them to the store's "
             "real API addresses (README, 'Connecting a real store')."
         )
-    public = [name.upper() for name in SIGNING_SECRETS if getattr(settings, name) == fields[name].default]
+    secrets = signing_secrets(settings)
+    public = [name.upper() for name in secrets if getattr(settings, name) == fields[name].default]
     if public:
         raise ConfigError(
             f"SANDBOX_MODE=false but {', '.join(public)} still hold the public sandbox values: set each to a long "
-            "random secret (and the same value in Shopify / Gorgias / your store's page signing)."
+            "random secret (and the same value in Shopify or WooCommerce / Gorgias / your store's page signing)."
         )
-    check_signing_secrets(settings, SIGNING_SECRETS)
-    for name in PLACEHOLDER_KEYS:
+    check_signing_secrets(settings, secrets)
+    for name in (PLATFORM_SETTINGS[settings.store_platform][2], *PLACEHOLDER_KEYS):
         default = fields[name].default
         if isinstance(default, SecretStr) and getattr(settings, name) == default:
             logger.warning("%s still holds the sandbox placeholder; the vendor will refuse it", name.upper())
@@ -138,8 +164,8 @@ class Services:
     """The vendor-neutral services plus the raw clients (for inspection and cache hooks)."""
 
     tools: ToolDeps
-    shopify: ShopifyClient
-    commerce: ShopifyCommerce
+    shopify: ShopifyClient | None
+    commerce: ShopifyCommerce | WooCommerceCommerce
     gorgias: GorgiasClient
     helpdesk: GorgiasHelpdesk
     gorgias_http: httpx.AsyncClient
@@ -154,12 +180,6 @@ def build_services(
     retry_policy: RetryPolicyFactory | None = None,
 ) -> Services:
     """Clients and adapters for the vendors in `settings`; their connections close with `stack`."""
-    shopify_http = shopify_http_client(
-        settings.shopify_api_base,
-        settings.shopify_access_token.get_secret_value(),
-        api_version=settings.shopify_api_version,
-        transport=transport,
-    )
     gorgias_http = gorgias_http_client(
         settings.gorgias_base_url,
         settings.gorgias_email,
@@ -167,11 +187,8 @@ def build_services(
         transport=transport,
     )
     if stack is not None:
-        stack.push_async_callback(shopify_http.aclose)
         stack.push_async_callback(gorgias_http.aclose)
-    shopify = ShopifyClient(shopify_http, clock=clock, retry_policy=retry_policy)
     gorgias = GorgiasClient(gorgias_http, retry_policy=retry_policy)
-    commerce = ShopifyCommerce(shopify, webhooks=shopify_webhooks(settings))
     helpdesk = GorgiasHelpdesk(
         gorgias, ticket_url=ticket_url_template(settings), protocol=gorgias_protocol(settings)
     )
@@ -192,6 +209,36 @@ def build_services(
         warehouse=warehouse,
         preferred_carrier=settings.return_carrier,
     )
+    shopify: ShopifyClient | None = None
+    commerce: ShopifyCommerce | WooCommerceCommerce
+    match settings.store_platform:
+        case "shopify":
+            shopify_http = shopify_http_client(
+                settings.shopify_api_base,
+                settings.shopify_access_token.get_secret_value(),
+                api_version=settings.shopify_api_version,
+                transport=transport,
+            )
+            if stack is not None:
+                stack.push_async_callback(shopify_http.aclose)
+            shopify = ShopifyClient(shopify_http, clock=clock, retry_policy=retry_policy)
+            commerce = ShopifyCommerce(shopify, webhooks=shopify_webhooks(settings))
+        case "woocommerce":
+            woo_http = woocommerce_http_client(
+                settings.woocommerce_url,
+                settings.woocommerce_consumer_key.get_secret_value(),
+                settings.woocommerce_consumer_secret.get_secret_value(),
+                allow_http=settings.sandbox_mode,  # the consumer secret travels only over https otherwise
+                transport=transport,
+            )
+            if stack is not None:
+                stack.push_async_callback(woo_http.aclose)
+            commerce = WooCommerceCommerce(
+                WooCommerceClient(woo_http, retry_policy=retry_policy),
+                webhooks=woocommerce_webhooks(settings),
+                track=shipping.track,  # WooCommerce never learns of deliveries: the carrier does
+                clock=clock,
+            )
     payments = StripeProcessor(
         StripePayments(
             settings.stripe_api_key.get_secret_value(),

@@ -77,9 +77,9 @@ class Settings(BaseSettings):
     )
 
     # --- which vendors --------------------------------------------------------------------------
-    store_platform: Literal["shopify"] = Field(
+    store_platform: Literal["shopify", "woocommerce"] = Field(
         "shopify",
-        description="Store platform adapter (orders, refunds and the store webhooks at /webhooks/shopify): only shopify today.",
+        description="Store platform adapter (orders, refunds and the store webhooks at /webhooks/{platform}): shopify or woocommerce.",
     )
     helpdesk: Literal["gorgias"] = Field(
         "gorgias",
@@ -99,6 +99,23 @@ class Settings(BaseSettings):
     shopify_access_token: SecretStr = Field(SecretStr("shpat_sandbox"), description="Admin API access token.")
     shopify_webhook_secret: SecretStr = Field(
         SecretStr("shopify_webhook_sandbox"), description="App secret that signs Shopify webhooks."
+    )
+
+    # --- WooCommerce --------------------------------------------------------------------------
+    woocommerce_url: str = Field(
+        f"{SANDBOX_URL}/woocommerce",
+        description="The WooCommerce store's address, e.g. https://shop.example (https is required for a real store; /wp-json/wc/v3 is added).",
+    )
+    woocommerce_consumer_key: SecretStr = Field(
+        SecretStr("ck_sandbox"),
+        description="REST API consumer key (WooCommerce > Settings > Advanced > REST API), Read/Write.",
+    )
+    woocommerce_consumer_secret: SecretStr = Field(
+        SecretStr("cs_sandbox"), description="REST API consumer secret of that key."
+    )
+    woocommerce_webhook_secret: SecretStr = Field(
+        SecretStr("woocommerce_webhook_sandbox"),
+        description="Secret of the store's webhooks (WooCommerce > Settings > Advanced > Webhooks), which signs each delivery.",
     )
 
     # --- Gorgias ------------------------------------------------------------------------------

@@ -48,11 +48,13 @@ async def check_vendor_setup(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[str]:
     """Check the store's vendor setup; every problem found is logged as a warning and returned."""
-    warnings = [
-        *check_shopify_version(settings, now()),
-        *await check_shopify_scopes(settings, transport=transport),
-        *await check_mail_sender(settings),
-    ]
+    store: list[str] = []
+    if settings.store_platform == "shopify":
+        store = [
+            *check_shopify_version(settings, now()),
+            *await check_shopify_scopes(settings, transport=transport),
+        ]
+    warnings = [*store, *await check_mail_sender(settings)]
     for warning in warnings:
         logger.warning("%s", warning)
     return warnings

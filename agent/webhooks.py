@@ -17,6 +17,7 @@ from integrations.events import HelpdeskEvent, StoreEvent
 from integrations.gorgias.protocol import GorgiasProtocol
 from integrations.ports import HelpdeskWebhooks, StoreWebhooks
 from integrations.shopify.webhooks import ShopifyWebhooks
+from integrations.woocommerce.webhooks import WooCommerceWebhooks
 
 HELPDESKS: tuple[str, ...] = get_args(Settings.model_fields["helpdesk"].annotation)
 STORE_PLATFORMS: tuple[str, ...] = get_args(Settings.model_fields["store_platform"].annotation)
@@ -33,6 +34,10 @@ def shopify_webhooks(settings: Settings) -> ShopifyWebhooks:
     return ShopifyWebhooks(secret=settings.shopify_webhook_secret.get_secret_value())
 
 
+def woocommerce_webhooks(settings: Settings) -> WooCommerceWebhooks:
+    return WooCommerceWebhooks(secret=settings.woocommerce_webhook_secret.get_secret_value())
+
+
 def helpdesk_webhooks(settings: Settings) -> HelpdeskWebhooks:
     """The configured helpdesk's webhook side (the same one its `Helpdesk` adapter uses)."""
     match settings.helpdesk:
@@ -45,6 +50,8 @@ def store_webhooks(settings: Settings) -> StoreWebhooks:
     match settings.store_platform:
         case "shopify":
             return shopify_webhooks(settings)
+        case "woocommerce":
+            return woocommerce_webhooks(settings)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ def _run(paths: list[str], args: argparse.Namespace, err: Console) -> int:
     from agent.settings import Settings
     from evals.loading import load_cases, select
     from evals.metrics import compute_metrics
+    from evals.platforms import split_for_platform
     from evals.report import print_summary, write_reports
     from evals.runner import eval_settings, run_suite
 
@@ -138,10 +139,15 @@ def _run(paths: list[str], args: argparse.Namespace, err: Console) -> int:
     except (OSError, ValueError) as exc:
         err.print(f"[red]Cannot load the cases:[/red] {escape(str(exc))}")
         return 2
+    settings = eval_settings(Settings(), args.model)
+    cases, skipped = split_for_platform(cases, settings.store_platform)
+    for loaded, reason in skipped:
+        err.print(
+            f"[yellow]skipped on {settings.store_platform}:[/yellow] {loaded.case.id}: {escape(reason)}"
+        )
     if not cases:
         err.print("[red]No case matches.[/red]")
         return 2
-    settings = eval_settings(Settings(), args.model)
     started = time.perf_counter()
     failures = 0
     with Progress(
@@ -178,6 +184,8 @@ def _run(paths: list[str], args: argparse.Namespace, err: Console) -> int:
         "cases": len(cases),
         "paths": ", ".join(paths) or "evals/cases",
         "tags": ", ".join(args.tags) or "all",
+        "store_platform": settings.store_platform,
+        "skipped": "; ".join(f"{c.case.id} ({reason})" for c, reason in skipped) or "none",
     }
     json_path, html_path = write_reports(Path(args.report), results, metrics, meta)
     err.print(f"Reports: {escape(str(json_path))} · {escape(str(html_path))}")

@@ -150,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="port to bind (default: PORT, 8000)")
     serve.add_argument("--model", default=None, help="`offline` or `openai:<name>` (default: MODEL, offline)")
     serve.add_argument(
+        "--platform",
+        choices=("shopify", "woocommerce"),
+        default=None,
+        help="store platform (default: STORE_PLATFORM, shopify); the demo store is the same on each",
+    )
+    serve.add_argument(
         "--database-url",
         default=None,
         help="PostgreSQL URL for conversations (default: DATABASE_URL, SQLite)",

@@ -24,10 +24,13 @@ _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 (names, not a bind)
 def serve_settings(args: argparse.Namespace) -> Settings:
     """Settings with the command line's overrides; the public URL follows --host/--port unless set."""
     overrides: dict[str, Any] = {}
-    for name in ("host", "port", "model", "database_url"):
+    for name, field in (
+        *((n, n) for n in ("host", "port", "model", "database_url")),
+        ("platform", "store_platform"),
+    ):
         value = getattr(args, name, None)
         if value is not None:
-            overrides[name] = value
+            overrides[field] = value
     settings = Settings(**overrides)
     host = "127.0.0.1" if settings.host in _WILDCARD_HOSTS else settings.host
     if ":" in host:  # an IPv6 literal
@@ -36,7 +39,13 @@ def serve_settings(args: argparse.Namespace) -> Settings:
 
 
 # The command line's overrides, handed to worker processes through their environment.
-_OVERRIDE_ENV = {"host": "HOST", "port": "PORT", "model": "MODEL", "database_url": "DATABASE_URL"}
+_OVERRIDE_ENV = {
+    "host": "HOST",
+    "port": "PORT",
+    "model": "MODEL",
+    "database_url": "DATABASE_URL",
+    "platform": "STORE_PLATFORM",
+}
 
 
 def worker_problem(settings: Settings, workers: int) -> str | None:

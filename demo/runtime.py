@@ -62,6 +62,7 @@ async def open_demo_runtime(
     """
     async with AsyncExitStack() as stack:
         app = sandbox_app or new_sandbox_app(settings)
+        world_of(app).store_platform = settings.store_platform  # what inspection and the evals read
         ensure_chat_backend(app, settings)
         served_here = sandbox_url is None
         if sandbox_url is None:

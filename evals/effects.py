@@ -73,7 +73,41 @@ class Changes:
         }
 
 
+def _woocommerce_view(order: JSON, refunds: list[JSON], notes: list[JSON]) -> JSON:
+    """A WooCommerce order in the Shopify terms the scoring reads (number, refunds, cancellation,
+    address, the private notes as the note)."""
+    shipping = order.get("shipping") or {}
+    name = " ".join(p for p in (shipping.get("first_name"), shipping.get("last_name")) if p)
+    return {
+        "order_number": int(order.get("number") or 0),
+        "refunds": [
+            {"id": f"wc-{r['id']}", "transactions": [{"kind": "refund", "amount": r.get("amount", "0")}]}
+            for r in refunds
+        ],
+        "cancelled_at": order.get("date_modified_gmt") if order.get("status") == "cancelled" else None,
+        "cancel_reason": None,
+        "note": "\n".join(n.get("note", "") for n in notes if not n.get("customer_note")) or None,
+        "shipping_address": {
+            "name": name or None,
+            "address1": shipping.get("address_1"),
+            "address2": shipping.get("address_2") or None,
+            "city": shipping.get("city"),
+            "province_code": shipping.get("state"),
+            "zip": shipping.get("postcode"),
+            "country_code": shipping.get("country"),
+        },
+    }
+
+
 def _orders(snapshot: JSON) -> dict[str, JSON]:
+    """The orders of the platform the agent ran on (WooCommerce's restated in Shopify's terms)."""
+    if snapshot.get("store_platform") == "woocommerce":
+        woo = snapshot.get("woocommerce", {})
+        refunds, notes = woo.get("refunds", {}), woo.get("notes", {})
+        return {
+            key: _woocommerce_view(order, refunds.get(key, []), notes.get(key, []))
+            for key, order in woo.get("orders", {}).items()
+        }
     orders: dict[str, JSON] = snapshot.get("shopify", {}).get("orders", {})
     return orders
 

@@ -21,6 +21,7 @@ from sandbox.world import Fault, World
 # the REST API lives under `api/{version}/`, the access scopes under `oauth/`.
 VENDOR_BASES: dict[str, str] = {
     "shopify": "/shopify/admin",
+    "woocommerce": "/woocommerce/wp-json/wc/v3",
     "gorgias": "/gorgias/api",
     "easypost": "/easypost/v2",
     "stripe": "/stripe/v1",
@@ -58,7 +59,7 @@ def create_sandbox_app(
     """A sandbox app owning `world` (a fresh demo store when omitted). With `control_token`, the
     control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
-    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe
+    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe, woocommerce
 
     seed = seed or load_seed()
     app = FastAPI(
@@ -105,6 +106,7 @@ def create_sandbox_app(
         shopify.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
     )
     app.include_router(shopify.oauth_router, prefix=VENDOR_BASES["shopify"] + "/oauth", tags=["shopify"])
+    app.include_router(woocommerce.router, prefix=VENDOR_BASES["woocommerce"], tags=["woocommerce"])
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])

@@ -21,12 +21,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from integrations.woocommerce.models import TRACKING_META_KEY, UNFULFILLED_STATUSES
 from sandbox import shopify_webhooks
 from sandbox.helpdesk import add_message, find_ticket, tag_objects
 from sandbox.http import WorldDep
 from sandbox.seed import SeedEvent, SeedFulfillment, SeedTracker, build_world, fulfil
 from sandbox.vendors.gorgias import call_limiter
 from sandbox.webhooks import WebhookSender, helpdesk_event
+from sandbox.woocommerce_seed import woocommerce_order
 from sandbox.world import JSON, Fault, HelpdeskWebhook, World
 
 CONTROL_TOKEN_HELP = "The sandbox control API needs `Authorization: Bearer <SANDBOX_CONTROL_TOKEN>`."
@@ -91,9 +93,52 @@ def _order_view(world: World, order: JSON) -> JSON:
     }
 
 
+def _woocommerce_view(world: World, order: JSON) -> JSON:
+    """A WooCommerce order for inspection, in the same outline as a Shopify one."""
+    trackers = {t["tracking_code"]: t for t in world.easypost.trackers.values()}
+    tracking: list[JSON] = next(
+        (m["value"] for m in order.get("meta_data", []) if m["key"] == TRACKING_META_KEY), []
+    )
+    refunds = world.woocommerce.refunds.get(order["id"], [])
+    return {
+        "platform": "woocommerce",
+        "id": order["id"],
+        "number": int(order["number"]),
+        "email": order["billing"].get("email"),
+        "status": order["status"],
+        "cancelled": order["status"] == "cancelled",
+        "total": order["total"],
+        "refunded": str(sum((Decimal(r["amount"]) for r in refunds), Decimal(0))),
+        "currency": order["currency"],
+        "payment_method": order["payment_method"],
+        "shipping": order["shipping"],
+        "line_items": [
+            {
+                "id": li["id"],
+                "title": li["name"],
+                "sku": li.get("sku"),
+                "quantity": li["quantity"],
+                "total": li["total"],
+            }
+            for li in order["line_items"]
+        ],
+        "tracking": [
+            dict(item, tracker_status=trackers.get(item["tracking_number"], {}).get("status"))
+            for item in tracking
+        ],
+        "refunds": refunds,
+        "notes": world.woocommerce.notes.get(order["id"], []),
+    }
+
+
 @router.get("/orders/{number}")
 async def get_order(number: int, world: WorldDep) -> JSON:
-    """The order as the store holds it: fulfilments with tracking, refunds, transactions, note."""
+    """The order as the store holds it (on the configured platform): tracking, refunds, notes."""
+    if world.store_platform == "woocommerce":
+        woo = world.woocommerce.orders.get(number)
+        if woo is None:
+            raise HTTPException(404, f"No order #{number} in the sandbox store.")
+        return _woocommerce_view(world, woo)
     order = world.order_by_number(number)
     if order is None:
         raise HTTPException(404, f"No order #{number} in the sandbox store.")
@@ -126,7 +171,18 @@ async def fulfil_order(number: int, body: FulfilBody, request: Request, world: W
         tracking_number=body.tracking_number,
         tracker=tracker,
     )
+    woo = world.woocommerce.orders.get(number) if world.store_platform == "woocommerce" else None
+    if world.store_platform == "woocommerce" and (woo is None or woo["status"] not in UNFULFILLED_STATUSES):
+        raise HTTPException(409, f"Order #{number} is cancelled or already fulfilled.")
     fulfil(world, world.now(), order, shipment)
+    if woo is not None:
+        # The warehouse ships it in WooCommerce: a Shipment Tracking item, the order `completed`.
+        restated, _, _ = woocommerce_order(order)
+        woo["meta_data"] = [m for m in woo["meta_data"] if m["key"] != TRACKING_META_KEY] + [
+            m for m in restated["meta_data"] if m["key"] == TRACKING_META_KEY
+        ]
+        woo["status"] = "completed"
+        return {"order": _woocommerce_view(world, woo), "webhooks": []}
     events = [
         ("fulfillments/create", order["fulfillments"][-1]),
         ("orders/fulfilled", order),
@@ -146,9 +202,31 @@ async def list_shopify_deliveries(world: WorldDep) -> list[JSON]:
 
 @router.get("/orders")
 async def list_orders(world: WorldDep) -> list[JSON]:
+    if world.store_platform == "woocommerce":
+        return [_woocommerce_view(world, o) for _, o in sorted(world.woocommerce.orders.items())]
     return [
         _order_view(world, o) for o in sorted(world.shopify.orders.values(), key=lambda o: o["order_number"])
     ]
+
+
+def _woocommerce_refunds(world: World) -> list[JSON]:
+    rows: list[JSON] = []
+    for order_id, refunds in world.woocommerce.refunds.items():
+        order = world.woocommerce.orders[order_id]
+        for refund in refunds:
+            rows.append(
+                {
+                    "vendor": "woocommerce",
+                    "id": refund["id"],
+                    "order_number": int(order["number"]),
+                    "amount": refund["amount"],
+                    "currency": order["currency"],
+                    "created_at": refund["date_created_gmt"],
+                    "note": refund.get("reason"),
+                    "refunded_payment": refund.get("refunded_payment"),
+                }
+            )
+    return rows
 
 
 @router.get("/refunds")
@@ -173,6 +251,8 @@ async def list_refunds(world: WorldDep) -> list[JSON]:
                     "transactions": refund.get("transactions", []),
                 }
             )
+    if world.store_platform == "woocommerce":
+        rows = _woocommerce_refunds(world)  # the agent's store is WooCommerce
     for refund in world.stripe.refunds.values():
         rows.append(
             {
@@ -293,6 +373,7 @@ async def reset(request: Request) -> JSON:
     fresh = build_world(request.app.state.seed)
     fresh.helpdesk_webhook = old.helpdesk_webhook
     fresh.credentials = old.credentials
+    fresh.store_platform = old.store_platform
     request.app.state.world = fresh
     return {"digest": fresh.digest(), "seed": fresh.seed_name}
 

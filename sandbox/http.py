@@ -18,6 +18,7 @@ from sandbox.world import World
 _AUTH_MESSAGES = {
     "shopify": "[API] Invalid API key or access token (unrecognized login or wrong password)",
     "gorgias": "Authentication failed: invalid email or API key.",
+    "woocommerce": "Consumer key is invalid.",
     "easypost": "We couldn't authenticate you. Please check your API key.",
     "stripe": "Invalid API Key provided.",
     "sendgrid": "The provided authorization grant is invalid, expired, or revoked",
@@ -31,6 +32,13 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
         return {"errors": message}
     if vendor == "gorgias":
         return {"error": {"msg": message}, "message": message}
+    if vendor == "woocommerce":  # the WordPress REST API's WP_Error shape
+        wp_code = {
+            401: "woocommerce_rest_authentication_error",
+            404: "rest_no_route",
+            429: "woocommerce_rest_too_many_requests",
+        }.get(status, "internal_server_error" if status >= 500 else "rest_invalid_param")
+        return {"code": code or wp_code, "message": message, "data": {"status": status}}
     if vendor == "easypost":
         default = {401: "APIKEY.INACTIVE", 404: "NOT_FOUND", 422: "PARAMETER.INVALID", 429: "RATE_LIMITED"}
         return {
@@ -121,6 +129,15 @@ def unauthorized(vendor: str) -> VendorHTTPError:
 def require_shopify(request: Request, world: WorldDep) -> None:
     if request.headers.get("x-shopify-access-token") != world.credentials.shopify_access_token:
         raise unauthorized("shopify")
+
+
+def require_woocommerce(request: Request, world: WorldDep) -> None:
+    """Consumer key and secret as HTTP Basic, or (as WooCommerce also accepts over HTTPS) as the
+    `consumer_key` / `consumer_secret` query parameters."""
+    wanted = (world.credentials.woocommerce_consumer_key, world.credentials.woocommerce_consumer_secret)
+    query = (request.query_params.get("consumer_key"), request.query_params.get("consumer_secret"))
+    if _basic(request) != wanted and query != wanted:
+        raise unauthorized("woocommerce")
 
 
 def require_gorgias(request: Request, world: WorldDep) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from sandbox.pricing import add_tax_lines, apply_discounts, line_net, money_set
+from sandbox.woocommerce_seed import seed_woocommerce
 from sandbox.world import JSON, World
 
 CENT = Decimal("0.01")
@@ -262,6 +263,8 @@ def build_world(seed: Seed | None = None) -> World:
             latest = max(owned, key=lambda o: o["created_at"])
             record["last_order_id"] = latest["id"]
             record["last_order_name"] = latest["name"]
+    seed_woocommerce(world)  # the same store on WooCommerce, from the Shopify records made above
+    world.woocommerce.site_url = f"https://{seed.shop.domain.split('.')[0]}.example"
     world.next_id = 9_000_000
     return world
 

@@ -17,8 +17,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 JSON = dict[str, Any]
-Vendor = Literal["shopify", "gorgias", "easypost", "stripe", "sendgrid", "openai"]
-VENDORS: tuple[Vendor, ...] = ("shopify", "gorgias", "easypost", "stripe", "sendgrid", "openai")
+Vendor = Literal["shopify", "woocommerce", "gorgias", "easypost", "stripe", "sendgrid", "openai"]
+VENDORS: tuple[Vendor, ...] = (
+    "shopify",
+    "woocommerce",
+    "gorgias",
+    "easypost",
+    "stripe",
+    "sendgrid",
+    "openai",
+)
 
 
 class SandboxCredentials(BaseModel):
@@ -26,6 +34,9 @@ class SandboxCredentials(BaseModel):
 
     shopify_access_token: str = "shpat_sandbox"
     shopify_webhook_secret: str = "shopify_webhook_sandbox"
+    woocommerce_consumer_key: str = "ck_sandbox"
+    woocommerce_consumer_secret: str = "cs_sandbox"
+    woocommerce_webhook_secret: str = "woocommerce_webhook_sandbox"
     gorgias_email: str = "agent@sandbox.test"
     gorgias_api_key: str = "gorgias_sandbox"
     easypost_api_key: str = "EZTK_sandbox"
@@ -77,6 +88,17 @@ class ShopifyState(BaseModel):
     orders: dict[int, JSON] = Field(default_factory=dict)
     transactions: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
     webhooks: dict[int, JSON] = Field(default_factory=dict)
+
+
+class WooCommerceState(BaseModel):
+    """The WooCommerce store (REST API v3 shapes), seeded with the same orders as the Shopify one."""
+
+    site_url: str = "https://sandbox-store.example"
+    orders: dict[int, JSON] = Field(default_factory=dict, description="By order id (= order number).")
+    refunds: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
+    notes: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
+    products: dict[int, JSON] = Field(default_factory=dict)
+    webhooks: dict[int, JSON] = Field(default_factory=dict, description="Subscriptions (`POST /webhooks`).")
 
 
 class GorgiasState(BaseModel):
@@ -139,10 +161,15 @@ class World(BaseModel):
     """Every vendor's state plus the clock. Mutated only by the emulators and the control API."""
 
     seed_name: str = "empty"
+    store_platform: Literal["shopify", "woocommerce"] = Field(
+        "shopify",
+        description="The platform the agent uses: both emulators serve the same store, inspection reads this one.",
+    )
     clock: datetime = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     next_id: int = 1000
     credentials: SandboxCredentials = Field(default_factory=SandboxCredentials)
     shopify: ShopifyState = Field(default_factory=ShopifyState)
+    woocommerce: WooCommerceState = Field(default_factory=WooCommerceState)
     gorgias: GorgiasState = Field(default_factory=GorgiasState)
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
@@ -153,6 +180,9 @@ class World(BaseModel):
     webhook_deliveries: list[JSON] = Field(default_factory=list, description="Helpdesk webhooks sent.")
     shopify_deliveries: list[JSON] = Field(
         default_factory=list, description="Shopify webhooks delivered (sandbox/shopify_webhooks.py)."
+    )
+    woocommerce_deliveries: list[JSON] = Field(
+        default_factory=list, description="WooCommerce webhooks delivered (sandbox/vendors/woocommerce.py)."
     )
 
     # ------------------------------------------------------------------ ids and time
@@ -204,6 +234,7 @@ class World(BaseModel):
                 "helpdesk_webhook",
                 "shopify_consistency",
                 "shopify_deliveries",
+                "woocommerce_deliveries",
             },
         )
         return data

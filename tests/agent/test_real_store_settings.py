@@ -60,3 +60,42 @@ def test_sdk_vendors_left_at_the_sandbox_default_use_the_vendors_own_api(
     assert "SHOPIFY_ACCESS_TOKEN still holds the sandbox placeholder" in caplog.text
     assert "STRIPE_API_KEY" not in caplog.text
     assert "sk_live_real" not in caplog.text
+
+
+WOOCOMMERCE_SECRET = SecretStr("wc9Xf2Lq7Rz4Tn8Vb1Mk6Hp3Jd5Sg0YcA")
+
+
+def test_a_woocommerce_store_needs_its_own_address_and_webhook_secret() -> None:
+    settings = Settings(
+        _env_file=None,
+        sandbox_mode=False,
+        store_platform="woocommerce",
+        gorgias_base_url="https://acme.gorgias.com/api",
+        store_secret=STORE_SECRET,
+        gorgias_webhook_secret=HELPDESK_SECRET,
+    )
+    with pytest.raises(ConfigError) as info:
+        real_store_settings(settings)
+    assert "WOOCOMMERCE_URL" in str(info.value) and "SHOPIFY" not in str(info.value)
+    settings = settings.model_copy(update={"woocommerce_url": "https://shop.acme.example"})
+    with pytest.raises(ConfigError) as info:
+        real_store_settings(settings)
+    assert "WOOCOMMERCE_WEBHOOK_SECRET" in str(info.value) and "SHOPIFY" not in str(info.value)
+    real = real_store_settings(settings.model_copy(update={"woocommerce_webhook_secret": WOOCOMMERCE_SECRET}))
+    assert real.store_platform == "woocommerce"
+
+
+def test_a_real_woocommerce_store_over_plain_http_is_refused() -> None:
+    from agent.deps import build_services
+    from integrations.woocommerce.client import InsecureStoreURL
+
+    settings = Settings(
+        _env_file=None,
+        sandbox_mode=False,
+        store_platform="woocommerce",
+        woocommerce_url="http://shop.acme.example",
+    )
+    with pytest.raises(InsecureStoreURL, match="https"):
+        build_services(settings, None)
+    with pytest.raises(ConfigError, match="WOOCOMMERCE_URL must start with https"):
+        real_store_settings(settings)

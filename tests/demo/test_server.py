@@ -127,6 +127,14 @@ def _serve(monkeypatch: pytest.MonkeyPatch, *args: str, **env: str) -> FastAPI:
     return create_server_app(serve_settings(build_parser().parse_args(["serve", *args])))
 
 
+def test_serve_on_woocommerce_points_the_store_at_its_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STORE_PLATFORM", raising=False)
+    app = _serve(monkeypatch, "--port", "9004", "--platform", "woocommerce")
+
+    assert app.state.settings.store_platform == "woocommerce"
+    assert app.state.settings.woocommerce_url == "http://127.0.0.1:9004/sandbox/woocommerce"
+
+
 def test_serve_in_demo_mode_is_the_demo_app(monkeypatch: pytest.MonkeyPatch) -> None:
     app = _serve(monkeypatch, "--port", "9001")
 

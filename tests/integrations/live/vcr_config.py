@@ -60,6 +60,9 @@ SECRET_OR_PERSONAL_QUERY = (
     "email",
     "phone",
     "query",  # Shopify customer search: query=email:...
+    "search",  # WooCommerce order search by billing email
+    "consumer_key",  # WooCommerce keys, when sent in the query string
+    "consumer_secret",
 )
 SECRET_FIELDS = frozenset(
     {
