@@ -42,13 +42,18 @@ async def confirm(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     summary = " ".join(p.summary for p in previews)
     items = [item for p in previews for item in p.items]
     address = next((p.address for p in previews if p.address), None)
+    excluded = [reason for p in previews for reason in p.excluded]
     card = ConfirmCard(
         summary=summary,
         items=items,
         amount=next((p.amount for p in previews if p.amount), None),
         address=address,
+        excluded=excluded,
     )
     question = summary + (" Items: " + "; ".join(items) + "." if items else "")
+    if excluded:
+        # Said before the yes, not after the money moved: a reflex "yes" must not surprise anyone.
+        question += " Not included: " + "; ".join(r.rstrip(".") for r in excluded) + "."
     if address:
         question += f" New address: {address}."
     question += " Shall I go ahead? (yes/no)"
