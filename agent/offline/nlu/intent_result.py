@@ -11,6 +11,7 @@ from typing import Any
 
 from agent.offline.conversation import Conversation
 from agent.offline.nlu.entities import extract_email, is_threat
+from agent.offline.nlu.frustration import delivered_not_received, is_frustrated
 from agent.offline.nlu.language import CARRY_LOOKBACK, GUESSING, Predict, clause_intents, resolve_intents
 from agent.offline.nlu.order_numbers import order_number_in
 
@@ -42,6 +43,12 @@ def classify(conversation: Conversation, predict: Predict) -> dict[str, Any]:
             for _, prediction in wanted[1:]:
                 if prediction.intent != intent and prediction.intent not in additional:
                     additional.append(prediction.intent)
+    if delivered_not_received(latest) and intent not in ("escalation", "wismo"):
+        # "It says delivered but I never got it": the tracking flow looks, then hands over.
+        intent, confidence, additional = "wismo", max(confidence, 0.8), []
+    if is_frustrated(latest) and intent != "escalation":
+        # "This is useless", "you're not helping": a dead end for the shopper, a case for a person.
+        intent, confidence, additional = "escalation", max(confidence, 0.9), []
     if is_threat(latest) and intent != "escalation":
         # A legal or chargeback threat goes to a person, whatever else the message asks for: the bot
         # must not refund or change an order under a threat.

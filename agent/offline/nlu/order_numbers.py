@@ -18,11 +18,42 @@ _LOOSE_ORDER = re.compile(
 )
 
 
+# "when will 1011 get here?", "has 1005 been delivered?", "should be 1013 I think": in a support chat
+# a lone 4-6 digit number, not an amount, a year, a quantity or part of an address, phone or
+# tracking number, is the order number. Only when it is the message's only such number.
+_UNMARKED = re.compile(
+    r"(?<![\w$€£#.,/:-])(\d{4,6})(?![\w/:-])(?![.,]\d)(?!\s*(?:%|dollars?|bucks|usd|eur|euros?|pounds|gbp|"
+    r"days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?|items?|pcs|pieces|units|am|pm|ml|in|cm|mm|kg|g|lbs?|"
+    r"km|miles?|calories|points)\b)",
+    re.IGNORECASE,
+)
+_NOT_AN_ORDER_BEFORE = re.compile(
+    r"\b(?:in|since|year|circa|until|till|back in|zip|postal|postcode|code|phone|tel|call|apt|suite|unit|"
+    r"size|model|sku|pin|card|ending in|tracking|paid|pay|cost|costs|spent|charged|price|worth|total|of)\s*(?:number|no\.?|#)?\s*(?:is|was|:)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _unmarked_number(text: str) -> str | None:
+    found = [
+        m
+        for m in _UNMARKED.finditer(text)
+        if not _NOT_AN_ORDER_BEFORE.search(text[max(0, m.start() - 20) : m.start()])
+    ]
+    digit_runs = re.findall(r"\d{4,}", text)
+    if len(found) != 1 or len(digit_runs) != 1:
+        return None
+    return found[0].group(1)
+
+
 def order_number_in(text: str) -> str | None:
     """The order number in a message: a marked one ("#1002", "order 1002"), else a bare number
-    right after "from", "for", "cancel" and the like. Never a number inside an address."""
+    right after "from", "for", "cancel" and the like, else the message's one lone 4-6 digit number.
+    Never a number inside an address."""
     marked = extract_order_number(text)
     if marked or parse_address(text):
         return marked
     loose = _LOOSE_ORDER.search(text)
-    return loose.group(1) if loose else None
+    if loose:
+        return loose.group(1)
+    return _unmarked_number(text)
