@@ -8,9 +8,10 @@ decided here: ``verify_customer`` decides, and its answer (or another tool's) sa
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.flows.common import beyond_history, refused, said_no
+from agent.offline.flows.common import beyond_history, escalate, refused, said_no
 from agent.offline.flows.formatting import bullets, day, join
 from agent.offline.flows.situation import Decision, Situation
 from agent.offline.nlu.entities import extract_email
@@ -83,7 +84,15 @@ def verification_step(sit: Situation) -> Decision | None:
     return sit.say("verification.ask_both")
 
 
+# Failed verifications in one conversation before a person takes over (a dead end, not a quiz).
+FAILED_VERIFICATIONS: Final[int] = 3
+
+
 def _verification_refused(sit: Situation, outcome: ToolOutcome) -> Decision:
+    failed = [o for o in sit.conversation.outcomes if o.name == "verify_customer" and o.code == "verification_failed"]
+    if len(failed) >= FAILED_VERIFICATIONS and sit.can("escalate_to_human") and outcome.code != "order_too_old":
+        facts = f"{len(failed)} verification attempts failed in this chat (details did not match)."
+        return escalate(sit, "repeated failure: could not verify the shopper", mentioned_order(sit), facts=facts)
     if outcome.code == "verification_locked":
         return sit.say("verification.locked")
     if outcome.code == "order_too_old":

@@ -358,10 +358,21 @@ def is_threat(text: str) -> bool:
     return bool(_THREAT.search(text))
 
 
+# A decline that keeps things as they are ("keep it as it is", "leave it"), even after a "hmm".
+_KEEP_AS_IS = re.compile(
+    r"\b(?:keep|leave)\s+(?:it|them|the order|my order|everything|things)\s+(?:as\s+(?:it\s+|they\s+)?(?:is|are)|"
+    r"the way (?:it|they) (?:is|are)|alone|unchanged)\b|\b(?:on )?second thoughts?\b|\bi'?ll keep (?:it|them)\b|"
+    r"\bleave it\b|\bno changes?\b",
+    re.IGNORECASE,
+)
+
+
 def _yes_no(text: str) -> bool | None:
     """True for a clear yes, False for a clear no, None when neither, both or unsure."""
     if is_threat(text):
         return None
+    if _KEEP_AS_IS.search(text):
+        return False
     letter = _SINGLE_LETTER.match(text)
     if letter:
         return letter.group(1).lower() != "n"
