@@ -269,6 +269,42 @@ def _words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
 
 
+# What shoppers call a product when they name its kind rather than its title: each group holds
+# words for one kind of thing. A title word in a group makes the item answer to every word of it.
+_KINDS: Final[tuple[frozenset[str], ...]] = tuple(
+    frozenset(group.split())
+    for group in (
+        "shoe shoes sneaker sneakers trainer trainers runner runners running boots footwear kicks",
+        "beanie beanies hat hats cap caps toque bonnet",
+        "mug mugs cup cups",
+        "bottle bottles flask flasks thermos canteen",
+        "tote totes bag bags handbag shopper",
+        "journal journals notebook notebooks diary notepad",
+        "skillet skillets pan pans fryingpan frypan",
+        "lantern lanterns lamp lamps light lights torch",
+        "sock socks",
+        "shirt shirts top tops tee blouse button",
+        "jacket jackets coat coats puffer parka",
+        "backpack backpacks rucksack rucksacks pack daypack",
+        "gloves glove mitts",
+        "blanket blankets throw",
+        "candle candles",
+        "sunglasses shades glasses sunnies",
+        "trunks trunk swimsuit swimwear shorts boardshorts",
+        "hammock hammocks",
+    )
+)
+
+
+def _item_words(title: str) -> set[str]:
+    """The words an item answers to: its title's words (variant included) and their kind's words."""
+    words = set(_words(title))
+    for group in _KINDS:
+        if words & group:
+            words |= group
+    return words
+
+
 def match_line_items(text: str, items: Sequence[str], threshold: float = 85.0) -> list[int]:
     """Indexes of the ``items`` the shopper refers to, ascending; empty when none match.
 
@@ -288,7 +324,7 @@ def match_line_items(text: str, items: Sequence[str], threshold: float = 85.0) -
         index = len(items) - 1 if word == "last" else _ORDINALS[word]
         if index < len(items):
             return [index]
-    item_words = [set(_words(item)) for item in items]
+    item_words = [_item_words(item) for item in items]
     scores = [0] * len(items)
     selected: set[int] = set()
     for word in _words(text):
@@ -305,6 +341,26 @@ def match_line_items(text: str, items: Sequence[str], threshold: float = 85.0) -
     if best > 0:
         selected.update(i for i, score in enumerate(scores) if score == best)
     return sorted(selected)
+
+
+def ambiguous_line_items(text: str, items: Sequence[str], threshold: float = 85.0) -> list[int]:
+    """The items a loose name could mean when it fits several equally ("the merino one" for a
+    merino beanie and merino socks): ask which one. Empty when the name is clear, names all
+    items ("both"), or names none."""
+    if len(items) < 2 or _ALL_ITEMS.search(_NOT_ALL.sub(" ", text)) or _ORDINAL.search(text):
+        return []
+    item_words = [_item_words(item) for item in items]
+    hits_per_word = [
+        {i for i, words in enumerate(item_words) if any(fuzz.ratio(word, c) >= threshold for c in words)}
+        for word in _words(text)
+    ]
+    hits_per_word = [hits for hits in hits_per_word if hits]
+    if not hits_per_word or any(len(hits) == 1 for hits in hits_per_word):
+        return []
+    if re.search(r"\b(?:and|both|plus|as well)\b", text, re.IGNORECASE):
+        return []
+    candidates = set.intersection(*hits_per_word)
+    return sorted(candidates) if len(candidates) > 1 else []
 
 
 # --------------------------------------------------------------------------------------------
