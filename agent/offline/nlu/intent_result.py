@@ -7,13 +7,30 @@ chargeback threat is always ``escalation``.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 from agent.offline.conversation import Conversation
 from agent.offline.nlu.entities import extract_email, is_threat
 from agent.offline.nlu.frustration import delivered_not_received, is_frustrated
 from agent.offline.nlu.language import CARRY_LOOKBACK, GUESSING, Predict, clause_intents, resolve_intents
 from agent.offline.nlu.order_numbers import order_number_in
+
+
+# A question about the parcel just tracked: when it comes, who brings it ("what day will it come?",
+# "which courier?"). With an order in focus it continues the tracking request.
+_PARCEL_FOLLOW_UP: Final[re.Pattern[str]] = re.compile(
+    r"\b(?:when|what day|which day|what time|how long|how many days|eta|arriv\w*|get here|come|coming|"
+    r"deliver\w*|courier|carrier|shipper|who(?:'s| is) (?:delivering|bringing)|bringing it|which (?:company|service)|"
+    r"shipping company|tracking (?:number|link)|where is it now|still on (?:its|the) way)\b",
+    re.IGNORECASE,
+)
+
+
+def _parcel_follow_up(conversation: Conversation, text: str) -> bool:
+    """A question about the tracked parcel right after its tracking was shown (the order in focus)."""
+    tracked = conversation.latest_result("get_tracking_status")
+    return tracked is not None and tracked.ok and bool(_PARCEL_FOLLOW_UP.search(text))
 
 
 def classify(conversation: Conversation, predict: Predict) -> dict[str, Any]:
@@ -43,6 +60,8 @@ def classify(conversation: Conversation, predict: Predict) -> dict[str, Any]:
             for _, prediction in wanted[1:]:
                 if prediction.intent != intent and prediction.intent not in additional:
                     additional.append(prediction.intent)
+    if intent == "other" and _parcel_follow_up(conversation, latest):
+        intent, confidence = "wismo", max(confidence, 0.7)
     if delivered_not_received(latest) and intent not in ("escalation", "wismo"):
         # "It says delivered but I never got it": the tracking flow looks, then hands over.
         intent, confidence, additional = "wismo", max(confidence, 0.8), []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agent.offline.nlu.address import parse_address
+from agent.offline.nlu.address import address_start, parse_address
 from agent.offline.nlu.entities import extract_order_number
 
 # "return the beanie from 1002", "refund for 1009", "cancel 1004": a bare number right after one of
@@ -51,8 +51,12 @@ def order_number_in(text: str) -> str | None:
     right after "from", "for", "cancel" and the like, else the message's one lone 4-6 digit number.
     Never a number inside an address."""
     marked = extract_order_number(text)
-    if marked or parse_address(text):
+    if marked:
         return marked
+    if parse_address(text):
+        # "please ship 1004 to 77 Birch Lane, ...": the number before the address.
+        start = address_start(text)
+        return order_number_in(text[:start]) if start else None
     loose = _LOOSE_ORDER.search(text)
     if loose:
         return loose.group(1)
