@@ -473,7 +473,13 @@ _CANCEL = re.compile(
 _HOLD = re.compile(r"\b(?:don'?t|do not) (?:ship|send)\b|\bstop (?:the|my) (?:order|shipment)\b", re.I)
 _ADDRESS = re.compile(
     r"\b(?:address|adress|addres|zip(?: code)?|postcode|postal code|street|apartment|apt|unit number|"
-    r"house number|ship (?:it )?to|send (?:it )?to|deliver (?:it )?to|redirect|reroute|moved)\b",
+    r"house number|ship (?:it )?to|send (?:it )?to|deliver (?:it )?to|redirect|reroute|moved)\b|"
+    # "ship 1004 to ...", "send it somewhere else", "can it go to my office instead?"
+    r"\b(?:ship|send|deliver|post|mail)(?:ped|ing|ed)?\s+(?:it|them|the order|my order|the parcel|order|"
+    r"the package)?\s*#?\d{0,9}\s*(?:to|somewhere else|elsewhere|to a different|to another)\b|"
+    r"\b(?:go|goes|going|come|be (?:sent|delivered|shipped))\s+(?:to (?:my|our|a|the) (?:office|work|workplace|new|"
+    r"parents?|friend'?s?|neighbou?r'?s?|other|different)\w*|somewhere else|elsewhere)\b|\bsomewhere else\b|"
+    r"\b(?:new|different|another|other) (?:delivery |shipping )?(?:address|location|place)\b|\bi'?m moving\b",
     re.IGNORECASE,
 )
 

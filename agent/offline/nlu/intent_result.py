@@ -13,7 +13,14 @@ from typing import Any, Final
 from agent.offline.conversation import Conversation
 from agent.offline.nlu.entities import extract_email, is_threat
 from agent.offline.nlu.frustration import delivered_not_received, is_frustrated
-from agent.offline.nlu.language import CARRY_LOOKBACK, GUESSING, Predict, clause_intents, resolve_intents
+from agent.offline.nlu.language import (
+    CARRY_LOOKBACK,
+    GUESSING,
+    Predict,
+    clause_intents,
+    is_request,
+    resolve_intents,
+)
 from agent.offline.nlu.order_numbers import order_number_in
 
 
@@ -54,6 +61,11 @@ def classify(conversation: Conversation, predict: Predict) -> dict[str, Any]:
     parts = clause_intents(predict, latest)
     if len(parts) > 1:
         wanted = [(c, p) for c, p in parts if p.intent != "other" and p.confidence >= GUESSING]
+        asks = [(c, p) for c, p in wanted if is_request(c)]
+        if asks:
+            # The ask may be anywhere in a long message: the story around it ("the parcel came,
+            # the box was fine") is context, not a request of its own.
+            wanted = asks
         if wanted:
             primary_clause, first = wanted[0]
             intent, confidence = first.intent, first.confidence
