@@ -89,10 +89,20 @@ FAILED_VERIFICATIONS: Final[int] = 3
 
 
 def _verification_refused(sit: Situation, outcome: ToolOutcome) -> Decision:
-    failed = [o for o in sit.conversation.outcomes if o.name == "verify_customer" and o.code == "verification_failed"]
-    if len(failed) >= FAILED_VERIFICATIONS and sit.can("escalate_to_human") and outcome.code != "order_too_old":
+    failed = [
+        o
+        for o in sit.conversation.outcomes
+        if o.name == "verify_customer" and o.code == "verification_failed"
+    ]
+    if (
+        len(failed) >= FAILED_VERIFICATIONS
+        and sit.can("escalate_to_human")
+        and outcome.code != "order_too_old"
+    ):
         facts = f"{len(failed)} verification attempts failed in this chat (details did not match)."
-        return escalate(sit, "repeated failure: could not verify the shopper", mentioned_order(sit), facts=facts)
+        return escalate(
+            sit, "repeated failure: could not verify the shopper", mentioned_order(sit), facts=facts
+        )
     if outcome.code == "verification_locked":
         return sit.say("verification.locked")
     if outcome.code == "order_too_old":

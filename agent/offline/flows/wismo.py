@@ -83,7 +83,9 @@ def _delivered_not_received(sit: Situation, results: list[ToolOutcome]) -> Decis
             f"Delivered but not received: {carrier} tracking {parcel.tracking_number} marked delivered {when}; "
             "the shopper says the parcel never reached them."
         )
-        text = sit.replies.render("wismo.not_received", carrier=carrier, tracking_number=parcel.tracking_number)
+        text = sit.replies.render(
+            "wismo.not_received", carrier=carrier, tracking_number=parcel.tracking_number
+        )
         return escalate(sit, "delivered but not received", tracked.order_number, facts=facts, text=text)
     return None
 

@@ -52,6 +52,6 @@ def claims_not_received(text: str) -> bool:
 
 
 def delivered_not_received(text: str) -> bool:
-    """"It says delivered but I never got it": a case for a person, whatever the tracking says."""
+    """Says delivered but I never got it: a case for a person, whatever the tracking says."""
     normalized = text.replace("\u2019", "'")
     return bool(_DELIVERED.search(normalized)) and claims_not_received(normalized)

@@ -23,7 +23,6 @@ from agent.offline.nlu.language import (
 )
 from agent.offline.nlu.order_numbers import order_number_in
 
-
 # A question about the parcel just tracked: when it comes, who brings it ("what day will it come?",
 # "which courier?"). With an order in focus it continues the tracking request.
 _PARCEL_FOLLOW_UP: Final[re.Pattern[str]] = re.compile(
