@@ -14,7 +14,7 @@ from agent.offline.conversation import ToolOutcome
 from agent.offline.flows.common import beyond_history, escalate, refused, said_no
 from agent.offline.flows.formatting import bullets, day, join
 from agent.offline.flows.situation import Decision, Situation
-from agent.offline.nlu.entities import extract_email
+from agent.offline.nlu.entities import extract_email, match_line_items
 from agent.offline.nlu.language import clause_for, has_details
 from agent.offline.nlu.order_numbers import order_number_in
 from tools.orders import OrderDetails, OrderView, RecentOrders
@@ -112,7 +112,7 @@ def _verification_refused(sit: Situation, outcome: ToolOutcome) -> Decision:
 
 def order_step(sit: Situation) -> tuple[str | None, Decision | None]:
     """The order to act on, or the step that finds it (list the shopper's orders, ask)."""
-    number = mentioned_order(sit) or sit.conversation.verified_order_number
+    number = mentioned_order(sit) or _picked_from_list(sit) or sit.conversation.verified_order_number
     if number:
         return number, None
     listed = next(
@@ -137,6 +137,30 @@ def order_step(sit: Situation) -> tuple[str | None, Decision | None]:
         return None, sit.say("orders.none_found")
     lines = [_order_line(sit, o) for o in orders]
     return None, sit.say("orders.pick", orders=bullets(lines))
+
+
+def _picked_from_list(sit: Situation) -> str | None:
+    """The order the shopper picked from the list the agent just showed ("the one with the
+    lantern", "the second one"), so the list is not shown again."""
+    conv = sit.conversation
+    if not conv.assistant_asked_question():
+        return None
+    listing = next(
+        (
+            o
+            for o in reversed(conv.outcomes)
+            if o.name == "lookup_order"
+            and o.args.get("order_number") is None
+            and o.position < conv.turns[-1].position
+        ),
+        None,
+    )
+    recent = listing.success(RecentOrders) if listing is not None else None
+    if recent is None or len(recent.orders) < 2:
+        return None
+    descriptions = [" ".join(i.title for i in o.items) for o in recent.orders]
+    picked = match_line_items(sit.latest, descriptions)
+    return recent.orders[picked[0]].order_number if len(picked) == 1 else None
 
 
 def _order_line(sit: Situation, order: OrderView) -> str:

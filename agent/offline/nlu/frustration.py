@@ -18,6 +18,8 @@ _FRUSTRATED = re.compile(
     r"(?:so\s+|completely\s+|totally\s+|absolutely\s+|utterly\s+|really\s+)?(?:useless|pointless|hopeless|"
     r"no help|not helpful|unhelpful|stupid|dumb|a joke)\b|"
     r"\buseless (?:bot|chat|assistant|machine)\b|"
+    r"\b(?:talking|chatting|speaking|writing) (?:to|with) (?:you|this (?:bot|thing|chat)|a bot)\b.{0,25}?"
+    r"\b(?:pointless|useless|hopeless|a waste of time|no use)\b|"
     r"\b(?:you(?:'re| are)|u r|this is|this bot is|it'?s) (?:not|n't) (?:helping|helpful|any help)\b|"
     r"\b(?:you(?:'re| are)n'?t|this isn'?t|that isn'?t|it isn'?t|you aren'?t) (?:helping|helpful|any help)\b|"
     r"\b(?:not|no) (?:helping|help) (?:at all|whatsoever)\b|"

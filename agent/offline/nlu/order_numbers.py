@@ -28,10 +28,14 @@ _UNMARKED = re.compile(
     re.IGNORECASE,
 )
 _NOT_AN_ORDER_BEFORE = re.compile(
-    r"\b(?:in|since|year|circa|until|till|back in|zip|postal|postcode|code|phone|tel|call|apt|suite|unit|"
+    r"\b(?:year|circa|zip|postal|postcode|code|phone|tel|call|apt|suite|unit|"
     r"size|model|sku|pin|card|ending in|tracking|paid|pay|cost|costs|spent|charged|price|worth|total|of)\s*(?:number|no\.?|#)?\s*(?:is|was|:)?\s*$",
     re.IGNORECASE,
 )
+
+
+# "in 2024", "since 2019": a year, not an order ("everything in 1006" is an order).
+_YEAR = re.compile(r"\b(?:in|since|until|till|by|from|of)\s+$", re.IGNORECASE)
 
 
 def _unmarked_number(text: str) -> str | None:
@@ -39,6 +43,10 @@ def _unmarked_number(text: str) -> str | None:
         m
         for m in _UNMARKED.finditer(text)
         if not _NOT_AN_ORDER_BEFORE.search(text[max(0, m.start() - 20) : m.start()])
+        and not (
+            re.fullmatch(r"(?:19|20)\d\d", m.group(1))
+            and _YEAR.search(text[max(0, m.start() - 8) : m.start()])
+        )
     ]
     digit_runs = re.findall(r"\d{4,}", text)
     if len(found) != 1 or len(digit_runs) != 1:
