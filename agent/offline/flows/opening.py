@@ -16,7 +16,7 @@ from agent.offline.flows.formatting import bullets, day, join
 from agent.offline.flows.situation import Decision, Situation
 from agent.offline.nlu.entities import extract_email, match_line_items
 from agent.offline.nlu.language import clause_for, has_details
-from agent.offline.nlu.order_numbers import order_number_in
+from agent.offline.nlu.order_numbers import lone_number, order_number_in
 from tools.orders import OrderDetails, OrderView, RecentOrders
 
 # An email the shopper names as someone else's ("show me ben@x.com's orders") is never used to
@@ -57,7 +57,15 @@ def mentioned_order(sit: Situation) -> str | None:
         number = order_number_in(clause_for(sit.predict, text, sit.intent)) or order_number_in(text)
         if number:
             return number
-    return None
+    return _answered_number(sit)
+
+
+def _answered_number(sit: Situation) -> str | None:
+    """The agent just asked for the order number: the one number in the answer is it, however it
+    is worded ("998 i believe", "um it was 1013 or so")."""
+    if "order_number" not in sit.conversation.asked_for():
+        return None
+    return lone_number(sit.latest)
 
 
 def verification_step(sit: Situation) -> Decision | None:

@@ -21,7 +21,7 @@ from agent.offline.nlu.language import (
     is_request,
     resolve_intents,
 )
-from agent.offline.nlu.order_numbers import order_number_in
+from agent.offline.nlu.order_numbers import lone_number, order_number_in
 
 # A question about the parcel just tracked: when it comes, who brings it ("what day will it come?",
 # "which courier?"). With an order in focus it continues the tracking request.
@@ -31,6 +31,15 @@ _PARCEL_FOLLOW_UP: Final[re.Pattern[str]] = re.compile(
     r"shipping company|tracking (?:number|link)|where is it now|still on (?:its|the) way)\b",
     re.IGNORECASE,
 )
+
+
+def answers_the_question(conversation: Conversation, text: str) -> bool:
+    """The latest message gives the order number the agent just asked for, and nothing else."""
+    return (
+        "order_number" in conversation.asked_for()
+        and lone_number(text) is not None
+        and len(text.split()) <= 6
+    )
 
 
 def _parcel_follow_up(conversation: Conversation, text: str) -> bool:
@@ -53,8 +62,14 @@ def classify(conversation: Conversation, predict: Predict) -> dict[str, Any]:
     offset = len(conversation.turns) - len(turns)
     texts = [t.text for t in turns]
     asked = [conversation.asked_before(offset + i) for i in range(len(turns))]
-    resolved = resolve_intents(predict, texts, asked)[-1]
+    everything = resolve_intents(predict, texts, asked)
+    resolved = everything[-1]
     latest = texts[-1]
+    ongoing = next((r for r in reversed(everything[:-1]) if r.intent != "other"), None)
+    if ongoing is not None and answers_the_question(conversation, latest):
+        # The agent asked for the order number and got one ("um 998 i believe"): the request
+        # under way goes on, whatever the words around the number suggest.
+        resolved = ongoing
     intent, confidence, additional = resolved.intent, resolved.confidence, []
     primary_clause = latest
     parts = clause_intents(predict, latest)

@@ -69,3 +69,14 @@ def order_number_in(text: str) -> str | None:
     if loose:
         return loose.group(1)
     return _unmarked_number(text)
+
+
+_EMAIL_LIKE = re.compile(r"\S+@\S+")
+_ANY_NUMBER = re.compile(r"(?<![\w$€£.,/-])#?(\d{3,10})(?![\w.,/-]*\d)")
+
+
+def lone_number(text: str) -> str | None:
+    """The one 3-10 digit number in a message (emails aside), or ``None``: an answer to "what's
+    the order number?" however it is worded ("um 998 i believe")."""
+    numbers = _ANY_NUMBER.findall(_EMAIL_LIKE.sub(" ", text))
+    return numbers[0] if len(numbers) == 1 else None
