@@ -239,7 +239,7 @@ class Conversation:
         wanted: set[str] = set()
         if "order number" in text:
             wanted.add("order_number")
-        if "email" in text:
+        if "email address" in text or "which email" in text:  # not "your confirmation email"
             wanted.add("email")
         if "address" in text and "email address" not in text.replace("email addresses", "email address"):
             wanted.add("address")

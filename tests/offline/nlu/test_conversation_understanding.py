@@ -4,7 +4,9 @@ loose item names, declines, frustration, delivered-but-not-received, requests in
 from __future__ import annotations
 
 import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from agent.offline.conversation import Conversation
 from agent.offline.nlu.address import address_start, parse_address
 from agent.offline.nlu.entities import (
     ambiguous_line_items,
@@ -14,8 +16,9 @@ from agent.offline.nlu.entities import (
     order_change_kind,
 )
 from agent.offline.nlu.frustration import claims_not_received, delivered_not_received, is_frustrated
+from agent.offline.nlu.intent_result import answers_the_question
 from agent.offline.nlu.language import is_request
-from agent.offline.nlu.order_numbers import order_number_in
+from agent.offline.nlu.order_numbers import lone_number, order_number_in
 
 
 @pytest.mark.parametrize(
@@ -151,3 +154,37 @@ def test_a_request_is_told_from_the_story_around_it() -> None:
     assert is_request("I'd like to return them")
     assert not is_request("So the parcel came, the box was fine and the socks are great.")
     assert not is_request("She loved the colour though!")
+
+
+def _conversation(*turns: tuple[str, str]) -> Conversation:
+    messages: list[BaseMessage] = []
+    for role, text in turns:
+        messages.append(HumanMessage(text) if role == "shopper" else AIMessage(text))
+    return Conversation.from_messages(messages)
+
+
+def test_what_the_agent_asked_for_last_is_state() -> None:
+    asked = _conversation(
+        ("shopper", "where is my lantern"),
+        ("agent", "Got it. And the order number? It's in your confirmation email, something like #1001."),
+        ("shopper", "um 998 i believe"),
+    )
+    assert asked.asked_for() == {"order_number"}
+    assert answers_the_question(asked, "um 998 i believe")
+    both = _conversation(
+        ("shopper", "hi"),
+        ("agent", "Could you send me the email address on the order and the order number?"),
+        ("shopper", "sure"),
+    )
+    assert both.asked_for() == {"order_number", "email"}
+    told = _conversation(("shopper", "hi"), ("agent", "Your parcel is on its way."), ("shopper", "998"))
+    assert told.asked_for() == frozenset()
+    assert not answers_the_question(told, "998")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("um 998 i believe", "998"), ("it was #1013 or so", "1013"), ("1001 or 1002", None), ("no idea", None)],
+)
+def test_the_one_number_of_an_answer(text: str, number: str | None) -> None:
+    assert lone_number(text) == number
