@@ -10,7 +10,7 @@ from langgraph.types import interrupt
 from agent import messages as msg
 from agent.cards import ConfirmCard
 from agent.nodes.wiring import Wiring
-from agent.offline.nlu.entities import is_affirmative, is_negative
+from agent.offline.nlu.entities import changes_request, is_affirmative, is_negative
 from agent.state import AgentState
 from integrations._http import IntegrationError
 from tools.langchain import result_text
@@ -84,7 +84,7 @@ async def await_confirmation(state: AgentState) -> dict[str, Any]:
     if is_affirmative(text) and not is_negative(text):
         return {"messages": [msg.shopper(text, message_id=message_id, ui_only=True)], "status": "active"}
     reason = "The shopper did not confirm, so nothing was done."
-    if is_negative(text):
+    if is_negative(text) and not changes_request(text):
         reply = msg.shopper(text, message_id=message_id, ui_only=True)
         return {"messages": [reply, *declined(reason)], "status": "active"}
     # Neither yes nor no: a new request ("can I talk to a person?", "only the mug"). Nothing is

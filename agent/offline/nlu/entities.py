@@ -442,6 +442,23 @@ def _yes_no(text: str) -> bool | None:
     return yes
 
 
+# "no wait, I'd rather return it", "actually can I get a refund instead": not only a no, a new ask.
+_CHANGE_OF_MIND = re.compile(
+    r"\b(?:rather|instead|prefer|switch|actually (?:i|can|could|let'?s|just)|change (?:it|that) to)\b",
+    re.IGNORECASE,
+)
+_NEW_ASK = re.compile(
+    r"\b(?:return|send (?:it|them) back|refund|money back|cancel|label|exchange|track|address|ship|deliver)\w*",
+    re.IGNORECASE,
+)
+
+
+def changes_request(text: str) -> bool:
+    """Whether the message turns the request into another one ("actually I'd rather return it"):
+    an answer to "shall I go ahead?" that declines and asks for something else."""
+    return bool(_CHANGE_OF_MIND.search(text) and _NEW_ASK.search(text))
+
+
 def is_affirmative(text: str) -> bool:
     """Whether the message clearly says yes ("yes please", "yep go ahead", "sure").
 
