@@ -27,7 +27,7 @@ def test_order_and_refund_cards(widget: Widget) -> None:
 
     order = widget.card("order")
     expect(order).to_contain_text("Order #1001")
-    expect(order).to_contain_text("Fulfilled")
+    expect(order).to_contain_text("Shipped")
     expect(order.locator("li")).to_have_text(
         [re.compile("Trail Running Shoes"), re.compile("Merino Hiking Socks")]
     )
@@ -40,4 +40,4 @@ def test_order_and_refund_cards(widget: Widget) -> None:
     refund = widget.card("refund")
     expect(refund).to_contain_text("Order #1009")
     expect(refund).to_contain_text("$80.97")
-    expect(refund).to_contain_text("Succeeded")
+    expect(refund).to_contain_text("Refunded")
