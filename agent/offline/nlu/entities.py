@@ -417,8 +417,8 @@ def is_threat(text: str) -> bool:
 # A decline that keeps things as they are ("keep it as it is", "leave it"), even after a "hmm".
 _KEEP_AS_IS = re.compile(
     r"\b(?:keep|leave)\s+(?:it|them|the order|my order|everything|things)\s+(?:as\s+(?:it\s+|they\s+)?(?:is|are)|"
-    r"the way (?:it|they) (?:is|are)|alone|unchanged)\b|\b(?:on )?second thoughts?\b|\bi'?ll keep (?:it|them)\b|"
-    r"\bleave it\b|\bno changes?\b",
+    r"the way (?:it|they) (?:is|are)|alone|unchanged)\b|\bi'?ll keep (?:it|them)\b|"
+    r"\bleave it\b(?!\s+(?:at|by|with|outside|in|on|to)\b)|\bno changes?\b",
     re.IGNORECASE,
 )
 
