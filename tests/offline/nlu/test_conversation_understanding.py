@@ -10,6 +10,7 @@ from agent.offline.conversation import Conversation
 from agent.offline.nlu.address import address_start, parse_address
 from agent.offline.nlu.entities import (
     ambiguous_line_items,
+    changes_request,
     is_affirmative,
     is_negative,
     match_line_items,
@@ -188,3 +189,12 @@ def test_what_the_agent_asked_for_last_is_state() -> None:
 )
 def test_the_one_number_of_an_answer(text: str, number: str | None) -> None:
     assert lone_number(text) == number
+
+
+def test_a_no_that_asks_for_something_else_changes_the_request() -> None:
+    assert changes_request("wait, actually I'd rather return it for a label")
+    assert changes_request("no, can I get a refund instead?")
+    assert not changes_request("no thanks")
+    assert not changes_request("keep it as it is")
+    assert is_affirmative("on second thought, go ahead")
+    assert not is_negative("leave it at the door")
