@@ -89,6 +89,8 @@ class ConfirmCard(_Card):
     items: list[str] = []
     amount: str | None = None
     address: str | None = None
+    excluded: list[str] = []
+    """Items the change leaves out and why (e.g. final sale), shown before the yes."""
 
 
 class LabelCard(_Card):

@@ -274,7 +274,7 @@ async def preview_refund(ctx: ToolContext, args: IssueRefundArgs) -> Preview | R
     quoted = await _owned_quote(ctx, args.order_number, args.line_item_ids)
     if isinstance(quoted, Refusal):
         return quoted
-    order, quote, items, _ = quoted
+    order, quote, items, excluded = quoted
     step_up = require_step_up(ctx, "issue_refund", order.number)
     if step_up is not None:
         return step_up
@@ -283,7 +283,7 @@ async def preview_refund(ctx: ToolContext, args: IssueRefundArgs) -> Preview | R
     summary = f"Refund {money(quote.amount, quote.currency)} for order #{order.number} to {destination}."
     if approval:
         summary += " Refunds of this size are approved by a person first."
-    return Preview(summary=summary, items=items, amount=str(quote.amount))
+    return Preview(summary=summary, items=items, amount=str(quote.amount), excluded=excluded)
 
 
 @tool(mutates=True, needs_confirmation=True, preview=preview_refund, progress="Processing your refund…")

@@ -35,6 +35,8 @@ class Preview(BaseModel):
     items: list[str] = []
     amount: str | None = None
     address: str | None = None
+    excluded: list[str] = []
+    """What the call leaves out and why (a final-sale item of a whole-order refund): said before the yes."""
 
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])

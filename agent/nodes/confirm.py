@@ -10,7 +10,7 @@ from langgraph.types import interrupt
 from agent import messages as msg
 from agent.cards import ConfirmCard
 from agent.nodes.wiring import Wiring
-from agent.offline.nlu.entities import is_affirmative, is_negative
+from agent.offline.nlu.entities import changes_request, is_affirmative, is_negative
 from agent.state import AgentState
 from integrations._http import IntegrationError
 from tools.langchain import result_text
@@ -42,13 +42,18 @@ async def confirm(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     summary = " ".join(p.summary for p in previews)
     items = [item for p in previews for item in p.items]
     address = next((p.address for p in previews if p.address), None)
+    excluded = [reason for p in previews for reason in p.excluded]
     card = ConfirmCard(
         summary=summary,
         items=items,
         amount=next((p.amount for p in previews if p.amount), None),
         address=address,
+        excluded=excluded,
     )
     question = summary + (" Items: " + "; ".join(items) + "." if items else "")
+    if excluded:
+        # Said before the yes, not after the money moved: a reflex "yes" must not surprise anyone.
+        question += " Not included: " + "; ".join(r.rstrip(".") for r in excluded) + "."
     if address:
         question += f" New address: {address}."
     question += " Shall I go ahead? (yes/no)"
@@ -79,7 +84,7 @@ async def await_confirmation(state: AgentState) -> dict[str, Any]:
     if is_affirmative(text) and not is_negative(text):
         return {"messages": [msg.shopper(text, message_id=message_id, ui_only=True)], "status": "active"}
     reason = "The shopper did not confirm, so nothing was done."
-    if is_negative(text):
+    if is_negative(text) and not changes_request(text):
         reply = msg.shopper(text, message_id=message_id, ui_only=True)
         return {"messages": [reply, *declined(reason)], "status": "active"}
     # Neither yes nor no: a new request ("can I talk to a person?", "only the mug"). Nothing is

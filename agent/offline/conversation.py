@@ -226,6 +226,29 @@ class Conversation:
                 return message_text(message).rstrip().endswith("?")
         return False
 
+    def asked_for(self) -> frozenset[str]:
+        """What the assistant's last question before the latest shopper message asked for:
+        ``order_number``, ``email``, ``address`` (a shipping address), ``item`` or ``choice`` (an
+        order from a list). Empty when it asked nothing. The question is dialogue state: the
+        answer that follows fills it, however loosely it is worded."""
+        last = self.last_assistant_text() if self.turns else None
+        # "And the order number? It's in your confirmation email": a question, then a hint.
+        if last is None or "?" not in last:
+            return frozenset()
+        text = last.lower()
+        wanted: set[str] = set()
+        if "order number" in text:
+            wanted.add("order_number")
+        if "email address" in text or "which email" in text:  # not "your confirmation email"
+            wanted.add("email")
+        if "address" in text and "email address" not in text.replace("email addresses", "email address"):
+            wanted.add("address")
+        if "which one do you mean" in text or "which one is it about" in text:
+            wanted.add("choice")
+        if "pick the right item" in text or "which one do you mean:" in text:
+            wanted.add("item")
+        return frozenset(wanted)
+
     def last_assistant_text(self) -> str | None:
         last_human = self.turns[-1].position if self.turns else len(self.messages)
         for message in reversed(self.messages[:last_human]):

@@ -27,7 +27,7 @@
  *             shipments[{carrier,tracking_number,status,tracking_url}]
  *   tracking: order_number, parcels[{carrier,tracking_number,status,status_detail,estimated_delivery,
  *             tracking_url,last_event{at,message,location},exception}]
- *   confirm:  summary, items[], amount, address  -> Yes / No buttons send "yes" / "no"
+ *   confirm:  summary, items[], amount, address, excluded[]  -> Yes / No buttons send "yes" / "no"
  *   label:    order_number, carrier, tracking_number, label_url, emailed_to, items[]
  *   refund:   order_number, amount, currency, status (refunded / pending_approval / cancelled)
  *   handoff:  ticket_id  -> "You're now chatting with our support team" banner
@@ -665,6 +665,9 @@
       cardHead("help", "Please confirm"),
       present(card.summary) ? el("p", { class: "summary", text: String(card.summary) }) : null,
       itemList(card.items, card.currency, false),
+      Array.isArray(card.excluded) && card.excluded.length
+        ? el("p", { class: "excluded", text: "Not included: " + card.excluded.map(String).join("; ") })
+        : null,
       el("dl", { class: "kv" }, [
         present(card.amount) ? el("dt", { text: "Amount" }) : null,
         present(card.amount) ? el("dd", { text: money(card.amount, card.currency) }) : null,

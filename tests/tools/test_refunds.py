@@ -304,4 +304,15 @@ async def test_preview_says_what_will_happen_and_changes_nothing(harness: Harnes
     refused = await preview_refund(harness.ctx(EMAILS["1008"]), IssueRefundArgs(**refund_args("1008")))
     assert isinstance(refused, Refusal)
     assert refused.code == "already_refunded"
+    assert small.excluded == []
     assert harness.world.digest() == before
+
+
+async def test_preview_of_a_whole_order_names_the_final_sale_items_it_leaves_out(harness: Harness) -> None:
+    # Order 1006: polarized sunglasses (final sale) and an insulated bottle.
+    preview = await preview_refund(harness.ctx(EMAILS["1006"]), IssueRefundArgs(**refund_args("1006")))
+    assert isinstance(preview, Preview)
+    assert [i for i in preview.items if "Sunglasses" in i] == []
+    assert len(preview.excluded) == 1
+    assert "Sunglasses" in preview.excluded[0]
+    assert "final-sale" in preview.excluded[0].lower()

@@ -7,6 +7,7 @@ import re
 from agent.offline.flows.common import escalate
 from agent.offline.flows.opening import mentioned_order
 from agent.offline.flows.situation import Decision, Situation
+from agent.offline.nlu.frustration import is_frustrated
 
 _CHARGEBACK = re.compile(
     r"\b(?:charge ?backs?|dispute|my bank|credit card company|reverse the charge)\b", re.I
@@ -21,6 +22,8 @@ def escalation_reason(text: str) -> str:
         return "chargeback threat"
     if _LEGAL.search(text):
         return "legal threat"
+    if is_frustrated(text):
+        return "shopper frustrated: the assistant is not helping"
     return "asked for a person"
 
 

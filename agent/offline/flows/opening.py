@@ -8,14 +8,15 @@ decided here: ``verify_customer`` decides, and its answer (or another tool's) sa
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from agent.offline.conversation import ToolOutcome
-from agent.offline.flows.common import beyond_history, refused, said_no
+from agent.offline.flows.common import beyond_history, escalate, refused, said_no
 from agent.offline.flows.formatting import bullets, day, join
 from agent.offline.flows.situation import Decision, Situation
-from agent.offline.nlu.entities import extract_email
+from agent.offline.nlu.entities import extract_email, match_line_items
 from agent.offline.nlu.language import clause_for, has_details
-from agent.offline.nlu.order_numbers import order_number_in
+from agent.offline.nlu.order_numbers import lone_number, order_number_in
 from tools.orders import OrderDetails, OrderView, RecentOrders
 
 # An email the shopper names as someone else's ("show me ben@x.com's orders") is never used to
@@ -56,7 +57,15 @@ def mentioned_order(sit: Situation) -> str | None:
         number = order_number_in(clause_for(sit.predict, text, sit.intent)) or order_number_in(text)
         if number:
             return number
-    return None
+    return _answered_number(sit)
+
+
+def _answered_number(sit: Situation) -> str | None:
+    """The agent just asked for the order number: the one number in the answer is it, however it
+    is worded ("998 i believe", "um it was 1013 or so")."""
+    if "order_number" not in sit.conversation.asked_for():
+        return None
+    return lone_number(sit.latest)
 
 
 def verification_step(sit: Situation) -> Decision | None:
@@ -83,7 +92,25 @@ def verification_step(sit: Situation) -> Decision | None:
     return sit.say("verification.ask_both")
 
 
+# Failed verifications in one conversation before a person takes over (a dead end, not a quiz).
+FAILED_VERIFICATIONS: Final[int] = 3
+
+
 def _verification_refused(sit: Situation, outcome: ToolOutcome) -> Decision:
+    failed = [
+        o
+        for o in sit.conversation.outcomes
+        if o.name == "verify_customer" and o.code == "verification_failed"
+    ]
+    if (
+        len(failed) >= FAILED_VERIFICATIONS
+        and sit.can("escalate_to_human")
+        and outcome.code != "order_too_old"
+    ):
+        facts = f"{len(failed)} verification attempts failed in this chat (details did not match)."
+        return escalate(
+            sit, "repeated failure: could not verify the shopper", mentioned_order(sit), facts=facts
+        )
     if outcome.code == "verification_locked":
         return sit.say("verification.locked")
     if outcome.code == "order_too_old":
@@ -93,7 +120,7 @@ def _verification_refused(sit: Situation, outcome: ToolOutcome) -> Decision:
 
 def order_step(sit: Situation) -> tuple[str | None, Decision | None]:
     """The order to act on, or the step that finds it (list the shopper's orders, ask)."""
-    number = mentioned_order(sit) or sit.conversation.verified_order_number
+    number = mentioned_order(sit) or _picked_from_list(sit) or sit.conversation.verified_order_number
     if number:
         return number, None
     listed = next(
@@ -118,6 +145,30 @@ def order_step(sit: Situation) -> tuple[str | None, Decision | None]:
         return None, sit.say("orders.none_found")
     lines = [_order_line(sit, o) for o in orders]
     return None, sit.say("orders.pick", orders=bullets(lines))
+
+
+def _picked_from_list(sit: Situation) -> str | None:
+    """The order the shopper picked from the list the agent just showed ("the one with the
+    lantern", "the second one"), so the list is not shown again."""
+    conv = sit.conversation
+    if not conv.assistant_asked_question():
+        return None
+    listing = next(
+        (
+            o
+            for o in reversed(conv.outcomes)
+            if o.name == "lookup_order"
+            and o.args.get("order_number") is None
+            and o.position < conv.turns[-1].position
+        ),
+        None,
+    )
+    recent = listing.success(RecentOrders) if listing is not None else None
+    if recent is None or len(recent.orders) < 2:
+        return None
+    descriptions = [" ".join(i.title for i in o.items) for o in recent.orders]
+    picked = match_line_items(sit.latest, descriptions)
+    return recent.orders[picked[0]].order_number if len(picked) == 1 else None
 
 
 def _order_line(sit: Situation, order: OrderView) -> str:

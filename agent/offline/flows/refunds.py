@@ -14,7 +14,7 @@ from agent.offline.conversation import ToolOutcome
 from agent.offline.flows.common import declined_step, not_possible, refused, shopper_reason
 from agent.offline.flows.formatting import bullets, join, money
 from agent.offline.flows.opening import looked_up_order, verified_order_number
-from agent.offline.flows.returns import named_items
+from agent.offline.flows.returns import ambiguous_items, ask_which, named_items
 from agent.offline.flows.situation import Decision, Situation
 from tools.orders import OrderView
 from tools.refunds import RefundEligibility, RefundIssued, RefundPendingApproval
@@ -41,6 +41,9 @@ def refunds_step(sit: Situation) -> Decision:
     if isinstance(order, Decision):
         return order
     items = order.items if order is not None else []
+    unclear = ambiguous_items(sit, [i.title for i in items])
+    if unclear:
+        return ask_which(sit, [i.title for i in items], unclear)
     chosen = [items[k] for k in named_items(sit, [i.title for i in items])]
     ids = [i.line_item_id for i in chosen] if chosen and len(chosen) < len(items) else None
     label = _return_on_its_way(sit, number, [i.line_item_id for i in chosen])

@@ -18,7 +18,7 @@ from agent.offline.flows.common import (
 from agent.offline.flows.formatting import bullets, join
 from agent.offline.flows.opening import verified_order_number
 from agent.offline.flows.situation import Decision, Situation
-from agent.offline.nlu.entities import match_line_items
+from agent.offline.nlu.entities import ambiguous_line_items, match_line_items
 from tools.results import RefusalCode
 from tools.returns import ItemEligibility, ReturnEligibility, ReturnLabelCreated
 
@@ -47,6 +47,21 @@ def named_items(sit: Situation, titles: list[str]) -> list[int]:
     return []
 
 
+def ambiguous_items(sit: Situation, titles: list[str]) -> list[int]:
+    """The items the shopper's newest naming could mean when it fits several ("the merino one")."""
+    texts = [sit.clause, *sit.conversation.shopper_texts()[1:ITEM_LOOKBACK]]
+    for text in texts:
+        if match_line_items(text, titles, ITEM_MATCH_THRESHOLD):
+            return ambiguous_line_items(text, titles, ITEM_MATCH_THRESHOLD)
+    return []
+
+
+def ask_which(sit: Situation, titles: list[str], candidates: list[int]) -> Decision:
+    """Ask which item is meant rather than guess (a reflex "yes" must not pay for the wrong one)."""
+    options = [titles[k] for k in candidates]
+    return sit.say("common.which_item", options=" or ".join([", ".join(options[:-1]), options[-1]]))
+
+
 def returns_step(sit: Situation) -> Decision:
     declined = declined_step(sit, ("create_return_label",))
     if declined is not None:
@@ -69,6 +84,10 @@ def returns_step(sit: Situation) -> Decision:
 
 
 def _choose_items(sit: Situation, number: str, items: list[ItemEligibility]) -> Decision:
+    titles = [i.title for i in items]
+    unclear = ambiguous_items(sit, titles)
+    if unclear and not said_yes(sit):
+        return ask_which(sit, titles, unclear)
     eligible = [i for i in items if i.returnable]
     named = [items[k] for k in named_items(sit, [i.title for i in items])]
     named_ok = [i for i in named if i.returnable]

@@ -10,6 +10,7 @@ from agent.offline.flows.formatting import day
 from agent.offline.flows.opening import order_step, verification_step
 from agent.offline.flows.situation import Decision, Situation
 from agent.offline.nlu.entities import extract_all_order_numbers
+from agent.offline.nlu.frustration import claims_not_received
 from tools.tracking import ParcelStatus, TrackingResult
 
 # "sorry, I meant #1002, not #1001" names two numbers but asks about one.
@@ -39,6 +40,9 @@ def wismo_step(sit: Situation) -> Decision:
                 return not_possible(sit, wanted)
             return sit.call("get_tracking_status", {"order_number": wanted})
         results.append(tracking)
+    missing = _delivered_not_received(sit, results)
+    if missing is not None:
+        return missing
     texts: list[str] = []
     problems: list[tuple[str, str]] = []
     for outcome in results:
@@ -60,6 +64,30 @@ def wismo_step(sit: Situation) -> Decision:
             text=f"{text}\n\n{warning}",
         )
     return Decision(text=text)
+
+
+def _delivered_not_received(sit: Situation, results: list[ToolOutcome]) -> Decision | None:
+    """A parcel the carrier marked delivered that the shopper says never came: showing the same
+    tracking again is a dead end; a person opens a claim, with the tracking details in the note."""
+    if not claims_not_received(sit.clause) or not sit.can("escalate_to_human"):
+        return None
+    for outcome in results:
+        tracked = outcome.success(TrackingResult)
+        delivered = [p for p in tracked.parcels if p.status == "delivered"] if tracked is not None else []
+        if tracked is None or not delivered:
+            continue
+        parcel = delivered[0]
+        carrier = parcel.carrier or "the carrier"
+        when = day(parcel.last_events[0].at, None) if parcel.last_events else "recently"
+        facts = (
+            f"Delivered but not received: {carrier} tracking {parcel.tracking_number} marked delivered {when}; "
+            "the shopper says the parcel never reached them."
+        )
+        text = sit.replies.render(
+            "wismo.not_received", carrier=carrier, tracking_number=parcel.tracking_number
+        )
+        return escalate(sit, "delivered but not received", tracked.order_number, facts=facts, text=text)
+    return None
 
 
 def _phrase_tracking(sit: Situation, result: TrackingResult) -> tuple[str, list[str]]:

@@ -15,7 +15,10 @@ from typing import Final
 
 from agent.offline.nlu.entities import NUMBER_WORD, ORDER_WORD
 
-_START = re.compile(r"\b\d{1,6}[A-Za-z]?\s+[A-Za-z]")
+_START = re.compile(
+    r"\b\d{1,6}[A-Za-z]?\s+(?!(?:to|at|for|is|and|or|has|was|with|please|instead|should|will|go|ship)\b)[A-Za-z]",
+    re.IGNORECASE,
+)
 # "order #1004 to 9 Pine St", "ordr 1004 to ...": the order number is not where the street starts.
 _ORDER_BEFORE = re.compile(rf"(?:{ORDER_WORD}|#|{NUMBER_WORD})\s*#?\s*$", re.IGNORECASE)
 # An email next to the address ("... NJ 07310? dev@example.com") is not part of it.
@@ -23,7 +26,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Where the sentence holding the address may end: "..., MN 55408. jonas@...", "..., NJ 07310? ...".
 _SENTENCE_END = re.compile(r"[.?!]+(?=\s|$)")
 _TRAILING_FILLER = re.compile(
-    r"[\s.!?,]*(?:(?:thanks|thank you|thx|please|pls|ty|(?:and )?(?:my )?e-?mail(?: address)?(?: is)?:?)"
+    r"[\s.!?,]*(?:(?:thanks|thank you|thx|please|pls|ty|instead|now|from now on|(?:and )?(?:my )?e-?mail(?: address)?(?: is)?:?)"
     r"[\s.!?,]*)*$",
     re.IGNORECASE,
 )
@@ -87,6 +90,17 @@ class ParsedAddress:
 
 def _country(part: str) -> str | None:
     return _COUNTRIES.get(part.strip().strip(".").lower()) or _COUNTRIES.get(part.strip().lower())
+
+
+def address_start(text: str) -> int | None:
+    """Where the complete address in ``text`` starts (its street number), or ``None``."""
+    cleaned = _EMAIL.sub(lambda m: " " * len(m.group(0)), text)
+    for match in _START.finditer(cleaned):
+        if _ORDER_BEFORE.search(cleaned[max(0, match.start() - 15) : match.start()]):
+            continue
+        if parse_address(cleaned[match.start() :]) is not None:
+            return match.start()
+    return None
 
 
 def parse_address(text: str) -> ParsedAddress | None:

@@ -269,6 +269,42 @@ def _words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
 
 
+# What shoppers call a product when they name its kind rather than its title: each group holds
+# words for one kind of thing. A title word in a group makes the item answer to every word of it.
+_KINDS: Final[tuple[frozenset[str], ...]] = tuple(
+    frozenset(group.split())
+    for group in (
+        "shoe shoes sneaker sneakers trainer trainers runner runners running boots footwear kicks",
+        "beanie beanies hat hats cap caps toque bonnet",
+        "mug mugs cup cups",
+        "bottle bottles flask flasks thermos canteen",
+        "tote totes bag bags handbag shopper",
+        "journal journals notebook notebooks diary notepad",
+        "skillet skillets pan pans fryingpan frypan",
+        "lantern lanterns lamp lamps light lights torch",
+        "sock socks",
+        "shirt shirts top tops tee blouse button",
+        "jacket jackets coat coats puffer parka",
+        "backpack backpacks rucksack rucksacks pack daypack",
+        "gloves glove mitts",
+        "blanket blankets throw",
+        "candle candles",
+        "sunglasses shades glasses sunnies",
+        "trunks trunk swimsuit swimwear shorts boardshorts",
+        "hammock hammocks",
+    )
+)
+
+
+def _item_words(title: str) -> set[str]:
+    """The words an item answers to: its title's words (variant included) and their kind's words."""
+    words = set(_words(title))
+    for group in _KINDS:
+        if words & group:
+            words |= group
+    return words
+
+
 def match_line_items(text: str, items: Sequence[str], threshold: float = 85.0) -> list[int]:
     """Indexes of the ``items`` the shopper refers to, ascending; empty when none match.
 
@@ -288,7 +324,7 @@ def match_line_items(text: str, items: Sequence[str], threshold: float = 85.0) -
         index = len(items) - 1 if word == "last" else _ORDINALS[word]
         if index < len(items):
             return [index]
-    item_words = [set(_words(item)) for item in items]
+    item_words = [_item_words(item) for item in items]
     scores = [0] * len(items)
     selected: set[int] = set()
     for word in _words(text):
@@ -305,6 +341,26 @@ def match_line_items(text: str, items: Sequence[str], threshold: float = 85.0) -
     if best > 0:
         selected.update(i for i, score in enumerate(scores) if score == best)
     return sorted(selected)
+
+
+def ambiguous_line_items(text: str, items: Sequence[str], threshold: float = 85.0) -> list[int]:
+    """The items a loose name could mean when it fits several equally ("the merino one" for a
+    merino beanie and merino socks): ask which one. Empty when the name is clear, names all
+    items ("both"), or names none."""
+    if len(items) < 2 or _ALL_ITEMS.search(_NOT_ALL.sub(" ", text)) or _ORDINAL.search(text):
+        return []
+    item_words = [_item_words(item) for item in items]
+    hits_per_word = [
+        {i for i, words in enumerate(item_words) if any(fuzz.ratio(word, c) >= threshold for c in words)}
+        for word in _words(text)
+    ]
+    hits_per_word = [hits for hits in hits_per_word if hits]
+    if not hits_per_word or any(len(hits) == 1 for hits in hits_per_word):
+        return []
+    if re.search(r"\b(?:and|both|plus|as well)\b", text, re.IGNORECASE):
+        return []
+    candidates = set.intersection(*hits_per_word)
+    return sorted(candidates) if len(candidates) > 1 else []
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,10 +414,21 @@ def is_threat(text: str) -> bool:
     return bool(_THREAT.search(text))
 
 
+# A decline that keeps things as they are ("keep it as it is", "leave it"), even after a "hmm".
+_KEEP_AS_IS = re.compile(
+    r"\b(?:keep|leave)\s+(?:it|them|the order|my order|everything|things)\s+(?:as\s+(?:it\s+|they\s+)?(?:is|are)|"
+    r"the way (?:it|they) (?:is|are)|alone|unchanged)\b|\bi'?ll keep (?:it|them)\b|"
+    r"\bleave it\b(?!\s+(?:at|by|with|outside|in|on|to)\b)|\bno changes?\b",
+    re.IGNORECASE,
+)
+
+
 def _yes_no(text: str) -> bool | None:
     """True for a clear yes, False for a clear no, None when neither, both or unsure."""
     if is_threat(text):
         return None
+    if _KEEP_AS_IS.search(text):
+        return False
     letter = _SINGLE_LETTER.match(text)
     if letter:
         return letter.group(1).lower() != "n"
@@ -373,6 +440,23 @@ def _yes_no(text: str) -> bool | None:
     if yes == no:
         return None
     return yes
+
+
+# "no wait, I'd rather return it", "actually can I get a refund instead": not only a no, a new ask.
+_CHANGE_OF_MIND = re.compile(
+    r"\b(?:rather|instead|prefer|switch|actually (?:i|can|could|let'?s|just)|change (?:it|that) to)\b",
+    re.IGNORECASE,
+)
+_NEW_ASK = re.compile(
+    r"\b(?:return|send (?:it|them) back|refund|money back|cancel|label|exchange|track|address|ship|deliver)\w*",
+    re.IGNORECASE,
+)
+
+
+def changes_request(text: str) -> bool:
+    """Whether the message turns the request into another one ("actually I'd rather return it"):
+    an answer to "shall I go ahead?" that declines and asks for something else."""
+    return bool(_CHANGE_OF_MIND.search(text) and _NEW_ASK.search(text))
 
 
 def is_affirmative(text: str) -> bool:
@@ -406,7 +490,13 @@ _CANCEL = re.compile(
 _HOLD = re.compile(r"\b(?:don'?t|do not) (?:ship|send)\b|\bstop (?:the|my) (?:order|shipment)\b", re.I)
 _ADDRESS = re.compile(
     r"\b(?:address|adress|addres|zip(?: code)?|postcode|postal code|street|apartment|apt|unit number|"
-    r"house number|ship (?:it )?to|send (?:it )?to|deliver (?:it )?to|redirect|reroute|moved)\b",
+    r"house number|ship (?:it )?to|send (?:it )?to|deliver (?:it )?to|redirect|reroute|moved)\b|"
+    # "ship 1004 to ...", "send it somewhere else", "can it go to my office instead?"
+    r"\b(?:ship|send|deliver|post|mail)(?:ped|ing|ed)?\s+(?:it|them|the order|my order|the parcel|order|"
+    r"the package)?\s*#?\d{0,9}\s*(?:to|somewhere else|elsewhere|to a different|to another)\b|"
+    r"\b(?:go|goes|going|come|be (?:sent|delivered|shipped))\s+(?:to (?:my|our|a|the) (?:office|work|workplace|new|"
+    r"parents?|friend'?s?|neighbou?r'?s?|other|different)\w*|somewhere else|elsewhere)\b|\bsomewhere else\b|"
+    r"\b(?:new|different|another|other) (?:delivery |shipping )?(?:address|location|place)\b|\bi'?m moving\b",
     re.IGNORECASE,
 )
 

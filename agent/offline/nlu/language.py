@@ -58,6 +58,20 @@ def small_talk(text: str) -> SmallTalk | None:
     return None
 
 
+_REQUEST_CUE = re.compile(
+    r"\?|\b(?:can|could|would|will) (?:i|you|we|u|someone|somebody)\b|\b(?:i'?d|i would|we'?d) (?:like|love|prefer|rather)\b|"
+    r"\b(?:i|we) (?:want|need|wanna|wish|hope)\b|\bplease\b|\bpls\b|\bhow (?:do|can|long)\b|\b(?:where|when|why)\b|"
+    r"\b(?:is|are) (?:there|it|they)\b|\bany (?:way|chance)\b|\blet me\b|^\s*(?:cancel|return|refund|track|"
+    r"send|ship|change|help|give|check|look)\b",
+    re.IGNORECASE,
+)
+
+
+def is_request(clause: str) -> bool:
+    """Whether a clause asks for something (a question or a request), not just tells a story."""
+    return bool(_REQUEST_CUE.search(clause))
+
+
 def has_details(text: str) -> bool:
     """Whether the message supplies something a request needs: an email, an order number, an address."""
     return bool(extract_email(text) or order_number_in(text) or parse_address(text))
