@@ -96,9 +96,14 @@ class AgentProcess:
             cwd=REPO_ROOT,
             env=self.env(),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            # Kept beside the database: a failing test's server log says why (read it with `log()`).
+            stderr=self.database.with_suffix(".log").open("ab"),
         )
         wait_for(self._healthy, "the agent server to start", timeout=60)
+
+    def log(self) -> str:
+        path = self.database.with_suffix(".log")
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
     def _healthy(self) -> bool:
         assert self.process is not None
@@ -295,7 +300,9 @@ def test_killed_around_a_refund_finishes_with_exactly_one_refund(
     shopper = Shopper(harness.agent, "grace.lee@example.com")
     shopper.start()
     asked = shopper.say(REFUND, "refund-1")
-    assert asked.status_code == 200 and asked.json()["status"] == "awaiting_confirmation", asked.text
+    assert asked.status_code == 200 and asked.json()["status"] == "awaiting_confirmation", (
+        asked.text + "\n" + harness.agent.log()
+    )
     vendor, route, method, reaches_vendor = delayed
     harness.delay(vendor, route, method, reaches_vendor=reaches_vendor)
     pending = shopper.say_in_background("yes", "yes-1")
