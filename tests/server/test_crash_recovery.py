@@ -271,7 +271,13 @@ def test_killed_around_the_return_label_finishes_with_one_label_and_one_email(
         "label": lambda: harness.labels(),
         "email": lambda: harness.emails_to("ben.okafor@example.com"),
     }
-    wait_for(checks[reached], f"the turn to reach the point {point}")
+    # The point is reached when its effect is visible AND the held call has left: the steps before it
+    # (their journal entries included) are done. Seeing the effect alone races the agent's own record
+    # of it, a window no vendor without idempotency keys (SendGrid) lets anyone close.
+    wait_for(
+        lambda: bool(checks[reached]()) and harness.world().faults == [],
+        f"the turn to reach the point {point}",
+    )
 
     harness.agent.kill()
     pending.wait(timeout=60)
@@ -307,7 +313,10 @@ def test_killed_around_a_refund_finishes_with_exactly_one_refund(
     harness.delay(vendor, route, method, reaches_vendor=reaches_vendor)
     pending = shopper.say_in_background("yes", "yes-1")
     if reached == "refund":
-        wait_for(lambda: harness.stripe_refunds(), f"the turn to reach the point {point}")
+        wait_for(
+            lambda: bool(harness.stripe_refunds()) and harness.world().faults == [],
+            f"the turn to reach the point {point}",
+        )
     else:
         wait_for(lambda: harness.world().faults == [], "the refund request to be in flight")
 
