@@ -8,11 +8,12 @@ and every Shopify webhook drops the cached order, so a tool never acts on stale 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 
 from integrations._http import IntegrationError
+from integrations._store_cache import CachedStore
 from integrations.domain import (
     Address,
     LineItem,
@@ -22,7 +23,6 @@ from integrations.domain import (
     RefundRecord,
     Shipment,
 )
-from integrations.events import StoreEvent
 from integrations.shopify.client import REFUND_MARKER_PREFIX, ShopifyClient
 from integrations.shopify.models import (
     ORDER_HISTORY_DAYS,
@@ -72,11 +72,9 @@ def _line_taxes(order: ShopifyOrder) -> dict[int, Decimal]:
     return shares
 
 
-class ShopifyCommerce:
+class ShopifyCommerce(CachedStore[ShopifyOrder]):
     """`CommerceBackend` over the Shopify Admin REST API."""
 
-    ORDER_TTL_SECONDS = 20.0
-    PRODUCT_TTL_SECONDS = 600.0
     HISTORY_TTL_SECONDS = 600.0  # the token's scopes and the oldest order it can see
 
     def __init__(
@@ -86,7 +84,7 @@ class ShopifyCommerce:
         monotonic: Callable[[], float] = time.monotonic,
         webhooks: ShopifyWebhooks | None = None,
     ) -> None:
-        self._client = client
+        self._client: ShopifyClient = client
         self._now = monotonic
         self.webhooks = webhooks or ShopifyWebhooks(secret="")  # without a secret, every delivery is refused
         self._orders: dict[str, tuple[float, ShopifyOrder]] = {}
@@ -99,46 +97,6 @@ class ShopifyCommerce:
         self._orders.clear()
         self._tags.clear()
         self._history = None
-
-    def _forget(self, order_id: str) -> None:
-        for key, (_, order) in list(self._orders.items()):
-            if str(order.id) == str(order_id):
-                del self._orders[key]
-
-    async def on_store_event(self, event: StoreEvent) -> None:
-        """The order changed in the store (a webhook): the next read fetches it again."""
-        self._forget(event.order_id)
-
-    # ------------------------------------------------------------------ webhooks
-
-    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
-        self.webhooks.verify_webhook(headers, raw_body)
-
-    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[StoreEvent]:
-        return self.webhooks.parse_webhook(headers, raw_body)
-
-    def dedupe_keys(self, headers: Mapping[str, str], raw_body: bytes) -> list[str]:
-        return self.webhooks.dedupe_keys(headers, raw_body)
-
-    async def _by_number(self, number: str) -> ShopifyOrder | None:
-        cached = self._orders.get(number)
-        if cached and self._now() - cached[0] < self.ORDER_TTL_SECONDS:
-            return cached[1]
-        order = await self._client.find_order_by_number(number)
-        if order is not None:
-            self._orders[number] = (self._now(), order)
-        return order
-
-    async def _product_tags(self, product_id: int | None) -> tuple[str, ...]:
-        if product_id is None:
-            return ()
-        cached = self._tags.get(product_id)
-        if cached and self._now() - cached[0] < self.PRODUCT_TTL_SECONDS:
-            return cached[1]
-        product = await self._client.get_product(product_id)
-        tags = tuple(product.tag_list)
-        self._tags[product_id] = (self._now(), tags)
-        return tags
 
     # ------------------------------------------------------------------ mapping
 

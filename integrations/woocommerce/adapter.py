@@ -19,12 +19,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from integrations._http import IntegrationError, VendorError
+from integrations._store_cache import CachedStore
 from integrations.domain import (
     ZERO,
     Address,
@@ -37,7 +38,6 @@ from integrations.domain import (
     TrackingStatus,
     share_of,
 )
-from integrations.events import StoreEvent
 from integrations.woocommerce.client import VENDOR, WooCommerceClient
 from integrations.woocommerce.models import UNFULFILLED_STATUSES, WooAddress, WooOrder, WooRefund
 from integrations.woocommerce.webhooks import WooCommerceWebhooks
@@ -87,11 +87,9 @@ def _financial_status(order: WooOrder) -> str:
     return "paid"
 
 
-class WooCommerceCommerce:
+class WooCommerceCommerce(CachedStore[WooOrder]):
     """`CommerceBackend` over the WooCommerce REST API v3."""
 
-    ORDER_TTL_SECONDS = 20.0
-    PRODUCT_TTL_SECONDS = 600.0
     TRACKING_TTL_SECONDS = 300.0  # a delivered parcel stays delivered: cached for good
 
     def __init__(
@@ -103,7 +101,7 @@ class WooCommerceCommerce:
         clock: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._client: WooCommerceClient = client
         self.webhooks = webhooks or WooCommerceWebhooks(secret="")
         self._track = track
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -118,46 +116,6 @@ class WooCommerceCommerce:
         self._orders.clear()
         self._tags.clear()
         self._tracked.clear()
-
-    def _forget(self, order_id: str) -> None:
-        for key, (_, order) in list(self._orders.items()):
-            if str(order.id) == str(order_id):
-                del self._orders[key]
-
-    async def on_store_event(self, event: StoreEvent) -> None:
-        self._forget(event.order_id)
-
-    # ------------------------------------------------------------------ webhooks
-
-    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
-        self.webhooks.verify_webhook(headers, raw_body)
-
-    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[StoreEvent]:
-        return self.webhooks.parse_webhook(headers, raw_body)
-
-    def dedupe_keys(self, headers: Mapping[str, str], raw_body: bytes) -> list[str]:
-        return self.webhooks.dedupe_keys(headers, raw_body)
-
-    # ------------------------------------------------------------------ reads
-
-    async def _by_number(self, number: str) -> WooOrder | None:
-        cached = self._orders.get(number)
-        if cached and self._now() - cached[0] < self.ORDER_TTL_SECONDS:
-            return cached[1]
-        order = await self._client.find_order_by_number(number)
-        if order is not None:
-            self._orders[number] = (self._now(), order)
-        return order
-
-    async def _product_tags(self, product_id: int | None) -> tuple[str, ...]:
-        if not product_id:
-            return ()
-        cached = self._tags.get(product_id)
-        if cached and self._now() - cached[0] < self.PRODUCT_TTL_SECONDS:
-            return cached[1]
-        tags = tuple((await self._client.get_product(product_id)).tag_list)
-        self._tags[product_id] = (self._now(), tags)
-        return tags
 
     async def _tracking(self, number: str, carrier: str | None) -> TrackingStatus | None:
         """The carrier's word on a parcel (None while it cannot be asked), cached a while."""
