@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -54,7 +55,8 @@ EMAILS: dict[str, str] = {
     "1030": "ben.okafor@example.com",
 }
 TEAM_EMAIL = "team@harborandpine.test"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# TEST_POSTGRES_URL lets parallel checkouts on one machine use their own database.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def agent_settings(**overrides: Any) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from agent.conversation import ChatEvent
 from agent.events import LocalEvents, PostgresEvents
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# TEST_POSTGRES_URL lets parallel checkouts on one machine use their own database.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def _event(text: str) -> ChatEvent:
