@@ -53,12 +53,14 @@ class Settings(BaseSettings):
         True,
         description="Deliver the helpdesk outbox from this process (each process can; they share the work and the budget).",
     )
-    helpdesk_call_limit: int = Field(
-        40,
+    helpdesk_call_limit: int | None = Field(
+        None,
         ge=1,
-        description="Helpdesk API calls allowed per window (Gorgias: 40); a larger limit the helpdesk announces wins.",
+        description="Helpdesk API calls allowed per window; empty: the helpdesk's documented figure (Gorgias: 40 per 20 s). A limit the helpdesk announces wins.",
     )
-    helpdesk_call_window_seconds: float = Field(20.0, gt=0, description="The helpdesk's rate-limit window.")
+    helpdesk_call_window_seconds: float | None = Field(
+        None, gt=0, description="The helpdesk's rate-limit window; empty: the helpdesk's documented one."
+    )
 
     # --- the store -----------------------------------------------------------------------------
     store_name: str | None = Field(
@@ -81,9 +83,9 @@ class Settings(BaseSettings):
         "shopify",
         description="Store platform adapter (orders, refunds and the store webhooks at /webhooks/{platform}): shopify or woocommerce.",
     )
-    helpdesk: Literal["gorgias"] = Field(
+    helpdesk: Literal["gorgias", "zendesk", "front", "intercom"] = Field(
         "gorgias",
-        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/gorgias): only gorgias today.",
+        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/{helpdesk}): gorgias (front and intercom: not yet).",
     )
 
     # --- Shopify ------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from evals.results import Check, RunCounts, RunResult, ToolCallRecord, Transcrip
 from integrations.events import WebhookRejected
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify import configure_call_limit
+from sandbox.webhooks import encode_body
 from sandbox.world import World, diff_json
 from tools.registry import spec_by_name
 
@@ -234,9 +235,7 @@ class Replayer:
             if url != IN_PROCESS_WEBHOOK:
                 raise HarnessError(f"the helpdesk webhook points at {url}, not the in-process service")
             try:
-                await receive_helpdesk_webhook(
-                    helpdesk, self.runtime.service, headers, json.dumps(body).encode()
-                )
+                await receive_helpdesk_webhook(helpdesk, self.runtime.service, headers, encode_body(body))
             except WebhookRejected as exc:
                 raise HarnessError("the helpdesk webhook secret does not match the agent's setting") from exc
 

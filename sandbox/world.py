@@ -150,7 +150,9 @@ class ShopifyConsistency(BaseModel):
 
 
 class HelpdeskWebhook(BaseModel):
-    """Where the emulated helpdesk posts its HTTP-integration webhooks (human replies, closes)."""
+    """Where the emulated helpdesk posts its webhooks (human replies, closes), and the secret it signs
+    them with: Gorgias sends it in `secret_header`; a helpdesk that signs its deliveries (Zendesk)
+    keys its signature with it and sends its own headers."""
 
     url: str | None = None
     secret_header: str = "X-Support-Agent-Secret"
@@ -164,6 +166,10 @@ class World(BaseModel):
     store_platform: Literal["shopify", "woocommerce"] = Field(
         "shopify",
         description="The platform the agent uses: both emulators serve the same store, inspection reads this one.",
+    )
+    helpdesk: Literal["gorgias", "zendesk", "front", "intercom"] = Field(
+        "gorgias",
+        description="The helpdesk the agent uses: the control API's ticket routes act on this one (sandbox/helpdesks).",
     )
     clock: datetime = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     next_id: int = 1000
