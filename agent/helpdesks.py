@@ -34,6 +34,10 @@ from integrations.gorgias.client import CALL_BUDGET as GORGIAS_BUDGET
 from integrations.gorgias.client import GorgiasClient, gorgias_http_client
 from integrations.gorgias.protocol import GorgiasProtocol
 from integrations.ports import Helpdesk, HelpdeskWebhooks
+from integrations.zendesk.adapter import ZendeskHelpdesk
+from integrations.zendesk.client import CALL_BUDGET as ZENDESK_BUDGET
+from integrations.zendesk.client import ZendeskClient, zendesk_http_client
+from integrations.zendesk.protocol import ZendeskProtocol
 
 
 @dataclass
@@ -119,9 +123,57 @@ GORGIAS = HelpdeskSpec(
     sandbox_webhook=lambda s: (s.gorgias_webhook_header, s.gorgias_webhook_secret.get_secret_value()),
 )
 
+# ------------------------------------------------------------------------------------- Zendesk
+
+
+def zendesk_protocol(settings: Settings) -> ZendeskProtocol:
+    return ZendeskProtocol(
+        secret=settings.zendesk_webhook_secret.get_secret_value(),
+        max_age_seconds=settings.zendesk_webhook_max_age_seconds,
+    )
+
+
+def zendesk_ticket_url(settings: Settings) -> str:
+    """Where a person opens a ticket: the agent workspace, or the sandbox's ticket view."""
+    base = settings.zendesk_base_url.rstrip("/")
+    if "/zendesk/api/v2" in base:  # the sandbox
+        return base.replace("/zendesk/api/v2", "/_sandbox/tickets/{id}")
+    return base.removesuffix("/api/v2") + "/agent/tickets/{id}"
+
+
+def connect_zendesk(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    retry_policy: RetryPolicyFactory | None,
+) -> HelpdeskConnection:
+    http = zendesk_http_client(
+        settings.zendesk_base_url,
+        settings.zendesk_email,
+        settings.zendesk_api_token.get_secret_value(),
+        transport=transport,
+    )
+    client = ZendeskClient(http, retry_policy=retry_policy)
+    helpdesk = ZendeskHelpdesk(
+        client, ticket_url=zendesk_ticket_url(settings), protocol=zendesk_protocol(settings)
+    )
+    # The limit is the account's, whoever calls: every token of the account shares the budget.
+    return HelpdeskConnection(
+        helpdesk=helpdesk, http=http, budget=ZENDESK_BUDGET, account=settings.zendesk_base_url, client=client
+    )
+
+
+ZENDESK = HelpdeskSpec(
+    base_setting="zendesk_base_url",
+    secret_setting="zendesk_webhook_secret",  # noqa: S106 - a setting's name, not a secret
+    api_key_setting="zendesk_api_token",
+    connect=connect_zendesk,
+    webhooks=zendesk_protocol,
+    sandbox_webhook=lambda s: ("", s.zendesk_webhook_secret.get_secret_value()),
+)
+
 # ------------------------------------------------------------------------------------- the registry
 
-HELPDESK_SPECS: dict[str, HelpdeskSpec] = {"gorgias": GORGIAS}
+HELPDESK_SPECS: dict[str, HelpdeskSpec] = {"gorgias": GORGIAS, "zendesk": ZENDESK}
 
 
 def helpdesk_spec(name: str) -> HelpdeskSpec:

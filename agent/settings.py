@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     )
     helpdesk: Literal["gorgias", "zendesk", "front", "intercom"] = Field(
         "gorgias",
-        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/{helpdesk}): gorgias (front and intercom: not yet).",
+        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/{helpdesk}): gorgias or zendesk (front and intercom: not yet).",
     )
 
     # --- Shopify ------------------------------------------------------------------------------
@@ -131,6 +131,29 @@ class Settings(BaseSettings):
     )
     gorgias_webhook_secret: SecretStr = Field(
         SecretStr("gorgias_webhook_sandbox"), description="Value of that header."
+    )
+
+    # --- Zendesk -------------------------------------------------------------------------------
+    zendesk_base_url: str = Field(
+        f"{SANDBOX_URL}/zendesk/api/v2",
+        description="Zendesk Support API base, e.g. https://SUBDOMAIN.zendesk.com/api/v2.",
+    )
+    zendesk_email: str = Field(
+        "agent@sandbox.test",
+        description="Zendesk agent the API token acts as (the author of the bot's comments).",
+    )
+    zendesk_api_token: SecretStr = Field(
+        SecretStr("zendesk_sandbox"),
+        description="Zendesk API token (Admin Center > Apps and integrations > Zendesk API).",
+    )
+    zendesk_webhook_secret: SecretStr = Field(
+        SecretStr("zendesk_webhook_sandbox"),
+        description="Signing secret of the Zendesk webhook the triggers notify (checks X-Zendesk-Webhook-Signature).",
+    )
+    zendesk_webhook_max_age_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="A Zendesk webhook signed longer ago than this (or ahead by as much) is refused.",
     )
 
     # --- EasyPost, Stripe, SendGrid -------------------------------------------------------------

@@ -17,11 +17,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 JSON = dict[str, Any]
-Vendor = Literal["shopify", "woocommerce", "gorgias", "easypost", "stripe", "sendgrid", "openai"]
+Vendor = Literal["shopify", "woocommerce", "gorgias", "zendesk", "easypost", "stripe", "sendgrid", "openai"]
 VENDORS: tuple[Vendor, ...] = (
     "shopify",
     "woocommerce",
     "gorgias",
+    "zendesk",
     "easypost",
     "stripe",
     "sendgrid",
@@ -39,6 +40,8 @@ class SandboxCredentials(BaseModel):
     woocommerce_webhook_secret: str = "woocommerce_webhook_sandbox"
     gorgias_email: str = "agent@sandbox.test"
     gorgias_api_key: str = "gorgias_sandbox"
+    zendesk_email: str = "agent@sandbox.test"
+    zendesk_api_token: str = "zendesk_sandbox"
     easypost_api_key: str = "EZTK_sandbox"
     stripe_api_key: str = "sk_test_sandbox"
     sendgrid_api_key: str = "SG.sandbox"
@@ -106,6 +109,15 @@ class GorgiasState(BaseModel):
     customers: dict[int, JSON] = Field(default_factory=dict)
     tickets: dict[int, JSON] = Field(default_factory=dict, description="Each ticket holds its 'messages'.")
     users: dict[int, JSON] = Field(default_factory=dict, description="Helpdesk agents (assignees).")
+
+
+class ZendeskState(BaseModel):
+    """A Zendesk Support account (API v2 shapes). Comments are kept per ticket, as the API serves them."""
+
+    subdomain: str = "sandbox"
+    users: dict[int, JSON] = Field(default_factory=dict, description="Agents and end users (requesters).")
+    tickets: dict[int, JSON] = Field(default_factory=dict)
+    comments: dict[int, list[JSON]] = Field(default_factory=dict, description="By ticket id, oldest first.")
 
 
 class EasyPostState(BaseModel):
@@ -177,6 +189,7 @@ class World(BaseModel):
     shopify: ShopifyState = Field(default_factory=ShopifyState)
     woocommerce: WooCommerceState = Field(default_factory=WooCommerceState)
     gorgias: GorgiasState = Field(default_factory=GorgiasState)
+    zendesk: ZendeskState = Field(default_factory=ZendeskState)
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)

@@ -19,6 +19,7 @@ from typing import Any
 
 from sandbox.helpdesks.desk import Desk, DeskError, Outgoing
 from sandbox.helpdesks.gorgias import GorgiasDesk
+from sandbox.helpdesks.zendesk import ZendeskDesk
 from sandbox.world import JSON, World
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-DESKS: dict[str, Desk] = {"gorgias": GorgiasDesk()}
+DESKS: dict[str, Desk] = {"gorgias": GorgiasDesk(), "zendesk": ZendeskDesk()}
 
 
 def desk_named(name: str) -> Desk:
