@@ -372,6 +372,7 @@ async def create(request: Request, world: WorldDep) -> JSON:
     author = (
         _user(world, comment["author_id"], "author") if comment.get("author_id") is not None else submitter
     )
+    initial = ticket["status"]
     first = add_comment(
         world,
         ticket,
@@ -381,6 +382,7 @@ async def create(request: Request, world: WorldDep) -> JSON:
         channel="api",
         custom=metadata,
     )
+    ticket["status"] = initial  # the opening comment is the ticket's description: it stays new
     ticket["description"] = first["body"]
     return {"ticket": ticket, "audit": _audit(world, ticket, submitter, metadata)}
 
