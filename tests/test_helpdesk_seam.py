@@ -73,3 +73,39 @@ async def test_gorgias_views_are_its_tickets_and_the_snapshot_reads_the_same(wor
         listed = (await http.get("/_sandbox/tickets")).json()
     assert [t["id"] for t in listed] == sorted(world.gorgias.tickets)
     assert ticket_views(world) == snapshot_ticket_views(world.snapshot()) == listed
+
+
+def test_a_real_store_on_zendesk_must_leave_the_sandbox_and_its_public_secret() -> None:
+    from agent.deps import real_store_settings
+
+    base = {
+        "sandbox_mode": False,
+        "helpdesk": "zendesk",
+        "shopify_api_base": "https://acme.myshopify.com/admin/api",
+        "shopify_webhook_secret": "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",
+        "store_secret": "kX9vQ2mZ7pL4wR8tN1bF6hJ3yC5dG0sAe",
+    }
+    with pytest.raises(ConfigError, match="ZENDESK_BASE_URL") as on_sandbox:
+        real_store_settings(settings(**base))
+    assert "GORGIAS_BASE_URL" not in str(on_sandbox.value)
+    with pytest.raises(ConfigError, match="ZENDESK_WEBHOOK_SECRET"):
+        real_store_settings(settings(**base, zendesk_base_url="https://acme.zendesk.com/api/v2"))
+    ready = real_store_settings(
+        settings(
+            **base,
+            zendesk_base_url="https://acme.zendesk.com/api/v2",
+            zendesk_webhook_secret="Tq8Lz3Wn6Rv1Yp4Kc9Mx2Hb7Js5Df0Gu",
+        )
+    )
+    assert ready.helpdesk == "zendesk"
+
+
+def test_zendesk_ticket_links_open_the_agent_workspace() -> None:
+    from agent.helpdesks import zendesk_ticket_url
+
+    assert zendesk_ticket_url(settings(zendesk_base_url="https://acme.zendesk.com/api/v2")) == (
+        "https://acme.zendesk.com/agent/tickets/{id}"
+    )
+    assert zendesk_ticket_url(settings(zendesk_base_url="http://h/sandbox/zendesk/api/v2")) == (
+        "http://h/sandbox/_sandbox/tickets/{id}"
+    )

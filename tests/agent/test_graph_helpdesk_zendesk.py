@@ -119,3 +119,57 @@ async def test_a_replayed_or_forged_zendesk_webhook_changes_nothing(agent: Agent
     after = await agent.view(cid)
     assert after.status == "active"
     assert [m.model_dump() for m in after.messages] == [m.model_dump() for m in before.messages]
+
+
+async def test_the_outbox_paces_zendesk_by_the_limit_zendesk_announces(
+    open_agent: Callable[..., Any],
+) -> None:
+    """The worker starts at Zendesk's documented 200 a minute; an account announcing 10 in
+    `X-Rate-Limit` (a fake clock, a tiny plan) is paced to it: a backlog drains without a 429."""
+    from agent.outbox import CallPacer
+    from integrations.zendesk.client import CALL_BUDGET
+    from sandbox.vendors.gorgias import CallLimiter
+    from tests.agent.conftest import sandbox_app
+    from tests.agent.scripted_model import intent
+
+    now = [1_000_000.0]
+
+    def clock() -> float:
+        return now[0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    app = sandbox_app()
+    app.state.zendesk_call_limiter = CallLimiter(limit=10, window_seconds=60.0, clock=clock)
+    async with open_agent(app=app, helpdesk="zendesk") as agent:
+        conversations = []
+        for n in range(4):
+            cid = await agent.start()
+            agent.script(intent("other"), f"Reply {n}")
+            await agent.say(cid, f"Message {n}", drain=False)
+            conversations.append(cid)
+        http = agent.runtime.services.helpdesk_http
+        http.event_hooks["request"].clear()  # the runtime's own pacer runs on the real clock
+        http.event_hooks["response"].clear()
+        connection = agent.runtime.services.helpdesk_connection
+        pacer = CallPacer(
+            agent.runtime.sync.db,
+            "zendesk-paced",
+            limit=connection.budget.limit,
+            window_seconds=connection.budget.window_seconds,
+            usage=connection.budget.read_usage,
+            clock=clock,
+            sleep=sleep,
+        )
+        assert (pacer.limit, pacer.window) == (CALL_BUDGET.limit, 60.0)
+        pacer.install(http)
+
+        await agent.drain()
+
+        assert pacer.limit == 10  # read from X-Rate-Limit
+        assert pacer.rate_limited == 0
+        assert pacer.calls > 10
+        assert now[0] - 1_000_000.0 >= (pacer.calls - 10) * 60.0 / 10
+        for cid in conversations:
+            await agent.assert_mirrored_once(cid)
