@@ -109,3 +109,15 @@ def test_zendesk_ticket_links_open_the_agent_workspace() -> None:
     assert zendesk_ticket_url(settings(zendesk_base_url="http://h/sandbox/zendesk/api/v2")) == (
         "http://h/sandbox/_sandbox/tickets/{id}"
     )
+
+
+def test_the_sandbox_zendesk_desk_uses_the_adapters_tag_names() -> None:
+    """The emulated team decides with the tags the Zendesk protocol reads (the sandbox keeps its copy)."""
+    from integrations.zendesk import protocol
+    from sandbox.helpdesks import zendesk as desk
+
+    assert (desk.HANDBACK_TAG, desk.APPROVED_TAG, desk.DENIED_TAG) == (
+        protocol.HANDBACK_TAG,
+        protocol.APPROVED_TAG,
+        protocol.DENIED_TAG,
+    )

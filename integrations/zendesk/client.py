@@ -147,14 +147,19 @@ class ZendeskClient:
         return self._me
 
     async def user_by_email(self, email: str, name: str | None = None) -> ZendeskUser:
-        """The user with this email, created (an end user) when Zendesk has none: one call,
-        `create_or_update` matching by email, so repeating it is safe."""
-        user: dict[str, Any] = {"email": email}
-        if name:
-            user["name"] = name
-        else:
-            user["name"] = email.split("@", 1)[0]  # Zendesk requires a name for a new user
-        body = await self._call("POST", "users/create_or_update", retry=True, json={"user": user})
+        """The user with this email, created (an end user) when Zendesk has none.
+
+        Looked up first (`users/search`), so an existing customer keeps the name the team knows;
+        created with `create_or_update`, which matches by email, so a retry or a concurrent creation
+        never makes a second user."""
+        found = await self._call("GET", "users/search", retry=True, params={"query": f"email:{email}"})
+        wanted = email.strip().lower()
+        for item in _items(found, "users"):
+            user = _parse(ZendeskUser, {"user": item}, "user")
+            if (user.email or "").strip().lower() == wanted:  # the search is the API's; the match is ours
+                return user
+        new = {"email": email, "name": name or email.split("@", 1)[0]}  # Zendesk requires a name
+        body = await self._call("POST", "users/create_or_update", retry=True, json={"user": new})
         return _parse(ZendeskUser, body, "user")
 
     async def get_user(self, user_id: int) -> ZendeskUser:

@@ -99,6 +99,7 @@ async def test_users_are_matched_or_created_by_email(zendesk: ZendeskClient, wor
     first = await zendesk.user_by_email(SHOPPER, "Ana Silva")
     again = await zendesk.user_by_email(SHOPPER.upper())
     assert again.id == first.id and first.role == "end-user"
+    assert again.name == "Ana Silva"  # found, not overwritten with a name made from the email
     assert [u["email"] for u in world.zendesk.users.values()].count(SHOPPER) == 1
     assert (await zendesk.me()).email == EMAIL
 
