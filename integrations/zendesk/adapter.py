@@ -4,13 +4,18 @@ and the bot's, private for notes); its webhooks and tag conventions are `Zendesk
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
+from integrations._http import VendorError
 from integrations.domain import HelpdeskRequest, Ticket, TicketChange
 from integrations.events import HelpdeskEvent
 from integrations.zendesk.client import ZendeskClient
 from integrations.zendesk.models import NewComment, ZendeskTicket
-from integrations.zendesk.protocol import ZendeskProtocol
+from integrations.zendesk.protocol import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, ZendeskProtocol
+
+T = TypeVar("T")
+INVALID = 422  # RecordInvalid: among others, "Status: closed prevents ticket update"
 
 
 def visitor_email(conversation_id: str) -> str:
@@ -30,6 +35,7 @@ class ZendeskHelpdesk:
         self._ticket_url = ticket_url
         self.protocol = protocol or ZendeskProtocol(secret="")
         self._requesters: dict[str, int] = {}  # ticket id -> requester (the shopper's comments' author)
+        self._followups: dict[str, int] = {}  # a closed ticket's id -> the follow-up now written to
 
     # ------------------------------------------------------------------ the protocol
 
@@ -58,6 +64,48 @@ class ZendeskHelpdesk:
             assignee=str(ticket.assignee_id) if ticket.assignee_id is not None else None,
             url=self._ticket_url.format(id=ticket.id) if self._ticket_url else None,
         )
+
+    async def _writing(self, ticket_id: str, write: Callable[[int], Awaitable[T]]) -> T:
+        """Write to the conversation's ticket, or to its follow-up once Zendesk has closed it.
+
+        Zendesk closes solved tickets after some days and refuses every update to them (422); a
+        shopper coming back to the chat then continues in a follow-up ticket (same external id,
+        `via_followup_source_id`), found again after a restart by its external id."""
+        target = self._followups.get(ticket_id, int(ticket_id))
+        try:
+            return await write(target)
+        except VendorError as exc:
+            if exc.status != INVALID:
+                raise
+            closed = await self._client.get_ticket(target)
+            if closed.status != "closed":
+                raise
+        followup = await self._followup(closed)
+        self._followups[ticket_id] = followup.id
+        self._ticket(followup)
+        return await write(followup.id)
+
+    async def _followup(self, closed: ZendeskTicket) -> ZendeskTicket:
+        if closed.external_id:
+            live = await self._client.find_ticket_by_external_id(closed.external_id)
+            if live is not None and live.status != "closed":
+                return live
+        decisions = {HANDBACK_TAG, APPROVED_TAG, DENIED_TAG}  # decided on the closed ticket, not this one
+        note = NewComment(
+            body=f"The chat went on after ticket #{closed.id} was closed; this ticket follows it.",
+            public=False,
+            external_id=f"{closed.external_id or closed.id}:follows:{closed.id}",
+        )
+        ticket, _ = await self._client.create_ticket(
+            requester_id=closed.requester_id or (await self._client.me()).id,
+            subject=closed.subject or "Chat",
+            comment=note,
+            tags=[t for t in closed.tags if t not in decisions],
+            external_id=closed.external_id,
+            may_exist=False,
+            follows=closed.id,
+        )
+        return ticket
 
     async def _requester(self, ticket_id: str) -> int | None:
         if ticket_id not in self._requesters:
@@ -113,12 +161,13 @@ class ZendeskHelpdesk:
         comments = [
             self._comment(author, text, external_id, requester) for author, text, external_id in messages
         ]
-        await self._client.add_comments(int(ticket_id), comments)
+        await self._writing(ticket_id, lambda target: self._client.add_comments(target, comments))
 
     async def edit_tags(self, ticket_id: str, *, add: Sequence[str], remove: Sequence[str]) -> Ticket:
-        return self._ticket(
-            await self._client.update_ticket(int(ticket_id), add_tags=add, remove_tags=remove)
+        updated = await self._writing(
+            ticket_id, lambda target: self._client.update_ticket(target, add_tags=add, remove_tags=remove)
         )
+        return self._ticket(updated)
 
     async def add_tags(self, ticket_id: str, tags: Sequence[str]) -> Ticket:
         return await self.edit_tags(ticket_id, add=tags, remove=())
@@ -130,7 +179,10 @@ class ZendeskHelpdesk:
         """Zendesk's statuses (new, open, pending, hold, solved); `closed` means solved here, as a
         person closing a ticket in Zendesk solves it (Zendesk closes solved tickets itself)."""
         wanted = "solved" if status == "closed" else status
-        return self._ticket(await self._client.update_ticket(int(ticket_id), status=wanted))
+        return self._ticket(
+            await self._writing(ticket_id, lambda target: self._client.update_ticket(target, status=wanted))
+        )
 
     async def get_ticket(self, ticket_id: str) -> Ticket:
-        return self._ticket(await self._client.get_ticket(int(ticket_id)))
+        target = self._followups.get(ticket_id, int(ticket_id))
+        return self._ticket(await self._client.get_ticket(target))

@@ -178,11 +178,14 @@ class ZendeskClient:
 
     async def _find_ticket_by_external_id(self, external_id: str, *, retry: bool) -> ZendeskTicket | None:
         body = await self._call("GET", "tickets", retry=retry, params={"external_id": external_id})
-        for item in _items(body, "tickets"):
-            ticket = _parse(ZendeskTicket, {"ticket": item}, "ticket")
-            if ticket.external_id == external_id:  # the filter is the API's; the exact match is ours
-                return ticket
-        return None
+        found = [
+            ticket
+            for item in _items(body, "tickets")
+            if (ticket := _parse(ZendeskTicket, {"ticket": item}, "ticket")).external_id == external_id
+        ]  # the filter is the API's; the exact match is ours
+        # A closed ticket may have a follow-up carrying the same external id: the newest open one wins.
+        live = [t for t in found if t.status != "closed"]
+        return max(live or found, key=lambda t: t.id, default=None)
 
     async def create_ticket(
         self,
@@ -193,12 +196,14 @@ class ZendeskClient:
         tags: Sequence[str] = (),
         external_id: str | None = None,
         may_exist: bool = True,
+        follows: int | None = None,
     ) -> tuple[ZendeskTicket, bool]:
         """Open a ticket with its first comment: `(ticket, created)`.
 
         With an `external_id` it is idempotent: an existing ticket with that id is returned (not
         created) instead of a second one, so the call is retried safely. With `may_exist=False` the
-        caller knows no earlier attempt was made: one POST, not retried.
+        caller knows no earlier attempt was made: one POST, not retried. `follows` makes it the
+        follow-up of a closed ticket.
         """
         ticket: dict[str, Any] = {
             "subject": subject,
@@ -206,6 +211,8 @@ class ZendeskClient:
             "comment": comment.payload(),
             "tags": _unique(tags),
         }
+        if follows is not None:
+            ticket["via_followup_source_id"] = follows
         if external_id is not None:
             ticket["external_id"] = external_id
         if comment.external_id is not None:

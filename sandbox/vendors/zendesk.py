@@ -357,6 +357,13 @@ async def create(request: Request, world: WorldDep) -> JSON:
     if not isinstance(tags, list):
         raise _Invalid("tags", "Tags: must be a list")
     external_id = body.get("external_id")
+    source_id = body.get("via_followup_source_id")
+    source: JSON | None = None
+    if source_id is not None:
+        source = world.zendesk.tickets.get(source_id) if isinstance(source_id, int) else None
+        if source is None or source["status"] != "closed":
+            raise _Invalid("via_followup_source_id", "Via followup source: must be a closed ticket")
+    metadata = _metadata(body)  # checked before anything is made
     ticket = create_ticket(
         world,
         requester=requester,
@@ -368,7 +375,15 @@ async def create(request: Request, world: WorldDep) -> JSON:
         assignee_id=assignee_id,
         channel="api",
     )
-    metadata = _metadata(body)
+    if source is not None:
+        ticket["via"] = {
+            "channel": "api",
+            "source": {
+                "from": {"ticket_id": source["id"], "subject": source.get("subject")},
+                "to": {},
+                "rel": "follow_up",
+            },
+        }
     author = (
         _user(world, comment["author_id"], "author") if comment.get("author_id") is not None else submitter
     )

@@ -329,3 +329,44 @@ async def test_the_adapter_mirrors_a_conversation(zendesk: ZendeskClient, world:
         ("Hello!", True, False),
         ("Summary", False, False),
     ]
+
+
+async def test_a_conversation_outliving_its_closed_ticket_continues_in_a_follow_up(
+    zendesk: ZendeskClient, world: World
+) -> None:
+    """Zendesk closes solved tickets for good: later messages and tags go to one follow-up ticket
+    (same external id), found again by a restarted adapter; the closed ticket is left as it was."""
+    helpdesk = ZendeskHelpdesk(zendesk)
+    ticket = await helpdesk.ensure_ticket(
+        conversation_id="conv-old", customer_email=SHOPPER, subject="Chat", tags=["ai-handled", "ai_handback"]
+    )
+    closed = world.zendesk.tickets[int(ticket.id)]
+    closed["status"] = "closed"
+    before = len(comments_of(world, int(ticket.id)))
+
+    await helpdesk.post_messages(ticket.id, [("shopper", "I'm back, about that order", "conv-old:m9")])
+    tagged = await helpdesk.edit_tags(ticket.id, add=["ai_handover"], remove=[])
+    restarted = ZendeskHelpdesk(zendesk)
+    await restarted.post_messages(ticket.id, [("assistant", "Welcome back!", "conv-old:m10")])
+
+    followups = [
+        t
+        for t in world.zendesk.tickets.values()
+        if t["external_id"] == "conv-old" and t["id"] != closed["id"]
+    ]
+    assert len(followups) == 1
+    followup = followups[0]
+    assert tagged.id == str(followup["id"])
+    assert followup["via"]["source"] == {
+        "from": {"ticket_id": closed["id"], "subject": "Chat"},
+        "to": {},
+        "rel": "follow_up",
+    }
+    assert followup["requester_id"] == closed["requester_id"]
+    assert "ai_handback" not in followup["tags"] and {"ai-handled", "ai_handover"} <= set(followup["tags"])
+    assert [c["body"] for c in comments_of(world, followup["id"])][1:] == [
+        "I'm back, about that order",
+        "Welcome back!",
+    ]
+    assert len(comments_of(world, int(ticket.id))) == before and closed["status"] == "closed"
+    assert (await zendesk.find_ticket_by_external_id("conv-old")).id == followup["id"]  # type: ignore[union-attr]
