@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo sandbox test lint typecheck pytest eval bench fmt clean
+.PHONY: install demo sandbox test lint typecheck pytest eval eval-helpdesks bench fmt clean
 
 install: $(STAMP)
 
@@ -33,8 +33,19 @@ pytest: install
 
 test: lint typecheck pytest
 
+# The whole suite, then the helpdesk cases (evals/helpdesks.py) once per helpdesk the agent supports.
+HELPDESK_TAGS = $(shell $(BIN)/python -c "from evals.helpdesks import HELPDESK_TAGS; print(*HELPDESK_TAGS)")
+HELPDESK_NAMES = $(shell $(BIN)/python -c "from agent.helpdesks import HELPDESK_SPECS; print(*HELPDESK_SPECS)")
+
 eval: install
 	$(BIN)/support-agent eval
+	$(MAKE) eval-helpdesks
+
+eval-helpdesks: install
+	status=0; for desk in $(HELPDESK_NAMES); do \
+	  echo "== helpdesk cases with HELPDESK=$$desk"; \
+	  HELPDESK=$$desk $(BIN)/support-agent eval --report var/eval-report/helpdesk-$$desk --tags $(HELPDESK_TAGS) || status=1; \
+	done; exit $$status
 
 # Not part of `make test`: measures (minutes), asserts nothing. Flags: make bench BENCH_ARGS="--duration 5 --levels 1,20"
 bench: install

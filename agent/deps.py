@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
 from agent.guards import SqlGuards, derive_key, guard_key
+from agent.helpdesks import HelpdeskConnection, helpdesk_spec
 from agent.models import ConfigError, build_model
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
 from agent.persistence import Persistence, memory_outbox, open_persistence
@@ -29,13 +30,12 @@ from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
 from agent.startup_checks import check_vendor_setup
-from agent.webhooks import gorgias_protocol, shopify_webhooks, woocommerce_webhooks
+from agent.webhooks import shopify_webhooks, woocommerce_webhooks
 from integrations._http import RetryPolicyFactory
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
 from integrations.easypost.client import EasyPostShipping
-from integrations.gorgias.adapter import GorgiasHelpdesk
-from integrations.gorgias.client import GorgiasClient, gorgias_http_client
+from integrations.ports import Helpdesk
 from integrations.sendgrid.adapter import SendGridNotifier
 from integrations.sendgrid.client import SendGridMailer
 from integrations.shopify.adapter import ShopifyCommerce
@@ -93,18 +93,22 @@ PLATFORM_SETTINGS: dict[str, tuple[str, str, str]] = {
 
 def required_bases(settings: Settings) -> tuple[str, ...]:
     """The addresses that must not stay on the sandbox: the configured store platform's and the helpdesk's."""
-    return (PLATFORM_SETTINGS[settings.store_platform][0], "gorgias_base_url")
+    return (PLATFORM_SETTINGS[settings.store_platform][0], helpdesk_spec(settings.helpdesk).base_setting)
 
 
 def signing_secrets(settings: Settings) -> tuple[str, ...]:
     """Secrets that prove a request came from the store or its helpdesk: with their public sandbox values
     anyone could sign a shopper's identity or fake a person approving a refund."""
-    return ("store_secret", "gorgias_webhook_secret", PLATFORM_SETTINGS[settings.store_platform][1])
+    return (
+        "store_secret",
+        helpdesk_spec(settings.helpdesk).secret_setting,
+        PLATFORM_SETTINGS[settings.store_platform][1],
+    )
 
 
-# API keys: a placeholder only makes the vendor refuse the calls, so it is a warning.
+# API keys: a placeholder only makes the vendor refuse the calls, so it is a warning (the helpdesk's
+# key is added from its spec).
 PLACEHOLDER_KEYS = (
-    "gorgias_api_key",
     "easypost_api_key",
     "stripe_api_key",
     "sendgrid_api_key",
@@ -143,20 +147,13 @@ def real_store_settings(settings: Settings) -> Settings:
             "random secret (and the same value in Shopify or WooCommerce / Gorgias / your store's page signing)."
         )
     check_signing_secrets(settings, secrets)
-    for name in (PLATFORM_SETTINGS[settings.store_platform][2], *PLACEHOLDER_KEYS):
+    helpdesk_key = helpdesk_spec(settings.helpdesk).api_key_setting
+    for name in (PLATFORM_SETTINGS[settings.store_platform][2], helpdesk_key, *PLACEHOLDER_KEYS):
         default = fields[name].default
         if isinstance(default, SecretStr) and getattr(settings, name) == default:
             logger.warning("%s still holds the sandbox placeholder; the vendor will refuse it", name.upper())
     updates = {name: "" for name in SDK_BASES if getattr(settings, name) == fields[name].default}
     return settings.model_copy(update=updates)
-
-
-def ticket_url_template(settings: Settings) -> str:
-    """Where a person opens a ticket: Gorgias's app, or the sandbox's ticket view."""
-    base = settings.gorgias_base_url.rstrip("/")
-    if "/gorgias/api" in base:  # the sandbox
-        return base.replace("/gorgias/api", "/_sandbox/tickets/{id}")
-    return base.removesuffix("/api") + "/app/ticket/{id}"
 
 
 @dataclass
@@ -166,9 +163,13 @@ class Services:
     tools: ToolDeps
     shopify: ShopifyClient | None
     commerce: ShopifyCommerce | WooCommerceCommerce
-    gorgias: GorgiasClient
-    helpdesk: GorgiasHelpdesk
-    gorgias_http: httpx.AsyncClient
+    helpdesk: Helpdesk
+    helpdesk_connection: HelpdeskConnection
+    """The configured helpdesk (`HELPDESK`): its HTTP client (paced by the outbox worker) and budget."""
+
+    @property
+    def helpdesk_http(self) -> httpx.AsyncClient:
+        return self.helpdesk_connection.http
 
 
 def build_services(
@@ -180,18 +181,10 @@ def build_services(
     retry_policy: RetryPolicyFactory | None = None,
 ) -> Services:
     """Clients and adapters for the vendors in `settings`; their connections close with `stack`."""
-    gorgias_http = gorgias_http_client(
-        settings.gorgias_base_url,
-        settings.gorgias_email,
-        settings.gorgias_api_key.get_secret_value(),
-        transport=transport,
-    )
+    connection = helpdesk_spec(settings.helpdesk).connect(settings, transport, retry_policy)
     if stack is not None:
-        stack.push_async_callback(gorgias_http.aclose)
-    gorgias = GorgiasClient(gorgias_http, retry_policy=retry_policy)
-    helpdesk = GorgiasHelpdesk(
-        gorgias, ticket_url=ticket_url_template(settings), protocol=gorgias_protocol(settings)
-    )
+        stack.push_async_callback(connection.http.aclose)
+    helpdesk = connection.helpdesk
     warehouse = Address(
         name=settings.return_address_name,
         address1=settings.return_address_street,
@@ -270,9 +263,8 @@ def build_services(
         tools=tools,
         shopify=shopify,
         commerce=commerce,
-        gorgias=gorgias,
         helpdesk=helpdesk,
-        gorgias_http=gorgias_http,
+        helpdesk_connection=connection,
     )
 
 
@@ -336,13 +328,15 @@ async def open_runtime(
         # Throttles and label facts are store-wide: every conversation of every process shares them.
         services.tools.guards = guards
         # The helpdesk's client is only used by the outbox worker: pace it within the account's budget.
+        connection = services.helpdesk_connection
         pacer = CallPacer(
             outbox,
-            f"{settings.gorgias_base_url}#{settings.gorgias_email}",
-            limit=settings.helpdesk_call_limit,
-            window_seconds=settings.helpdesk_call_window_seconds,
+            connection.account,
+            limit=settings.helpdesk_call_limit or connection.budget.limit,
+            window_seconds=settings.helpdesk_call_window_seconds or connection.budget.window_seconds,
+            usage=connection.budget.read_usage,
         )
-        pacer.install(services.gorgias_http)
+        pacer.install(connection.http)
         sync = HelpdeskSync(outbox, services.helpdesk, services.tools.notifier)
         graph = build_graph(
             chat_model,

@@ -53,12 +53,14 @@ class Settings(BaseSettings):
         True,
         description="Deliver the helpdesk outbox from this process (each process can; they share the work and the budget).",
     )
-    helpdesk_call_limit: int = Field(
-        40,
+    helpdesk_call_limit: int | None = Field(
+        None,
         ge=1,
-        description="Helpdesk API calls allowed per window (Gorgias: 40); a larger limit the helpdesk announces wins.",
+        description="Helpdesk API calls allowed per window; empty: the helpdesk's documented figure (Gorgias: 40 per 20 s). A limit the helpdesk announces wins.",
     )
-    helpdesk_call_window_seconds: float = Field(20.0, gt=0, description="The helpdesk's rate-limit window.")
+    helpdesk_call_window_seconds: float | None = Field(
+        None, gt=0, description="The helpdesk's rate-limit window; empty: the helpdesk's documented one."
+    )
 
     # --- the store -----------------------------------------------------------------------------
     store_name: str | None = Field(
@@ -81,9 +83,9 @@ class Settings(BaseSettings):
         "shopify",
         description="Store platform adapter (orders, refunds and the store webhooks at /webhooks/{platform}): shopify or woocommerce.",
     )
-    helpdesk: Literal["gorgias"] = Field(
+    helpdesk: Literal["gorgias", "zendesk", "front", "intercom"] = Field(
         "gorgias",
-        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/gorgias): only gorgias today.",
+        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/{helpdesk}): gorgias or zendesk (front and intercom: not yet).",
     )
 
     # --- Shopify ------------------------------------------------------------------------------
@@ -129,6 +131,29 @@ class Settings(BaseSettings):
     )
     gorgias_webhook_secret: SecretStr = Field(
         SecretStr("gorgias_webhook_sandbox"), description="Value of that header."
+    )
+
+    # --- Zendesk -------------------------------------------------------------------------------
+    zendesk_base_url: str = Field(
+        f"{SANDBOX_URL}/zendesk/api/v2",
+        description="Zendesk Support API base, e.g. https://SUBDOMAIN.zendesk.com/api/v2.",
+    )
+    zendesk_email: str = Field(
+        "agent@sandbox.test",
+        description="Zendesk agent the API token acts as (the author of the bot's comments).",
+    )
+    zendesk_api_token: SecretStr = Field(
+        SecretStr("zendesk_sandbox"),
+        description="Zendesk API token (Admin Center > Apps and integrations > Zendesk API).",
+    )
+    zendesk_webhook_secret: SecretStr = Field(
+        SecretStr("zendesk_webhook_sandbox"),
+        description="Signing secret of the Zendesk webhook the triggers notify (checks X-Zendesk-Webhook-Signature).",
+    )
+    zendesk_webhook_max_age_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="A Zendesk webhook signed longer ago than this (or ahead by as much) is refused.",
     )
 
     # --- EasyPost, Stripe, SendGrid -------------------------------------------------------------

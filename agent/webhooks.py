@@ -12,22 +12,15 @@ from dataclasses import dataclass
 from typing import get_args
 
 from agent.conversation import ConversationService
+from agent.helpdesks import helpdesk_spec
 from agent.settings import Settings
 from integrations.events import HelpdeskEvent, StoreEvent
-from integrations.gorgias.protocol import GorgiasProtocol
 from integrations.ports import HelpdeskWebhooks, StoreWebhooks
 from integrations.shopify.webhooks import ShopifyWebhooks
 from integrations.woocommerce.webhooks import WooCommerceWebhooks
 
 HELPDESKS: tuple[str, ...] = get_args(Settings.model_fields["helpdesk"].annotation)
 STORE_PLATFORMS: tuple[str, ...] = get_args(Settings.model_fields["store_platform"].annotation)
-
-
-def gorgias_protocol(settings: Settings) -> GorgiasProtocol:
-    return GorgiasProtocol(
-        secret_header=settings.gorgias_webhook_header,
-        secret=settings.gorgias_webhook_secret.get_secret_value(),
-    )
 
 
 def shopify_webhooks(settings: Settings) -> ShopifyWebhooks:
@@ -40,9 +33,7 @@ def woocommerce_webhooks(settings: Settings) -> WooCommerceWebhooks:
 
 def helpdesk_webhooks(settings: Settings) -> HelpdeskWebhooks:
     """The configured helpdesk's webhook side (the same one its `Helpdesk` adapter uses)."""
-    match settings.helpdesk:
-        case "gorgias":
-            return gorgias_protocol(settings)
+    return helpdesk_spec(settings.helpdesk).webhooks(settings)
 
 
 def store_webhooks(settings: Settings) -> StoreWebhooks:

@@ -8,6 +8,7 @@ from datetime import datetime
 import uvicorn
 from rich.console import Console
 
+from agent.helpdesks import helpdesk_spec
 from agent.models import build_model
 from agent.settings import get_settings
 from cli.exposure import check_demo_exposure
@@ -37,8 +38,11 @@ def run_sandbox(args: argparse.Namespace) -> int:
     # The offline model says "arrives tomorrow" relative to the sandbox's (movable) clock.
     attach_chat_backend(app, build_model(settings, "offline", clock=world_clock))
     world: World = app.state.world
+    world.helpdesk = settings.helpdesk  # the control API's ticket routes act on the configured helpdesk
     if args.helpdesk_webhook:
         world.helpdesk_webhook.url = args.helpdesk_webhook
+        header, secret = helpdesk_spec(settings.helpdesk).sandbox_webhook(settings)
+        world.helpdesk_webhook.secret_header, world.helpdesk_webhook.secret = header, secret
     root = f"http://{args.host}:{args.port}"
     info = summary(world)
     console.print(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 
 from agent.deps import Runtime, open_runtime
+from agent.helpdesks import helpdesk_spec
 from agent.persistence import Persistence
 from agent.service import GraphConversationService
 from agent.settings import Settings
@@ -26,7 +26,7 @@ from agent.webhooks import helpdesk_webhooks, receive_helpdesk_webhook
 from demo.sandbox import demo_settings, ensure_chat_backend, new_sandbox_app, world_clock, world_of
 from integrations.events import WebhookError
 from sandbox.serve import serve_in_thread
-from sandbox.webhooks import http_webhook_sender
+from sandbox.webhooks import encode_body, http_webhook_sender
 from sandbox.world import World
 
 # Where the sandbox helpdesk's webhooks go when there is no chat server: straight to the service.
@@ -63,6 +63,7 @@ async def open_demo_runtime(
     async with AsyncExitStack() as stack:
         app = sandbox_app or new_sandbox_app(settings)
         world_of(app).store_platform = settings.store_platform  # what inspection and the evals read
+        world_of(app).helpdesk = settings.helpdesk  # the helpdesk the control API's ticket routes act on
         ensure_chat_backend(app, settings)
         served_here = sandbox_url is None
         if sandbox_url is None:
@@ -85,11 +86,10 @@ def connect_helpdesk_in_process(
     """Without a chat server, the sandbox helpdesk's webhooks go straight to the service.
 
     A person acting as the human agent through `/_sandbox/tickets/...` (in a notebook, the CLI
-    or an eval) then reaches the conversation exactly as a real Gorgias webhook would; the
-    shared secret is still checked.
+    or an eval) then reaches the conversation exactly as the real helpdesk's webhook would; its
+    secret or signature is still checked.
     """
-    secret = settings.gorgias_webhook_secret.get_secret_value()
-    header = settings.gorgias_webhook_header
+    header, secret = helpdesk_spec(settings.helpdesk).sandbox_webhook(settings)
     helpdesk = helpdesk_webhooks(settings)  # the configured adapter verifies and parses
     # The service and its clients live on this loop; the sandbox may call from its server thread.
     home = asyncio.get_running_loop()
@@ -97,7 +97,7 @@ def connect_helpdesk_in_process(
     async def deliver(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
         if url != IN_PROCESS_WEBHOOK:
             return await http_webhook_sender(url, headers, body)
-        raw = json.dumps(body).encode()
+        raw = encode_body(body)
         try:
             if asyncio.get_running_loop() is home:
                 handled = await receive_helpdesk_webhook(helpdesk, service, headers, raw)

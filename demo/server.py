@@ -12,10 +12,11 @@ import httpx
 from fastapi import FastAPI
 
 from agent.conversation import ConversationService
+from agent.helpdesks import helpdesk_spec
 from agent.settings import Settings
 from demo.runtime import open_demo_runtime
 from demo.sandbox import demo_settings, new_sandbox_app, world_of
-from sandbox.webhooks import WebhookSender, http_webhook_sender
+from sandbox.webhooks import WebhookSender, encode_body, http_webhook_sender
 from sandbox.world import HelpdeskWebhook
 from server.app import create_app
 
@@ -48,10 +49,11 @@ def create_demo_app(
 
 def connect_helpdesk_to_server(sandbox_app: FastAPI, app: FastAPI, settings: Settings) -> None:
     """Point the sandbox helpdesk's webhooks at this server's /webhooks/{helpdesk}, with its secret."""
+    header, secret = helpdesk_spec(settings.helpdesk).sandbox_webhook(settings)
     world_of(sandbox_app).helpdesk_webhook = HelpdeskWebhook(
         url=f"{settings.public_url.rstrip('/')}/webhooks/{settings.helpdesk}",
-        secret_header=settings.gorgias_webhook_header,
-        secret=settings.gorgias_webhook_secret.get_secret_value(),
+        secret_header=header,
+        secret=secret,
     )
     sandbox_app.state.webhook_sender = in_process_sender(app, settings)
 
@@ -68,7 +70,11 @@ def in_process_sender(app: FastAPI, settings: Settings) -> WebhookSender:
         async with httpx.AsyncClient(
             transport=transport, base_url=settings.public_url, timeout=30.0
         ) as client:
-            response = await client.post(urlsplit(url).path, json=body, headers=headers)
+            response = await client.post(
+                urlsplit(url).path,
+                content=encode_body(body),
+                headers={"Content-Type": "application/json", **headers},
+            )
         return response.status_code
 
     return send

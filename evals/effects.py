@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from sandbox.helpdesks import snapshot_ticket_views
+
 JSON = dict[str, Any]
 EffectKind = Literal["refund", "label", "cancellation", "address_change"]
 _RETURN_REFERENCE = re.compile(r"return-(\d+)")
@@ -212,9 +214,11 @@ def new_emails(before: JSON, after: JSON) -> list[Email]:
 
 
 def changed_tickets(before: JSON, after: JSON) -> list[TicketState]:
-    old = before.get("gorgias", {}).get("tickets", {})
+    # The configured helpdesk's tickets, in the sandbox's vendor-neutral view (sandbox/helpdesks).
+    old = {str(t.get("id")): t for t in snapshot_ticket_views(before)}
     tickets: list[TicketState] = []
-    for key, ticket in after.get("gorgias", {}).get("tickets", {}).items():
+    for ticket in snapshot_ticket_views(after):
+        key = str(ticket.get("id"))
         if old.get(key) == ticket:
             continue
         messages = ticket.get("messages", [])

@@ -51,6 +51,7 @@ from evals.results import Check, RunCounts, RunResult, ToolCallRecord, Transcrip
 from integrations.events import WebhookRejected
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify import configure_call_limit
+from sandbox.webhooks import encode_body
 from sandbox.world import World, diff_json
 from tools.registry import spec_by_name
 
@@ -194,6 +195,7 @@ class Replayer:
         # Many conversations in a row: the vendors' rate limits would only slow the suite down.
         configure_call_limit(self.app, enabled=False)
         self.app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
+        self.app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
         self.app.state.webhook_sender = self._capture_webhook
 
     async def _capture_webhook(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
@@ -234,9 +236,7 @@ class Replayer:
             if url != IN_PROCESS_WEBHOOK:
                 raise HarnessError(f"the helpdesk webhook points at {url}, not the in-process service")
             try:
-                await receive_helpdesk_webhook(
-                    helpdesk, self.runtime.service, headers, json.dumps(body).encode()
-                )
+                await receive_helpdesk_webhook(helpdesk, self.runtime.service, headers, encode_body(body))
             except WebhookRejected as exc:
                 raise HarnessError("the helpdesk webhook secret does not match the agent's setting") from exc
 

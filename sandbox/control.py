@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hmac
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -23,11 +24,11 @@ from pydantic import BaseModel, Field
 
 from integrations.woocommerce.models import TRACKING_META_KEY, UNFULFILLED_STATUSES
 from sandbox import shopify_webhooks
-from sandbox.helpdesk import add_message, find_ticket, tag_objects
+from sandbox.helpdesks import DESKS, Desk, DeskError, Outgoing, desk_of, ticket_views
 from sandbox.http import WorldDep
 from sandbox.seed import SeedEvent, SeedFulfillment, SeedTracker, build_world, fulfil
 from sandbox.vendors.gorgias import call_limiter
-from sandbox.webhooks import WebhookSender, helpdesk_event
+from sandbox.webhooks import WebhookSender, encode_body
 from sandbox.woocommerce_seed import woocommerce_order
 from sandbox.world import JSON, Fault, HelpdeskWebhook, World
 
@@ -45,10 +46,6 @@ async def require_control_token(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(require_control_token)])
-
-HANDBACK_TAG = "ai_handback"
-APPROVED_TAG = "refund-approved"
-DENIED_TAG = "refund-denied"
 
 
 def _order_view(world: World, order: JSON) -> JSON:
@@ -298,13 +295,14 @@ async def list_labels(world: WorldDep) -> list[JSON]:
 
 @router.get("/tickets")
 async def list_tickets(world: WorldDep) -> list[JSON]:
-    """Helpdesk tickets with their messages and tags."""
-    return sorted(world.gorgias.tickets.values(), key=lambda t: t["id"])
+    """The configured helpdesk's tickets with their messages and tags, in one vendor-neutral view."""
+    _desk(world)
+    return ticket_views(world)
 
 
 @router.get("/tickets/{ticket_id}")
 async def get_ticket(ticket_id: int, world: WorldDep) -> JSON:
-    ticket = find_ticket(world, ticket_id)
+    ticket = _desk(world).view(world, ticket_id)
     if ticket is None:
         raise HTTPException(404, f"No ticket {ticket_id}.")
     return ticket
@@ -374,6 +372,7 @@ async def reset(request: Request) -> JSON:
     fresh.helpdesk_webhook = old.helpdesk_webhook
     fresh.credentials = old.credentials
     fresh.store_platform = old.store_platform
+    fresh.helpdesk = old.helpdesk
     request.app.state.world = fresh
     return {"digest": fresh.digest(), "seed": fresh.seed_name}
 
@@ -397,91 +396,60 @@ class ReplyBody(BaseModel):
     )
 
 
-def _agent(world: World, email: str | None) -> JSON:
-    for user in world.gorgias.users.values():
-        if email is None or user["email"] == email:
-            return user
-    if email is not None:
-        raise HTTPException(404, f"No helpdesk agent {email}.")
-    return {"id": 0, "name": "Support team", "email": "support@sandbox.test"}
+def _desk(world: World) -> Desk:
+    try:
+        return desk_of(world)
+    except DeskError as exc:
+        raise HTTPException(exc.status, exc.message) from None
 
 
-async def _deliver(request: Request, world: World, event: str, ticket: JSON, message: JSON | None) -> JSON:
+async def _act(request: Request, world: World, action: Callable[[Desk], Outgoing]) -> JSON:
+    """Carry out a person's action on the configured helpdesk and send the webhook it sends."""
+    desk = _desk(world)
+    try:
+        outgoing = action(desk)
+    except DeskError as exc:
+        raise HTTPException(exc.status, exc.message) from None
     hook = world.helpdesk_webhook
-    body = helpdesk_event(event, ticket, message)
     status = None
     if hook.url:
         sender: WebhookSender = request.app.state.webhook_sender
-        status = await sender(hook.url, {hook.secret_header: hook.secret}, body)
+        headers = desk.headers(hook, encode_body(outgoing.body), world)
+        status = await sender(hook.url, headers, outgoing.body)
     world.webhook_deliveries.append(
-        {"url": hook.url, "event": event, "ticket_id": ticket["id"], "status": status}
+        {"url": hook.url, "event": outgoing.event, "ticket_id": outgoing.ticket_id, "status": status}
     )
-    return {"ticket": ticket, "webhook": {"url": hook.url, "status": status}}
-
-
-def _ticket_or_404(world: World, ticket_id: int) -> JSON:
-    ticket = find_ticket(world, ticket_id)
-    if ticket is None:
-        raise HTTPException(404, f"No ticket {ticket_id}.")
-    return ticket
+    return {"ticket": desk.view(world, outgoing.ticket_id), "webhook": {"url": hook.url, "status": status}}
 
 
 @router.post("/tickets/{ticket_id}/reply")
 async def human_reply(ticket_id: int, body: ReplyBody, request: Request, world: WorldDep) -> JSON:
     """A human agent answers the shopper on the ticket (takes the conversation over)."""
-    ticket = _ticket_or_404(world, ticket_id)
-    agent = _agent(world, body.agent_email)
-    if ticket.get("assignee_user") is None:
-        ticket["assignee_user"] = {"id": agent["id"], "name": agent["name"], "email": agent["email"]}
-    if ticket["status"] == "closed":
-        ticket["status"] = "open"
-        ticket["closed_datetime"] = None
-    message = add_message(
-        world,
-        ticket,
-        body_text=body.text,
-        channel=ticket.get("channel") or "chat",
-        via="helpdesk",
-        from_agent=True,
-        sender={"id": agent["id"], "name": agent["name"], "email": agent["email"]},
-    )
-    return await _deliver(request, world, "ticket-message-created", ticket, message)
+    return await _act(request, world, lambda desk: desk.reply(world, ticket_id, body.text, body.agent_email))
 
 
 @router.post("/tickets/{ticket_id}/close")
 async def close_ticket(ticket_id: int, request: Request, world: WorldDep) -> JSON:
-    """The human agent closes the ticket: the bot may answer again."""
-    ticket = _ticket_or_404(world, ticket_id)
-    ticket["status"] = "closed"
-    ticket["closed_datetime"] = world.now_iso()
-    ticket["updated_datetime"] = world.now_iso()
-    return await _deliver(request, world, "ticket-updated", ticket, None)
-
-
-async def _tag_and_deliver(request: Request, world: World, ticket_id: int, tag: str) -> JSON:
-    """A human agent's decision expressed as a ticket tag, sent as the helpdesk's `ticket-updated`."""
-    ticket = _ticket_or_404(world, ticket_id)
-    ticket["tags"] = tag_objects([tag], ticket.get("tags"))
-    ticket["updated_datetime"] = world.now_iso()
-    return await _deliver(request, world, "ticket-updated", ticket, None)
+    """The human agent closes (solves) the ticket: the bot may answer again."""
+    return await _act(request, world, lambda desk: desk.close(world, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/handback")
 async def hand_back(ticket_id: int, request: Request, world: WorldDep) -> JSON:
-    """The human agent hands the conversation back to the bot (tag `ai_handback`, ticket stays open)."""
-    return await _tag_and_deliver(request, world, ticket_id, HANDBACK_TAG)
+    """The human agent hands the conversation back to the bot (Gorgias: tag `ai_handback`; the ticket stays open)."""
+    return await _act(request, world, lambda desk: desk.handback(world, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/approve")
 async def approve_refund(ticket_id: int, request: Request, world: WorldDep) -> JSON:
-    """The human agent approves the refund the ticket asks about (tag `refund-approved`)."""
-    return await _tag_and_deliver(request, world, ticket_id, APPROVED_TAG)
+    """The human agent approves the refund the ticket asks about (Gorgias: tag `refund-approved`)."""
+    return await _act(request, world, lambda desk: desk.approve(world, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/deny")
 async def deny_refund(ticket_id: int, request: Request, world: WorldDep) -> JSON:
-    """The human agent denies the refund the ticket asks about (tag `refund-denied`)."""
-    return await _tag_and_deliver(request, world, ticket_id, DENIED_TAG)
+    """The human agent denies the refund the ticket asks about (Gorgias: tag `refund-denied`)."""
+    return await _act(request, world, lambda desk: desk.deny(world, ticket_id))
 
 
 def summary(world: World) -> dict[str, Any]:
@@ -490,7 +458,7 @@ def summary(world: World) -> dict[str, Any]:
         "shop": world.shopify.shop_name,
         "orders": len(world.shopify.orders),
         "customers": len(world.shopify.customers),
-        "tickets": len(world.gorgias.tickets),
+        "tickets": len(ticket_views(world)) if world.helpdesk in DESKS else 0,
         "emails": len(world.sendgrid.outbox),
         "clock": world.now_iso(),
     }

@@ -18,6 +18,7 @@ from sandbox.world import World
 _AUTH_MESSAGES = {
     "shopify": "[API] Invalid API key or access token (unrecognized login or wrong password)",
     "gorgias": "Authentication failed: invalid email or API key.",
+    "zendesk": "Couldn't authenticate you",
     "woocommerce": "Consumer key is invalid.",
     "easypost": "We couldn't authenticate you. Please check your API key.",
     "stripe": "Invalid API Key provided.",
@@ -32,6 +33,13 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
         return {"errors": message}
     if vendor == "gorgias":
         return {"error": {"msg": message}, "message": message}
+    if vendor == "zendesk":  # {"error", "description"}; 401 carries only its "error" sentence
+        if status == 401:
+            return {"error": message}
+        label = code or {404: "RecordNotFound", 422: "RecordInvalid", 429: "APIRateLimitExceeded"}.get(
+            status, "InternalError" if status >= 500 else "InvalidEndpoint"
+        )
+        return {"error": label, "description": message}
     if vendor == "woocommerce":  # the WordPress REST API's WP_Error shape
         wp_code = {
             401: "woocommerce_rest_authentication_error",
@@ -143,6 +151,13 @@ def require_woocommerce(request: Request, world: WorldDep) -> None:
 def require_gorgias(request: Request, world: WorldDep) -> None:
     if _basic(request) != (world.credentials.gorgias_email, world.credentials.gorgias_api_key):
         raise unauthorized("gorgias")
+
+
+def require_zendesk(request: Request, world: WorldDep) -> None:
+    """An API token: HTTP Basic with `{email}/token` and the token."""
+    wanted = (f"{world.credentials.zendesk_email}/token", world.credentials.zendesk_api_token)
+    if _basic(request) != wanted:
+        raise unauthorized("zendesk")
 
 
 def require_easypost(request: Request, world: WorldDep) -> None:

@@ -216,6 +216,25 @@ def load_seed(name_or_path: str | Path = "demo_store") -> Seed:
     return Seed.model_validate(json.loads(text))
 
 
+def _zendesk_agents(world: World, seed: Seed) -> None:
+    """The Zendesk account's agents: the team, and the user the API token belongs to."""
+    world.zendesk.subdomain = seed.shop.domain.split(".")[0]
+    people = [(agent.name, agent.email) for agent in seed.helpdesk_agents]
+    if all(email != world.credentials.zendesk_email for _, email in people):
+        people.append(("Support assistant", world.credentials.zendesk_email))
+    for index, (name, email) in enumerate(people, start=1):
+        world.zendesk.users[index] = {
+            "id": index,
+            "url": f"https://{world.zendesk.subdomain}.zendesk.com/api/v2/users/{index}.json",
+            "name": name,
+            "email": email,
+            "role": "agent" if email != world.credentials.zendesk_email else "admin",
+            "active": True,
+            "created_at": iso(seed.clock - timedelta(days=365)),
+            "updated_at": iso(seed.clock - timedelta(days=365)),
+        }
+
+
 def build_world(seed: Seed | None = None) -> World:
     """A fresh world from a seed (the demo store by default)."""
     seed = seed or load_seed()
@@ -230,6 +249,7 @@ def build_world(seed: Seed | None = None) -> World:
 
     for index, agent in enumerate(seed.helpdesk_agents, start=1):
         world.gorgias.users[index] = {"id": index, "name": agent.name, "email": agent.email, "role": "agent"}
+    _zendesk_agents(world, seed)
 
     products: dict[str, JSON] = {}
     for index, product in enumerate(seed.products, start=1):

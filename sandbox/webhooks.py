@@ -1,11 +1,14 @@
 """How the emulated helpdesk delivers its webhooks (a human replied, closed, handed back).
 
 Real Gorgias sends an "HTTP integration" request with a body template the store defines and a
-secret header the store chooses; the body below is the template this project documents.
+secret header the store chooses; the body below is the template this project documents. Every
+sender puts `encode_body(body)` on the wire: a helpdesk that signs its deliveries signs exactly
+those bytes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,11 +17,18 @@ import httpx
 WebhookSender = Callable[[str, dict[str, str], dict[str, Any]], Awaitable[int]]
 
 
+def encode_body(body: dict[str, Any]) -> bytes:
+    """The bytes of a webhook body on the wire (and under its signature), whoever sends it."""
+    return json.dumps(body).encode()
+
+
 async def http_webhook_sender(url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
     """POST the webhook over HTTP; returns the status code (0 when unreachable)."""
     try:
         async with httpx.AsyncClient(timeout=10.0) as client:
-            response = await client.post(url, json=body, headers=headers)
+            response = await client.post(
+                url, content=encode_body(body), headers={"Content-Type": "application/json", **headers}
+            )
     except httpx.HTTPError:
         return 0
     return response.status_code

@@ -17,11 +17,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 JSON = dict[str, Any]
-Vendor = Literal["shopify", "woocommerce", "gorgias", "easypost", "stripe", "sendgrid", "openai"]
+Vendor = Literal["shopify", "woocommerce", "gorgias", "zendesk", "easypost", "stripe", "sendgrid", "openai"]
 VENDORS: tuple[Vendor, ...] = (
     "shopify",
     "woocommerce",
     "gorgias",
+    "zendesk",
     "easypost",
     "stripe",
     "sendgrid",
@@ -39,6 +40,8 @@ class SandboxCredentials(BaseModel):
     woocommerce_webhook_secret: str = "woocommerce_webhook_sandbox"
     gorgias_email: str = "agent@sandbox.test"
     gorgias_api_key: str = "gorgias_sandbox"
+    zendesk_email: str = "agent@sandbox.test"
+    zendesk_api_token: str = "zendesk_sandbox"
     easypost_api_key: str = "EZTK_sandbox"
     stripe_api_key: str = "sk_test_sandbox"
     sendgrid_api_key: str = "SG.sandbox"
@@ -108,6 +111,15 @@ class GorgiasState(BaseModel):
     users: dict[int, JSON] = Field(default_factory=dict, description="Helpdesk agents (assignees).")
 
 
+class ZendeskState(BaseModel):
+    """A Zendesk Support account (API v2 shapes). Comments are kept per ticket, as the API serves them."""
+
+    subdomain: str = "sandbox"
+    users: dict[int, JSON] = Field(default_factory=dict, description="Agents and end users (requesters).")
+    tickets: dict[int, JSON] = Field(default_factory=dict)
+    comments: dict[int, list[JSON]] = Field(default_factory=dict, description="By ticket id, oldest first.")
+
+
 class EasyPostState(BaseModel):
     trackers: dict[str, JSON] = Field(default_factory=dict, description="By tracker id.")
     shipments: dict[str, JSON] = Field(default_factory=dict, description="By shipment id.")
@@ -150,7 +162,9 @@ class ShopifyConsistency(BaseModel):
 
 
 class HelpdeskWebhook(BaseModel):
-    """Where the emulated helpdesk posts its HTTP-integration webhooks (human replies, closes)."""
+    """Where the emulated helpdesk posts its webhooks (human replies, closes), and the secret it signs
+    them with: Gorgias sends it in `secret_header`; a helpdesk that signs its deliveries (Zendesk)
+    keys its signature with it and sends its own headers."""
 
     url: str | None = None
     secret_header: str = "X-Support-Agent-Secret"
@@ -165,12 +179,17 @@ class World(BaseModel):
         "shopify",
         description="The platform the agent uses: both emulators serve the same store, inspection reads this one.",
     )
+    helpdesk: Literal["gorgias", "zendesk", "front", "intercom"] = Field(
+        "gorgias",
+        description="The helpdesk the agent uses: the control API's ticket routes act on this one (sandbox/helpdesks).",
+    )
     clock: datetime = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     next_id: int = 1000
     credentials: SandboxCredentials = Field(default_factory=SandboxCredentials)
     shopify: ShopifyState = Field(default_factory=ShopifyState)
     woocommerce: WooCommerceState = Field(default_factory=WooCommerceState)
     gorgias: GorgiasState = Field(default_factory=GorgiasState)
+    zendesk: ZendeskState = Field(default_factory=ZendeskState)
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import sandbox.control
 from integrations.gorgias import protocol as gorgias
+from sandbox.helpdesks import gorgias as gorgias_desk
 
 ROOT = Path(__file__).resolve().parents[1]
 # Where a vendor's protocol must not leak: everything above the integrations.
@@ -39,10 +39,12 @@ def test_gorgias_tag_names_live_only_in_its_adapter() -> None:
 
 
 def test_the_agent_does_not_import_a_vendors_protocol() -> None:
-    """Only the composition (`agent/deps.py`, `agent/webhooks.py`, and `agent/startup_checks.py`, which
-    checks the configured vendors' credentials at start-up) picks adapters; nothing else in `agent/`
-    imports a vendor package."""
-    composition = {ROOT / "agent" / f for f in ("deps.py", "webhooks.py", "startup_checks.py")}
+    """Only the composition (`agent/deps.py`, `agent/helpdesks.py`, `agent/webhooks.py`, and
+    `agent/startup_checks.py`, which checks the configured vendors' credentials at start-up) picks
+    adapters; nothing else in `agent/` imports a vendor package."""
+    composition = {
+        ROOT / "agent" / f for f in ("deps.py", "helpdesks.py", "webhooks.py", "startup_checks.py")
+    }
     vendors = {
         p.name for p in (ROOT / "integrations").iterdir() if p.is_dir() and (p / "__init__.py").exists()
     }
@@ -61,6 +63,6 @@ def test_the_agent_does_not_import_a_vendors_protocol() -> None:
 def test_the_sandbox_helpdesk_uses_the_adapters_tag_names() -> None:
     """The emulated team acts with the same tags the adapter reads (the sandbox keeps its own copy:
     it may import only `integrations.*.models`)."""
-    assert sandbox.control.HANDBACK_TAG == gorgias.HANDBACK_TAG
-    assert sandbox.control.APPROVED_TAG == gorgias.APPROVED_TAG
-    assert sandbox.control.DENIED_TAG == gorgias.DENIED_TAG
+    assert gorgias_desk.HANDBACK_TAG == gorgias.HANDBACK_TAG
+    assert gorgias_desk.APPROVED_TAG == gorgias.APPROVED_TAG
+    assert gorgias_desk.DENIED_TAG == gorgias.DENIED_TAG

@@ -1,7 +1,8 @@
 """Spending a helpdesk account's API budget deliberately, across every server process.
 
-Gorgias allows 40 calls per 20 s per account (a sliding window) and says how much is used in
-`X-Gorgias-Account-Api-Call-Limit: n/40`. The pacer books one call slot per `window / (limit -
+Each helpdesk documents its budget (`integrations.budget.CallBudget`: Gorgias allows 40 calls per
+20 s per account and says how much is used in `X-Gorgias-Account-Api-Call-Limit: n/40`; Zendesk a
+plan's calls per minute, in `X-Rate-Limit` and `X-Rate-Limit-Remaining`). The pacer books one call slot per `window / (limit -
 margin)` seconds in the database, so however many processes deliver, the account never sees a
 burst over its limit; a 429's `Retry-After` holds every process back; a header announcing a
 larger allowance (an account on a bigger plan, or the sandbox's lifted limit) speeds it up.
@@ -21,8 +22,12 @@ import httpx
 
 from agent.outbox.db import OutboxDB
 from integrations._http import parse_retry_after
+from integrations.budget import Usage, used_of_allowed
 
 logger = logging.getLogger(__name__)
+
+# The default announcement (Gorgias's); each helpdesk's own comes with its `CallBudget`.
+GORGIAS_USAGE = used_of_allowed("X-Gorgias-Account-Api-Call-Limit")
 
 
 class CallPacer:
@@ -36,7 +41,7 @@ class CallPacer:
         limit: int = 40,
         window_seconds: float = 20.0,
         margin: int = 2,
-        limit_header: str = "X-Gorgias-Account-Api-Call-Limit",
+        usage: Callable[[httpx.Headers], Usage] = GORGIAS_USAGE,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -45,7 +50,7 @@ class CallPacer:
         self.limit = limit
         self.window = window_seconds
         self.margin = margin
-        self._header = limit_header
+        self._usage = usage
         self._clock = clock
         self._sleep = sleep
         self.calls = 0
@@ -70,10 +75,10 @@ class CallPacer:
         self.calls += 1
 
     async def after(self, response: httpx.Response) -> None:
-        used, _, allowed = response.headers.get(self._header, "").partition("/")
-        if allowed.isdigit() and int(allowed) > 0 and int(allowed) != self.limit:
+        used, allowed = self._usage(response.headers)
+        if allowed is not None and allowed > 0 and allowed != self.limit:
             before = self.interval
-            self.limit = int(allowed)
+            self.limit = allowed
             if self.interval < before:
                 await self._db.ease_calls(self.account, self._clock() + self.interval)
         if response.status_code == 429:

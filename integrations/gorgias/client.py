@@ -27,6 +27,7 @@ from integrations._http import (
     request_json,
     with_retries,
 )
+from integrations.budget import CallBudget, used_of_allowed
 from integrations.gorgias.models import (
     GorgiasCustomer,
     GorgiasMessage,
@@ -41,6 +42,8 @@ CALL_LIMIT_HEADER = "X-Gorgias-Account-Api-Call-Limit"
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
 CONFLICT = 409  # creating a customer whose email exists
+CALL_BUDGET = CallBudget(limit=40, window_seconds=20.0, read_usage=used_of_allowed(CALL_LIMIT_HEADER))
+"""Gorgias's documented account limit: 40 calls per 20 s per API key (a larger plan's is announced)."""
 
 logger = logging.getLogger("integrations.gorgias")
 

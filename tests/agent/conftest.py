@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -40,8 +39,10 @@ from agent.webhooks import receive_helpdesk_webhook
 from demo.openai_compat import attach_chat_backend
 from demo.runtime import DemoRuntime, open_demo_runtime
 from sandbox.app import create_sandbox_app
+from sandbox.helpdesks import desk_of
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify import configure_call_limit
+from sandbox.webhooks import encode_body
 from sandbox.world import JSON, World
 from tests.agent.scripted_model import ScriptedChatModel, Step, ToolStep, intent
 
@@ -84,6 +85,7 @@ def sandbox_app() -> FastAPI:
     attach_chat_backend(app, ScriptedChatModel(steps=[]))
     configure_call_limit(app, enabled=False)
     app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
+    app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
     return app
 
 
@@ -225,18 +227,20 @@ class Agent:
         return result
 
     async def webhook(self, body: JSON) -> bool:
-        """Deliver a helpdesk webhook body (e.g. a replay of one the sandbox sent), signed with the
-        configured secret, through the helpdesk adapter to the service."""
-        settings = self.runtime.settings
-        headers = {settings.gorgias_webhook_header: settings.gorgias_webhook_secret.get_secret_value()}
-        raw = json.dumps(body).encode()
+        """Deliver a helpdesk webhook body (e.g. a replay of one the sandbox sent), signed as the
+        configured helpdesk signs it, through the helpdesk adapter to the service."""
+        raw = encode_body(body)
+        headers = desk_of(self.world).headers(self.world.helpdesk_webhook, raw, self.world)
         return await receive_helpdesk_webhook(self.runtime.services.helpdesk, self.service, headers, raw)
 
     # ------------------------------------------------------------------ the world
 
     def ticket(self, ticket_id: str | int | None) -> JSON:
+        """The ticket in the sandbox's vendor-neutral view (sandbox/helpdesks), whichever helpdesk."""
         assert ticket_id is not None, "the conversation has no ticket"
-        return self.world.gorgias.tickets[int(ticket_id)]
+        ticket = desk_of(self.world).view(self.world, int(ticket_id))
+        assert ticket is not None, f"no ticket {ticket_id} in {self.world.helpdesk}"
+        return ticket
 
     def tags(self, ticket_id: str | int | None) -> list[str]:
         return [t["name"] for t in self.ticket(ticket_id)["tags"]]

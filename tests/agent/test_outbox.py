@@ -180,11 +180,11 @@ async def test_the_pacer_keeps_a_drain_within_the_helpdesk_budget(open_agent: An
     app.state.gorgias_call_limiter = CallLimiter(limit=40, window_seconds=20.0, clock=clock)
     async with open_agent(app=app) as agent:
         conversations = [await chat(agent, turns=1) for _ in range(45)]  # one call each: a new ticket
-        hooks = agent.runtime.services.gorgias_http.event_hooks
+        hooks = agent.runtime.services.helpdesk_http.event_hooks
         hooks["request"].clear()  # the runtime's own pacer runs on the real clock
         hooks["response"].clear()
         pacer = CallPacer(agent.runtime.sync.db, "paced-account", clock=clock, sleep=sleep)
-        pacer.install(agent.runtime.services.gorgias_http)
+        pacer.install(agent.runtime.services.helpdesk_http)
 
         await agent.drain()
 

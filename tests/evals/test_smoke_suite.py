@@ -68,3 +68,22 @@ async def test_smoke_cases_pass_through_the_openai_protocol() -> None:
     assert [[(t.intents, t.status) for t in r.turns] for r in results] == [
         [(t.intents, t.status) for t in r.turns] for r in offline
     ]
+
+
+async def test_the_helpdesk_smoke_cases_pass_with_zendesk() -> None:
+    """The hand-off and approval smoke cases again with Zendesk as the helpdesk (evals/helpdesks.py)."""
+    from evals.helpdesks import helpdesk_cases
+
+    cases = helpdesk_cases(select(load_cases(), ["smoke"]))
+    assert {"handoff", "approval"} <= {tag for c in cases for tag in c.case.tags}
+    settings = eval_settings(Settings(_env_file=None, helpdesk="zendesk"), "offline")  # type: ignore[call-arg]
+    results = await run_suite(cases, settings)
+    assert all(r.passed for r in results), _failures(results)
+    tickets = [
+        path
+        for r in results
+        for c in r.world_diff
+        if (path := str(c["path"])).startswith("/zendesk/tickets/")
+    ]
+    assert tickets, "no Zendesk ticket was written"
+    assert not any(str(c["path"]).startswith("/gorgias/") for r in results for c in r.world_diff)

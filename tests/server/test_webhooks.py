@@ -339,7 +339,7 @@ async def test_a_longer_gorgias_address_is_the_same_route(
 # --------------------------------------------------------------------------- dispatch
 
 
-@pytest.mark.parametrize("path", ["/webhooks/zendesk", "/webhooks/stripe/charges", "/webhooks/..%2Fapi"])
+@pytest.mark.parametrize("path", ["/webhooks/freshdesk", "/webhooks/stripe/charges", "/webhooks/..%2Fapi"])
 async def test_an_unknown_vendor_is_404(
     client: httpx.AsyncClient, fake: FakeConversationService, settings: Settings, path: str
 ) -> None:
