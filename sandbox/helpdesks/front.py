@@ -27,6 +27,7 @@ from sandbox.world import JSON, HelpdeskWebhook, World
 HANDBACK_TAG = "ai_handback"
 APPROVED_TAG = "refund-approved"
 DENIED_TAG = "refund-denied"
+NEUTRAL_STATUS = {"archived": "closed", "assigned": "open", "unassigned": "open"}
 
 
 def sign(secret: str, stamp: str, raw_body: bytes) -> str:
@@ -117,7 +118,9 @@ class FrontDesk:
             "id": number,
             "api_id": conversation["id"],
             "external_id": str(recipient.get("handle") or "").removeprefix("chat:") or None,
-            "status": conversation.get("status"),
+            # The neutral statuses: archived is closed; in the inbox (assigned or not) is open.
+            "status": NEUTRAL_STATUS.get(str(conversation.get("status")), conversation.get("status")),
+            "front_status": conversation.get("status"),
             "subject": conversation.get("subject"),
             "tags": [{"name": t["name"]} for t in conversation.get("tags", [])],
             "customer": {"name": recipient.get("name"), "email": recipient.get("handle")},
