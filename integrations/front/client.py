@@ -18,8 +18,9 @@ already there (same body) is not repeated.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying
 
 from integrations._http import (
+    NotFound,
     RetryPolicyFactory,
     VendorError,
     build_async_client,
@@ -47,6 +49,8 @@ VENDOR = "front"
 AUTH_SETTING = "FRONT_API_TOKEN"
 LIMIT_HEADER = "X-RateLimit-Limit"
 REMAINING_HEADER = "X-RateLimit-Remaining"
+IMPORT_ATTEMPTS = 5
+IMPORT_WAIT_SECONDS = 0.25
 PAGE_LIMIT = 100  # the largest `limit` Front's list endpoints take
 CALL_BUDGET = CallBudget(
     limit=50, window_seconds=60.0, read_usage=limit_and_remaining(LIMIT_HEADER, REMAINING_HEADER)
@@ -112,8 +116,10 @@ class FrontClient:
         *,
         channel_id: str,
         retry_policy: RetryPolicyFactory | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._http = http
+        self._sleep = sleep
         self.channel_id = channel_id
         self._retry_policy = retry_policy
         self.rate_limit: tuple[int, int] | None = None
@@ -304,16 +310,28 @@ class FrontClient:
                 self._tag_ids[tag.name] = tag.id
         return [self._tag_ids[n] for n in names if n in self._tag_ids]
 
+    async def _tag_call(
+        self, method: str, conversation: int | str, names: Sequence[str], *, create: bool
+    ) -> None:
+        """Add or remove tags by id; ids remembered from an earlier read may have gone (a tag
+        deleted in Front): on a 404 the tags are read again and the call made once more."""
+        path = f"conversations/{api_id(conversation)}/tags"
+        for attempt in range(2):
+            ids = await self.tag_ids(names, create=create)
+            if not ids:
+                return
+            try:
+                await self._call(method, path, retry=True, json={"tag_ids": ids})
+                return
+            except NotFound:
+                if attempt or not self._tag_ids:
+                    raise
+                self._tag_ids.clear()
+
     async def add_tags(self, conversation: int | str, names: Sequence[str]) -> None:
         if names:
-            ids = await self.tag_ids(names)
-            await self._call(
-                "POST", f"conversations/{api_id(conversation)}/tags", retry=True, json={"tag_ids": ids}
-            )
+            await self._tag_call("POST", conversation, names, create=True)
 
     async def remove_tags(self, conversation: int | str, names: Sequence[str]) -> None:
-        ids = await self.tag_ids(names, create=False) if names else []
-        if ids:
-            await self._call(
-                "DELETE", f"conversations/{api_id(conversation)}/tags", retry=True, json={"tag_ids": ids}
-            )
+        if names:
+            await self._tag_call("DELETE", conversation, names, create=False)
