@@ -217,10 +217,19 @@ class FrontClient:
         return _parse(SyncAccepted, answer, "sync answer")
 
     async def message_by_uid(self, message_uid: str) -> FrontMessage:
-        """A synced message by the uid its sync was answered with (`alt:uid:` resource alias)."""
-        return _parse(
-            FrontMessage, await self._call("GET", f"messages/alt:uid:{message_uid}", retry=True), "message"
-        )
+        """A synced message by the uid its sync was answered with (`alt:uid:` resource alias).
+
+        Front imports asynchronously: until the message exists the alias answers 404, so a 404 is
+        read again a few times, waiting a little longer each time."""
+        path = f"messages/alt:uid:{message_uid}"
+        for attempt in range(IMPORT_ATTEMPTS):
+            try:
+                return _parse(FrontMessage, await self._call("GET", path, retry=True), "message")
+            except NotFound:
+                if attempt == IMPORT_ATTEMPTS - 1:
+                    raise
+                await self._sleep(IMPORT_WAIT_SECONDS * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------ conversations
 

@@ -121,7 +121,7 @@ class FrontComment(_Model):
 class SyncAccepted(_Model):
     """The Channel API's answer to a synced message: accepted for import, with the message's uid."""
 
-    status: str
+    status: str = "accepted"  # the Channel API says so; the custom channel's endpoint only gives the uid
     message_uid: str
 
 

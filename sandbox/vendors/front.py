@@ -148,7 +148,7 @@ def _page(request: Request, items: list[JSON]) -> JSON:
     if not token.isdigit():
         raise _bad("Invalid page_token")
     start = int(token)
-    here = link(*request.url.path.split("/front/", 1)[-1].split("/"))
+    here = str(request.url).split("?", 1)[0]  # followable wherever the emulator is served
     following = f"{here}?limit={limit}&page_token={start + limit}" if start + limit < len(items) else None
     return {
         "_pagination": {"next": following},
