@@ -14,6 +14,7 @@ receiver compares it with its own clock.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import time
@@ -160,9 +161,10 @@ class FrontDesk:
             "id": event_id,
             "type": kind,
             "emitted_at": timestamp(world),
-            "conversation": conversation,
-            "source": {"_meta": {"type": "teammates"}, "data": teammate},
-            "target": target,
+            # As it is now: the delivery must not change with the conversation after it is sent.
+            "conversation": copy.deepcopy(conversation),
+            "source": {"_meta": {"type": "teammates"}, "data": copy.deepcopy(teammate)},
+            "target": copy.deepcopy(target),
         }
 
     def reply(self, world: World, ticket_id: int, text: str, agent_email: str | None) -> Outgoing:
@@ -182,7 +184,8 @@ class FrontDesk:
             author=teammate,
             metadata={},
         )
-        return Outgoing("message", ticket_id, {"type": "message", "payload": public_message(message)})
+        payload = copy.deepcopy(public_message(message))
+        return Outgoing("message", ticket_id, {"type": "message", "payload": payload})
 
     def close(self, world: World, ticket_id: int) -> Outgoing:
         conversation = self._conversation(world, ticket_id)
