@@ -29,6 +29,10 @@ from agent.models import ConfigError
 from agent.settings import Settings
 from integrations._http import RetryPolicyFactory
 from integrations.budget import CallBudget
+from integrations.front.adapter import FrontHelpdesk
+from integrations.front.client import CALL_BUDGET as FRONT_BUDGET
+from integrations.front.client import FrontClient, front_http_client
+from integrations.front.protocol import FrontProtocol
 from integrations.gorgias.adapter import GorgiasHelpdesk
 from integrations.gorgias.client import CALL_BUDGET as GORGIAS_BUDGET
 from integrations.gorgias.client import GorgiasClient, gorgias_http_client
@@ -171,9 +175,56 @@ ZENDESK = HelpdeskSpec(
     sandbox_webhook=lambda s: ("", s.zendesk_webhook_secret.get_secret_value()),
 )
 
+# ------------------------------------------------------------------------------------- Front
+
+
+def front_protocol(settings: Settings) -> FrontProtocol:
+    return FrontProtocol(
+        secret=settings.front_app_secret.get_secret_value(),
+        max_age_seconds=settings.front_webhook_max_age_seconds,
+    )
+
+
+def front_ticket_url(settings: Settings) -> str:
+    """Where a person opens a conversation: Front's app, or the sandbox's ticket view."""
+    base = settings.front_base_url.rstrip("/")
+    if base.endswith("/front"):  # the sandbox
+        return base.removesuffix("/front") + "/_sandbox/tickets/{id}"
+    return "https://app.frontapp.com/open/{api_id}"
+
+
+def connect_front(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    retry_policy: RetryPolicyFactory | None,
+) -> HelpdeskConnection:
+    http = front_http_client(
+        settings.front_base_url, settings.front_api_token.get_secret_value(), transport=transport
+    )
+    client = FrontClient(http, channel_id=settings.front_channel_id, retry_policy=retry_policy)
+    helpdesk = FrontHelpdesk(client, ticket_url=front_ticket_url(settings), protocol=front_protocol(settings))
+    # Front's limit is the company's, whichever token calls: the channel names the company here.
+    return HelpdeskConnection(
+        helpdesk=helpdesk,
+        http=http,
+        budget=FRONT_BUDGET,
+        account=f"{settings.front_base_url}#{settings.front_channel_id}",
+        client=client,
+    )
+
+
+FRONT = HelpdeskSpec(
+    base_setting="front_base_url",
+    secret_setting="front_app_secret",  # noqa: S106 - a setting's name, not a secret
+    api_key_setting="front_api_token",
+    connect=connect_front,
+    webhooks=front_protocol,
+    sandbox_webhook=lambda s: ("", s.front_app_secret.get_secret_value()),
+)
+
 # ------------------------------------------------------------------------------------- the registry
 
-HELPDESK_SPECS: dict[str, HelpdeskSpec] = {"gorgias": GORGIAS, "zendesk": ZENDESK}
+HELPDESK_SPECS: dict[str, HelpdeskSpec] = {"gorgias": GORGIAS, "zendesk": ZENDESK, "front": FRONT}
 
 
 def helpdesk_spec(name: str) -> HelpdeskSpec:

@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     )
     helpdesk: Literal["gorgias", "zendesk", "front", "intercom"] = Field(
         "gorgias",
-        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/{helpdesk}): gorgias or zendesk (front and intercom: not yet).",
+        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/{helpdesk}): gorgias, zendesk or front (intercom: not yet).",
     )
 
     # --- Shopify ------------------------------------------------------------------------------
@@ -154,6 +154,28 @@ class Settings(BaseSettings):
         300.0,
         gt=0,
         description="A Zendesk webhook signed longer ago than this (or ahead by as much) is refused.",
+    )
+
+    # --- Front ---------------------------------------------------------------------------------
+    front_base_url: str = Field(
+        f"{SANDBOX_URL}/front",
+        description="Front Core API base: https://api2.frontapp.com for a real company.",
+    )
+    front_api_token: SecretStr = Field(
+        SecretStr("front_sandbox"),
+        description="Front API token (Settings > Developers > API tokens) with access to the channel's inbox.",
+    )
+    front_channel_id: str = Field(
+        "cha_sandbox", description="Id (cha_...) of the Front application channel the chats are synced into."
+    )
+    front_app_secret: SecretStr = Field(
+        SecretStr("front_app_secret_sandbox"),
+        description="App secret of the Front app owning the channel (checks X-Front-Signature on its webhooks).",
+    )
+    front_webhook_max_age_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="A Front webhook whose X-Front-Request-Timestamp is older (or ahead) by more than this is refused.",
     )
 
     # --- EasyPost, Stripe, SendGrid -------------------------------------------------------------

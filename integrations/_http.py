@@ -166,7 +166,7 @@ def error_message(response: httpx.Response) -> str:
         text = response.text[:200]
         return text or response.reason_phrase
     if isinstance(body, dict):
-        for key in ("errors", "error", "message", "detail"):
+        for key in ("errors", "error", "_error", "message", "detail"):
             if key in body:
                 value = body[key]
                 if isinstance(value, dict):

@@ -19,6 +19,7 @@ _AUTH_MESSAGES = {
     "shopify": "[API] Invalid API key or access token (unrecognized login or wrong password)",
     "gorgias": "Authentication failed: invalid email or API key.",
     "zendesk": "Couldn't authenticate you",
+    "front": "Invalid token",
     "woocommerce": "Consumer key is invalid.",
     "easypost": "We couldn't authenticate you. Please check your API key.",
     "stripe": "Invalid API Key provided.",
@@ -40,6 +41,16 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
             status, "InternalError" if status >= 500 else "InvalidEndpoint"
         )
         return {"error": label, "description": message}
+    if vendor == "front":  # {"_error": {"status", "title", "message"}}
+        title = {
+            400: "Bad request",
+            401: "Unauthenticated",
+            403: "Forbidden",
+            404: "Not found",
+            409: "Conflict",
+            429: "Too Many Requests",
+        }.get(status, "Internal error" if status >= 500 else "Bad request")
+        return {"_error": {"status": status, "title": code or title, "message": message}}
     if vendor == "woocommerce":  # the WordPress REST API's WP_Error shape
         wp_code = {
             401: "woocommerce_rest_authentication_error",
@@ -158,6 +169,12 @@ def require_zendesk(request: Request, world: WorldDep) -> None:
     wanted = (f"{world.credentials.zendesk_email}/token", world.credentials.zendesk_api_token)
     if _basic(request) != wanted:
         raise unauthorized("zendesk")
+
+
+def require_front(request: Request, world: WorldDep) -> None:
+    """An API token, sent as a bearer token."""
+    if _bearer(request) != world.credentials.front_api_token:
+        raise unauthorized("front")
 
 
 def require_easypost(request: Request, world: WorldDep) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from sandbox.front_records import teammate as front_teammate
 from sandbox.pricing import add_tax_lines, apply_discounts, line_net, money_set
 from sandbox.woocommerce_seed import seed_woocommerce
 from sandbox.world import JSON, World
@@ -235,6 +236,12 @@ def _zendesk_agents(world: World, seed: Seed) -> None:
         }
 
 
+def _front_teammates(world: World, seed: Seed) -> None:
+    """The Front company's teammates: the team (the API token acts for the company, not a person)."""
+    for index, agent in enumerate(seed.helpdesk_agents, start=1):
+        front_teammate(world, name=agent.name, email=agent.email, number=index)
+
+
 def build_world(seed: Seed | None = None) -> World:
     """A fresh world from a seed (the demo store by default)."""
     seed = seed or load_seed()
@@ -250,6 +257,7 @@ def build_world(seed: Seed | None = None) -> World:
     for index, agent in enumerate(seed.helpdesk_agents, start=1):
         world.gorgias.users[index] = {"id": index, "name": agent.name, "email": agent.email, "role": "agent"}
     _zendesk_agents(world, seed)
+    _front_teammates(world, seed)
 
     products: dict[str, JSON] = {}
     for index, product in enumerate(seed.products, start=1):

@@ -17,12 +17,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 JSON = dict[str, Any]
-Vendor = Literal["shopify", "woocommerce", "gorgias", "zendesk", "easypost", "stripe", "sendgrid", "openai"]
+Vendor = Literal[
+    "shopify", "woocommerce", "gorgias", "zendesk", "front", "easypost", "stripe", "sendgrid", "openai"
+]
 VENDORS: tuple[Vendor, ...] = (
     "shopify",
     "woocommerce",
     "gorgias",
     "zendesk",
+    "front",
     "easypost",
     "stripe",
     "sendgrid",
@@ -42,6 +45,8 @@ class SandboxCredentials(BaseModel):
     gorgias_api_key: str = "gorgias_sandbox"
     zendesk_email: str = "agent@sandbox.test"
     zendesk_api_token: str = "zendesk_sandbox"
+    front_api_token: str = "front_sandbox"
+    front_channel_id: str = "cha_sandbox"
     easypost_api_key: str = "EZTK_sandbox"
     stripe_api_key: str = "sk_test_sandbox"
     sendgrid_api_key: str = "SG.sandbox"
@@ -120,6 +125,25 @@ class ZendeskState(BaseModel):
     comments: dict[int, list[JSON]] = Field(default_factory=dict, description="By ticket id, oldest first.")
 
 
+class FrontState(BaseModel):
+    """A Front company (Core API shapes): the store's application channel, its conversations (by
+    number: the API id is `cnv_` + base 36 of it), their messages and comments, tags, teammates."""
+
+    company_id: str = "cmp_sandbox"
+    teammates: dict[str, JSON] = Field(default_factory=dict, description="By id (`tea_...`).")
+    tags: dict[str, JSON] = Field(default_factory=dict, description="By id (`tag_...`).")
+    conversations: dict[int, JSON] = Field(default_factory=dict)
+    messages: dict[int, list[JSON]] = Field(
+        default_factory=dict, description="By conversation, oldest first."
+    )
+    comments: dict[int, list[JSON]] = Field(
+        default_factory=dict, description="By conversation, oldest first."
+    )
+    threads: dict[str, int] = Field(
+        default_factory=dict, description="The channel's external conversation ids and their conversation."
+    )
+
+
 class EasyPostState(BaseModel):
     trackers: dict[str, JSON] = Field(default_factory=dict, description="By tracker id.")
     shipments: dict[str, JSON] = Field(default_factory=dict, description="By shipment id.")
@@ -190,6 +214,7 @@ class World(BaseModel):
     woocommerce: WooCommerceState = Field(default_factory=WooCommerceState)
     gorgias: GorgiasState = Field(default_factory=GorgiasState)
     zendesk: ZendeskState = Field(default_factory=ZendeskState)
+    front: FrontState = Field(default_factory=FrontState)
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)
