@@ -516,14 +516,30 @@ async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON
     if not isinstance(params, dict):
         raise bad_request("order")
     params = {**dict(request.query_params), **params}
+    refunded = cancel(world, order, reason=str(params.get("reason") or "other"), refund=params.get("refund"))
+    if refunded is not None:
+        webhooks.emit(request, "refunds/create", refunded)
+    webhooks.emit(request, "orders/cancelled", order)
+    webhooks.emit(request, "orders/updated", order)
+    return {"notice": "Order has been canceled", "order": before}
+
+
+def check_cancellable(order: JSON) -> None:
+    """Shopify's refusals of a cancellation (422 on REST, user errors on GraphQL)."""
     if order.get("cancelled_at") is not None:
         raise unprocessable("Order has already been cancelled")
     if _is_fulfilled(order):
         raise unprocessable("Cannot cancel an order that has been fulfilled; cancel its fulfillments first")
-    reason = str(params.get("reason") or "other")
+
+
+def cancel(world: World, order: JSON, *, reason: str, refund: Any) -> JSON | None:
+    """Cancel `order` in the world (REST `cancel.json` and GraphQL `orderCancel`'s job alike);
+    `refund` true refunds everything still refundable, a dict is a refund request. Returns the
+    refund made, if any. Reads may trail for `world.shopify_consistency.cancel_lag_reads` calls."""
+    check_cancellable(order)
     if reason not in CANCEL_REASONS:
         raise unprocessable("is not included in the list", "reason")
-    refund = params.get("refund")
+    before = copy.deepcopy(order)
     refunded = None
     if refund is True or refund == "true":
         refunded = _apply_refund(world, order, _full_refund_request(world, order, note="Order cancelled"))
@@ -537,12 +553,8 @@ async def cancel_order(order_id: int, request: Request, world: WorldDep) -> JSON
         order["financial_status"] = "voided"
     lag = world.shopify_consistency.cancel_lag_reads
     if lag > 0:
-        world.shopify_consistency.stale_orders[order_id] = {"order": copy.deepcopy(before), "reads_left": lag}
-    if refunded is not None:
-        webhooks.emit(request, "refunds/create", refunded)
-    webhooks.emit(request, "orders/cancelled", order)
-    webhooks.emit(request, "orders/updated", order)
-    return {"notice": "Order has been canceled", "order": before}
+        world.shopify_consistency.stale_orders[order["id"]] = {"order": before, "reads_left": lag}
+    return refunded
 
 
 @router.get("/orders/{order_id:int}/transactions.json", dependencies=[READ_ORDERS])
@@ -776,7 +788,13 @@ def _plan(order: JSON, refund: JSON) -> RefundPlan:
 async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> JSON:
     """Suggest the refund of the requested items/shipping, split over the payments in order."""
     order = _order(world, order_id)
-    plan = _plan(order, await _body(request, "refund"))
+    return {"refund": suggest_refund(world, order, await _body(request, "refund"))}
+
+
+def suggest_refund(world: World, order: JSON, request: JSON) -> JSON:
+    """The refund Shopify suggests for a request (REST `refunds/calculate` and GraphQL
+    `suggestedRefund` alike): the items' and shipping's amounts, split over the payments in order."""
+    plan = _plan(order, request)
     to_refund = plan.requested
     payments = _refundable_by_payment(world, order)
     money_left = sum((left for _, left in payments), ZERO)
@@ -788,7 +806,7 @@ async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> 
         to_refund -= take
         transactions.append(
             {
-                "order_id": order_id,
+                "order_id": order["id"],
                 "kind": "suggested_refund",
                 "gateway": payment.get("gateway"),
                 "parent_id": payment["id"],
@@ -798,32 +816,30 @@ async def calculate_refund(order_id: int, request: Request, world: WorldDep) -> 
             }
         )
     return {
-        "refund": {
-            "currency": order.get("currency"),
-            "shipping": {
-                "amount": money(plan.shipping),
-                "tax": money(plan.shipping_tax),
-                "maximum_refundable": money(min(_shipping_left(order), money_left)),
-            },
-            "duties": [],
-            "additional_fees": [],
-            "refund_line_items": [
-                {
-                    "quantity": line["quantity"],
-                    "line_item_id": line["line_item_id"],
-                    "location_id": line["location_id"],
-                    "restock_type": line["restock_type"],
-                    "price": line["price"],
-                    "subtotal": money(line["subtotal"]),
-                    "total_tax": money(line["total_tax"]),
-                    "discounted_price": money(line["discounted_price"]),
-                    "discounted_total_price": money(line["discounted_total_price"]),
-                    "total_cart_discount_amount": money(line["total_cart_discount_amount"]),
-                }
-                for line in plan.lines
-            ],
-            "transactions": transactions,
-        }
+        "currency": order.get("currency"),
+        "shipping": {
+            "amount": money(plan.shipping),
+            "tax": money(plan.shipping_tax),
+            "maximum_refundable": money(min(_shipping_left(order), money_left)),
+        },
+        "duties": [],
+        "additional_fees": [],
+        "refund_line_items": [
+            {
+                "quantity": line["quantity"],
+                "line_item_id": line["line_item_id"],
+                "location_id": line["location_id"],
+                "restock_type": line["restock_type"],
+                "price": line["price"],
+                "subtotal": money(line["subtotal"]),
+                "total_tax": money(line["total_tax"]),
+                "discounted_price": money(line["discounted_price"]),
+                "discounted_total_price": money(line["discounted_total_price"]),
+                "total_cart_discount_amount": money(line["total_cart_discount_amount"]),
+            }
+            for line in plan.lines
+        ],
+        "transactions": transactions,
     }
 
 
