@@ -59,7 +59,7 @@ def create_sandbox_app(
     """A sandbox app owning `world` (a fresh demo store when omitted). With `control_token`, the
     control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
-    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe, woocommerce
+    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, shopify_graphql, stripe, woocommerce
 
     seed = seed or load_seed()
     app = FastAPI(
@@ -102,6 +102,10 @@ def create_sandbox_app(
                     return _fault_response(fault, vendor)
         return await call_next(request)
 
+    # GraphQL first: the REST router ends with a catch-all that answers Shopify's 404.
+    app.include_router(
+        shopify_graphql.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
+    )
     app.include_router(
         shopify.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
     )

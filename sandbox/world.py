@@ -147,6 +147,11 @@ class ShopifyConsistency(BaseModel):
     stale_orders: dict[int, JSON] = Field(
         default_factory=dict, description="Order id -> {'order': the view still served, 'reads_left': n}."
     )
+    jobs: dict[str, JSON] = Field(
+        default_factory=dict,
+        description="GraphQL background jobs (`orderCancel`) by job id: {'order_id', 'reason', 'refund', "
+        "'done'}; a pending one runs before the next GraphQL call is answered.",
+    )
 
 
 class HelpdeskWebhook(BaseModel):
