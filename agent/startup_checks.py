@@ -25,7 +25,7 @@ import httpx
 from agent.settings import Settings
 from integrations._http import AuthError, IntegrationError, retrying
 from integrations.sendgrid.client import SENDER_SETTING, SendGridMailer
-from integrations.shopify.client import ShopifyClient, shopify_http_client
+from integrations.shopify.graphql_client import ShopifyGraphQLClient, shopify_graphql_http_client
 from integrations.shopify.models import (
     OPTIONAL_SCOPES,
     ORDER_HISTORY_DAYS,
@@ -117,7 +117,7 @@ async def check_shopify_scopes(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> list[str]:
     """The Admin API token should hold every scope the agent uses (and read_all_orders)."""
-    http = shopify_http_client(
+    http = shopify_graphql_http_client(
         settings.shopify_api_base,
         settings.shopify_access_token.get_secret_value(),
         api_version=settings.shopify_api_version,
@@ -125,7 +125,9 @@ async def check_shopify_scopes(
     )
     async with http:
         try:
-            granted = await ShopifyClient(http, retry_policy=lambda: retrying(attempts=1)).access_scopes()
+            granted = await ShopifyGraphQLClient(
+                http, retry_policy=lambda: retrying(attempts=1)
+            ).access_scopes()
         except AuthError as exc:
             return [
                 f"Shopify refused the Admin API token ({exc}): the agent cannot read or change any order."

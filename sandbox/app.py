@@ -7,6 +7,8 @@ Served in-process through `httpx.ASGITransport` (fast tests) and over HTTP by
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
@@ -49,6 +51,24 @@ def _fault_response(fault: Fault, vendor: str) -> Response:
     return vendor_error(vendor, fault.status, "Internal server error (injected by the sandbox)")
 
 
+_OPERATION = re.compile(r"^\s*(?:query|mutation)\s+([_A-Za-z][_0-9A-Za-z]*)")
+
+
+async def _graphql_operation(request: Request) -> str:
+    """The GraphQL operation's name (`RefundCreate`), so a fault can target one operation: Shopify
+    serves every operation at the one path."""
+    try:
+        payload = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if not isinstance(payload, dict):
+        return ""
+    if isinstance(payload.get("operationName"), str):
+        return str(payload["operationName"])
+    match = _OPERATION.match(str(payload.get("query") or ""))
+    return match.group(1) if match else ""
+
+
 def create_sandbox_app(
     world: World | None = None,
     *,
@@ -86,6 +106,8 @@ def create_sandbox_app(
         located = vendor_of(path)
         if located is not None:
             vendor, sub_path = located
+            if vendor == "shopify" and sub_path.endswith("/graphql.json"):
+                sub_path += "#" + await _graphql_operation(request)
             current: World = request.app.state.world
             fault = current.take_fault(vendor, request.method, sub_path)
             if fault is not None:

@@ -49,7 +49,11 @@ class Fault(BaseModel):
     """A failure to inject into the next `remaining` matching calls."""
 
     vendor: Vendor
-    route: str = Field("*", description="Substring of the request path under the vendor base, or '*'.")
+    route: str = Field(
+        "*",
+        description="Substring of the request path under the vendor base, or '*'. A Shopify GraphQL call's "
+        "path is followed by '#' and its operation's name (`/api/2026-10/graphql.json#RefundCreate`).",
+    )
     method: str = Field("*", description="HTTP method to match, or '*'.")
     kind: Literal["rate_limit", "error", "delay", "malformed"]
     status: int = Field(500, description="Status for kind=error.")

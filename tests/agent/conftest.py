@@ -42,6 +42,7 @@ from demo.runtime import DemoRuntime, open_demo_runtime
 from sandbox.app import create_sandbox_app
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify import configure_call_limit
+from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.world import JSON, World
 from tests.agent.scripted_model import ScriptedChatModel, Step, ToolStep, intent
 
@@ -83,6 +84,7 @@ def sandbox_app() -> FastAPI:
     # and spares `open_runtime` building the offline model.
     attach_chat_backend(app, ScriptedChatModel(steps=[]))
     configure_call_limit(app, enabled=False)
+    configure_cost_bucket(app, enabled=False)
     app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
     return app
 
