@@ -120,7 +120,7 @@ class ShopifyCommerce(CachedStore[ops.Order]):
     def _forget(self, order_id: str) -> None:
         wanted = ops.legacy_id(str(order_id))
         for key, (_, order) in list(self._orders.items()):
-            if order.legacy_id == wanted:
+            if ops.legacy_id(str(order.id)) == wanted:
                 del self._orders[key]
 
     async def _product_tags(self, product_id: int | None) -> tuple[str, ...]:

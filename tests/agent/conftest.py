@@ -32,6 +32,7 @@ from tenacity import AsyncRetrying
 
 import integrations._http
 import integrations.shopify.client
+import integrations.shopify.graphql_client
 from agent.conversation import ChatEvent, ChatMessage, ConversationView
 from agent.persistence import Persistence
 from agent.service import GraphConversationService
@@ -293,6 +294,7 @@ def open_agent(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     # Clients without an explicit policy use these module-level defaults.
     monkeypatch.setattr(integrations._http, "retrying", retries)
     monkeypatch.setattr(integrations.shopify.client, "retrying", retries)
+    monkeypatch.setattr(integrations.shopify.graphql_client, "retrying", retries)
 
     @asynccontextmanager
     async def factory(

@@ -12,27 +12,16 @@ import httpx
 import pytest
 
 from integrations.domain import RefundLine
-from integrations.shopify import ShopifyClient, ShopifyOrder, shopify_http_client
+from integrations.shopify import ShopifyOrder
 from integrations.shopify.adapter import ShopifyCommerce
 from sandbox.world import World
+from tests.integrations.shopify_graphql import graphql_client, graphql_commerce
 from tests.published import shopify_rest as published
 
 HEADERS = {"X-Shopify-Access-Token": "shpat_sandbox"}
 BASE = "/shopify/admin/api/2026-10"
 PUBLISHED_ID = 450789469
 RED_IPOD = 518995019  # the line still unrefunded in Shopify's example, with 3.33 of the TENOFF code
-
-
-def products(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, json={"product": {"id": 632910392, "title": "IPod Nano - 8gb", "tags": ""}})
-
-
-async def published_order_in_our_terms() -> ShopifyCommerce:
-    return ShopifyCommerce(
-        ShopifyClient(
-            shopify_http_client("https://s.test/admin/api", "t", transport=httpx.MockTransport(products))
-        )
-    )
 
 
 # --------------------------------------------------------------------------- contract: Shopify's example
@@ -46,12 +35,14 @@ def test_the_published_order_keeps_total_discount_at_zero_and_allocates_the_code
     assert order.discount_applications[0].target_selection == "all"
 
 
-async def test_our_refund_arithmetic_gives_shopifys_199_65_not_202_98() -> None:
+async def test_our_refund_arithmetic_gives_shopifys_199_65_not_202_98(
+    sandbox_transport: httpx.ASGITransport, world: World
+) -> None:
     """Shopify's example: the red iPod (199.00, 3.33 of a 10.00 code, 3.98 tax) is worth 199.65
     to refund (its calculation: subtotal 195.67 + tax 3.98), where price plus a share of the order's
-    tax would pay back 202.98."""
-    commerce = await published_order_in_our_terms()
-    order = await commerce.to_domain(ShopifyOrder.model_validate(published.ORDER))
+    tax would pay back 202.98. The published order is read through the GraphQL emulator."""
+    published_world(world)
+    order = await graphql_commerce(sandbox_transport).get_order(str(PUBLISHED_ID))
     line = RefundLine(line_item_id=str(RED_IPOD), quantity=1)
     assert order.refund_amount([line], include_shipping=False) == Decimal("199.65")
     calculated = published.REFUND_CALCULATION["refund"]["refund_line_items"][0]
@@ -161,13 +152,7 @@ async def test_our_arithmetic_agrees_with_the_emulators_calculation(
     lines: list[tuple[int, int]],
     shipping: bool,
 ) -> None:
-    commerce = ShopifyCommerce(
-        ShopifyClient(
-            shopify_http_client(
-                "http://sandbox/shopify/admin/api", "shpat_sandbox", transport=sandbox_transport
-            )
-        )
-    )
+    commerce = graphql_commerce(sandbox_transport)
     order = await commerce.find_order(str(number))
     assert order is not None
     ours = order.refund_amount(
@@ -179,9 +164,7 @@ async def test_our_arithmetic_agrees_with_the_emulators_calculation(
 async def test_refunding_a_partly_discounted_line_unit_by_unit_adds_up_to_the_line(
     sandbox_transport: httpx.ASGITransport, world: World
 ) -> None:
-    client = ShopifyClient(
-        shopify_http_client("http://sandbox/shopify/admin/api", "shpat_sandbox", transport=sandbox_transport)
-    )
+    client = graphql_client(sandbox_transport)
     commerce = ShopifyCommerce(client)
     order_id, beanies = 5200001033, 520000103301
     paid = []
@@ -190,8 +173,8 @@ async def test_refunding_a_partly_discounted_line_unit_by_unit_adds_up_to_the_li
         expected = order.refund_amount(
             [RefundLine(line_item_id=str(beanies), quantity=1)], include_shipping=False
         )
-        calculation = await client.calculate_refund(order_id, line_items=[(beanies, 1)])
-        refund = await client.create_refund(order_id, calculation, note="one beanie", idempotency_key=key)
+        suggestion = await client.suggest_refund(order_id, line_items=[(beanies, 1)])
+        refund = await client.create_refund(order_id, suggestion, note="one beanie", idempotency_key=key)
         assert refund.amount == expected
         paid.append(refund.amount)
     line = world.shopify.orders[order_id]["line_items"][0]

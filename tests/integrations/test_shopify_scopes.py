@@ -12,7 +12,6 @@ import pytest
 
 from integrations._http import AuthError, NotFound
 from integrations.shopify import ShopifyClient, shopify_http_client
-from integrations.shopify.adapter import ShopifyCommerce
 from integrations.shopify.models import (
     OPTIONAL_SCOPES,
     REQUIRED_SCOPES,
@@ -21,6 +20,7 @@ from integrations.shopify.models import (
     scope_refusal,
 )
 from sandbox.world import World
+from tests.integrations.shopify_graphql import graphql_commerce
 from tests.published import shopify_rest as published
 
 API = "http://sandbox/shopify/admin/api"
@@ -143,7 +143,7 @@ async def test_a_missing_scope_is_an_auth_error_naming_the_scope_and_the_token(
 async def test_an_order_beyond_the_window_is_told_from_a_missing_one(
     sandbox_transport: httpx.ASGITransport, world: World
 ) -> None:
-    commerce = ShopifyCommerce(client_for(sandbox_transport))
+    commerce = graphql_commerce(sandbox_transport)
     assert await commerce.find_order("998") is None
     with pytest.raises(NotFound):
         await commerce.get_order(str(ORDER_998))
@@ -156,7 +156,7 @@ async def test_with_read_all_orders_nothing_is_beyond_the_window(
     sandbox_transport: httpx.ASGITransport, world: World
 ) -> None:
     world.shopify.access_scopes.append("read_all_orders")
-    commerce = ShopifyCommerce(client_for(sandbox_transport))
+    commerce = graphql_commerce(sandbox_transport)
     assert await commerce.hidden_by_history_window("12") is None
     order = await commerce.find_order("998")
     assert order is not None and order.email == "chloe.martin@example.com"

@@ -238,14 +238,10 @@ async def test_the_agents_server_accepts_what_the_store_delivers(
 async def test_the_adapter_forgets_an_order_a_fulfilment_delivery_is_about(
     sandbox_http: httpx.AsyncClient, sandbox_transport: httpx.ASGITransport, inbox: Inbox
 ) -> None:
-    from integrations.shopify import ShopifyClient, shopify_http_client
-    from integrations.shopify.adapter import ShopifyCommerce
     from integrations.shopify.webhooks import ShopifyWebhooks
+    from tests.integrations.shopify_graphql import graphql_commerce
 
-    client = ShopifyClient(
-        shopify_http_client("http://sandbox/shopify/admin/api", "shpat_sandbox", transport=sandbox_transport)
-    )
-    commerce = ShopifyCommerce(client)
+    commerce = graphql_commerce(sandbox_transport)
     before = await commerce.find_order("1004")
     assert before is not None and not before.is_fulfilled
     await sandbox_http.post(

@@ -31,6 +31,7 @@ from langgraph.store.base import BaseStore
 
 import integrations._http
 import integrations.shopify.client
+import integrations.shopify.graphql_client
 from agent.conversation import ConversationService
 from agent.models import build_model
 from agent.settings import Settings
@@ -145,6 +146,7 @@ def open_store(monkeypatch: pytest.MonkeyPatch, offline_model: BaseChatModel) ->
     retries = recording_retries(waits)
     monkeypatch.setattr(integrations._http, "retrying", retries)
     monkeypatch.setattr(integrations.shopify.client, "retrying", retries)
+    monkeypatch.setattr(integrations.shopify.graphql_client, "retrying", retries)
 
     @asynccontextmanager
     async def factory(**overrides: Any) -> AsyncIterator[Store]:
