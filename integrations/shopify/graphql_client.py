@@ -546,7 +546,7 @@ class ShopifyGraphQLClient:
         variables = {
             "orderId": order_gid,
             "reason": reason.upper(),
-            "refundMethod": {"originalPaymentMethodsRefund": refund},
+            "refund": refund,
             "restock": restock,
             "notifyCustomer": notify,
             "staffNote": staff_note,

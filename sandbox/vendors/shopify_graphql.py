@@ -50,6 +50,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -606,11 +607,22 @@ def _hook(hook: JSON) -> JSON:
         "legacyResourceId": str(hook["id"]),
         "topic": topic_enum(str(hook["topic"])),
         "uri": hook["address"],
+        "endpoint": _endpoint(str(hook["address"])),
+        "filter": hook.get("filter") or None,
         "format": str(hook.get("format") or "json").upper(),
         "apiVersion": {"handle": str(hook.get("api_version") or "")},
         "createdAt": hook.get("created_at"),
         "updatedAt": hook.get("updated_at"),
     }
+
+
+def _endpoint(address: str) -> JSON:
+    if address.startswith("arn:aws:events:"):
+        return {"__typename": "WebhookEventBridgeEndpoint", "arn": address}
+    if address.startswith("pubsub://"):
+        project, _, topic = address.removeprefix("pubsub://").partition(":")
+        return {"__typename": "WebhookPubSubEndpoint", "pubSubProject": project, "pubSubTopic": topic}
+    return {"__typename": "WebhookHttpEndpoint", "callbackUrl": address}
 
 
 def topic_enum(topic: str) -> str:
@@ -1018,7 +1030,12 @@ def resolve_order_cancel(_: Any, info: GraphQLResolveInfo, **args: Any) -> JSON:
 
     def refused(message: str, code: str, field: list[str] | None = None) -> JSON:
         error = {"field": field, "message": message}
-        return {"job": None, "orderCancelUserErrors": [{**error, "code": code}], "userErrors": [error]}
+        return {
+            "job": None,
+            "jobResult": None,
+            "orderCancelUserErrors": [{**error, "code": code}],
+            "userErrors": [error],
+        }
 
     if order is None:
         return refused("Order does not exist", "NOT_FOUND", ["orderId"])
@@ -1036,7 +1053,9 @@ def resolve_order_cancel(_: Any, info: GraphQLResolveInfo, **args: Any) -> JSON:
         "staff_note": args.get("staffNote"),
         "done": False,
     }
-    return {"job": {"id": gid("Job", job_id), "done": False}, "orderCancelUserErrors": [], "userErrors": []}
+    job = {"id": gid("Job", job_id), "done": False}
+    result = {**job, "status": "IN_PROGRESS", "errors": [], "order": None}
+    return {"job": job, "jobResult": result, "orderCancelUserErrors": [], "userErrors": []}
 
 
 def run_pending_jobs(world: World, request: Request) -> None:
@@ -1086,6 +1105,7 @@ def resolve_webhook_create(_: Any, info: GraphQLResolveInfo, topic: str, webhook
         "address": address,
         "topic": path,
         "format": str(webhookSubscription.get("format") or "JSON").lower(),
+        "filter": webhookSubscription.get("filter"),
         "fields": [],
         "metafield_namespaces": [],
         "api_version": context.version,
@@ -1146,6 +1166,9 @@ def schema() -> GraphQLSchema:
         },
         "Order": {"suggestedRefund": resolve_suggested_refund},
     }
+    endpoint = built.type_map["WebhookSubscriptionEndpoint"]
+    assert isinstance(endpoint, GraphQLUnionType)
+    endpoint.resolve_type = lambda value, _info, _type: value["__typename"]
     for type_name, kind in built.type_map.items():
         if not isinstance(kind, GraphQLObjectType) or type_name.startswith("__"):
             continue

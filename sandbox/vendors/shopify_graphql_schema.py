@@ -6,7 +6,9 @@ Shopify does not have fails here too, and a query that works here works on a rea
 what the agent uses (and a few neighbours) is declared. Simplifications, each harmless to a
 client: `DiscountApplication` is one object type (an interface on Shopify), `CountryCode` and
 `CurrencyCode` are strings (enums on Shopify), `OrderTransaction.parentTransaction` and
-`Fulfillment.trackingInfo` are plain objects and lists.
+`Fulfillment.trackingInfo` are plain objects and lists. Where versions differ, the union is served
+(`orderCancel` takes the older `refund` and the newer `refundMethod`; a webhook subscription has
+the older `endpoint` and the newer `uri`).
 """
 
 from __future__ import annotations
@@ -293,11 +295,17 @@ type UserError { field: [String!] message: String! }
 type OrderCancelUserError { field: [String!] message: String! code: OrderCancelUserErrorCode }
 
 type ApiVersion { handle: String! }
+type WebhookHttpEndpoint { callbackUrl: URL! }
+type WebhookEventBridgeEndpoint { arn: String! }
+type WebhookPubSubEndpoint { pubSubProject: String! pubSubTopic: String! }
+union WebhookSubscriptionEndpoint = WebhookHttpEndpoint | WebhookEventBridgeEndpoint | WebhookPubSubEndpoint
 type WebhookSubscription {
   id: ID!
   legacyResourceId: UnsignedInt64!
   topic: WebhookSubscriptionTopic!
   uri: String!
+  endpoint: WebhookSubscriptionEndpoint!
+  filter: String
   format: WebhookSubscriptionFormat!
   apiVersion: ApiVersion!
   createdAt: DateTime!
@@ -343,11 +351,24 @@ input RefundInput {
   transactions: [OrderTransactionInput!]
 }
 input OrderCancelRefundMethodInput { originalPaymentMethodsRefund: Boolean }
-input WebhookSubscriptionInput { uri: String callbackUrl: URL format: WebhookSubscriptionFormat }
+input WebhookSubscriptionInput { uri: String callbackUrl: URL format: WebhookSubscriptionFormat filter: String }
 
 type OrderUpdatePayload { order: Order userErrors: [UserError!]! }
 type RefundCreatePayload { order: Order refund: Refund userErrors: [UserError!]! }
-type OrderCancelPayload { job: Job orderCancelUserErrors: [OrderCancelUserError!]! userErrors: [UserError!]! }
+enum OrderCancelStatus { CANCELED FAILED IN_PROGRESS }
+type OrderCancelJobResult {
+  id: ID!
+  done: Boolean!
+  status: OrderCancelStatus!
+  errors: [OrderCancelUserError!]!
+  order: Order
+}
+type OrderCancelPayload {
+  job: Job
+  jobResult: OrderCancelJobResult
+  orderCancelUserErrors: [OrderCancelUserError!]!
+  userErrors: [UserError!]!
+}
 type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
 type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
 """
