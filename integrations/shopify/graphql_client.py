@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -667,4 +668,4 @@ def _restore_wait(cost: dict[str, Any] | None) -> float | None:
         return None
     if rate <= 0:
         return None
-    return max(0.0, round(needed / rate, 2))
+    return max(0.0, math.ceil(needed / rate * 100) / 100)  # never a hundredth too early
