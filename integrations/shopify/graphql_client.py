@@ -196,7 +196,7 @@ class ShopifyGraphQLClient:
             raise VendorError(VENDOR, f"GraphQL request refused: {str(errors)[:200]}")
         codes = [((e.get("extensions") or {}).get("code"), e) for e in errors if isinstance(e, dict)]
         for code, error in codes:
-            if code == "THROTTLED":
+            if code == "THROTTLED" or error.get("message") == "Throttled":  # older answers lack the code
                 raise RateLimited(
                     VENDOR, "GraphQL cost limit reached (THROTTLED)", retry_after=_restore_wait(cost)
                 )

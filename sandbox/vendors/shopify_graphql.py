@@ -1072,8 +1072,8 @@ def run_pending_jobs(world: World, request: Request) -> None:
             refunded = rest.cancel(world, order, reason=job["reason"], refund=job["refund"])
         except rest.ShopifyError:
             continue
-        if job.get("staff_note"):
-            order["note"] = "\n".join(p for p in (order.get("note"), job["staff_note"]) if p)
+        if job.get("staff_note"):  # on Shopify it shows in the order's timeline, not in its note
+            order["cancel_staff_note"] = job["staff_note"]
         if refunded is not None:
             webhooks.emit(request, "refunds/create", refunded)
         webhooks.emit(request, "orders/cancelled", order)
