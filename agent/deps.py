@@ -39,7 +39,7 @@ from integrations.gorgias.client import GorgiasClient, gorgias_http_client
 from integrations.sendgrid.adapter import SendGridNotifier
 from integrations.sendgrid.client import SendGridMailer
 from integrations.shopify.adapter import ShopifyCommerce
-from integrations.shopify.graphql_client import ShopifyGraphQLClient, shopify_graphql_http_client
+from integrations.shopify.client import ShopifyGraphQLClient, shopify_graphql_http_client
 from integrations.stripe.adapter import StripeProcessor
 from integrations.stripe.client import StripePayments
 from integrations.woocommerce.adapter import WooCommerceCommerce

@@ -19,8 +19,8 @@ from sandbox.seed import Seed, build_world, load_seed
 from sandbox.webhooks import WebhookSender, http_webhook_sender
 from sandbox.world import Fault, World
 
-# Vendor base paths under the sandbox root (DESIGN.md §4). Shopify's is the shop's admin root:
-# the REST API lives under `api/{version}/`, the access scopes under `oauth/`.
+# Vendor base paths under the sandbox root (DESIGN.md §4). Shopify's is the shop's admin root: the
+# GraphQL Admin API is `api/{version}/graphql.json` under it.
 VENDOR_BASES: dict[str, str] = {
     "shopify": "/shopify/admin",
     "woocommerce": "/woocommerce/wp-json/wc/v3",
@@ -43,7 +43,7 @@ def vendor_of(path: str) -> tuple[str, str] | None:
 def _fault_response(fault: Fault, vendor: str) -> Response:
     if fault.kind == "rate_limit":
         message = {
-            "shopify": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+            "shopify": "Throttled",
         }.get(vendor, "Too many requests. Slow down and retry later.")
         return vendor_error(vendor, 429, message, headers={"Retry-After": str(fault.retry_after)})
     if fault.kind == "malformed":
@@ -79,7 +79,7 @@ def create_sandbox_app(
     """A sandbox app owning `world` (a fresh demo store when omitted). With `control_token`, the
     control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
-    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, shopify_graphql, stripe, woocommerce
+    from sandbox.vendors import easypost, gorgias, sendgrid, shopify_graphql, stripe, woocommerce
 
     seed = seed or load_seed()
     app = FastAPI(
@@ -124,14 +124,9 @@ def create_sandbox_app(
                     return _fault_response(fault, vendor)
         return await call_next(request)
 
-    # GraphQL first: the REST router ends with a catch-all that answers Shopify's 404.
     app.include_router(
         shopify_graphql.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
     )
-    app.include_router(
-        shopify.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
-    )
-    app.include_router(shopify.oauth_router, prefix=VENDOR_BASES["shopify"] + "/oauth", tags=["shopify"])
     app.include_router(woocommerce.router, prefix=VENDOR_BASES["woocommerce"], tags=["woocommerce"])
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])

@@ -25,7 +25,7 @@ from integrations.domain import (
     Shipment,
 )
 from integrations.shopify import operations as ops
-from integrations.shopify.graphql_client import REFUND_MARKER_PREFIX, ShopifyGraphQLClient
+from integrations.shopify.client import REFUND_MARKER_PREFIX, ShopifyGraphQLClient
 from integrations.shopify.models import ORDER_HISTORY_DAYS, READ_ALL_ORDERS, granted_scopes
 from integrations.shopify.webhooks import ShopifyWebhooks
 

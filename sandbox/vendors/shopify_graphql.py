@@ -1,8 +1,8 @@
 """Emulator of Shopify's GraphQL Admin API: `POST /shopify/admin/api/{version}/graphql.json`.
 
 A real GraphQL server (graphql-core) over the SDL of `shopify_graphql_schema`, resolving against
-the same `World` records the REST emulator serves, with the same refund arithmetic, cancellation,
-scope and history rules (imported from `sandbox.vendors.shopify`, not copied). It answers as
+the `World`'s records (kept in Shopify's resource shape, as webhooks deliver them), with the store's
+refund arithmetic, cancellation, scope and history rules of `sandbox.vendors.shopify`. It answers as
 Shopify does:
 
 - HTTP 200 with `data`, `errors` (each with `extensions.code`: `THROTTLED`, `ACCESS_DENIED`,
@@ -15,7 +15,7 @@ Shopify does:
   single query may cost at most 1,000 points;
 - `orderCancel` returns a `Job`: the cancellation runs in the background (here: before the next
   GraphQL call is answered), `job(id:) { done }` says when it has;
-- webhooks are delivered after the answer, by `sandbox.shopify_webhooks`, as for REST.
+- webhooks are delivered after the answer, by `sandbox.shopify_webhooks`, signed as Shopify signs them.
 
 Global ids are `gid://shopify/<Type>/<numeric id>` of the World's numeric ids.
 """
@@ -65,11 +65,11 @@ from graphql.execution import ExecutionResult
 from graphql.utilities import value_from_ast_untyped
 from starlette.background import BackgroundTask
 
-from integrations.shopify.models import API_VERSION_HEADER, WEBHOOK_TOPICS, granted_scopes
+from integrations.shopify.models import API_VERSION_HEADER, WEBHOOK_TOPICS, granted_scopes, served_api_version
 from sandbox import shopify_webhooks as webhooks
 from sandbox.http import WorldDep, require_shopify
 from sandbox.seed import money
-from sandbox.vendors import shopify as rest
+from sandbox.vendors import shopify as store
 from sandbox.vendors.shopify_graphql_schema import SDL
 from sandbox.world import JSON, World
 
@@ -279,7 +279,7 @@ def actual_cost(
 
 
 def bag(amount: Any, currency: str) -> JSON:
-    value = {"amount": money(rest._dec(amount)), "currencyCode": currency}
+    value = {"amount": money(store.dec(amount)), "currencyCode": currency}
     return {"shopMoney": value, "presentmentMoney": dict(value)}
 
 
@@ -367,7 +367,7 @@ def _allocations(order: JSON, allocations: list[JSON] | None, currency: str) -> 
 
 
 class OrderView:
-    """One World order (REST-shaped record) seen through the GraphQL schema."""
+    """One World order (a Shopify resource record) seen through the GraphQL schema."""
 
     def __init__(self, world: World, order: JSON) -> None:
         self.world = world
@@ -397,12 +397,12 @@ class OrderView:
         return {t["id"]: t for t in self.world.shopify.transactions.get(self.order["id"], [])}
 
     def line_item(self, line: JSON) -> JSON:
-        refunded = rest._refunded_units(self.order).get(line["id"], 0)
+        refunded = store.units_refunded(self.order).get(line["id"], 0)
         quantity = int(line.get("quantity") or 0)
-        discount = rest._line_discount(line)
+        discount = store.line_discount(line)
         product_id = line.get("product_id")
         product = self.world.shopify.products.get(int(product_id)) if product_id else None
-        unit = rest._dec(line.get("price"))
+        unit = store.dec(line.get("price"))
         return {
             "id": gid("LineItem", line["id"]),
             "name": line.get("name") or line.get("title") or "",
@@ -430,14 +430,14 @@ class OrderView:
         transactions = self.world.shopify.transactions.get(order["id"], [])
         refunded = sum(
             (
-                rest._dec(t.get("amount"))
+                store.dec(t.get("amount"))
                 for t in transactions
                 if t.get("kind") == "refund" and t.get("status") == "success"
             ),
             Decimal("0"),
         )
         fulfillment_status = order.get("fulfillment_status")
-        shipping_total = rest._shipping_charged(order)
+        shipping_total = store.shipping_charged(order)
         return {
             "id": gid("Order", order["id"]),
             "legacyResourceId": str(order["id"]),
@@ -482,7 +482,7 @@ class OrderView:
                     "discountedPriceSet": bag(
                         line["discounted_price"]
                         if line.get("discounted_price") is not None
-                        else rest._shipping_price(line),
+                        else store.shipping_price(line),
                         currency,
                     ),
                     "discountAllocations": _allocations(order, line.get("discount_allocations"), currency),
@@ -493,7 +493,7 @@ class OrderView:
             "fulfillments": [self._fulfillment(f, lines) for f in order.get("fulfillments", [])],
             "refunds": [self._refund(r, lines, by_id) for r in order.get("refunds", [])],
             "transactions": [self.transaction(t, by_id) for t in transactions],
-            "_view": self,
+            "current_view": self,
         }
 
     def _fulfillment(self, record: JSON, lines: dict[int, JSON]) -> JSON:
@@ -537,7 +537,7 @@ class OrderView:
         transactions = record.get("transactions") or []
         total = sum(
             (
-                rest._dec(t.get("amount"))
+                store.dec(t.get("amount"))
                 for t in transactions
                 if t.get("kind") == "refund" and t.get("status") in (None, "success")
             ),
@@ -565,8 +565,8 @@ class OrderView:
             ],
             "refundShippingLines": [
                 {
-                    "subtotalAmountSet": bag(-rest._dec(a.get("amount")), self.currency),
-                    "taxAmountSet": bag(-rest._dec(a.get("tax_amount")), self.currency),
+                    "subtotalAmountSet": bag(-store.dec(a.get("amount")), self.currency),
+                    "taxAmountSet": bag(-store.dec(a.get("tax_amount")), self.currency),
                 }
                 for a in record.get("order_adjustments", [])
                 if a.get("kind") == "shipping_refund"
@@ -631,7 +631,7 @@ def topic_enum(topic: str) -> str:
 
 
 def topic_path(enum: str) -> str | None:
-    """`ORDERS_UPDATED` -> `orders/updated` (None when Shopify has no such REST topic)."""
+    """`ORDERS_UPDATED` -> `orders/updated` (None when Shopify has no such topic)."""
     for topic in WEBHOOK_TOPICS:
         if topic_enum(topic) == enum:
             return topic
@@ -666,8 +666,8 @@ def _require(info: GraphQLResolveInfo, scope: str) -> None:
         )
 
 
-def _user_errors(exc: rest.ShopifyError) -> list[JSON]:
-    """A REST-style refusal (`{"field": ["message"]}`) as GraphQL user errors."""
+def _user_errors(exc: store.ShopifyError) -> list[JSON]:
+    """A store refusal (`{"field": ["message"]}`) as GraphQL user errors."""
     errors = exc.errors if isinstance(exc.errors, dict) else {"base": [str(exc.errors)]}
     result = []
     for field_name, messages in errors.items():
@@ -757,7 +757,7 @@ _SORT_KEYS: dict[str, Callable[[JSON], Any]] = {
     "CREATED_AT": lambda o: (str(o.get("created_at") or ""), int(o["id"])),
     "PROCESSED_AT": lambda o: (str(o.get("processed_at") or o.get("created_at") or ""), int(o["id"])),
     "UPDATED_AT": lambda o: (str(o.get("updated_at") or ""), int(o["id"])),
-    "TOTAL_PRICE": lambda o: (rest._dec(o.get("total_price")), int(o["id"])),
+    "TOTAL_PRICE": lambda o: (store.dec(o.get("total_price")), int(o["id"])),
 }
 
 
@@ -769,9 +769,9 @@ def resolve_order(_: Any, info: GraphQLResolveInfo, id: str) -> JSON | None:
     world = _ctx(info).world
     number = from_gid(id, "Order")
     order = world.shopify.orders.get(number) if number is not None else None
-    if order is None or not rest._within_history(world, order):
+    if order is None or not store.within_history(world, order):
         return None
-    return OrderView(world, rest._view(world, order)).node()
+    return OrderView(world, store.current_view(world, order)).node()
 
 
 def resolve_orders(_: Any, info: GraphQLResolveInfo, **args: Any) -> JSON:
@@ -782,14 +782,14 @@ def resolve_orders(_: Any, info: GraphQLResolveInfo, **args: Any) -> JSON:
     matching = [
         o
         for o in world.shopify.orders.values()
-        if rest._within_history(world, o) and _matches(o, terms, warnings)
+        if store.within_history(world, o) and _matches(o, terms, warnings)
     ]
     key = _SORT_KEYS.get(str(args.get("sortKey") or "ID"), _SORT_KEYS["ID"])
     matching.sort(key=key, reverse=bool(args.get("reverse")))
     if warnings:
         _ctx(info).request.state.shopify_search_warnings = warnings
     page = _connection(matching, args)
-    views = [OrderView(world, rest._view(world, o)).node() for o in page["nodes"]]
+    views = [OrderView(world, store.current_view(world, o)).node() for o in page["nodes"]]
     page["nodes"] = views
     for edge, view in zip(page["edges"], views, strict=True):
         edge["node"] = view
@@ -830,11 +830,11 @@ def resolve_webhook_subscriptions(_: Any, info: GraphQLResolveInfo, **args: Any)
 
 
 def resolve_suggested_refund(order: JSON, info: GraphQLResolveInfo, **args: Any) -> JSON | None:
-    view: OrderView = order["_view"]
+    view: OrderView = order["current_view"]
     world, record = view.world, view.order
     request: JSON = {}
     if args.get("suggestFullRefund"):
-        request = rest._full_refund_request(world, record, note="")
+        request = store.full_refund_request(world, record, note="")
         request.pop("transactions", None)
         request["refund_line_items"] = [
             {**line, "restock_type": "no_restock"} for line in request["refund_line_items"]
@@ -858,21 +858,21 @@ def resolve_suggested_refund(order: JSON, info: GraphQLResolveInfo, **args: Any)
         elif args.get("shippingAmount") is not None:
             request["shipping"] = {"amount": str(args["shippingAmount"])}
     try:
-        suggestion = rest.suggest_refund(world, record, request)
-    except rest.ShopifyError as exc:
+        suggestion = store.suggest_refund(world, record, request)
+    except store.ShopifyError as exc:
         raise GraphQLError("; ".join(m["message"] for m in _user_errors(exc))) from None
     currency = view.currency
     by_id = {t["id"]: t for t in world.shopify.transactions.get(record["id"], [])}
     lines = {line["id"]: view.line_item(line) for line in record.get("line_items", [])}
     transactions = suggestion["transactions"]
-    amount = sum((rest._dec(t["amount"]) for t in transactions), Decimal("0"))
-    maximum = sum((rest._dec(t["maximum_refundable"]) for t in transactions), Decimal("0"))
+    amount = sum((store.dec(t["amount"]) for t in transactions), Decimal("0"))
+    maximum = sum((store.dec(t["maximum_refundable"]) for t in transactions), Decimal("0"))
     items = suggestion["refund_line_items"]
     return {
         "amountSet": bag(amount, currency),
         "maximumRefundableSet": bag(maximum, currency),
-        "subtotalSet": bag(sum((rest._dec(i["subtotal"]) for i in items), Decimal("0")), currency),
-        "totalTaxSet": bag(sum((rest._dec(i["total_tax"]) for i in items), Decimal("0")), currency),
+        "subtotalSet": bag(sum((store.dec(i["subtotal"]) for i in items), Decimal("0")), currency),
+        "totalTaxSet": bag(sum((store.dec(i["total_tax"]) for i in items), Decimal("0")), currency),
         "shipping": {
             "amountSet": bag(suggestion["shipping"]["amount"], currency),
             "maximumRefundableSet": bag(suggestion["shipping"]["maximum_refundable"], currency),
@@ -912,7 +912,7 @@ def _writable_order(info: GraphQLResolveInfo, order_gid: Any) -> JSON | None:
     world = _ctx(info).world
     number = from_gid(order_gid, "Order")
     order = world.shopify.orders.get(number) if number is not None else None
-    if order is None or not rest._within_history(world, order):
+    if order is None or not store.within_history(world, order):
         return None
     return order
 
@@ -930,7 +930,7 @@ def resolve_order_update(_: Any, info: GraphQLResolveInfo, input: JSON) -> JSON:
         address = None
         if input.get("shippingAddress") is not None:
             given = input["shippingAddress"]
-            address = rest._new_shipping_address(
+            address = store.new_shipping_address(
                 order,
                 {
                     "first_name": given.get("firstName"),
@@ -946,7 +946,7 @@ def resolve_order_update(_: Any, info: GraphQLResolveInfo, input: JSON) -> JSON:
                 },
             )
             address = {k: v for k, v in address.items() if v is not None or k in ("address2", "company")}
-    except rest.ShopifyError as exc:
+    except store.ShopifyError as exc:
         return {"order": None, "userErrors": _user_errors(exc)}
     if address is not None:
         order["shipping_address"] = address
@@ -1014,8 +1014,8 @@ def resolve_refund_create(_: Any, info: GraphQLResolveInfo, input: JSON) -> JSON
     if errors:
         return {"order": None, "refund": None, "userErrors": errors}
     try:
-        record = rest._apply_refund(context.world, order, request)
-    except rest.ShopifyError as exc:
+        record = store.apply_refund(context.world, order, request)
+    except store.ShopifyError as exc:
         return {"order": None, "refund": None, "userErrors": _user_errors(exc)}
     webhooks.emit(context.request, "refunds/create", record)
     webhooks.emit(context.request, "orders/updated", order)
@@ -1040,8 +1040,8 @@ def resolve_order_cancel(_: Any, info: GraphQLResolveInfo, **args: Any) -> JSON:
     if order is None:
         return refused("Order does not exist", "NOT_FOUND", ["orderId"])
     try:
-        rest.check_cancellable(order)
-    except rest.ShopifyError as exc:
+        store.check_cancellable(order)
+    except store.ShopifyError as exc:
         return refused(_user_errors(exc)[0]["message"], "INVALID")
     method = args.get("refundMethod") or {}
     refund = bool(method.get("originalPaymentMethodsRefund")) if method else bool(args.get("refund"))
@@ -1069,8 +1069,8 @@ def run_pending_jobs(world: World, request: Request) -> None:
         if order is None:
             continue
         try:
-            refunded = rest.cancel(world, order, reason=job["reason"], refund=job["refund"])
-        except rest.ShopifyError:
+            refunded = store.cancel(world, order, reason=job["reason"], refund=job["refund"])
+        except store.ShopifyError:
             continue
         if job.get("staff_note"):  # on Shopify it shows in the order's timeline, not in its note
             order["cancel_staff_note"] = job["staff_note"]
@@ -1094,7 +1094,7 @@ def resolve_webhook_create(_: Any, info: GraphQLResolveInfo, topic: str, webhook
     scope = WEBHOOK_TOPICS[path]
     if scope is not None:
         _require(info, scope)
-    if not rest._ADDRESS.match(address):
+    if not store.WEBHOOK_ADDRESS.match(address):
         return refused(["webhookSubscription", "uri"], "Address is invalid")
     if any(h["topic"] == path and h["address"] == address for h in world.shopify.webhooks.values()):
         return refused(["webhookSubscription", "uri"], "Address for this topic has already been taken")
@@ -1226,8 +1226,14 @@ def _answer(body: JSON, request: Request, *, status: int = 200) -> JSONResponse:
     return response
 
 
-@router.post("/graphql.json", dependencies=[Depends(rest.resolve_api_version), Depends(require_shopify)])
-async def graphql_endpoint(request: Request, world: WorldDep) -> JSONResponse:
+@router.post("/graphql.json", dependencies=[Depends(require_shopify)])
+async def graphql_endpoint(api_version: str, request: Request, world: WorldDep) -> JSONResponse:
+    # Shopify's rule at the world's clock: a retired version "falls forward" to the oldest supported
+    # one; the answer names the version that served it.
+    served = served_api_version(api_version, world.now())
+    if served is None:
+        return JSONResponse({"errors": "Not Found"}, status_code=404)
+    request.state.shopify_api_version = served
     try:
         payload = json.loads(await request.body() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -1299,3 +1305,9 @@ async def graphql_endpoint(request: Request, world: WorldDep) -> JSONResponse:
         extensions["search"] = [{"path": ["orders"], "query": "", "parsed": {}, "warnings": warnings}]
     body["extensions"] = extensions
     return _answer(body, request)
+
+
+# Registered last: any other path under the versioned base is Shopify's 404, not FastAPI's.
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+async def unknown_route(path: str) -> JSONResponse:
+    return JSONResponse({"errors": "Not Found"}, status_code=404)

@@ -32,7 +32,6 @@ from tenacity import AsyncRetrying
 
 import integrations._http
 import integrations.shopify.client
-import integrations.shopify.graphql_client
 from agent.conversation import ChatEvent, ChatMessage, ConversationView
 from agent.persistence import Persistence
 from agent.service import GraphConversationService
@@ -42,7 +41,6 @@ from demo.openai_compat import attach_chat_backend
 from demo.runtime import DemoRuntime, open_demo_runtime
 from sandbox.app import create_sandbox_app
 from sandbox.vendors.gorgias import CallLimiter
-from sandbox.vendors.shopify import configure_call_limit
 from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.world import JSON, World
 from tests.agent.scripted_model import ScriptedChatModel, Step, ToolStep, intent
@@ -84,7 +82,6 @@ def sandbox_app() -> FastAPI:
     # Something must answer the sandbox's OpenAI endpoint; an empty script fails loudly if used,
     # and spares `open_runtime` building the offline model.
     attach_chat_backend(app, ScriptedChatModel(steps=[]))
-    configure_call_limit(app, enabled=False)
     configure_cost_bucket(app, enabled=False)
     app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
     return app
@@ -294,7 +291,6 @@ def open_agent(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     # Clients without an explicit policy use these module-level defaults.
     monkeypatch.setattr(integrations._http, "retrying", retries)
     monkeypatch.setattr(integrations.shopify.client, "retrying", retries)
-    monkeypatch.setattr(integrations.shopify.graphql_client, "retrying", retries)
 
     @asynccontextmanager
     async def factory(

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from integrations._http import NotFound
-from integrations.shopify.graphql_client import ShopifyUserError
+from integrations.shopify.client import ShopifyUserError
 from sandbox.world import Fault, World
 from tests.integrations.shopify_graphql import graphql_client, graphql_commerce
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from integrations._http import AuthError, NotFound, RateLimited, retrying
 from integrations.shopify import operations as ops
-from integrations.shopify.graphql_client import (
+from integrations.shopify.client import (
     ShopifyGraphQLClient,
     ShopifyUserError,
     shopify_graphql_http_client,

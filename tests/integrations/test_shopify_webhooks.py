@@ -20,7 +20,7 @@ from integrations.events import (
     WebhookRejected,
 )
 from integrations.shopify.adapter import ShopifyCommerce
-from integrations.shopify.graphql_client import ShopifyGraphQLClient
+from integrations.shopify.client import ShopifyGraphQLClient
 from integrations.shopify.webhooks import ShopifyWebhooks, sign_webhook
 
 SECRET = "shopify-app-secret-for-these-tests"

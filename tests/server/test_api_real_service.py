@@ -31,7 +31,6 @@ from langgraph.store.base import BaseStore
 
 import integrations._http
 import integrations.shopify.client
-import integrations.shopify.graphql_client
 from agent.conversation import ConversationService
 from agent.models import build_model
 from agent.settings import Settings
@@ -40,7 +39,6 @@ from demo.runtime import DemoRuntime, open_demo_runtime
 from demo.server import connect_helpdesk_to_server
 from sandbox.app import create_sandbox_app
 from sandbox.vendors.gorgias import CallLimiter
-from sandbox.vendors.shopify import configure_call_limit
 from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.world import JSON, World
 from server.app import create_app
@@ -146,7 +144,6 @@ def open_store(monkeypatch: pytest.MonkeyPatch, offline_model: BaseChatModel) ->
     retries = recording_retries(waits)
     monkeypatch.setattr(integrations._http, "retrying", retries)
     monkeypatch.setattr(integrations.shopify.client, "retrying", retries)
-    monkeypatch.setattr(integrations.shopify.graphql_client, "retrying", retries)
 
     @asynccontextmanager
     async def factory(**overrides: Any) -> AsyncIterator[Store]:
@@ -159,7 +156,6 @@ def open_store(monkeypatch: pytest.MonkeyPatch, offline_model: BaseChatModel) ->
         settings = make_settings(**{**values, **overrides})
         sandbox = create_sandbox_app()
         attach_chat_backend(sandbox, offline_model)  # answers `openai:offline` over the OpenAI protocol
-        configure_call_limit(sandbox, enabled=False)
         configure_cost_bucket(sandbox, enabled=False)
         sandbox.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
         opened: list[DemoRuntime] = []

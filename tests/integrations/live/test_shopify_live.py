@@ -24,7 +24,7 @@ import yaml
 from agent.settings import Settings
 from integrations._http import AuthError, NotFound
 from integrations.shopify import operations as ops
-from integrations.shopify.graphql_client import ShopifyGraphQLClient, shopify_graphql_http_client
+from integrations.shopify.client import ShopifyGraphQLClient, shopify_graphql_http_client
 from integrations.shopify.models import REQUIRED_SCOPES, missing_scopes
 from tests.integrations.live.vcr_config import FILTERED, live_vcr, require_real_account
 
