@@ -738,6 +738,8 @@ def _matches(order: JSON, terms: list[tuple[str, str, str]], warnings: list[JSON
             }.get(value.lower(), False)
         elif name == "financial_status":
             ok = str(order.get("financial_status") or "").lower() == value.lower()
+        elif name == "tag":
+            ok = value.lower() in [t.lower() for t in _tags(order.get("tags"))]
         elif name == "customer_id":
             ok = str((order.get("customer") or {}).get("id")) == value
         elif name == "":

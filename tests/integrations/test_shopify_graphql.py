@@ -77,6 +77,13 @@ async def test_orders_by_email_are_exact_and_newest_first(client: ShopifyGraphQL
     assert await client.orders_by_email("ana.silva@example", limit=10) == []
 
 
+async def test_orders_are_searched_by_tag(client: ShopifyGraphQLClient, world: World) -> None:
+    world.shopify.orders[ORDER_1004]["tags"] = "vip, support-agent-live-test"
+    found = await client.search_orders('tag:"support-agent-live-test"')
+    assert [o.id for o in found] == [f"gid://shopify/Order/{ORDER_1004}"]
+    assert await client.search_orders("tag:nobody-has-this") == []
+
+
 async def test_an_absent_order_is_not_found(client: ShopifyGraphQLClient) -> None:
     with pytest.raises(NotFound):
         await client.get_order(1)
