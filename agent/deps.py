@@ -39,7 +39,7 @@ from integrations.ports import Helpdesk
 from integrations.sendgrid.adapter import SendGridNotifier
 from integrations.sendgrid.client import SendGridMailer
 from integrations.shopify.adapter import ShopifyCommerce
-from integrations.shopify.client import ShopifyClient, shopify_http_client
+from integrations.shopify.client import ShopifyGraphQLClient, shopify_graphql_http_client
 from integrations.stripe.adapter import StripeProcessor
 from integrations.stripe.client import StripePayments
 from integrations.woocommerce.adapter import WooCommerceCommerce
@@ -161,7 +161,7 @@ class Services:
     """The vendor-neutral services plus the raw clients (for inspection and cache hooks)."""
 
     tools: ToolDeps
-    shopify: ShopifyClient | None
+    shopify: ShopifyGraphQLClient | None
     commerce: ShopifyCommerce | WooCommerceCommerce
     helpdesk: Helpdesk
     helpdesk_connection: HelpdeskConnection
@@ -202,11 +202,11 @@ def build_services(
         warehouse=warehouse,
         preferred_carrier=settings.return_carrier,
     )
-    shopify: ShopifyClient | None = None
+    shopify: ShopifyGraphQLClient | None = None
     commerce: ShopifyCommerce | WooCommerceCommerce
     match settings.store_platform:
         case "shopify":
-            shopify_http = shopify_http_client(
+            shopify_http = shopify_graphql_http_client(
                 settings.shopify_api_base,
                 settings.shopify_access_token.get_secret_value(),
                 api_version=settings.shopify_api_version,
@@ -214,7 +214,7 @@ def build_services(
             )
             if stack is not None:
                 stack.push_async_callback(shopify_http.aclose)
-            shopify = ShopifyClient(shopify_http, clock=clock, retry_policy=retry_policy)
+            shopify = ShopifyGraphQLClient(shopify_http, clock=clock, retry_policy=retry_policy)
             commerce = ShopifyCommerce(shopify, webhooks=shopify_webhooks(settings))
         case "woocommerce":
             woo_http = woocommerce_http_client(

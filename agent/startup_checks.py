@@ -3,9 +3,10 @@ request, said clearly in the log when the server starts (SANDBOX_MODE=false).
 
 - SendGrid refuses every email from an address that is neither a verified Sender Identity nor on
   an authenticated domain (403): MAIL_FROM is checked against the account's sender identities.
-- Shopify answers 403 to a call needing a scope the token lacks, and without `read_all_orders`
-  shows only the last 60 days of orders: the token's scopes (`/admin/oauth/access_scopes.json`)
-  are compared with what the agent needs, and each missing one is named with what it breaks.
+- Shopify answers ACCESS_DENIED to a field needing a scope the token lacks, and without
+  `read_all_orders` shows only the last 60 days of orders: the token's scopes
+  (`currentAppInstallation { accessScopes }`) are compared with what the agent needs, and each
+  missing one is named with what it breaks.
 - Shopify serves a retired API version with its oldest supported one: SHOPIFY_API_VERSION is
   checked against the versions Shopify supports today.
 
@@ -25,7 +26,7 @@ import httpx
 from agent.settings import Settings
 from integrations._http import AuthError, IntegrationError, retrying
 from integrations.sendgrid.client import SENDER_SETTING, SendGridMailer
-from integrations.shopify.client import ShopifyClient, shopify_http_client
+from integrations.shopify.client import ShopifyGraphQLClient, shopify_graphql_http_client
 from integrations.shopify.models import (
     OPTIONAL_SCOPES,
     ORDER_HISTORY_DAYS,
@@ -117,7 +118,7 @@ async def check_shopify_scopes(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> list[str]:
     """The Admin API token should hold every scope the agent uses (and read_all_orders)."""
-    http = shopify_http_client(
+    http = shopify_graphql_http_client(
         settings.shopify_api_base,
         settings.shopify_access_token.get_secret_value(),
         api_version=settings.shopify_api_version,
@@ -125,7 +126,9 @@ async def check_shopify_scopes(
     )
     async with http:
         try:
-            granted = await ShopifyClient(http, retry_policy=lambda: retrying(attempts=1)).access_scopes()
+            granted = await ShopifyGraphQLClient(
+                http, retry_policy=lambda: retrying(attempts=1)
+            ).access_scopes()
         except AuthError as exc:
             return [
                 f"Shopify refused the Admin API token ({exc}): the agent cannot read or change any order."

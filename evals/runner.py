@@ -50,7 +50,7 @@ from evals.models import Case, Expect, Turn, parse_clock
 from evals.results import Check, RunCounts, RunResult, ToolCallRecord, TranscriptMessage, TurnRecord, Usage
 from integrations.events import WebhookRejected
 from sandbox.vendors.gorgias import CallLimiter
-from sandbox.vendors.shopify import configure_call_limit
+from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.webhooks import encode_body
 from sandbox.world import World, diff_json
 from tools.registry import spec_by_name
@@ -193,7 +193,7 @@ class Replayer:
         self.http = http
         self._webhooks: list[tuple[str, dict[str, str], dict[str, Any]]] = []
         # Many conversations in a row: the vendors' rate limits would only slow the suite down.
-        configure_call_limit(self.app, enabled=False)
+        configure_cost_bucket(self.app, enabled=False)
         self.app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
         self.app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
         self.app.state.front_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)

@@ -12,7 +12,7 @@ from integrations.ports import StoreWebhooks
 
 class _HasId(Protocol):
     @property
-    def id(self) -> int: ...
+    def id(self) -> int | str: ...
 
 
 OrderT = TypeVar("OrderT", bound=_HasId)

@@ -7,6 +7,8 @@ Served in-process through `httpx.ASGITransport` (fast tests) and over HTTP by
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
@@ -17,8 +19,8 @@ from sandbox.seed import Seed, build_world, load_seed
 from sandbox.webhooks import WebhookSender, http_webhook_sender
 from sandbox.world import Fault, World
 
-# Vendor base paths under the sandbox root (DESIGN.md §4). Shopify's is the shop's admin root:
-# the REST API lives under `api/{version}/`, the access scopes under `oauth/`.
+# Vendor base paths under the sandbox root (DESIGN.md §4). Shopify's is the shop's admin root: the
+# GraphQL Admin API is `api/{version}/graphql.json` under it.
 VENDOR_BASES: dict[str, str] = {
     "shopify": "/shopify/admin",
     "woocommerce": "/woocommerce/wp-json/wc/v3",
@@ -43,12 +45,30 @@ def vendor_of(path: str) -> tuple[str, str] | None:
 def _fault_response(fault: Fault, vendor: str) -> Response:
     if fault.kind == "rate_limit":
         message = {
-            "shopify": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+            "shopify": "Throttled",
         }.get(vendor, "Too many requests. Slow down and retry later.")
         return vendor_error(vendor, 429, message, headers={"Retry-After": str(fault.retry_after)})
     if fault.kind == "malformed":
         return Response(content=b'{"truncated": [1, 2', media_type="application/json", status_code=200)
     return vendor_error(vendor, fault.status, "Internal server error (injected by the sandbox)")
+
+
+_OPERATION = re.compile(r"^\s*(?:query|mutation)\s+([_A-Za-z][_0-9A-Za-z]*)")
+
+
+async def _graphql_operation(request: Request) -> str:
+    """The GraphQL operation's name (`RefundCreate`), so a fault can target one operation: Shopify
+    serves every operation at the one path."""
+    try:
+        payload = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if not isinstance(payload, dict):
+        return ""
+    if isinstance(payload.get("operationName"), str):
+        return str(payload["operationName"])
+    match = _OPERATION.match(str(payload.get("query") or ""))
+    return match.group(1) if match else ""
 
 
 def create_sandbox_app(
@@ -61,7 +81,16 @@ def create_sandbox_app(
     """A sandbox app owning `world` (a fresh demo store when omitted). With `control_token`, the
     control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
-    from sandbox.vendors import easypost, front, gorgias, sendgrid, shopify, stripe, woocommerce, zendesk
+    from sandbox.vendors import (
+        easypost,
+        front,
+        gorgias,
+        sendgrid,
+        shopify_graphql,
+        stripe,
+        woocommerce,
+        zendesk,
+    )
 
     seed = seed or load_seed()
     app = FastAPI(
@@ -88,6 +117,8 @@ def create_sandbox_app(
         located = vendor_of(path)
         if located is not None:
             vendor, sub_path = located
+            if vendor == "shopify" and sub_path.endswith("/graphql.json"):
+                sub_path += "#" + await _graphql_operation(request)
             current: World = request.app.state.world
             fault = current.take_fault(vendor, request.method, sub_path)
             if fault is not None:
@@ -105,9 +136,8 @@ def create_sandbox_app(
         return await call_next(request)
 
     app.include_router(
-        shopify.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
+        shopify_graphql.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
     )
-    app.include_router(shopify.oauth_router, prefix=VENDOR_BASES["shopify"] + "/oauth", tags=["shopify"])
     app.include_router(woocommerce.router, prefix=VENDOR_BASES["woocommerce"], tags=["woocommerce"])
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(zendesk.router, prefix=VENDOR_BASES["zendesk"], tags=["zendesk"])

@@ -57,7 +57,11 @@ class Fault(BaseModel):
     """A failure to inject into the next `remaining` matching calls."""
 
     vendor: Vendor
-    route: str = Field("*", description="Substring of the request path under the vendor base, or '*'.")
+    route: str = Field(
+        "*",
+        description="Substring of the request path under the vendor base, or '*'. A Shopify GraphQL call's "
+        "path is followed by '#' and its operation's name (`/api/2026-10/graphql.json#RefundCreate`).",
+    )
     method: str = Field("*", description="HTTP method to match, or '*'.")
     kind: Literal["rate_limit", "error", "delay", "malformed"]
     status: int = Field(500, description="Status for kind=error.")
@@ -182,6 +186,11 @@ class ShopifyConsistency(BaseModel):
     )
     stale_orders: dict[int, JSON] = Field(
         default_factory=dict, description="Order id -> {'order': the view still served, 'reads_left': n}."
+    )
+    jobs: dict[str, JSON] = Field(
+        default_factory=dict,
+        description="GraphQL background jobs (`orderCancel`) by job id: {'order_id', 'reason', 'refund', "
+        "'done'}; a pending one runs before the next GraphQL call is answered.",
     )
 
 

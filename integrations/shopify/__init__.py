@@ -1,18 +1,18 @@
-"""Shopify Admin REST (version in settings): the client, its models and webhook signatures."""
+"""Shopify through its GraphQL Admin API (version in settings): the client, its operations and
+models, the adapter, and webhook signatures."""
 
 from integrations.shopify.client import (
     ACCESS_TOKEN_HEADER,
     AUTH_SETTING,
-    CALL_LIMIT_HEADER,
     DEFAULT_API_VERSION,
-    ShopifyClient,
+    ShopifyGraphQLClient,
+    ShopifyUserError,
     admin_api_url,
-    shopify_http_client,
+    graphql_endpoint,
+    shopify_graphql_http_client,
 )
 from integrations.shopify.models import (
-    RefundCalculation,
     ShopifyAddress,
-    ShopifyCancellation,
     ShopifyCustomer,
     ShopifyFulfillment,
     ShopifyLineItem,
@@ -20,29 +20,26 @@ from integrations.shopify.models import (
     ShopifyProduct,
     ShopifyRefund,
     ShopifyTransaction,
-    ShopifyWebhook,
 )
 from integrations.shopify.webhooks import sign_webhook, verify_webhook
 
 __all__ = [
     "ACCESS_TOKEN_HEADER",
     "AUTH_SETTING",
-    "CALL_LIMIT_HEADER",
     "DEFAULT_API_VERSION",
-    "RefundCalculation",
     "ShopifyAddress",
-    "ShopifyCancellation",
-    "ShopifyClient",
     "ShopifyCustomer",
     "ShopifyFulfillment",
+    "ShopifyGraphQLClient",
     "ShopifyLineItem",
     "ShopifyOrder",
     "ShopifyProduct",
     "ShopifyRefund",
     "ShopifyTransaction",
-    "ShopifyWebhook",
+    "ShopifyUserError",
     "admin_api_url",
-    "shopify_http_client",
+    "graphql_endpoint",
+    "shopify_graphql_http_client",
     "sign_webhook",
     "verify_webhook",
 ]

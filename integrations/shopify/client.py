@@ -1,23 +1,32 @@
-"""Shopify Admin REST client: orders, customers, products, refunds, notes, webhooks, access scopes.
+"""Shopify's GraphQL Admin API client: orders, refunds, notes, cancellation, addresses, webhooks, scopes.
 
-The client is handed an `httpx.AsyncClient` built by `shopify_http_client` (base URL with the API
-version, token header, timeout, optional transport), so production, the in-process sandbox, mocks
-and cassettes all go through the same code. The API version is a setting (`SHOPIFY_API_VERSION`);
-when Shopify answers with another one (it serves a retired version with its oldest supported
-one, see `models.served_api_version`) the client says so in the log, once.
+It is handed an `httpx.AsyncClient` built by `shopify_graphql_http_client` (the endpoint
+`{api_base}/{version}/graphql.json`, token header, timeout, optional transport), so production,
+the in-process sandbox, mocks and cassettes go through the same code. Every operation is one
+constant of `operations` with its answer's model beside it.
 
-Retries: reads go through the shared policy. Writes are never blindly repeated; each is a unit
-of read-before-write that the policy may repeat as a whole: a note is appended only if its text
-is not already there, a refund carries a unique marker in its note and is looked up before it is
-sent again, a cancellation re-reads the order, a webhook is looked up before it is created.
+Shopify answers GraphQL with HTTP 200 even when it refuses: the body's `errors` (with
+`extensions.code`) and a mutation's `userErrors` are mapped to the typed errors of
+`integrations._http` here: `THROTTLED` is `RateLimited` with the wait the bucket needs (its
+`throttleStatus` says how many points are missing and how fast they come back), `ACCESS_DENIED`
+is an `AuthError` naming the scope, user errors are a `ShopifyUserError` (a `VendorError`) naming
+the fields. Each answer's actual cost is logged at debug level.
+
+Retries: reads go through the shared policy. A throttled call was not run, so it is always
+repeated. Other writes are never blindly repeated; each is a unit of read-before-write the policy
+may repeat as a whole: a note is appended only if its text is not already there (and checked
+after writing), a refund carries a unique marker in its note and is looked up before it is sent
+again, a cancellation re-reads the order, a webhook subscription is looked up before it is made.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -27,6 +36,9 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying
 
 from integrations._http import (
+    AuthError,
+    NotFound,
+    RateLimited,
     RetryPolicyFactory,
     VendorError,
     build_async_client,
@@ -36,32 +48,24 @@ from integrations._http import (
     transport_error,
     with_retries,
 )
-from integrations.shopify.models import (
-    API_VERSION_HEADER,
-    RefundCalculation,
-    ShopifyAccessScope,
-    ShopifyCancellation,
-    ShopifyCustomer,
-    ShopifyOrder,
-    ShopifyProduct,
-    ShopifyRefund,
-    ShopifyTransaction,
-    ShopifyWebhook,
-)
+from integrations.shopify import operations as ops
+from integrations.shopify.models import API_VERSION_HEADER
 
 VENDOR = "shopify"
 AUTH_SETTING = "SHOPIFY_ACCESS_TOKEN"
 # The newest stable version on 2026-12-03 (supported until at least 2027-10); a setting overrides it.
 DEFAULT_API_VERSION = "2026-10"
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"  # noqa: S105 (a header name)
-CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 REFUND_MARKER_PREFIX = "support-agent:"
-MAX_PAGE_SIZE = 250
-MAX_PAGES = 20
+CANCEL_JOB_POLLS = 10
+CANCEL_JOB_POLL_SECONDS = 1.0
+NOTE_WRITE_ATTEMPTS = 3
+GRAPHQL_PATH = "graphql.json"
 
 M = TypeVar("M", bound=BaseModel)
 
 logger = logging.getLogger("integrations.shopify")
+
 
 _TRAILING_VERSION = re.compile(r"/(?:\d{4}-\d{2}|unstable)/?$")
 
@@ -72,24 +76,14 @@ def admin_api_root(api_base: str) -> str:
 
 
 def admin_api_url(api_base: str, api_version: str) -> str:
-    """The versioned REST base: `https://shop.myshopify.com/admin/api/2026-10/`."""
+    """The versioned base: `https://shop.myshopify.com/admin/api/2026-10/`."""
     return f"{admin_api_root(api_base)}/{api_version}/"
 
 
-def shopify_http_client(
-    api_base: str,
-    access_token: str,
-    *,
-    api_version: str = DEFAULT_API_VERSION,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncClient:
-    """The HTTP client for one store: api_base=https://shop.myshopify.com/admin/api (a version at
-    its end, as older settings wrote it, gives way to `api_version`)."""
-    return build_async_client(
-        admin_api_url(api_base, api_version),
-        headers={ACCESS_TOKEN_HEADER: access_token, "Accept": "application/json"},
-        transport=transport,
-    )
+def graphql_endpoint(api_base: str, api_version: str) -> str:
+    """`https://shop.myshopify.com/admin/api/2026-10/graphql.json` (a version already at the end of
+    `api_base`, as older settings wrote it, gives way to `api_version`)."""
+    return admin_api_url(api_base, api_version) + GRAPHQL_PATH
 
 
 def order_number_digits(number: str | int) -> str | None:
@@ -100,17 +94,30 @@ def order_number_digits(number: str | int) -> str | None:
     return text if re.fullmatch(r"[0-9]{1,18}", text) else None
 
 
-def _flatten_errors(errors: Any) -> str:
-    """Shopify's `{"errors": {"base": ["..."], "field": ["..."]}}` as one readable sentence."""
-    if isinstance(errors, dict):
-        parts = []
-        for field, value in errors.items():
-            text = "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-            parts.append(text if field == "base" else f"{field}: {text}")
-        return "; ".join(parts)
-    if isinstance(errors, list):
-        return "; ".join(str(e) for e in errors)
-    return str(errors)
+def shopify_graphql_http_client(
+    api_base: str,
+    access_token: str,
+    *,
+    api_version: str = DEFAULT_API_VERSION,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """The HTTP client for one store's GraphQL Admin endpoint."""
+    # The versioned admin root is the base (httpx ends a base URL with "/"); calls post to graphql.json.
+    return build_async_client(
+        admin_api_url(api_base, api_version),
+        headers={ACCESS_TOKEN_HEADER: access_token, "Accept": "application/json"},
+        transport=transport,
+    )
+
+
+class ShopifyUserError(VendorError):
+    """A mutation's `userErrors`: Shopify refused the change. `fields` names what it objected to."""
+
+    def __init__(self, operation: str, errors: Sequence[ops.UserError]) -> None:
+        self.fields = [".".join(e.field) for e in errors if e.field]
+        self.codes = [e.code for e in errors if e.code]
+        detail = "; ".join(f"{'.'.join(e.field)}: {e.message}" if e.field else e.message for e in errors)
+        super().__init__(VENDOR, f"{operation} refused: {detail}", status=422)
 
 
 def _says_already_cancelled(message: str) -> bool:
@@ -118,8 +125,8 @@ def _says_already_cancelled(message: str) -> bool:
     return "already" in text and ("cancelled" in text or "canceled" in text)
 
 
-class ShopifyClient:
-    """Async Shopify Admin REST client. Raises only the typed errors of `integrations._http`."""
+class ShopifyGraphQLClient:
+    """Async client of the Shopify GraphQL Admin API. Raises only the typed errors of `_http`."""
 
     def __init__(
         self,
@@ -127,12 +134,17 @@ class ShopifyClient:
         *,
         retry_policy: RetryPolicyFactory | None = None,
         clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._http = http
         self._policy_factory: RetryPolicyFactory = retry_policy or retrying
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._sleep = sleep
+        self._note_locks: dict[int, asyncio.Lock] = {}
         self.served_api_version: str | None = None
         """The version Shopify last answered with (`X-Shopify-API-Version`)."""
+        self.last_cost: dict[str, Any] | None = None
+        """`extensions.cost` of the last answer."""
 
     def now(self) -> datetime:
         """The client's clock (the world's in the sandbox)."""
@@ -142,6 +154,11 @@ class ShopifyClient:
     def api_version(self) -> str:
         """The version this client asks for (the last segment of its base URL)."""
         return self._http.base_url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _policy(self) -> AsyncRetrying:
+        return self._policy_factory()
 
     def _note_version(self, response: httpx.Response) -> None:
         served = response.headers.get(API_VERSION_HEADER)
@@ -158,41 +175,90 @@ class ShopifyClient:
                 self.api_version,
             )
 
-    # ------------------------------------------------------------------ plumbing
-
-    def _policy(self) -> AsyncRetrying:
-        return self._policy_factory()
-
-    async def _send(
-        self, method: str, url: str, *, params: dict[str, Any] | None = None, json: Any = None
-    ) -> tuple[Any, httpx.Response]:
-        """One request, no retries: typed errors, decoded JSON body (None when empty)."""
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send one operation once: its `data`, or a typed error for what Shopify refused."""
+        payload = {"query": query, "variables": variables or {}}
         try:
-            response = await self._http.request(method, url, params=params, json=json)
+            response = await self._http.post(GRAPHQL_PATH, json=payload)
         except httpx.HTTPError as exc:
             raise transport_error(VENDOR, exc) from None
         self._note_version(response)
-        if response.status_code in (400, 422):
-            # Shopify explains rejections in a field -> messages dict; say it plainly.
-            try:
-                detail = _flatten_errors(response.json().get("errors"))
-            except (ValueError, AttributeError):
-                detail = response.text[:200]
-            raise VendorError(
-                VENDOR,
-                f"HTTP {response.status_code} on {method} {response.request.url.path}: {detail}",
-                status=response.status_code,
-            )
+        if response.status_code == 400:
+            raise VendorError(VENDOR, f"HTTP 400 on graphql.json: {response.text[:200]}", status=400)
         raise_for_status(VENDOR, response, auth_setting=AUTH_SETTING)
-        if not response.content:
-            return None, response
-        return json_body(VENDOR, response), response
+        body = json_body(VENDOR, response)
+        if not isinstance(body, dict):
+            raise VendorError(VENDOR, "unexpected GraphQL answer: not an object")
+        cost = (body.get("extensions") or {}).get("cost")
+        if isinstance(cost, dict):
+            self.last_cost = cost
+            status = cost.get("throttleStatus") or {}
+            logger.debug(
+                "shopify graphql cost: requested %s, actual %s, %s of %s points left",
+                cost.get("requestedQueryCost"),
+                cost.get("actualQueryCost"),
+                status.get("currentlyAvailable"),
+                status.get("maximumAvailable"),
+            )
+        errors = body.get("errors")
+        if errors:
+            self._raise_for_errors(errors, cost if isinstance(cost, dict) else None)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise VendorError(VENDOR, "unexpected GraphQL answer: no data")
+        return data
 
-    async def _read(self, url: str, params: dict[str, Any] | None = None) -> tuple[Any, httpx.Response]:
-        """A GET (or other safe call) under the retry policy."""
-        return await with_retries(
-            lambda: self._send("GET", url, params=params), idempotent=True, policy=self._policy()
+    @staticmethod
+    def _raise_for_errors(errors: Any, cost: dict[str, Any] | None) -> None:
+        if not isinstance(errors, list):  # `{"errors": "..."}`: Shopify's non-GraphQL error shape
+            raise VendorError(VENDOR, f"GraphQL request refused: {str(errors)[:200]}")
+        codes = [((e.get("extensions") or {}).get("code"), e) for e in errors if isinstance(e, dict)]
+        for code, error in codes:
+            if code == "THROTTLED" or error.get("message") == "Throttled":  # older answers lack the code
+                raise RateLimited(
+                    VENDOR, "GraphQL cost limit reached (THROTTLED)", retry_after=_restore_wait(cost)
+                )
+            if code == "ACCESS_DENIED":
+                required = str((error.get("extensions") or {}).get("requiredAccess") or "")
+                scope = required.split("`")[1] if required.count("`") >= 2 else required or "a scope"
+                raise AuthError(
+                    VENDOR,
+                    f"the token lacks the {scope} scope ({error.get('message')})",
+                    setting=AUTH_SETTING,
+                    status=403,
+                )
+        messages = "; ".join(str(e.get("message")) for _, e in codes) or str(errors)[:200]
+        retryable = any(code == "INTERNAL_SERVER_ERROR" for code, _ in codes)
+        raise VendorError(VENDOR, f"GraphQL errors: {messages}", retryable=retryable)
+
+    @staticmethod
+    def _parse(model: type[M], data: Any, what: str) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in error["loc"]) for error in exc.errors()[:3])
+            raise VendorError(VENDOR, f"unexpected {what} answer (fields: {fields})") from None
+
+    async def _query(self, model: type[M], query: str, variables: dict[str, Any] | None = None) -> M:
+        """A read under the retry policy."""
+        data = await with_retries(
+            lambda: self.execute(query, variables), idempotent=True, policy=self._policy()
         )
+        return self._parse(model, data, model.__name__)
+
+    async def _once(self, model: type[M], query: str, variables: dict[str, Any] | None = None) -> M:
+        """One operation, repeated only while throttled (a throttled call was not run)."""
+        async for attempt in self._throttle_policy():
+            with attempt:
+                return self._parse(model, await self.execute(query, variables), model.__name__)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _throttle_policy(self) -> AsyncRetrying:
+        policy = self._policy()
+        only_throttled = policy.copy(retry=lambda state: isinstance(
+            state.outcome.exception() if state.outcome else None, RateLimited
+        ))  # fmt: skip
+        return only_throttled
 
     async def _retried_unit(self, unit: Callable[[bool], Awaitable[M]]) -> M:
         """Run a read-before-write unit under the retry policy; `unit(retry)` knows if it is a retry."""
@@ -205,388 +271,417 @@ class ShopifyClient:
 
         return await with_retries(once, idempotent=True, policy=self._policy())
 
-    @staticmethod
-    def _field(body: Any, key: str, url: str) -> Any:
-        if not isinstance(body, dict) or key not in body:
-            raise VendorError(VENDOR, f"unexpected response to {url}: no '{key}' in the body")
-        return body[key]
-
-    @staticmethod
-    def _parse(model: type[M], data: Any, what: str) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in error["loc"]) for error in exc.errors()[:3])
-            raise VendorError(VENDOR, f"unexpected {what} payload (fields: {fields})") from None
-
-    def _parse_list(self, model: type[M], data: Any, what: str) -> list[M]:
-        if not isinstance(data, list):
-            raise VendorError(VENDOR, f"unexpected {what} payload: not a list")
-        return [self._parse(model, item, what) for item in data]
-
-    async def _iter_pages(self, url: str, params: dict[str, Any], key: str) -> AsyncIterator[list[Any]]:
-        """Each page of a list, following `Link: <...page_info=...>; rel="next"` (at most MAX_PAGES)."""
-        next_url: str | None = url
-        next_params: dict[str, Any] | None = params
-        for _ in range(MAX_PAGES):
-            if next_url is None:
-                return
-            body, response = await self._read(next_url, next_params)
-            page = self._field(body, key, url)
-            if not isinstance(page, list):
-                raise VendorError(VENDOR, f"unexpected response to {url}: '{key}' is not a list")
-            yield page
-            # The next link carries the filters inside its opaque cursor: follow it as given.
-            next_url = response.links.get("next", {}).get("url")
-            next_params = None
-
-    async def _pages(self, url: str, params: dict[str, Any], key: str, *, max_items: int) -> list[Any]:
-        """Records of a paginated list, up to `max_items`."""
-        items: list[Any] = []
-        async for page in self._iter_pages(url, params, key):
-            items.extend(page)
-            if len(items) >= max_items:
-                break
-        return items[:max_items]
-
     # ------------------------------------------------------------------ orders
 
-    async def get_order(self, order_id: int) -> ShopifyOrder:
-        """The order by id (`NotFound` when the store has no such order)."""
-        url = f"orders/{int(order_id)}.json"
-        body, _ = await self._read(url)
-        return self._parse(ShopifyOrder, self._field(body, "order", url), "order")
+    async def get_order(self, order_id: int | str) -> ops.Order:
+        """The order by id (`NotFound` when the store has none, or the token may not see it)."""
+        answer = await self._query(ops.OrderAnswer, ops.ORDER_QUERY, {"id": ops.to_gid("Order", order_id)})
+        if answer.order is None:
+            raise NotFound(VENDOR, f"order {order_id} not found", status=404)
+        return answer.order
 
-    async def find_order_by_number(self, number: str | int) -> ShopifyOrder | None:
-        """The order shoppers call '#1234' (also '1234' or 1234); None when absent or not a number.
+    async def _get_order_once(self, order_id: int | str) -> ops.Order:
+        answer = self._parse(
+            ops.OrderAnswer,
+            await self.execute(ops.ORDER_QUERY, {"id": ops.to_gid("Order", order_id)}),
+            "order",
+        )
+        if answer.order is None:
+            raise NotFound(VENDOR, f"order {order_id} not found", status=404)
+        return answer.order
 
-        Shopify's `name` filter matches loosely (prefixes), so only an exact `order_number` counts.
+    async def search_orders(self, query: str, *, first: int = 10) -> list[ops.OrderSummary]:
+        """Orders matching Shopify's search syntax, newest first (ids, names, emails)."""
+        answer = await self._query(
+            ops.FindOrdersAnswer, ops.FIND_ORDERS_QUERY, {"query": query, "first": max(1, min(first, 250))}
+        )
+        return answer.orders.nodes
+
+    async def find_order_by_number(self, number: str | int, *, email: str | None = None) -> ops.Order | None:
+        """The order shoppers call '#1234' (also '1234'), with `email` when given; None when absent.
+
+        Searched with `name:` (and `email:`), then only an exact number (and email) counts, whatever
+        looser matching the search does.
         """
         digits = order_number_digits(number)
         if digits is None:
             return None
-        wanted = int(digits)
-        params = {"name": digits, "status": "any", "limit": MAX_PAGE_SIZE}
-        async for page in self._iter_pages("orders.json", params, "orders"):
-            for order in self._parse_list(ShopifyOrder, page, "order"):
-                if order.order_number == wanted:
-                    return order
+        query = f"name:{ops.search_value('#' + digits)}"
+        if email:
+            query += f" email:{ops.search_value(email.strip())}"
+        for summary in await self.search_orders(query, first=10):
+            if summary.number != int(digits):
+                continue
+            if email and (summary.email or "").lower() != email.strip().lower():
+                continue
+            return await self.get_order(summary.id)
         return None
 
-    async def orders_by_email(self, email: str, limit: int = 10) -> list[ShopifyOrder]:
-        """The customer's orders (any status), newest first, at most `limit`."""
+    async def orders_by_email(self, email: str, limit: int = 10) -> list[ops.Order]:
+        """The customer's orders (any status), newest first, at most `limit`; exact email only."""
         email = email.strip()
         if not email or limit <= 0:
             return []
-        params = {"email": email, "status": "any", "limit": min(limit, MAX_PAGE_SIZE)}
-        data = await self._pages("orders.json", params, "orders", max_items=limit)
-        orders = self._parse_list(ShopifyOrder, data, "order")
-        # Keep only exact matches: never show one shopper another's orders.
-        orders = [o for o in orders if (o.email or "").lower() == email.lower()]
-        orders.sort(
-            key=lambda o: (o.created_at is not None, o.created_at or datetime.min.replace(tzinfo=UTC), o.id)
+        summaries = await self.search_orders(f"email:{ops.search_value(email)}", first=limit)
+        exact = [s for s in summaries if (s.email or "").lower() == email.lower()][:limit]
+        return [await self.get_order(s.id) for s in exact]
+
+    async def oldest_visible_order(self) -> ops.OrderSummary | None:
+        """The oldest order this token can see (without `read_all_orders`: of the last 60 days)."""
+        answer = await self._query(ops.FindOrdersAnswer, ops.OLDEST_ORDER_QUERY)
+        return answer.orders.nodes[0] if answer.orders.nodes else None
+
+    async def get_product_tags(self, product_id: int | str) -> list[str]:
+        answer = await self._query(
+            ops.ProductTagsAnswer, ops.PRODUCT_TAGS_QUERY, {"id": ops.to_gid("Product", product_id)}
         )
-        return list(reversed(orders))[:limit]
+        return answer.product.tags if answer.product is not None else []
 
-    async def oldest_visible_order(self) -> ShopifyOrder | None:
-        """The oldest order this token can see (`since_id` lists by id, oldest first), or None.
+    # ------------------------------------------------------------------ the note
 
-        Without `read_all_orders` that is the oldest of the last 60 days; order numbers grow with
-        time, so a number below its number belongs to an order older than the token may read.
-        """
-        params = {"status": "any", "since_id": 1, "limit": 1, "fields": "id,name,order_number,created_at"}
-        body, _ = await self._read("orders.json", params)
-        orders = self._parse_list(ShopifyOrder, self._field(body, "orders", "orders.json"), "order")
-        return orders[0] if orders else None
+    async def append_order_note(self, order_id: int | str, text: str) -> ops.OrderNote:
+        """Add a timestamped line to the order note, keeping what is there (`orderUpdate` replaces it).
 
-    async def list_transactions(self, order_id: int) -> list[ShopifyTransaction]:
-        url = f"orders/{int(order_id)}/transactions.json"
-        body, _ = await self._read(url)
-        # Old API versions answered with a bare list.
-        data = body if isinstance(body, list) else self._field(body, "transactions", url)
-        return self._parse_list(ShopifyTransaction, data, "transaction")
-
-    async def list_refunds(self, order_id: int) -> list[ShopifyRefund]:
-        url = f"orders/{int(order_id)}/refunds.json"
-        body, _ = await self._read(url)
-        return self._parse_list(ShopifyRefund, self._field(body, "refunds", url), "refund")
-
-    async def append_order_note(self, order_id: int, text: str) -> ShopifyOrder:
-        """Add a timestamped line to the order note, keeping what is there (the API replaces it).
-
-        Safe to retry: when `text` is already in the note, nothing is written again.
+        GraphQL has no conditional update, so the read-modify-write is guarded twice: writers in this
+        process take turns (a lock per order), and after writing the note is read back; if another
+        writer replaced it meanwhile (our line is gone, or what we kept is), the unit runs again on
+        the note as it is now. Safe to retry: a line whose text is already there is not added again.
         """
         text = text.strip()
         line = f"[{self._clock().strftime('%Y-%m-%d %H:%M UTC')}] {text}"
-        url = f"orders/{int(order_id)}.json"
+        order_gid = ops.to_gid("Order", order_id)
+        lock = self._note_locks.setdefault(ops.legacy_id(order_gid), asyncio.Lock())
 
-        async def unit(_: bool) -> ShopifyOrder:
-            body, _response = await self._send("GET", url)
-            order = self._parse(ShopifyOrder, self._field(body, "order", url), "order")
-            current = order.note or ""
-            if not text or text in current:
-                return order
-            note = f"{current.rstrip()}\n{line}" if current.strip() else line
-            body, _response = await self._send(
-                "PUT", url, json={"order": {"id": int(order_id), "note": note}}
-            )
-            return self._parse(ShopifyOrder, self._field(body, "order", url), "order")
+        async def read() -> ops.OrderNote:
+            answer = self._parse(ops.OrderNoteAnswer, await self.execute(ops.ORDER_NOTE_QUERY, {"id": order_gid}), "note")  # fmt: skip
+            if answer.order is None:
+                raise NotFound(VENDOR, f"order {order_id} not found", status=404)
+            return answer.order
 
-        return await self._retried_unit(unit)
+        async def unit(_: bool) -> ops.OrderNote:
+            for _attempt in range(NOTE_WRITE_ATTEMPTS):
+                current = await read()
+                before = current.note or ""
+                if not text or text in before:
+                    return current
+                note = f"{before.rstrip()}\n{line}" if before.strip() else line
+                answer = await self._once(
+                    ops.OrderNoteUpdateAnswer,
+                    ops.ORDER_NOTE_UPDATE,
+                    {"input": {"id": order_gid, "note": note}},
+                )
+                payload = answer.order_update
+                if payload is None or payload.user_errors:
+                    raise ShopifyUserError("orderUpdate", payload.user_errors if payload else [])
+                after = (await read()).note or ""
+                if text in after and before.rstrip() in after:
+                    return ops.OrderNote(id=order_gid, note=after)
+                logger.warning("the note of order %s changed while we wrote it; writing again", order_id)
+            raise VendorError(VENDOR, f"the note of order {order_id} kept changing while we wrote it")
 
-    async def update_shipping_address(self, order_id: int, address: dict[str, Any]) -> ShopifyOrder:
-        """Change where an unfulfilled order ships (`VendorError` 422 once fulfilled).
+        async with lock:
+            return await self._retried_unit(unit)
 
-        Retried: the PUT sets absolute values, so repeating it changes nothing more.
+    # ------------------------------------------------------------------ the shipping address
+
+    async def update_shipping_address(self, order_id: int | str, address: dict[str, Any]) -> ops.Order:
+        """Change where an unfulfilled order ships (`ShopifyUserError` once fulfilled).
+
+        `address` is a `MailingAddressInput`. Retried: it sets absolute values, so repeating it
+        changes nothing more.
         """
-        url = f"orders/{int(order_id)}.json"
-        payload = {"order": {"id": int(order_id), "shipping_address": address}}
-        body, _ = await with_retries(
-            lambda: self._send("PUT", url, json=payload), idempotent=True, policy=self._policy()
-        )
-        return self._parse(ShopifyOrder, self._field(body, "order", url), "order")
+        order_gid = ops.to_gid("Order", order_id)
+        variables = {"input": {"id": order_gid, "shippingAddress": address}}
 
-    async def cancel_order(
-        self, order_id: int, *, reason: str = "customer", refund: bool, notify: bool = False
-    ) -> ShopifyCancellation:
-        """Cancel an unfulfilled order, refunding everything still refundable when `refund`.
+        async def once() -> ops.OrderAddressUpdateAnswer:
+            return self._parse(
+                ops.OrderAddressUpdateAnswer, await self.execute(ops.ORDER_ADDRESS_UPDATE, variables), "orderUpdate"
+            )  # fmt: skip
 
-        Shopify accepts a cancellation and carries it out in a background job: its answer (a notice
-        and the order) is the success, even when the order still shows `cancelled_at: null`. A
-        fulfilled or already cancelled order is a `VendorError` (422) saying so. After an ambiguous
-        failure (timeout, 5xx) the order is re-read; if it does not show the cancellation yet, the
-        cancel is posted again, and Shopify's "already cancelled" answer to that repeat means the
-        lost attempt went through: a success, never a failure.
-        """
-        url = f"orders/{int(order_id)}/cancel.json"
-        payload: dict[str, Any] = {"reason": reason, "email": notify, "restock": True}
-        calculation = (
-            await self.calculate_refund(order_id, line_items=None, shipping_full=True) if refund else None
-        )
-        if calculation is not None and (calculation.transactions or calculation.refund_line_items):
-            payload["refund"] = {
-                "note": "Order cancelled",
-                "notify": notify,
-                "shipping": {"full_refund": True},
-                "refund_line_items": [
-                    {"line_item_id": item.line_item_id, "quantity": item.quantity, "restock_type": "cancel"}
-                    for item in calculation.refund_line_items
-                ],
-                "transactions": self._refund_transactions(calculation, None),
-            }
-
-        async def unit(retry: bool) -> ShopifyCancellation:
-            if retry:
-                order = await self.get_order_once(order_id)
-                if order.is_cancelled:
-                    return ShopifyCancellation(order=order, by_earlier_attempt=True)
-            try:
-                body, _ = await self._send("POST", url, json=payload)
-            except VendorError as exc:
-                if retry and exc.status == 422 and _says_already_cancelled(str(exc)):
-                    order = await self.get_order_once(order_id)
-                    return ShopifyCancellation(order=order, by_earlier_attempt=True)
-                raise
-            self._field(body, "order", url)
-            return self._parse(ShopifyCancellation, body, "cancellation")
-
-        return await self._retried_unit(unit)
-
-    async def get_order_once(self, order_id: int) -> ShopifyOrder:
-        """`get_order` without its own retries (for use inside a retried unit)."""
-        url = f"orders/{int(order_id)}.json"
-        body, _ = await self._send("GET", url)
-        return self._parse(ShopifyOrder, self._field(body, "order", url), "order")
+        answer = await with_retries(once, idempotent=True, policy=self._policy())
+        payload = answer.order_update
+        if payload is None or payload.user_errors or payload.order is None:
+            raise ShopifyUserError("orderUpdate", payload.user_errors if payload else [])
+        return await self.get_order(order_gid)
 
     # ------------------------------------------------------------------ refunds
 
-    async def calculate_refund(
+    async def suggest_refund(
         self,
-        order_id: int,
+        order_id: int | str,
         *,
         line_items: Sequence[tuple[int, int]] | None = None,
         shipping_full: bool = False,
-    ) -> RefundCalculation:
+    ) -> ops.SuggestedRefund:
         """Ask Shopify what to refund, and from which payments (several for split payments).
 
         `line_items` is `(line_item_id, quantity)` pairs; None means every unit still refundable,
-        `[]` means no items (a refund by amount). `shipping_full` adds the remaining shipping.
-        Read-only on Shopify's side, so it is retried like a read.
+        `[]` no items (a refund by amount); `shipping_full` adds the shipping still refundable.
         """
+        order_gid = ops.to_gid("Order", order_id)
         if line_items is None:
-            order = await self.get_order(order_id)
+            order = await self.get_order(order_gid)
             line_items = sorted(order.refundable_quantities().items())
-        refund: dict[str, Any] = {
-            "refund_line_items": [
-                {"line_item_id": int(line_id), "quantity": int(quantity), "restock_type": "no_restock"}
-                for line_id, quantity in line_items
-            ]
+        variables = {
+            "id": order_gid,
+            "refundLineItems": [
+                {"lineItemId": ops.to_gid("LineItem", line), "quantity": int(quantity)}
+                for line, quantity in line_items
+            ],
+            "refundShipping": shipping_full,
         }
-        if shipping_full:
-            refund["shipping"] = {"full_refund": True}
-        url = f"orders/{int(order_id)}/refunds/calculate.json"
-        body, _ = await with_retries(
-            lambda: self._send("POST", url, json={"refund": refund}), idempotent=True, policy=self._policy()
+        answer = await self._query(ops.SuggestedRefundAnswer, ops.SUGGESTED_REFUND_QUERY, variables)
+        if answer.order is None:
+            raise NotFound(VENDOR, f"order {order_id} not found", status=404)
+        if answer.order.suggested_refund is None:
+            raise VendorError(VENDOR, f"Shopify suggested no refund for order {order_id}")
+        return answer.order.suggested_refund
+
+    async def list_refunds(self, order_id: int | str) -> list[ops.Refund]:
+        answer = await self._query(
+            ops.OrderRefundsAnswer, ops.ORDER_REFUNDS_QUERY, {"id": ops.to_gid("Order", order_id)}
         )
-        calculation = self._parse(RefundCalculation, self._field(body, "refund", url), "refund calculation")
-        return calculation.model_copy(update={"order_id": int(order_id)})
+        if answer.order is None:
+            raise NotFound(VENDOR, f"order {order_id} not found", status=404)
+        return answer.order.refunds
 
     @staticmethod
-    def _refund_transactions(calculation: RefundCalculation, amount: Decimal | None) -> list[dict[str, Any]]:
-        """Suggested transactions as `kind: refund`; a custom `amount` is split over them in order."""
-        chosen: list[tuple[ShopifyTransaction, Decimal]] = []
+    def refund_transactions(
+        order_gid: str, suggestion: ops.SuggestedRefund, amount: Decimal | None
+    ) -> list[dict[str, Any]]:
+        """The suggested transactions as `REFUND`s against their parents; a custom `amount` is split
+        over them in order, each taking at most what its payment has left."""
+        chosen: list[tuple[ops.SuggestedTransaction, Decimal]] = []
         if amount is None:
-            chosen = [(t, t.amount) for t in calculation.transactions if t.amount > 0]
+            chosen = [(t, t.amount) for t in suggestion.suggested_transactions if t.amount > 0]
         else:
             left = amount
-            for suggestion in calculation.transactions:
-                cap = (
-                    suggestion.maximum_refundable
-                    if suggestion.maximum_refundable is not None
-                    else suggestion.amount
-                )
-                take = min(cap, left)
+            for transaction in suggestion.suggested_transactions:
+                take = min(transaction.maximum_refundable, left)
                 if take > 0:
-                    chosen.append((suggestion, take))
+                    chosen.append((transaction, take))
                     left -= take
             if left > 0:
                 raise VendorError(
                     VENDOR,
-                    f"refund of {amount} exceeds the {calculation.maximum_refundable} still refundable "
-                    f"on order {calculation.order_id}",
+                    f"refund of {amount} exceeds the {suggestion.maximum_refundable} still refundable",
                     status=422,
                 )
         return [
-            {"parent_id": t.parent_id, "amount": f"{value:.2f}", "kind": "refund", "gateway": t.gateway}
+            {
+                "orderId": order_gid,
+                "parentId": t.parent_transaction.id if t.parent_transaction else None,
+                "amount": f"{value:.2f}",
+                "kind": "REFUND",
+                "gateway": t.gateway or "",
+            }
             for t, value in chosen
         ]
 
-    async def _find_refund(self, order_id: int, marker: str) -> ShopifyRefund | None:
-        url = f"orders/{int(order_id)}/refunds.json"
-        body, _ = await self._send("GET", url)
-        for refund in self._parse_list(ShopifyRefund, self._field(body, "refunds", url), "refund"):
-            if marker in (refund.note or ""):
-                return refund
-        return None
-
     async def create_refund(
         self,
-        order_id: int,
-        calculation: RefundCalculation,
+        order_id: int | str,
+        suggestion: ops.SuggestedRefund,
         *,
         note: str,
         notify: bool = False,
         amount: Decimal | None = None,
         idempotency_key: str | None = None,
-    ) -> ShopifyRefund:
-        """Refund what `calculation` suggested, over every payment it named (or a custom `amount`).
+        restock: bool = False,
+    ) -> ops.Refund:
+        """Refund what `suggestion` named, over every payment it named (or a custom `amount`).
 
-        The note carries a unique marker (`[support-agent:<key>]`, the caller's idempotency key
-        when given): before any retry, and before the first try when a key is given, the order's
-        refunds are read and one already carrying the marker is returned instead of refunding twice.
+        The note carries a unique marker (`[support-agent:<key>]`): before any retry, and before the
+        first try when a key is given, the order's refunds are read and one already carrying the
+        marker is returned instead of refunding twice.
         """
         if amount is not None and amount <= 0:
             raise VendorError(VENDOR, f"refund amount must be positive, got {amount}", status=422)
-        transactions = self._refund_transactions(calculation, amount)
-        shipping = calculation.shipping.amount if amount is None else Decimal("0")
-        if not transactions and not calculation.refund_line_items:
+        order_gid = ops.to_gid("Order", order_id)
+        transactions = self.refund_transactions(order_gid, suggestion, amount)
+        shipping = suggestion.shipping.amount_set.amount if amount is None else Decimal("0")
+        if not transactions and not suggestion.refund_line_items:
             raise VendorError(VENDOR, f"nothing left to refund on order {order_id}", status=422)
         marker = f"[{REFUND_MARKER_PREFIX}{idempotency_key or uuid.uuid4().hex[:16]}]"
-        refund: dict[str, Any] = {
-            "notify": notify,
+        refund_input: dict[str, Any] = {
+            "orderId": order_gid,
             "note": f"{note.strip()} {marker}".strip(),
-            "refund_line_items": [
+            "notify": notify,
+            "refundLineItems": [
                 {
-                    "line_item_id": item.line_item_id,
+                    "lineItemId": item.line_item.id,
                     "quantity": item.quantity,
-                    "restock_type": item.restock_type or "no_restock",
-                    **({"location_id": item.location_id} if item.location_id else {}),
+                    "restockType": "RETURN" if restock else "NO_RESTOCK",
                 }
-                for item in calculation.refund_line_items
+                for item in suggestion.refund_line_items
             ],
             "transactions": transactions,
         }
-        if calculation.currency:
-            refund["currency"] = calculation.currency
         if shipping > 0:
-            refund["shipping"] = {"amount": f"{shipping:.2f}"}
-        url = f"orders/{int(order_id)}/refunds.json"
+            refund_input["shipping"] = {"amount": f"{shipping:.2f}"}
 
-        async def unit(retry: bool) -> ShopifyRefund:
+        async def existing() -> ops.Refund | None:
+            answer = self._parse(ops.OrderRefundsAnswer, await self.execute(ops.ORDER_REFUNDS_QUERY, {"id": order_gid}), "refunds")  # fmt: skip
+            for refund in answer.order.refunds if answer.order else []:
+                if marker in (refund.note or ""):
+                    return refund
+            return None
+
+        async def unit(retry: bool) -> ops.Refund:
             if retry or idempotency_key:
-                existing = await self._find_refund(order_id, marker)
-                if existing is not None:
-                    return existing
-            body, _ = await self._send("POST", url, json={"refund": refund})
-            return self._parse(ShopifyRefund, self._field(body, "refund", url), "refund")
+                found = await existing()
+                if found is not None:
+                    return found
+            answer = await self._once(ops.RefundCreateAnswer, ops.REFUND_CREATE, {"input": refund_input})
+            payload = answer.refund_create
+            if payload is None or payload.user_errors or payload.refund is None:
+                raise ShopifyUserError("refundCreate", payload.user_errors if payload else [])
+            return payload.refund
 
         return await self._retried_unit(unit)
 
-    # ------------------------------------------------------------------ customers and products
+    # ------------------------------------------------------------------ cancellation
 
-    async def get_customer(self, customer_id: int) -> ShopifyCustomer:
-        url = f"customers/{int(customer_id)}.json"
-        body, _ = await self._read(url)
-        return self._parse(ShopifyCustomer, self._field(body, "customer", url), "customer")
+    async def cancel_order(
+        self,
+        order_id: int | str,
+        *,
+        reason: str = "CUSTOMER",
+        refund: bool,
+        restock: bool = True,
+        notify: bool = False,
+        staff_note: str | None = None,
+    ) -> ops.Order:
+        """Cancel an unfulfilled order (refunding what is refundable when `refund`) and wait for it.
 
-    async def find_customer_by_email(self, email: str) -> ShopifyCustomer | None:
-        """The customer whose email is exactly `email` (case-insensitive), or None."""
-        email = email.strip()
-        if not email:
-            return None
-        url = "customers/search.json"
-        body, _ = await self._read(url, {"query": f"email:{email}", "limit": 10})
-        for customer in self._parse_list(ShopifyCustomer, self._field(body, "customers", url), "customer"):
-            if (customer.email or "").lower() == email.lower():
-                return customer
-        return None
+        `orderCancel` starts a background job: its `job { done }` is polled (at most
+        CANCEL_JOB_POLLS times) and the order read again once it is done. A refusal (fulfilled,
+        already cancelled) is a `ShopifyUserError`. After an ambiguous failure the order is re-read
+        first: already cancelled means the lost attempt went through, a success.
+        """
+        order_gid = ops.to_gid("Order", order_id)
+        variables = {
+            "orderId": order_gid,
+            "reason": reason.upper(),
+            "refund": refund,
+            "restock": restock,
+            "notifyCustomer": notify,
+            "staffNote": staff_note,
+        }
 
-    async def get_product(self, product_id: int) -> ShopifyProduct:
-        url = f"products/{int(product_id)}.json"
-        body, _ = await self._read(url)
-        return self._parse(ShopifyProduct, self._field(body, "product", url), "product")
+        async def unit(retry: bool) -> ops.Job | None:
+            if retry and (await self._get_order_once(order_gid)).is_cancelled:
+                return None
+            answer = await self._once(ops.OrderCancelAnswer, ops.ORDER_CANCEL, variables)
+            payload = answer.order_cancel
+            errors = (payload.order_cancel_user_errors or payload.user_errors) if payload else []
+            if payload is None or errors or payload.job is None:
+                if retry and any(_says_already_cancelled(e.message) for e in errors):
+                    return None
+                raise ShopifyUserError("orderCancel", errors)
+            return payload.job
 
-    # ------------------------------------------------------------------ access scopes
+        job = await self._retried_unit_optional(unit)
+        if job is not None:
+            await self.wait_for_job(job)
+        return await self.get_order(order_gid)
 
-    def _admin_url(self, path: str) -> str:
-        """An unversioned Admin URL (`/admin/oauth/...`) beside the versioned base `/admin/api/{v}/`."""
-        base = str(self._http.base_url)
-        root = base[: base.rindex("/api/")] if "/api/" in base else base.rstrip("/")
-        return f"{root}/{path}"
+    async def _retried_unit_optional(
+        self, unit: Callable[[bool], Awaitable[ops.Job | None]]
+    ) -> ops.Job | None:
+        attempts = 0
+
+        async def once() -> ops.Job | None:
+            nonlocal attempts
+            attempts += 1
+            return await unit(attempts > 1)
+
+        return await with_retries(once, idempotent=True, policy=self._policy())
+
+    async def wait_for_job(self, job: ops.Job) -> ops.Job:
+        """Poll a background job until it is done (`VendorError` when it is still running)."""
+        for poll in range(CANCEL_JOB_POLLS):
+            if job.done:
+                return job
+            if poll:
+                await self._sleep(CANCEL_JOB_POLL_SECONDS)
+            answer = await self._query(ops.JobAnswer, ops.JOB_QUERY, {"id": job.id})
+            if answer.job is None:
+                raise NotFound(VENDOR, f"job {job.id} not found", status=404)
+            job = answer.job
+        if job.done:
+            return job
+        raise VendorError(VENDOR, f"Shopify's job {job.id} is still running", retryable=False)
+
+    # ------------------------------------------------------------------ scopes
 
     async def access_scopes(self) -> list[str]:
-        """The scopes granted to the token (`GET /admin/oauth/access_scopes.json`, not versioned)."""
-        url = self._admin_url("oauth/access_scopes.json")
-        body, _ = await self._read(url)
-        scopes = self._parse_list(ShopifyAccessScope, self._field(body, "access_scopes", url), "access scope")
-        return [scope.handle for scope in scopes]
+        """The scopes granted to the token (`currentAppInstallation.accessScopes`)."""
+        answer = await self._query(ops.AccessScopesAnswer, ops.ACCESS_SCOPES_QUERY)
+        return [scope.handle for scope in answer.current_app_installation.access_scopes]
 
     # ------------------------------------------------------------------ webhooks
 
-    async def list_webhooks(self, *, topic: str | None = None) -> list[ShopifyWebhook]:
-        params: dict[str, Any] = {"limit": MAX_PAGE_SIZE}
-        if topic:
-            params["topic"] = topic
-        data = await self._pages("webhooks.json", params, "webhooks", max_items=1000)
-        return self._parse_list(ShopifyWebhook, data, "webhook")
+    async def list_webhooks(self, *, topic: str | None = None, uri: str | None = None) -> list[ops.WebhookSubscription]:  # fmt: skip
+        """Subscriptions (all pages), optionally of one topic (`orders/updated`) and address."""
+        found: list[ops.WebhookSubscription] = []
+        after: str | None = None
+        for _ in range(20):
+            variables: dict[str, Any] = {"first": 100, "after": after, "uri": uri}
+            if topic:
+                variables["topics"] = [ops.topic_enum(topic)]
+            answer = await self._query(
+                ops.WebhookSubscriptionsAnswer, ops.WEBHOOK_SUBSCRIPTIONS_QUERY, variables
+            )
+            page = answer.webhook_subscriptions
+            found.extend(page.nodes)
+            if not page.page_info.has_next_page:
+                break
+            after = page.page_info.end_cursor
+        return found
 
-    async def register_webhook(self, topic: str, address: str) -> ShopifyWebhook:
+    async def register_webhook(self, topic: str, address: str) -> ops.WebhookSubscription:
         """Subscribe `address` to `topic` (e.g. orders/updated); a no-op when already subscribed."""
-        url = "webhooks.json"
 
-        async def existing() -> ShopifyWebhook | None:
-            body, _ = await self._send("GET", url, params={"topic": topic, "limit": MAX_PAGE_SIZE})
-            for hook in self._parse_list(ShopifyWebhook, self._field(body, "webhooks", url), "webhook"):
-                if hook.topic == topic and hook.address == address:
+        async def unit(_: bool) -> ops.WebhookSubscription:
+            for hook in await self.list_webhooks(topic=topic, uri=address):
+                if hook.uri == address and hook.topic == ops.topic_enum(topic):
                     return hook
-            return None
-
-        async def unit(_: bool) -> ShopifyWebhook:
-            found = await existing()
-            if found is not None:
-                return found
-            payload = {"webhook": {"topic": topic, "address": address, "format": "json"}}
-            body, _response = await self._send("POST", url, json=payload)
-            return self._parse(ShopifyWebhook, self._field(body, "webhook", url), "webhook")
+            answer = await self._once(
+                ops.WebhookSubscriptionCreateAnswer,
+                ops.WEBHOOK_SUBSCRIPTION_CREATE,
+                {"topic": ops.topic_enum(topic), "webhookSubscription": {"uri": address, "format": "JSON"}},
+            )
+            payload = answer.webhook_subscription_create
+            if payload is None or payload.user_errors or payload.webhook_subscription is None:
+                raise ShopifyUserError("webhookSubscriptionCreate", payload.user_errors if payload else [])
+            return payload.webhook_subscription
 
         return await self._retried_unit(unit)
+
+    async def delete_webhook(self, subscription_id: str | int) -> None:
+        """Remove a subscription (`NotFound` when there is none with that id)."""
+        answer = await self._once(
+            ops.WebhookSubscriptionDeleteAnswer,
+            ops.WEBHOOK_SUBSCRIPTION_DELETE,
+            {"id": ops.to_gid("WebhookSubscription", subscription_id)},
+        )
+        payload = answer.webhook_subscription_delete
+        if payload is None or payload.user_errors:
+            errors = payload.user_errors if payload else []
+            raise NotFound(VENDOR, "; ".join(e.message for e in errors) or "no such subscription", status=404)
+
+
+def _restore_wait(cost: dict[str, Any] | None) -> float | None:
+    """Seconds until the bucket holds the points the throttled query asked for."""
+    if not cost:
+        return None
+    status = cost.get("throttleStatus") or {}
+    try:
+        needed = float(cost.get("requestedQueryCost") or 0) - float(status.get("currentlyAvailable") or 0)
+        rate = float(status.get("restoreRate") or 0)
+    except (TypeError, ValueError):
+        return None
+    if rate <= 0:
+        return None
+    return max(0.0, math.ceil(needed / rate * 100) / 100)  # never a hundredth too early

@@ -1,8 +1,11 @@
-"""Pydantic models of the Shopify Admin REST fields we use (orders, refunds, customers, products).
+"""Shopify facts shared by the client, the webhooks and the sandbox: API versions, access scopes,
+webhook topics, and pydantic models of Shopify's resource JSON (an order with its lines,
+fulfilments, refunds and transactions, as webhooks deliver it and as the sandbox keeps its store).
 
-They parse both the real recorded payloads (older API versions: `order_number` may be missing,
-refund line item amounts may be numbers rather than strings, most fields may be absent or null)
-and the sandbox's records, so every field the tools do not strictly need is optional.
+The agent reads orders through the GraphQL Admin API (`operations.py` holds those models); these
+resource models parse the real recorded payloads (older API versions: `order_number` may be
+missing, refund line item amounts may be numbers rather than strings, most fields may be absent or
+null) and the sandbox's records, so every field is optional that need not be there.
 """
 
 from __future__ import annotations
@@ -99,15 +102,11 @@ def missing_scopes(handles: list[str] | tuple[str, ...] | set[str], wanted: dict
     return [scope for scope in wanted if scope not in granted]
 
 
-def scope_refusal(scope: str) -> str:
-    """Shopify's words for a call that needs a scope the token lacks (403)."""
-    return f"[API] This action requires merchant approval for {scope} scope."
-
-
 # --------------------------------------------------------------------------- webhook topics
-# The REST webhook topics Shopify accepts (a subset of its list: the store, orders, refunds,
-# fulfilments, customers, products, carts and checkouts), each with the scope a subscription needs.
-# Any other topic is refused with a 422.
+# The webhook topics Shopify accepts, as deliveries name them in `X-Shopify-Topic` (GraphQL's enum
+# is the same upper-cased: orders/updated is ORDERS_UPDATED; a subset of Shopify's list: the store,
+# orders, refunds, fulfilments, customers, products, carts and checkouts), each with the scope a
+# subscription needs. Any other topic is refused.
 
 WEBHOOK_TOPICS: dict[str, str | None] = {
     "app/uninstalled": None,
@@ -327,48 +326,6 @@ class ShopifyRefund(ShopifyModel):
         )
 
 
-class CalculatedRefundLineItem(ShopifyModel):
-    line_item_id: int
-    quantity: int
-    restock_type: str | None = None
-    location_id: int | None = None
-    price: Decimal | None = None
-    subtotal: Decimal = Decimal("0")
-    total_tax: Decimal = Decimal("0")
-
-
-class RefundShipping(ShopifyModel):
-    amount: Decimal = Decimal("0")
-    tax: Decimal = Decimal("0")
-    maximum_refundable: Decimal | None = None
-
-
-class RefundCalculation(ShopifyModel):
-    """What `refunds/calculate.json` suggests: resubmit its transactions as `kind: refund`."""
-
-    order_id: int | None = Field(None, description="Set by the client (the response does not carry it).")
-    currency: str | None = None
-    shipping: RefundShipping = Field(default_factory=RefundShipping)
-    refund_line_items: list[CalculatedRefundLineItem] = Field(default_factory=list)
-    transactions: list[ShopifyTransaction] = Field(default_factory=list)
-
-    @property
-    def amount(self) -> Decimal:
-        """Total suggested refund (over every parent transaction)."""
-        return sum((t.amount for t in self.transactions), Decimal("0"))
-
-    @property
-    def maximum_refundable(self) -> Decimal:
-        """What could still be refunded on the order's payments, whatever the items."""
-        return sum(
-            (
-                t.maximum_refundable if t.maximum_refundable is not None else t.amount
-                for t in self.transactions
-            ),
-            Decimal("0"),
-        )
-
-
 class ShopifyNoteAttribute(ShopifyModel):
     name: str
     value: str | None = None
@@ -524,18 +481,6 @@ class ShopifyOrder(ShopifyModel):
         )
 
 
-class ShopifyCancellation(ShopifyModel):
-    """Shopify's answer to `POST orders/{id}/cancel.json`: `{"notice": "Order has been canceled",
-    "order": ...}`. Shopify cancels in a background job, so `order` may still show
-    `cancelled_at: null` (its published example does): the answer itself says it was accepted."""
-
-    notice: str | None = None
-    order: ShopifyOrder
-    by_earlier_attempt: bool = Field(
-        False, description="Set by the client: an earlier attempt, whose answer was lost, did it."
-    )
-
-
 class ShopifyVariant(ShopifyModel):
     id: int
     product_id: int | None = None
@@ -557,19 +502,3 @@ class ShopifyProduct(ShopifyModel):
     @property
     def tag_list(self) -> list[str]:
         return split_tags(self.tags)
-
-
-class ShopifyAccessScope(ShopifyModel):
-    """One of `GET /admin/oauth/access_scopes.json`'s `access_scopes`."""
-
-    handle: str
-
-
-class ShopifyWebhook(ShopifyModel):
-    id: int
-    topic: str
-    address: str
-    format: str | None = None
-    api_version: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None

@@ -41,7 +41,7 @@ from demo.runtime import DemoRuntime, open_demo_runtime
 from sandbox.app import create_sandbox_app
 from sandbox.helpdesks import desk_of
 from sandbox.vendors.gorgias import CallLimiter
-from sandbox.vendors.shopify import configure_call_limit
+from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.webhooks import encode_body
 from sandbox.world import JSON, World
 from tests.agent.scripted_model import ScriptedChatModel, Step, ToolStep, intent
@@ -83,7 +83,7 @@ def sandbox_app() -> FastAPI:
     # Something must answer the sandbox's OpenAI endpoint; an empty script fails loudly if used,
     # and spares `open_runtime` building the offline model.
     attach_chat_backend(app, ScriptedChatModel(steps=[]))
-    configure_call_limit(app, enabled=False)
+    configure_cost_bucket(app, enabled=False)
     app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
     app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
     app.state.front_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)

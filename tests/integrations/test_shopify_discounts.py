@@ -12,27 +12,16 @@ import httpx
 import pytest
 
 from integrations.domain import RefundLine
-from integrations.shopify import ShopifyClient, ShopifyOrder, shopify_http_client
+from integrations.shopify import ShopifyOrder
 from integrations.shopify.adapter import ShopifyCommerce
 from sandbox.world import World
+from tests.integrations.shopify_graphql import graphql_client, graphql_commerce, suggested_total
 from tests.published import shopify_rest as published
 
 HEADERS = {"X-Shopify-Access-Token": "shpat_sandbox"}
-BASE = "/shopify/admin/api/2026-10"
+GRAPHQL = "/shopify/admin/api/2026-10/graphql.json"
 PUBLISHED_ID = 450789469
 RED_IPOD = 518995019  # the line still unrefunded in Shopify's example, with 3.33 of the TENOFF code
-
-
-def products(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, json={"product": {"id": 632910392, "title": "IPod Nano - 8gb", "tags": ""}})
-
-
-async def published_order_in_our_terms() -> ShopifyCommerce:
-    return ShopifyCommerce(
-        ShopifyClient(
-            shopify_http_client("https://s.test/admin/api", "t", transport=httpx.MockTransport(products))
-        )
-    )
 
 
 # --------------------------------------------------------------------------- contract: Shopify's example
@@ -46,12 +35,14 @@ def test_the_published_order_keeps_total_discount_at_zero_and_allocates_the_code
     assert order.discount_applications[0].target_selection == "all"
 
 
-async def test_our_refund_arithmetic_gives_shopifys_199_65_not_202_98() -> None:
+async def test_our_refund_arithmetic_gives_shopifys_199_65_not_202_98(
+    sandbox_transport: httpx.ASGITransport, world: World
+) -> None:
     """Shopify's example: the red iPod (199.00, 3.33 of a 10.00 code, 3.98 tax) is worth 199.65
     to refund (its calculation: subtotal 195.67 + tax 3.98), where price plus a share of the order's
-    tax would pay back 202.98."""
-    commerce = await published_order_in_our_terms()
-    order = await commerce.to_domain(ShopifyOrder.model_validate(published.ORDER))
+    tax would pay back 202.98. The published order is read through the GraphQL emulator."""
+    published_world(world)
+    order = await graphql_commerce(sandbox_transport).get_order(str(PUBLISHED_ID))
     line = RefundLine(line_item_id=str(RED_IPOD), quantity=1)
     assert order.refund_amount([line], include_shipping=False) == Decimal("199.65")
     calculated = published.REFUND_CALCULATION["refund"]["refund_line_items"][0]
@@ -75,55 +66,36 @@ def published_world(world: World) -> World:
     return world
 
 
-async def test_the_emulator_calculates_the_published_refund_line(
+async def test_the_emulator_suggests_the_published_refund_line(
     sandbox_http: httpx.AsyncClient, world: World
 ) -> None:
+    """Shopify's published calculation of the red iPod (subtotal 195.67, tax 3.98), as the
+    emulator's `suggestedRefund` gives it."""
     published_world(world)
-    body = {
-        "refund": {
-            "refund_line_items": [{"line_item_id": RED_IPOD, "quantity": 1, "restock_type": "no_restock"}]
-        }
+    query = """query($id: ID!, $lines: [RefundLineItemInput!]) { order(id: $id) {
+      suggestedRefund(refundLineItems: $lines) { refundLineItems {
+        quantity subtotalSet { shopMoney { amount } } totalTaxSet { shopMoney { amount } } priceSet { shopMoney { amount } }
+      } } } }"""
+    variables = {
+        "id": f"gid://shopify/Order/{PUBLISHED_ID}",
+        "lines": [{"lineItemId": f"gid://shopify/LineItem/{RED_IPOD}", "quantity": 1}],
     }
     response = await sandbox_http.post(
-        f"{BASE}/orders/{PUBLISHED_ID}/refunds/calculate.json", json=body, headers=HEADERS
+        GRAPHQL, json={"query": query, "variables": variables}, headers=HEADERS
     )
     assert response.status_code == 200, response.text
-    (ours,) = response.json()["refund"]["refund_line_items"]
+    (ours,) = response.json()["data"]["order"]["suggestedRefund"]["refundLineItems"]
     (shopifys,) = published.REFUND_CALCULATION["refund"]["refund_line_items"]
-    fields = (
-        "price",
-        "subtotal",
-        "total_tax",
-        "discounted_price",
-        "discounted_total_price",
-        "total_cart_discount_amount",
-    )
-    assert {f: ours[f] for f in fields} == {f: shopifys[f] for f in fields}
+    assert ours["subtotalSet"]["shopMoney"]["amount"] == money(shopifys["subtotal"])
+    assert ours["totalTaxSet"]["shopMoney"]["amount"] == money(shopifys["total_tax"])
+    assert ours["priceSet"]["shopMoney"]["amount"] == money(shopifys["price"])
+
+
+def money(value: object) -> str:
+    return f"{Decimal(str(value)):.2f}"
 
 
 # --------------------------------------------------------------------------- the emulator's demo orders
-
-
-async def calculate(
-    http: httpx.AsyncClient, order_id: int, lines: list[tuple[int, int]], shipping: bool
-) -> Decimal:
-    """The emulator's refund calculation: the items' subtotal and tax plus shipping and its tax."""
-    refund: dict[str, object] = {
-        "refund_line_items": [
-            {"line_item_id": lid, "quantity": q, "restock_type": "no_restock"} for lid, q in lines
-        ]
-    }
-    if shipping:
-        refund["shipping"] = {"full_refund": True}
-    response = await http.post(
-        f"{BASE}/orders/{order_id}/refunds/calculate.json", json={"refund": refund}, headers=HEADERS
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()["refund"]
-    items = sum(
-        (Decimal(i["subtotal"]) + Decimal(i["total_tax"]) for i in body["refund_line_items"]), Decimal(0)
-    )
-    return items + Decimal(body["shipping"]["amount"]) + Decimal(body["shipping"]["tax"])
 
 
 def test_demo_orders_carry_shopifys_discount_shape(world: World) -> None:
@@ -161,27 +133,19 @@ async def test_our_arithmetic_agrees_with_the_emulators_calculation(
     lines: list[tuple[int, int]],
     shipping: bool,
 ) -> None:
-    commerce = ShopifyCommerce(
-        ShopifyClient(
-            shopify_http_client(
-                "http://sandbox/shopify/admin/api", "shpat_sandbox", transport=sandbox_transport
-            )
-        )
-    )
+    commerce = graphql_commerce(sandbox_transport)
     order = await commerce.find_order(str(number))
     assert order is not None
     ours = order.refund_amount(
         [RefundLine(line_item_id=str(lid), quantity=q) for lid, q in lines], include_shipping=shipping
     )
-    assert ours == await calculate(sandbox_http, 5_200_000_000 + number, lines, shipping)
+    assert ours == await suggested_total(sandbox_http, 5_200_000_000 + number, lines, shipping)
 
 
 async def test_refunding_a_partly_discounted_line_unit_by_unit_adds_up_to_the_line(
     sandbox_transport: httpx.ASGITransport, world: World
 ) -> None:
-    client = ShopifyClient(
-        shopify_http_client("http://sandbox/shopify/admin/api", "shpat_sandbox", transport=sandbox_transport)
-    )
+    client = graphql_client(sandbox_transport)
     commerce = ShopifyCommerce(client)
     order_id, beanies = 5200001033, 520000103301
     paid = []
@@ -190,8 +154,8 @@ async def test_refunding_a_partly_discounted_line_unit_by_unit_adds_up_to_the_li
         expected = order.refund_amount(
             [RefundLine(line_item_id=str(beanies), quantity=1)], include_shipping=False
         )
-        calculation = await client.calculate_refund(order_id, line_items=[(beanies, 1)])
-        refund = await client.create_refund(order_id, calculation, note="one beanie", idempotency_key=key)
+        suggestion = await client.suggest_refund(order_id, line_items=[(beanies, 1)])
+        refund = await client.create_refund(order_id, suggestion, note="one beanie", idempotency_key=key)
         assert refund.amount == expected
         paid.append(refund.amount)
     line = world.shopify.orders[order_id]["line_items"][0]

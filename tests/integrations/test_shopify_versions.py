@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from agent.settings import Settings
-from integrations.shopify import DEFAULT_API_VERSION, ShopifyClient, ShopifyWebhook, shopify_http_client
+from integrations.shopify import DEFAULT_API_VERSION, ShopifyGraphQLClient, shopify_graphql_http_client
 from integrations.shopify.client import admin_api_url
 from integrations.shopify.models import (
     API_VERSION_HEADER,
@@ -24,6 +24,7 @@ from sandbox.world import World
 
 TODAY = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TOKEN = {"X-Shopify-Access-Token": "shpat_sandbox"}
+SHOP = {"query": "{ currentAppInstallation { accessScopes { handle } } }"}
 
 
 # --------------------------------------------------------------------------- Shopify's published rule
@@ -60,23 +61,6 @@ def test_a_retired_version_is_served_by_the_oldest_supported() -> None:
     assert served_api_version("latest", TODAY) is None
 
 
-def test_the_published_webhook_names_its_api_version() -> None:
-    # Shopify/shopify-api-ruby @ 4eca719d, test/rest/2024_10/webhook_test.rb: a created webhook.
-    published = {
-        "id": 6883828544,
-        "address": "pubsub://projectName:topicName",
-        "topic": "customers/update",
-        "created_at": "2024-10-02T09:06:06-05:00",
-        "updated_at": "2024-10-02T09:06:06-05:00",
-        "format": "json",
-        "fields": [],
-        "metafield_namespaces": [],
-        "api_version": "unstable",
-        "private_metafield_namespaces": [],
-    }
-    assert ShopifyWebhook.model_validate(published).api_version == "unstable"
-
-
 # --------------------------------------------------------------------------- the setting
 
 
@@ -107,7 +91,7 @@ def test_the_base_url_takes_the_version_from_the_setting() -> None:
 async def test_the_emulator_answers_with_the_version_shopify_would(
     sandbox_http: httpx.AsyncClient, asked: str, served: str
 ) -> None:
-    response = await sandbox_http.get(f"/shopify/admin/api/{asked}/orders.json?limit=1", headers=TOKEN)
+    response = await sandbox_http.post(f"/shopify/admin/api/{asked}/graphql.json", json=SHOP, headers=TOKEN)
     assert response.status_code == 200
     assert response.headers[API_VERSION_HEADER] == served
 
@@ -116,12 +100,12 @@ async def test_the_emulator_retires_versions_as_its_clock_moves(
     sandbox_http: httpx.AsyncClient, world: World
 ) -> None:
     world.clock = datetime(2027, 1, 1, 18, 0, tzinfo=UTC)  # 2027-01 released, 2026-01 retired
-    response = await sandbox_http.get("/shopify/admin/api/2026-01/shop.json", headers=TOKEN)
+    response = await sandbox_http.post("/shopify/admin/api/2026-01/graphql.json", json=SHOP, headers=TOKEN)
     assert response.headers[API_VERSION_HEADER] == "2026-04"
 
 
 async def test_a_path_that_names_no_version_is_shopifys_404(sandbox_http: httpx.AsyncClient) -> None:
-    response = await sandbox_http.get("/shopify/admin/api/latest/orders.json", headers=TOKEN)
+    response = await sandbox_http.post("/shopify/admin/api/latest/graphql.json", json=SHOP, headers=TOKEN)
     assert response.status_code == 404
     assert response.json() == {"errors": "Not Found"}
 
@@ -129,26 +113,28 @@ async def test_a_path_that_names_no_version_is_shopifys_404(sandbox_http: httpx.
 async def test_webhooks_record_the_version_they_were_made_with(
     sandbox_transport: httpx.ASGITransport,
 ) -> None:
-    async with shopify_http_client(
+    async with shopify_graphql_http_client(
         "http://sandbox/shopify/admin/api",
         "shpat_sandbox",
         api_version="2026-07",
         transport=sandbox_transport,
     ) as http:
-        hook = await ShopifyClient(http).register_webhook("orders/updated", "https://agent.test/hooks/orders")
-    assert hook.api_version == "2026-07"
+        hook = await ShopifyGraphQLClient(http).register_webhook(
+            "orders/updated", "https://agent.test/hooks/orders"
+        )
+    assert hook.api_version is not None and hook.api_version.handle == "2026-07"
 
 
 async def test_the_client_warns_once_when_shopify_falls_forward(
     sandbox_transport: httpx.ASGITransport, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with shopify_http_client(
+    async with shopify_graphql_http_client(
         "http://sandbox/shopify/admin/api",
         "shpat_sandbox",
         api_version="2024-10",
         transport=sandbox_transport,
     ) as http:
-        client = ShopifyClient(http)
+        client = ShopifyGraphQLClient(http)
         with caplog.at_level(logging.WARNING, logger="integrations.shopify"):
             await client.find_order_by_number(1001)
             await client.find_order_by_number(1002)
@@ -160,9 +146,9 @@ async def test_the_client_warns_once_when_shopify_falls_forward(
 
 
 async def test_the_default_version_is_served_as_asked(sandbox_transport: httpx.ASGITransport) -> None:
-    async with shopify_http_client(
+    async with shopify_graphql_http_client(
         "http://sandbox/shopify/admin/api", "shpat_sandbox", transport=sandbox_transport
     ) as http:
-        client = ShopifyClient(http)
+        client = ShopifyGraphQLClient(http)
         await client.find_order_by_number(1001)
     assert client.api_version == client.served_api_version == DEFAULT_API_VERSION

@@ -20,7 +20,7 @@ from integrations.events import (
     WebhookRejected,
 )
 from integrations.shopify.adapter import ShopifyCommerce
-from integrations.shopify.client import ShopifyClient
+from integrations.shopify.client import ShopifyGraphQLClient
 from integrations.shopify.webhooks import ShopifyWebhooks, sign_webhook
 
 SECRET = "shopify-app-secret-for-these-tests"
@@ -72,7 +72,7 @@ def test_the_signature_covers_the_exact_bytes(webhooks: ShopifyWebhooks, order: 
 
 
 def test_without_a_secret_every_delivery_is_refused(order: bytes) -> None:
-    commerce = ShopifyCommerce(ShopifyClient.__new__(ShopifyClient))
+    commerce = ShopifyCommerce(ShopifyGraphQLClient.__new__(ShopifyGraphQLClient))
     with pytest.raises(WebhookRejected):
         commerce.verify_webhook(headers(order), order)
 
@@ -138,7 +138,7 @@ def test_dedupe_keys_are_the_delivery_id_and_what_was_signed(webhooks: ShopifyWe
 
 
 async def test_a_store_event_drops_the_cached_order(webhooks: ShopifyWebhooks, order: bytes) -> None:
-    commerce = ShopifyCommerce(ShopifyClient.__new__(ShopifyClient), webhooks=webhooks)
+    commerce = ShopifyCommerce(ShopifyGraphQLClient.__new__(ShopifyGraphQLClient), webhooks=webhooks)
     commerce._orders["1001"] = (0.0, SimpleNamespace(id=450789469))
     commerce._orders["1002"] = (0.0, SimpleNamespace(id=450789470))
 

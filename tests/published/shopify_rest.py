@@ -1,5 +1,9 @@
 """Shopify's REST Admin API 2024-10 as Shopify's own generated client tests publish it, reduced.
 
+The agent no longer speaks REST; these are kept as Shopify's own records of an order, a refund
+calculation and a scope list: the emulated store keeps its orders in this resource shape (the
+shape webhooks deliver), and the GraphQL emulator must derive Shopify's published numbers from it.
+
 Source: Shopify/shopify-api-ruby @ 4eca719d (MIT), `test/rest/2024_10/order_test.rb` (test_8:
 GET orders/450789469.json; test_13: POST orders/450789469/cancel.json), `refund_test.rb` (POST
 refunds/calculate.json with line 518995019 and shipping) and `access_scope_test.rb`. Kept: the
@@ -183,7 +187,6 @@ ORDER: dict[str, Any] = {
 
 # The cancel response: the notice, and the order exactly as test_8 serves it (`cancelled_at` null:
 # the cancellation completes in the background).
-CANCEL_RESPONSE: dict[str, Any] = {"order": ORDER, "notice": "Order has been canceled"}
 
 REFUND_CALCULATION: dict[str, Any] = {
     "refund": {

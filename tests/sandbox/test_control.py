@@ -42,10 +42,14 @@ async def test_fault_fails_the_next_n_calls_then_clears(sandbox_http: httpx.Asyn
     )
     headers = {"X-Shopify-Access-Token": "shpat_sandbox"}
     for _ in range(2):
-        response = await sandbox_http.get("/shopify/admin/api/2026-10/orders.json", headers=headers)
+        response = await sandbox_http.post(
+            "/shopify/admin/api/2026-10/graphql.json",
+            json={"query": '{ job(id: "x") { id } }'},
+            headers=headers,
+        )
         assert response.status_code == 429
         assert response.headers["Retry-After"] == "1.5"
-        assert "Exceeded 2 calls per second" in response.json()["errors"]
+        assert response.json()["errors"] == "Throttled"
     assert (await sandbox_http.get("/_sandbox/faults")).json() == []
 
 

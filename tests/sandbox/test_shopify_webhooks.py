@@ -1,11 +1,13 @@
 """Shopify webhook deliveries from the emulated store: when an order is cancelled, refunded,
 updated or fulfilled, every subscription to the topic gets the bare resource, signed over its raw
-bytes, at the address it registered; unknown topics are refused at subscription."""
+bytes, at the address it registered (subscriptions made with the GraphQL Admin API's
+`webhookSubscriptionCreate`); unknown topics are refused at subscription."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -23,10 +25,41 @@ from sandbox.world import World
 from server.app import create_app
 from tests.server.fake_service import FakeConversationService
 
-BASE = "/shopify/admin/api/2026-10"
+GRAPHQL = "/shopify/admin/api/2026-10/graphql.json"
 HEADERS = {"X-Shopify-Access-Token": "shpat_sandbox"}
 ORDER_1004, ORDER_1005 = 5200001004, 5200001005
 AGENT = "http://agent.test/webhooks/shopify"
+SUBSCRIBE = """mutation($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
+    webhookSubscription { id uri } userErrors { field message }
+  }
+}"""
+CANCEL = """mutation($id: ID!) {
+  orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) {
+    job { id } orderCancelUserErrors { message }
+  }
+}"""
+JOB = "query($id: ID!) { job(id: $id) { done } }"
+NOTE = """mutation($id: ID!, $note: String) {
+  orderUpdate(input: {id: $id, note: $note}) { order { id } userErrors { message } }
+}"""
+
+
+async def gql(http: httpx.AsyncClient, operation: str, **variables: object) -> dict[str, Any]:
+    response = await http.post(GRAPHQL, json={"query": operation, "variables": variables}, headers=HEADERS)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def cancel(http: httpx.AsyncClient, order_id: int) -> dict[str, Any]:
+    """Cancel and let the job run (it runs before the next call is answered)."""
+    payload: dict[str, Any] = (await gql(http, CANCEL, id=f"gid://shopify/Order/{order_id}"))["orderCancel"]
+    if payload["job"]:
+        await gql(http, JOB, id=payload["job"]["id"])
+    return payload
 
 
 @dataclass
@@ -51,9 +84,14 @@ def inbox(sandbox_app: FastAPI) -> Inbox:
     return received
 
 
-async def subscribe(http: httpx.AsyncClient, topic: str, address: str | None = None) -> httpx.Response:
-    hook = {"webhook": {"topic": topic, "address": address or f"{AGENT}/{topic}", "format": "json"}}
-    return await http.post(f"{BASE}/webhooks.json", json=hook, headers=HEADERS)
+async def subscribe(http: httpx.AsyncClient, topic: str, address: str | None = None) -> dict[str, Any]:
+    """Subscribe through `webhookSubscriptionCreate`; the payload (subscription and user errors)."""
+    enum = topic.replace("/", "_").upper()
+    data = await gql(
+        http, SUBSCRIBE, topic=enum, sub={"uri": address or f"{AGENT}/{topic}", "format": "JSON"}
+    )
+    payload: dict[str, Any] = data["webhookSubscriptionCreate"]
+    return payload
 
 
 # --------------------------------------------------------------------------- contract: subscriptions
@@ -62,7 +100,7 @@ async def subscribe(http: httpx.AsyncClient, topic: str, address: str | None = N
 @pytest.mark.parametrize(
     ("topic", "address"),
     [
-        # Shopify/shopify-api-ruby @ 4eca719d, test/rest/2024_10/webhook_test.rb: subscriptions Shopify accepts.
+        # Shopify/shopify-api-ruby @ 4eca719d, test/rest/2024_10/webhook_test.rb: addresses Shopify accepts.
         ("customers/update", "pubsub://projectName:topicName"),
         (
             "customers/update",
@@ -76,24 +114,34 @@ async def test_the_published_subscriptions_are_accepted(
     sandbox_http: httpx.AsyncClient, world: World, topic: str, address: str
 ) -> None:
     world.shopify.access_scopes.append("read_customers")
-    response = await subscribe(sandbox_http, topic, address)
-    assert response.status_code == 201, response.text
-    assert response.json()["webhook"]["address"] == address
+    payload = await subscribe(sandbox_http, topic, address)
+    assert payload["userErrors"] == []
+    assert payload["webhookSubscription"]["uri"] == address
+    [hook] = world.shopify.webhooks.values()
+    assert (hook["topic"], hook["address"]) == (topic, address)
 
 
-@pytest.mark.parametrize("topic", ["orders/nope", "order/updated", "orders_updated", ""])
+@pytest.mark.parametrize("topic", ["ORDERS_NOPE", "ORDER_UPDATED", "orders_updated", ""])
 async def test_an_unknown_topic_is_refused(sandbox_http: httpx.AsyncClient, world: World, topic: str) -> None:
-    response = await subscribe(sandbox_http, topic, "https://agent.test/hooks")
-    assert response.status_code == 422
-    (message,) = response.json()["errors"]["topic"]
-    assert message.startswith("Invalid topic specified") and "orders/updated" in message
+    response = await sandbox_http.post(
+        GRAPHQL,
+        json={"query": SUBSCRIBE, "variables": {"topic": topic, "sub": {"uri": "https://agent.test/hooks"}}},
+        headers=HEADERS,
+    )
+    [error] = response.json()["errors"]  # not a value of the WebhookSubscriptionTopic enum
+    assert "WebhookSubscriptionTopic" in error["message"]
     assert world.shopify.webhooks == {}
 
 
 async def test_a_topic_needs_the_scope_of_its_resource(sandbox_http: httpx.AsyncClient, world: World) -> None:
-    response = await subscribe(sandbox_http, "customers/update")  # the demo token has no read_customers
-    assert response.status_code == 403
-    assert "read_customers" in response.json()["errors"]
+    response = await sandbox_http.post(
+        GRAPHQL,
+        json={"query": SUBSCRIBE, "variables": {"topic": "CUSTOMERS_UPDATE", "sub": {"uri": f"{AGENT}/c"}}},
+        headers=HEADERS,
+    )  # the demo token has no read_customers
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "ACCESS_DENIED" and "read_customers" in error["message"]
+    assert world.shopify.webhooks == {}
 
 
 # --------------------------------------------------------------------------- deliveries
@@ -103,14 +151,9 @@ async def test_a_cancellation_is_delivered_signed_to_each_subscriber(
     sandbox_http: httpx.AsyncClient, world: World, inbox: Inbox
 ) -> None:
     for topic in ("orders/cancelled", "orders/updated", "refunds/create", "orders/fulfilled"):
-        assert (await subscribe(sandbox_http, topic)).status_code == 201
+        assert (await subscribe(sandbox_http, topic))["userErrors"] == []
     before = world.digest()
-    cancelled = await sandbox_http.post(
-        f"{BASE}/orders/{ORDER_1004}/cancel.json",
-        json={"reason": "customer", "refund": True},
-        headers=HEADERS,
-    )
-    assert cancelled.status_code == 200
+    assert (await cancel(sandbox_http, ORDER_1004))["orderCancelUserErrors"] == []
     assert inbox.topics() == ["refunds/create", "orders/cancelled", "orders/updated"]  # not orders/fulfilled
     secret = world.credentials.shopify_webhook_secret
     for url, headers, body in inbox.posts:
@@ -135,38 +178,43 @@ async def test_a_cancellation_is_delivered_signed_to_each_subscriber(
 async def test_a_refund_and_a_note_are_delivered(sandbox_http: httpx.AsyncClient, inbox: Inbox) -> None:
     await subscribe(sandbox_http, "refunds/create")
     await subscribe(sandbox_http, "orders/updated")
-    calculated = await sandbox_http.post(
-        f"{BASE}/orders/{ORDER_1005}/refunds/calculate.json",
-        json={"refund": {"refund_line_items": [{"line_item_id": 520000100502, "quantity": 1}]}},
-        headers=HEADERS,
+    order = f"gid://shopify/Order/{ORDER_1005}"
+    line = "gid://shopify/LineItem/520000100502"
+    suggested = await gql(
+        sandbox_http,
+        """query($id: ID!, $lines: [RefundLineItemInput!]) { order(id: $id) { suggestedRefund(refundLineItems: $lines) {
+             suggestedTransactions { gateway amountSet { shopMoney { amount } } parentTransaction { id } } } } }""",
+        id=order,
+        lines=[{"lineItemId": line, "quantity": 1}],
     )
-    assert calculated.status_code == 200
-    assert inbox.posts == []  # a calculation changes nothing, so nothing is delivered
+    assert inbox.posts == []  # a suggestion changes nothing, so nothing is delivered
     transactions = [
-        {**t, "kind": "refund"}
-        for t in calculated.json()["refund"]["transactions"]
-        if t["kind"] == "suggested_refund"
-    ]
-    refund = {
-        "refund_line_items": [{"line_item_id": 520000100502, "quantity": 1}],
-        "transactions": transactions,
-    }
-    made = await sandbox_http.post(
-        f"{BASE}/orders/{ORDER_1005}/refunds.json", json={"refund": refund}, headers=HEADERS
+        {"orderId": order, "kind": "REFUND", "gateway": t["gateway"], "parentId": t["parentTransaction"]["id"],
+         "amount": t["amountSet"]["shopMoney"]["amount"]}
+        for t in suggested["order"]["suggestedRefund"]["suggestedTransactions"]
+    ]  # fmt: skip
+    made = await gql(
+        sandbox_http,
+        "mutation($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }",
+        input={
+            "orderId": order,
+            "refundLineItems": [{"lineItemId": line, "quantity": 1}],
+            "transactions": transactions,
+        },
     )
-    assert made.status_code == 201
+    assert made["refundCreate"]["userErrors"] == []
     assert inbox.topics() == ["refunds/create", "orders/updated"]
-    assert json.loads(inbox.posts[0][2])["id"] == made.json()["refund"]["id"]
-    await sandbox_http.put(
-        f"{BASE}/orders/{ORDER_1005}.json", json={"order": {"id": ORDER_1005, "note": "hi"}}, headers=HEADERS
+    assert (
+        f"gid://shopify/Refund/{json.loads(inbox.posts[0][2])['id']}" == made["refundCreate"]["refund"]["id"]
     )
+    await gql(sandbox_http, NOTE, id=order, note="hi")
     assert inbox.topics()[-1] == "orders/updated"
 
 
 async def test_a_refused_change_delivers_nothing(sandbox_http: httpx.AsyncClient, inbox: Inbox) -> None:
     await subscribe(sandbox_http, "orders/cancelled")
-    refused = await sandbox_http.post(f"{BASE}/orders/5200001001/cancel.json", json={}, headers=HEADERS)
-    assert refused.status_code == 422  # #1001 has shipped
+    refused = await cancel(sandbox_http, 5200001001)
+    assert refused["orderCancelUserErrors"]  # #1001 has shipped
     assert inbox.posts == []
 
 
@@ -193,9 +241,7 @@ async def test_a_failed_delivery_is_logged_with_its_status(
 ) -> None:
     inbox.status = 503
     await subscribe(sandbox_http, "orders/updated")
-    await sandbox_http.put(
-        f"{BASE}/orders/{ORDER_1005}.json", json={"order": {"id": ORDER_1005, "note": "x"}}, headers=HEADERS
-    )
+    await gql(sandbox_http, NOTE, id=f"gid://shopify/Order/{ORDER_1005}", note="x")
     assert [d["status"] for d in world.shopify_deliveries] == [503]
 
 
@@ -226,9 +272,7 @@ async def test_the_agents_server_accepts_what_the_store_delivers(
 
     sandbox_app.state.shopify_webhook_sender = into_the_agent
     await subscribe(sandbox_http, "orders/cancelled")
-    await sandbox_http.post(
-        f"{BASE}/orders/{ORDER_1004}/cancel.json", json={"reason": "customer"}, headers=HEADERS
-    )
+    await cancel(sandbox_http, ORDER_1004)
     assert [(type(e).__name__, e.order_id) for e in fake.store_events] == [
         ("OrderCancelled", str(ORDER_1004))
     ]
@@ -238,14 +282,10 @@ async def test_the_agents_server_accepts_what_the_store_delivers(
 async def test_the_adapter_forgets_an_order_a_fulfilment_delivery_is_about(
     sandbox_http: httpx.AsyncClient, sandbox_transport: httpx.ASGITransport, inbox: Inbox
 ) -> None:
-    from integrations.shopify import ShopifyClient, shopify_http_client
-    from integrations.shopify.adapter import ShopifyCommerce
     from integrations.shopify.webhooks import ShopifyWebhooks
+    from tests.integrations.shopify_graphql import graphql_commerce
 
-    client = ShopifyClient(
-        shopify_http_client("http://sandbox/shopify/admin/api", "shpat_sandbox", transport=sandbox_transport)
-    )
-    commerce = ShopifyCommerce(client)
+    commerce = graphql_commerce(sandbox_transport)
     before = await commerce.find_order("1004")
     assert before is not None and not before.is_fulfilled
     await sandbox_http.post(

@@ -47,7 +47,7 @@ from sandbox.app import create_sandbox_app
 from sandbox.seed import build_world, load_seed
 from sandbox.serve import serve_in_thread
 from sandbox.vendors.gorgias import CallLimiter
-from sandbox.vendors.shopify import configure_call_limit
+from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.world import JSON, World, diff_json
 from tests.security.attack_conversations import ATTACKS, Attack
 
@@ -179,7 +179,7 @@ def sandbox(offline_model: BaseChatModel) -> Iterator[Sandbox]:
     """The demo-store sandbox served once on loopback; every attack gets a fresh world in it."""
     app = create_sandbox_app()
     attach_chat_backend(app, offline_model)
-    configure_call_limit(app, enabled=False)  # many turns in a row: not a load test
+    configure_cost_bucket(app, enabled=False)  # many turns in a row: not a load test
     app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
     with serve_in_thread(app) as url:
         yield Sandbox(app, url)

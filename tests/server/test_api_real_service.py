@@ -39,7 +39,7 @@ from demo.runtime import DemoRuntime, open_demo_runtime
 from demo.server import connect_helpdesk_to_server
 from sandbox.app import create_sandbox_app
 from sandbox.vendors.gorgias import CallLimiter
-from sandbox.vendors.shopify import configure_call_limit
+from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.world import JSON, World
 from server.app import create_app
 from server.security import sign_identity
@@ -156,7 +156,7 @@ def open_store(monkeypatch: pytest.MonkeyPatch, offline_model: BaseChatModel) ->
         settings = make_settings(**{**values, **overrides})
         sandbox = create_sandbox_app()
         attach_chat_backend(sandbox, offline_model)  # answers `openai:offline` over the OpenAI protocol
-        configure_call_limit(sandbox, enabled=False)
+        configure_cost_bucket(sandbox, enabled=False)
         sandbox.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
         opened: list[DemoRuntime] = []
 

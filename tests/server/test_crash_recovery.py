@@ -255,8 +255,8 @@ def assert_finished_once(shopper: Shopper, client_message_id: str) -> list[dict[
         ("while buying the label", ("easypost", "/buy", "POST", True), "shipment"),
         # Bought; the email request never leaves.
         ("after buying the label", ("sendgrid", "/mail/send", "POST", False), "label"),
-        # Bought and emailed; the order note never leaves.
-        ("after emailing the label", ("shopify", "orders/", "PUT", False), "email"),
+        # Bought and emailed; the order note (its `orderUpdate`) never leaves.
+        ("after emailing the label", ("shopify", "#OrderNoteUpdate", "POST", False), "email"),
     ],
 )
 def test_killed_around_the_return_label_finishes_with_one_label_and_one_email(
@@ -297,7 +297,7 @@ def test_killed_around_the_return_label_finishes_with_one_label_and_one_email(
         # The refund request is on its way when the agent dies: Stripe carries it out.
         ("while refunding", ("stripe", "/refunds", "POST", True), None),
         # Refunded; the order note never leaves.
-        ("after refunding", ("shopify", "orders/", "PUT", False), "refund"),
+        ("after refunding", ("shopify", "#OrderNoteUpdate", "POST", False), "refund"),
     ],
 )
 def test_killed_around_a_refund_finishes_with_exactly_one_refund(

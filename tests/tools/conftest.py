@@ -27,7 +27,7 @@ from demo.sandbox import sandbox_settings
 from integrations._http import retrying
 from integrations.gorgias.adapter import GorgiasHelpdesk
 from integrations.shopify.adapter import ShopifyCommerce
-from sandbox.vendors.shopify import configure_call_limit
+from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.world import JSON, World
 from tests.conftest import LiveSandbox
 from tools.context import ToolContext, ToolDeps, VerifiedCustomer
@@ -89,12 +89,12 @@ class SleepRecorder:
 
 @pytest.fixture
 def sandbox(live_sandbox: LiveSandbox) -> Iterator[LiveSandbox]:
-    """The HTTP sandbox holding this test's fresh world, without Shopify's real 2/s call bucket."""
-    configure_call_limit(live_sandbox.app, enabled=False)
+    """The HTTP sandbox holding this test's fresh world, without Shopify's GraphQL cost bucket."""
+    configure_cost_bucket(live_sandbox.app, enabled=False)
     try:
         yield live_sandbox
     finally:
-        configure_call_limit(live_sandbox.app)
+        configure_cost_bucket(live_sandbox.app)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from tests.integrations.shopify_graphql import suggested_total
 from tests.tools.conftest import Harness
 from tools.refunds import RefundEligibility, RefundIssued, check_refund_eligibility, issue_refund
 
@@ -23,31 +24,11 @@ LINES = {number: [int(f"520000{number}0{i}") for i in (1, 2)] for number in EMAI
 
 
 async def calculated(harness: Harness, number: str, line_ids: list[int], shipping: bool) -> Decimal:
-    """What the emulator's refund calculation gives for these whole lines (and the shipping left)."""
+    """What the emulator's suggested refund gives for these whole lines (and the shipping left)."""
     order = harness.order(int(number))
-    refund: dict[str, object] = {
-        "refund_line_items": [
-            {
-                "line_item_id": lid,
-                "quantity": next(li["quantity"] for li in order["line_items"] if li["id"] == lid),
-            }
-            for lid in line_ids
-        ]
-    }
-    if shipping:
-        refund["shipping"] = {"full_refund": True}
-    async with httpx.AsyncClient(base_url=f"{harness.sandbox.url}/shopify/admin/api/2026-10/") as http:
-        response = await http.post(
-            f"orders/{order['id']}/refunds/calculate.json",
-            json={"refund": refund},
-            headers={"X-Shopify-Access-Token": "shpat_sandbox"},
-        )
-    assert response.status_code == 200, response.text
-    body = response.json()["refund"]
-    items = sum(
-        (Decimal(i["subtotal"]) + Decimal(i["total_tax"]) for i in body["refund_line_items"]), Decimal(0)
-    )
-    return items + Decimal(body["shipping"]["amount"]) + Decimal(body["shipping"]["tax"])
+    lines = [(lid, next(li["quantity"] for li in order["line_items"] if li["id"] == lid)) for lid in line_ids]
+    async with httpx.AsyncClient(base_url=harness.sandbox.url) as http:
+        return await suggested_total(http, order["id"], lines, shipping)
 
 
 def args(number: str, line_ids: list[int] | None) -> dict[str, object]:

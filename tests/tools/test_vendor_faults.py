@@ -68,7 +68,7 @@ async def test_a_failing_stripe_refund_is_retried_with_the_same_idempotency_key(
 
 async def test_a_failing_shopify_refund_is_retried_after_reading_the_order_again(harness: Harness) -> None:
     await harness.add_fault(
-        vendor="shopify", route="refunds.json", method="POST", kind="error", status=500, remaining=1
+        vendor="shopify", route="#RefundCreate", method="POST", kind="error", status=500, remaining=1
     )
     result = await harness.call(issue_refund, harness.ctx(EMAILS["1002"]), **REFUND_1002)
     assert isinstance(result, RefundIssued)
@@ -156,7 +156,7 @@ async def test_a_vendor_rejection_is_not_reported_as_an_outage(harness: Harness)
     """A 4xx from the vendor means 'no', not 'down': the shopper is not told to try again later."""
     from tools.spec import run_tool, spec_of
 
-    await harness.add_fault(vendor="shopify", route="/cancel", kind="error", status=422, remaining=1)
+    await harness.add_fault(vendor="shopify", route="#OrderCancel", kind="error", status=422, remaining=1)
     result = await run_tool(
         spec_of(cancel_order),
         harness.ctx(EMAILS["1004"], call="reject-1"),

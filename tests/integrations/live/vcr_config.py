@@ -110,6 +110,9 @@ PERSONAL_CONTAINERS = frozenset(
         "customer",
         "shipping_address",
         "billing_address",
+        "shippingaddress",  # GraphQL's camelCase names, lowercased
+        "billingaddress",
+        "defaultaddress",
         "default_address",
         "addresses",
         "address",
