@@ -28,6 +28,7 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
             "woocommerce_url": f"{root}/woocommerce",  # the client adds /wp-json/wc/v3
             "gorgias_base_url": f"{root}{VENDOR_BASES['gorgias']}",
             "zendesk_base_url": f"{root}{VENDOR_BASES['zendesk']}",
+            "intercom_base_url": f"{root}{VENDOR_BASES['intercom']}",
             "easypost_api_base": f"{root}{VENDOR_BASES['easypost']}",
             "stripe_api_base": f"{root}/stripe",  # the Stripe SDK adds /v1 itself
             "sendgrid_host": f"{root}/sendgrid",  # and SendGrid's adds /v3

@@ -196,6 +196,7 @@ class Replayer:
         configure_call_limit(self.app, enabled=False)
         self.app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
         self.app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
+        self.app.state.intercom_call_limiter = CallLimiter(limit=1_000_000, window_seconds=10.0)
         self.app.state.webhook_sender = self._capture_webhook
 
     async def _capture_webhook(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> int:

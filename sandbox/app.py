@@ -24,6 +24,7 @@ VENDOR_BASES: dict[str, str] = {
     "woocommerce": "/woocommerce/wp-json/wc/v3",
     "gorgias": "/gorgias/api",
     "zendesk": "/zendesk/api/v2",
+    "intercom": "/intercom",
     "easypost": "/easypost/v2",
     "stripe": "/stripe/v1",
     "sendgrid": "/sendgrid/v3",
@@ -60,7 +61,7 @@ def create_sandbox_app(
     """A sandbox app owning `world` (a fresh demo store when omitted). With `control_token`, the
     control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
-    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe, woocommerce, zendesk
+    from sandbox.vendors import easypost, gorgias, intercom, sendgrid, shopify, stripe, woocommerce, zendesk
 
     seed = seed or load_seed()
     app = FastAPI(
@@ -110,6 +111,7 @@ def create_sandbox_app(
     app.include_router(woocommerce.router, prefix=VENDOR_BASES["woocommerce"], tags=["woocommerce"])
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(zendesk.router, prefix=VENDOR_BASES["zendesk"], tags=["zendesk"])
+    app.include_router(intercom.router, prefix=VENDOR_BASES["intercom"], tags=["intercom"])
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])
     app.include_router(sendgrid.router, prefix=VENDOR_BASES["sendgrid"], tags=["sendgrid"])

@@ -19,6 +19,7 @@ _AUTH_MESSAGES = {
     "shopify": "[API] Invalid API key or access token (unrecognized login or wrong password)",
     "gorgias": "Authentication failed: invalid email or API key.",
     "zendesk": "Couldn't authenticate you",
+    "intercom": "Access Token Invalid",
     "woocommerce": "Consumer key is invalid.",
     "easypost": "We couldn't authenticate you. Please check your API key.",
     "stripe": "Invalid API Key provided.",
@@ -40,6 +41,16 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
             status, "InternalError" if status >= 500 else "InvalidEndpoint"
         )
         return {"error": label, "description": message}
+    if vendor == "intercom":  # an error.list; 401's code is `unauthorized`
+        label = code or {
+            400: "parameter_invalid",
+            401: "unauthorized",
+            404: "not_found",
+            409: "conflict",
+            422: "parameter_invalid",
+            429: "rate_limit_exceeded",
+        }.get(status, "server_error" if status >= 500 else "parameter_invalid")
+        return {"type": "error.list", "request_id": None, "errors": [{"code": label, "message": message}]}
     if vendor == "woocommerce":  # the WordPress REST API's WP_Error shape
         wp_code = {
             401: "woocommerce_rest_authentication_error",
@@ -158,6 +169,12 @@ def require_zendesk(request: Request, world: WorldDep) -> None:
     wanted = (f"{world.credentials.zendesk_email}/token", world.credentials.zendesk_api_token)
     if _basic(request) != wanted:
         raise unauthorized("zendesk")
+
+
+def require_intercom(request: Request, world: WorldDep) -> None:
+    """A bearer access token."""
+    if _bearer(request) != world.credentials.intercom_access_token:
+        raise unauthorized("intercom")
 
 
 def require_easypost(request: Request, world: WorldDep) -> None:

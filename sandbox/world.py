@@ -17,12 +17,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 JSON = dict[str, Any]
-Vendor = Literal["shopify", "woocommerce", "gorgias", "zendesk", "easypost", "stripe", "sendgrid", "openai"]
+Vendor = Literal[
+    "shopify", "woocommerce", "gorgias", "zendesk", "intercom", "easypost", "stripe", "sendgrid", "openai"
+]
 VENDORS: tuple[Vendor, ...] = (
     "shopify",
     "woocommerce",
     "gorgias",
     "zendesk",
+    "intercom",
     "easypost",
     "stripe",
     "sendgrid",
@@ -42,6 +45,8 @@ class SandboxCredentials(BaseModel):
     gorgias_api_key: str = "gorgias_sandbox"
     zendesk_email: str = "agent@sandbox.test"
     zendesk_api_token: str = "zendesk_sandbox"
+    intercom_access_token: str = "intercom_sandbox"
+    intercom_bot_admin_id: str = "7451001"
     easypost_api_key: str = "EZTK_sandbox"
     stripe_api_key: str = "sk_test_sandbox"
     sendgrid_api_key: str = "SG.sandbox"
@@ -120,6 +125,24 @@ class ZendeskState(BaseModel):
     comments: dict[int, list[JSON]] = Field(default_factory=dict, description="By ticket id, oldest first.")
 
 
+class IntercomState(BaseModel):
+    """An Intercom workspace (REST API 2.x shapes). Conversations are kept without their parts; the
+    parts are kept per conversation, as `GET /conversations/{id}` serves them."""
+
+    app_id: str = "sandbox"
+    admins: dict[str, JSON] = Field(default_factory=dict, description="Teammates by id (the bot's included).")
+    teams: dict[str, JSON] = Field(default_factory=dict)
+    contacts: dict[str, JSON] = Field(default_factory=dict, description="Users and leads by id.")
+    conversations: dict[int, JSON] = Field(default_factory=dict)
+    parts: dict[int, list[JSON]] = Field(
+        default_factory=dict, description="By conversation id, oldest first."
+    )
+    tags: dict[str, JSON] = Field(default_factory=dict, description="The workspace's tags by id.")
+    conversation_attributes: list[str] = Field(
+        default_factory=list, description="Names of the conversation data attributes the workspace defines."
+    )
+
+
 class EasyPostState(BaseModel):
     trackers: dict[str, JSON] = Field(default_factory=dict, description="By tracker id.")
     shipments: dict[str, JSON] = Field(default_factory=dict, description="By shipment id.")
@@ -190,6 +213,7 @@ class World(BaseModel):
     woocommerce: WooCommerceState = Field(default_factory=WooCommerceState)
     gorgias: GorgiasState = Field(default_factory=GorgiasState)
     zendesk: ZendeskState = Field(default_factory=ZendeskState)
+    intercom: IntercomState = Field(default_factory=IntercomState)
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)

@@ -19,6 +19,7 @@ from typing import Any
 
 from sandbox.helpdesks.desk import Desk, DeskError, Outgoing
 from sandbox.helpdesks.gorgias import GorgiasDesk
+from sandbox.helpdesks.intercom import IntercomDesk
 from sandbox.helpdesks.zendesk import ZendeskDesk
 from sandbox.world import JSON, World
 
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 
-DESKS: dict[str, Desk] = {"gorgias": GorgiasDesk(), "zendesk": ZendeskDesk()}
+DESKS: dict[str, Desk] = {"gorgias": GorgiasDesk(), "zendesk": ZendeskDesk(), "intercom": IntercomDesk()}
 
 
 def desk_named(name: str) -> Desk:

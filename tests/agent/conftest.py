@@ -86,6 +86,7 @@ def sandbox_app() -> FastAPI:
     configure_call_limit(app, enabled=False)
     app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
     app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
+    app.state.intercom_call_limiter = CallLimiter(limit=1_000_000, window_seconds=10.0)
     return app
 
 
