@@ -158,7 +158,6 @@ class IntercomClient:
         self._http = http
         self._retry_policy = retry_policy
         self._admin_id = admin_id
-        self._tag_ids: dict[str, str] = {}
         self.rate_limit: tuple[int, int] | None = None
         """The last (`X-RateLimit-Remaining`, `X-RateLimit-Limit`) seen."""
 
@@ -370,13 +369,19 @@ class IntercomClient:
     # ------------------------------------------------------------------ tags
 
     async def tag_id(self, name: str) -> str:
-        """The workspace tag with this name, created when missing (`POST /tags` creates or finds)."""
-        if name not in self._tag_ids:
-            tag = _parse(
-                IntercomTag, await self._call("POST", "tags", retry=True, json={"name": name}), "tag"
-            )
-            self._tag_ids[name] = tag.id
-        return self._tag_ids[name]
+        """The workspace tag with this name, created when missing (`POST /tags` creates or finds it).
+        Asked each time rather than cached: a tag deleted from the workspace, or a workspace
+        started afresh, must not leave us applying a stale id."""
+        tag = _parse(IntercomTag, await self._call("POST", "tags", retry=True, json={"name": name}), "tag")
+        return tag.id
+
+    async def _tag(self, conversation_id: str, name: str, admin_id: str) -> None:
+        await self._call(
+            "POST",
+            f"conversations/{conversation_id}/tags",
+            retry=True,
+            json={"id": await self.tag_id(name), "admin_id": admin_id},
+        )
 
     async def edit_tags(
         self,
@@ -394,13 +399,7 @@ class IntercomClient:
         unwanted = [name for name in dict.fromkeys(remove) if name in present and name not in add]
         wanted = [name for name in dict.fromkeys(add) if name.strip() and name not in present]
         for name in wanted:
-            tag_id = await self.tag_id(name)
-            await self._call(
-                "POST",
-                f"conversations/{conversation_id}/tags",
-                retry=True,
-                json={"id": tag_id, "admin_id": admin_id},
-            )
+            await self._tag(conversation_id, name, admin_id)
         for name in unwanted:
             with contextlib.suppress(NotFound):  # untagged already: an earlier attempt's answer was lost
                 await self._call(
