@@ -8,6 +8,7 @@ serves them as plain text when asked (`display_as=plaintext`).
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from typing import Any
@@ -221,7 +222,7 @@ def remove_tag(world: World, conversation: JSON, tag_id: str) -> bool:
 def render(world: World, conversation: JSON, *, plaintext: bool = False, parts: bool = True) -> JSON:
     """The conversation as the API serves it: with its parts (the 500 most recent), bodies as HTML
     or, with `plaintext`, as text."""
-    served: JSON = {k: v for k, v in conversation.items()}
+    served: JSON = copy.deepcopy(conversation)  # a snapshot: later changes must not reach a sent body
     served["admin_assignee_id"] = _number(conversation.get("admin_assignee_id"))
     served["team_assignee_id"] = _number(conversation.get("team_assignee_id"))
     source = dict(conversation["source"])
@@ -232,10 +233,10 @@ def render(world: World, conversation: JSON, *, plaintext: bool = False, parts: 
         stored = world.intercom.parts.get(int(conversation["id"]), [])
         listed: list[JSON] = []
         for part in stored[-500:]:
-            copy: JSON = dict(part)
-            if plaintext and copy.get("body") is not None:
-                copy["body"] = as_text(copy["body"])
-            listed.append(copy)
+            served_part: JSON = copy.deepcopy(part)
+            if plaintext and served_part.get("body") is not None:
+                served_part["body"] = as_text(served_part["body"])
+            listed.append(served_part)
         served["conversation_parts"] = {
             "type": "conversation_part.list",
             "conversation_parts": listed,

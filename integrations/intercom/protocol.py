@@ -154,13 +154,13 @@ class IntercomProtocol:
             return HandedBack(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
         # conversation_part.tag.created: the newest decision tag a person (not the bot) applied
         decisions = [
-            tag
-            for tag in conversation.tags
+            (tag.applied_at or 0, position, tag.name)
+            for position, tag in enumerate(conversation.tags)
             if tag.name in DECISION_TAGS and not self._is_bot(tag.applied_by_id)
         ]
         if not decisions:
             return None
-        newest = max(decisions, key=lambda tag: tag.applied_at or 0).name
+        newest = max(decisions)[2]  # the latest applied; of two in the same second, the one listed last
         if newest == HANDBACK_TAG:
             return HandedBack(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
         if newest == APPROVED_TAG:
