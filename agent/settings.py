@@ -162,7 +162,8 @@ class Settings(BaseSettings):
         description="Intercom REST API base: https://api.intercom.io (api.eu.intercom.io, api.au.intercom.io by region).",
     )
     intercom_api_version: str = Field(
-        "2.14", description="Intercom-Version sent with every call (the version this integration is built on)."
+        "2.14",
+        description="Intercom-Version sent with every call (the version this integration is built on).",
     )
     intercom_access_token: SecretStr = Field(
         SecretStr("intercom_sandbox"),

@@ -73,3 +73,21 @@ async def test_gorgias_views_are_its_tickets_and_the_snapshot_reads_the_same(wor
         listed = (await http.get("/_sandbox/tickets")).json()
     assert [t["id"] for t in listed] == sorted(world.gorgias.tickets)
     assert ticket_views(world) == snapshot_ticket_views(world.snapshot()) == listed
+
+
+def test_intercom_is_composed_with_its_own_budget_account_and_webhook_side() -> None:
+    from integrations.intercom.client import CALL_BUDGET as INTERCOM_BUDGET
+    from integrations.intercom.protocol import IntercomProtocol
+
+    services = build_services(settings(helpdesk="intercom"), None)
+    connection = services.helpdesk_connection
+    assert connection.budget == INTERCOM_BUDGET
+    assert (connection.budget.limit, connection.budget.window_seconds) == (1666, 10.0)
+    assert connection.account.endswith("/intercom#7451001")
+    assert connection.http.headers["Intercom-Version"] == "2.14"
+    webhooks = helpdesk_webhooks(settings(helpdesk="intercom", intercom_bot_admin_id="42"))
+    assert isinstance(webhooks, IntercomProtocol) and webhooks.bot_admin_id == "42"
+    assert helpdesk_spec("intercom").sandbox_webhook(settings()) == (
+        "X-Hub-Signature",
+        "intercom_client_secret_sandbox",
+    )
