@@ -81,10 +81,13 @@ def listening_socket() -> Iterator[socket.socket]:
     sock.close()
 
 
-def build_browser_app(url: str, tmp_path: Path, *, real_agent: bool) -> BrowserApp:
+def build_browser_app(url: str, tmp_path: Path, *, real_agent: bool, helpdesk: str = "gorgias") -> BrowserApp:
     """The server in demo mode at `url`, with the real agent or with the scripted fake service
-    (which acts on the same sandbox world: tickets for handoffs, the label email in the outbox)."""
-    base = Settings(_env_file=None, sandbox_mode=True, sqlite_path=tmp_path / "chat.sqlite")
+    (which acts on the same sandbox world: tickets for handoffs, the label email in the outbox),
+    on the helpdesk named (the real agent only: the fake service writes Gorgias tickets)."""
+    base = Settings(
+        _env_file=None, sandbox_mode=True, sqlite_path=tmp_path / "chat.sqlite", helpdesk=helpdesk
+    )  # type: ignore[call-arg]
     settings = with_public_url(base, url)
     sandbox_app = create_sandbox_app()
     world: World = sandbox_app.state.world
