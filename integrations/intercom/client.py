@@ -287,7 +287,7 @@ class IntercomClient:
         retried on its own: `add_parts` repeats it safely."""
         if part.role == "user":
             if contact_id is None:
-                raise ValueError("a user reply needs the contact")
+                raise VendorError(VENDOR, f"conversation {conversation_id} has no contact to reply as")
             sent: dict[str, Any] = {
                 "message_type": "comment",
                 "type": "user",
