@@ -37,6 +37,11 @@ from integrations.gorgias.adapter import GorgiasHelpdesk
 from integrations.gorgias.client import CALL_BUDGET as GORGIAS_BUDGET
 from integrations.gorgias.client import GorgiasClient, gorgias_http_client
 from integrations.gorgias.protocol import GorgiasProtocol
+from integrations.intercom.adapter import IntercomHelpdesk
+from integrations.intercom.client import CALL_BUDGET as INTERCOM_BUDGET
+from integrations.intercom.client import IntercomClient, intercom_http_client
+from integrations.intercom.protocol import SIGNATURE_HEADER as INTERCOM_SIGNATURE_HEADER
+from integrations.intercom.protocol import IntercomProtocol
 from integrations.ports import Helpdesk, HelpdeskWebhooks
 from integrations.zendesk.adapter import ZendeskHelpdesk
 from integrations.zendesk.client import CALL_BUDGET as ZENDESK_BUDGET
@@ -222,9 +227,68 @@ FRONT = HelpdeskSpec(
     sandbox_webhook=lambda s: ("", s.front_app_secret.get_secret_value()),
 )
 
+# ------------------------------------------------------------------------------------- Intercom
+
+
+def intercom_protocol(settings: Settings) -> IntercomProtocol:
+    return IntercomProtocol(
+        secret=settings.intercom_client_secret.get_secret_value(),
+        bot_admin_id=settings.intercom_bot_admin_id,
+    )
+
+
+def intercom_ticket_url(settings: Settings) -> str:
+    """Where a person opens a conversation: Intercom's inbox, or the sandbox's ticket view."""
+    base = settings.intercom_base_url.rstrip("/")
+    if base.endswith("/intercom"):  # the sandbox
+        return base.removesuffix("/intercom") + "/_sandbox/tickets/{id}"
+    if not settings.intercom_workspace_id:
+        return ""
+    return f"https://app.intercom.com/a/inbox/{settings.intercom_workspace_id}/inbox/conversation/{{id}}"
+
+
+def connect_intercom(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    retry_policy: RetryPolicyFactory | None,
+) -> HelpdeskConnection:
+    http = intercom_http_client(
+        settings.intercom_base_url,
+        settings.intercom_access_token.get_secret_value(),
+        api_version=settings.intercom_api_version,
+        transport=transport,
+    )
+    client = IntercomClient(http, admin_id=settings.intercom_bot_admin_id, retry_policy=retry_policy)
+    helpdesk = IntercomHelpdesk(
+        client,
+        ticket_url=intercom_ticket_url(settings),
+        protocol=intercom_protocol(settings),
+        handoff_assignee=settings.intercom_handoff_assignee,
+    )
+    # The limit is the app's (per access token), shared by every process using it.
+    account = f"{settings.intercom_base_url}#{settings.intercom_bot_admin_id}"
+    return HelpdeskConnection(
+        helpdesk=helpdesk, http=http, budget=INTERCOM_BUDGET, account=account, client=client
+    )
+
+
+INTERCOM = HelpdeskSpec(
+    base_setting="intercom_base_url",
+    secret_setting="intercom_client_secret",  # noqa: S106 - a setting's name, not a secret
+    api_key_setting="intercom_access_token",
+    connect=connect_intercom,
+    webhooks=intercom_protocol,
+    sandbox_webhook=lambda s: (INTERCOM_SIGNATURE_HEADER, s.intercom_client_secret.get_secret_value()),
+)
+
 # ------------------------------------------------------------------------------------- the registry
 
-HELPDESK_SPECS: dict[str, HelpdeskSpec] = {"gorgias": GORGIAS, "zendesk": ZENDESK, "front": FRONT}
+HELPDESK_SPECS: dict[str, HelpdeskSpec] = {
+    "gorgias": GORGIAS,
+    "zendesk": ZENDESK,
+    "front": FRONT,
+    "intercom": INTERCOM,
+}
 
 
 def helpdesk_spec(name: str) -> HelpdeskSpec:

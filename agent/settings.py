@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     )
     helpdesk: Literal["gorgias", "zendesk", "front", "intercom"] = Field(
         "gorgias",
-        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/{helpdesk}): gorgias, zendesk or front (intercom: not yet).",
+        description="Helpdesk adapter (tickets, hand-offs and the helpdesk webhooks at /webhooks/{helpdesk}): gorgias, zendesk, front or intercom.",
     )
 
     # --- Shopify ------------------------------------------------------------------------------
@@ -176,6 +176,35 @@ class Settings(BaseSettings):
         300.0,
         gt=0,
         description="A Front webhook whose X-Front-Request-Timestamp is older (or ahead) by more than this is refused.",
+    )
+
+    # --- Intercom ------------------------------------------------------------------------------
+    intercom_base_url: str = Field(
+        f"{SANDBOX_URL}/intercom",
+        description="Intercom REST API base: https://api.intercom.io (api.eu.intercom.io, api.au.intercom.io by region).",
+    )
+    intercom_api_version: str = Field(
+        "2.14",
+        description="Intercom-Version sent with every call (the version this integration is built on).",
+    )
+    intercom_access_token: SecretStr = Field(
+        SecretStr("intercom_sandbox"),
+        description="Access token of the store's Intercom app (Developer Hub > your app > Authentication).",
+    )
+    intercom_client_secret: SecretStr = Field(
+        SecretStr("intercom_client_secret_sandbox"),
+        description="Client secret of that app (Basic information): checks the webhooks' X-Hub-Signature.",
+    )
+    intercom_bot_admin_id: str = Field(
+        "7451001",
+        description="Id of the Intercom admin (teammate) the bot replies, notes and tags as.",
+    )
+    intercom_handoff_assignee: str = Field(
+        "",
+        description="Whom a hand-off is assigned to: team:<id> or admin:<id> (empty: left unassigned).",
+    )
+    intercom_workspace_id: str = Field(
+        "", description="Intercom workspace (app) id, for links to conversations in the inbox."
     )
 
     # --- EasyPost, Stripe, SendGrid -------------------------------------------------------------

@@ -29,6 +29,7 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
             "gorgias_base_url": f"{root}{VENDOR_BASES['gorgias']}",
             "zendesk_base_url": f"{root}{VENDOR_BASES['zendesk']}",
             "front_base_url": f"{root}{VENDOR_BASES['front']}",
+            "intercom_base_url": f"{root}{VENDOR_BASES['intercom']}",
             "easypost_api_base": f"{root}{VENDOR_BASES['easypost']}",
             "stripe_api_base": f"{root}/stripe",  # the Stripe SDK adds /v1 itself
             "sendgrid_host": f"{root}/sendgrid",  # and SendGrid's adds /v3

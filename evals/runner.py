@@ -197,6 +197,7 @@ class Replayer:
         self.app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
         self.app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
         self.app.state.front_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
+        self.app.state.intercom_call_limiter = CallLimiter(limit=1_000_000, window_seconds=10.0)
         self.app.state.webhook_sender = self._capture_webhook
 
     async def _capture_webhook(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> int:

@@ -27,6 +27,7 @@ VENDOR_BASES: dict[str, str] = {
     "gorgias": "/gorgias/api",
     "zendesk": "/zendesk/api/v2",
     "front": "/front",
+    "intercom": "/intercom",
     "easypost": "/easypost/v2",
     "stripe": "/stripe/v1",
     "sendgrid": "/sendgrid/v3",
@@ -85,6 +86,7 @@ def create_sandbox_app(
         easypost,
         front,
         gorgias,
+        intercom,
         sendgrid,
         shopify_graphql,
         stripe,
@@ -142,6 +144,7 @@ def create_sandbox_app(
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(zendesk.router, prefix=VENDOR_BASES["zendesk"], tags=["zendesk"])
     app.include_router(front.router, prefix=VENDOR_BASES["front"], tags=["front"])
+    app.include_router(intercom.router, prefix=VENDOR_BASES["intercom"], tags=["intercom"])
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])
     app.include_router(sendgrid.router, prefix=VENDOR_BASES["sendgrid"], tags=["sendgrid"])

@@ -20,6 +20,7 @@ _AUTH_MESSAGES = {
     "gorgias": "Authentication failed: invalid email or API key.",
     "zendesk": "Couldn't authenticate you",
     "front": "Invalid token",
+    "intercom": "Access Token Invalid",
     "woocommerce": "Consumer key is invalid.",
     "easypost": "We couldn't authenticate you. Please check your API key.",
     "stripe": "Invalid API Key provided.",
@@ -51,6 +52,16 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
             429: "Too Many Requests",
         }.get(status, "Internal error" if status >= 500 else "Bad request")
         return {"_error": {"status": status, "title": code or title, "message": message}}
+    if vendor == "intercom":  # an error.list; 401's code is `unauthorized`
+        label = code or {
+            400: "parameter_invalid",
+            401: "unauthorized",
+            404: "not_found",
+            409: "conflict",
+            422: "parameter_invalid",
+            429: "rate_limit_exceeded",
+        }.get(status, "server_error" if status >= 500 else "parameter_invalid")
+        return {"type": "error.list", "request_id": None, "errors": [{"code": label, "message": message}]}
     if vendor == "woocommerce":  # the WordPress REST API's WP_Error shape
         wp_code = {
             401: "woocommerce_rest_authentication_error",
@@ -175,6 +186,12 @@ def require_front(request: Request, world: WorldDep) -> None:
     """An API token, sent as a bearer token."""
     if _bearer(request) != world.credentials.front_api_token:
         raise unauthorized("front")
+
+
+def require_intercom(request: Request, world: WorldDep) -> None:
+    """A bearer access token."""
+    if _bearer(request) != world.credentials.intercom_access_token:
+        raise unauthorized("intercom")
 
 
 def require_easypost(request: Request, world: WorldDep) -> None:

@@ -242,6 +242,35 @@ def _front_teammates(world: World, seed: Seed) -> None:
         front_teammate(world, name=agent.name, email=agent.email, number=index)
 
 
+def _intercom_workspace(world: World, seed: Seed) -> None:
+    """The Intercom workspace: its teammates (the bot's admin among them), a support team, and the
+    conversation data attribute the integration marks its conversations with."""
+    world.intercom.app_id = seed.shop.domain.split(".")[0]
+    bot = world.credentials.intercom_bot_admin_id
+    people = [("Support assistant", f"assistant@{seed.shop.domain}", bot)]
+    people += [(a.name, a.email, str(int(bot) + n)) for n, a in enumerate(seed.helpdesk_agents, start=1)]
+    for name, email, admin_id in people:
+        world.intercom.admins[admin_id] = {
+            "type": "admin",
+            "id": admin_id,
+            "name": name,
+            "email": email,
+            "email_verified": True,
+            "job_title": None,
+            "away_mode_enabled": False,
+            "away_mode_reassign": False,
+            "has_inbox_seat": True,
+            "team_ids": ["5017001"] if admin_id != bot else [],
+        }
+    world.intercom.teams["5017001"] = {
+        "type": "team",
+        "id": "5017001",
+        "name": "Support",
+        "admin_ids": [a for a in world.intercom.admins if a != bot],
+    }
+    world.intercom.conversation_attributes = ["support_agent_conversation_id"]
+
+
 def build_world(seed: Seed | None = None) -> World:
     """A fresh world from a seed (the demo store by default)."""
     seed = seed or load_seed()
@@ -258,6 +287,7 @@ def build_world(seed: Seed | None = None) -> World:
         world.gorgias.users[index] = {"id": index, "name": agent.name, "email": agent.email, "role": "agent"}
     _zendesk_agents(world, seed)
     _front_teammates(world, seed)
+    _intercom_workspace(world, seed)
 
     products: dict[str, JSON] = {}
     for index, product in enumerate(seed.products, start=1):

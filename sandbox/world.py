@@ -18,7 +18,16 @@ from pydantic import BaseModel, Field
 
 JSON = dict[str, Any]
 Vendor = Literal[
-    "shopify", "woocommerce", "gorgias", "zendesk", "front", "easypost", "stripe", "sendgrid", "openai"
+    "shopify",
+    "woocommerce",
+    "gorgias",
+    "zendesk",
+    "front",
+    "intercom",
+    "easypost",
+    "stripe",
+    "sendgrid",
+    "openai",
 ]
 VENDORS: tuple[Vendor, ...] = (
     "shopify",
@@ -26,6 +35,7 @@ VENDORS: tuple[Vendor, ...] = (
     "gorgias",
     "zendesk",
     "front",
+    "intercom",
     "easypost",
     "stripe",
     "sendgrid",
@@ -47,6 +57,8 @@ class SandboxCredentials(BaseModel):
     zendesk_api_token: str = "zendesk_sandbox"
     front_api_token: str = "front_sandbox"
     front_channel_id: str = "cha_sandbox"
+    intercom_access_token: str = "intercom_sandbox"
+    intercom_bot_admin_id: str = "7451001"
     easypost_api_key: str = "EZTK_sandbox"
     stripe_api_key: str = "sk_test_sandbox"
     sendgrid_api_key: str = "SG.sandbox"
@@ -148,6 +160,24 @@ class FrontState(BaseModel):
     )
 
 
+class IntercomState(BaseModel):
+    """An Intercom workspace (REST API 2.x shapes). Conversations are kept without their parts; the
+    parts are kept per conversation, as `GET /conversations/{id}` serves them."""
+
+    app_id: str = "sandbox"
+    admins: dict[str, JSON] = Field(default_factory=dict, description="Teammates by id (the bot's included).")
+    teams: dict[str, JSON] = Field(default_factory=dict)
+    contacts: dict[str, JSON] = Field(default_factory=dict, description="Users and leads by id.")
+    conversations: dict[int, JSON] = Field(default_factory=dict)
+    parts: dict[int, list[JSON]] = Field(
+        default_factory=dict, description="By conversation id, oldest first."
+    )
+    tags: dict[str, JSON] = Field(default_factory=dict, description="The workspace's tags by id.")
+    conversation_attributes: list[str] = Field(
+        default_factory=list, description="Names of the conversation data attributes the workspace defines."
+    )
+
+
 class EasyPostState(BaseModel):
     trackers: dict[str, JSON] = Field(default_factory=dict, description="By tracker id.")
     shipments: dict[str, JSON] = Field(default_factory=dict, description="By shipment id.")
@@ -224,6 +254,7 @@ class World(BaseModel):
     gorgias: GorgiasState = Field(default_factory=GorgiasState)
     zendesk: ZendeskState = Field(default_factory=ZendeskState)
     front: FrontState = Field(default_factory=FrontState)
+    intercom: IntercomState = Field(default_factory=IntercomState)
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)

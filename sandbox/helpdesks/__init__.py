@@ -20,6 +20,7 @@ from typing import Any
 from sandbox.helpdesks.desk import Desk, DeskError, Outgoing
 from sandbox.helpdesks.front import FrontDesk
 from sandbox.helpdesks.gorgias import GorgiasDesk
+from sandbox.helpdesks.intercom import IntercomDesk
 from sandbox.helpdesks.zendesk import ZendeskDesk
 from sandbox.world import JSON, World
 
@@ -35,7 +36,12 @@ __all__ = [
 ]
 
 
-DESKS: dict[str, Desk] = {"gorgias": GorgiasDesk(), "zendesk": ZendeskDesk(), "front": FrontDesk()}
+DESKS: dict[str, Desk] = {
+    "gorgias": GorgiasDesk(),
+    "zendesk": ZendeskDesk(),
+    "front": FrontDesk(),
+    "intercom": IntercomDesk(),
+}
 
 
 def desk_named(name: str) -> Desk:

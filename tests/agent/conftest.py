@@ -87,6 +87,7 @@ def sandbox_app() -> FastAPI:
     app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
     app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
     app.state.front_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
+    app.state.intercom_call_limiter = CallLimiter(limit=1_000_000, window_seconds=10.0)
     return app
 
 

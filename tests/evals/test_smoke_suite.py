@@ -107,3 +107,23 @@ async def test_the_helpdesk_smoke_cases_pass_with_front() -> None:
     assert not any(
         str(c["path"]).startswith(("/gorgias/", "/zendesk/")) for r in results for c in r.world_diff
     )
+
+
+async def test_the_helpdesk_smoke_cases_pass_with_intercom() -> None:
+    """The hand-off and approval smoke cases again with Intercom as the helpdesk (evals/helpdesks.py)."""
+    from evals.helpdesks import helpdesk_cases
+
+    cases = helpdesk_cases(select(load_cases(), ["smoke"]))
+    settings = eval_settings(Settings(_env_file=None, helpdesk="intercom"), "offline")  # type: ignore[call-arg]
+    results = await run_suite(cases, settings)
+    assert all(r.passed for r in results), _failures(results)
+    written = {
+        str(c["path"]).split("/")[2]
+        for r in results
+        for c in r.world_diff
+        if str(c["path"]).startswith("/intercom/")
+    }
+    assert {"conversations", "parts", "contacts"} <= written, written
+    assert not any(
+        str(c["path"]).startswith(("/gorgias/", "/zendesk/")) for r in results for c in r.world_diff
+    )

@@ -1,0 +1,1 @@
+"""Intercom's published API examples, reduced (see `reference.py`)."""
