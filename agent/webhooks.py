@@ -13,6 +13,7 @@ from typing import get_args
 
 from agent.conversation import ConversationService
 from agent.settings import Settings
+from integrations.bigcommerce.webhooks import BigCommerceWebhooks
 from integrations.events import HelpdeskEvent, StoreEvent
 from integrations.gorgias.protocol import GorgiasProtocol
 from integrations.ports import HelpdeskWebhooks, StoreWebhooks
@@ -38,6 +39,13 @@ def woocommerce_webhooks(settings: Settings) -> WooCommerceWebhooks:
     return WooCommerceWebhooks(secret=settings.woocommerce_webhook_secret.get_secret_value())
 
 
+def bigcommerce_webhooks(settings: Settings) -> BigCommerceWebhooks:
+    return BigCommerceWebhooks(
+        secret=settings.bigcommerce_webhook_secret.get_secret_value(),
+        header_name=settings.bigcommerce_webhook_header,
+    )
+
+
 def helpdesk_webhooks(settings: Settings) -> HelpdeskWebhooks:
     """The configured helpdesk's webhook side (the same one its `Helpdesk` adapter uses)."""
     match settings.helpdesk:
@@ -52,6 +60,8 @@ def store_webhooks(settings: Settings) -> StoreWebhooks:
             return shopify_webhooks(settings)
         case "woocommerce":
             return woocommerce_webhooks(settings)
+        case "bigcommerce":
+            return bigcommerce_webhooks(settings)
 
 
 @dataclass(frozen=True)

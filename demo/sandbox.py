@@ -26,6 +26,7 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
         update={
             "shopify_api_base": f"{root}{VENDOR_BASES['shopify']}/api",
             "woocommerce_url": f"{root}/woocommerce",  # the client adds /wp-json/wc/v3
+            "bigcommerce_api_base": f"{root}{VENDOR_BASES['bigcommerce']}",  # the client adds /stores/{hash}
             "gorgias_base_url": f"{root}{VENDOR_BASES['gorgias']}",
             "easypost_api_base": f"{root}{VENDOR_BASES['easypost']}",
             "stripe_api_base": f"{root}/stripe",  # the Stripe SDK adds /v1 itself

@@ -16,6 +16,11 @@ LACKS: dict[str, dict[str, str]] = {
         "needs-platform-delivery": "WooCommerce does not record deliveries: with the carrier (EasyPost) down the "
         "agent cannot tell that a parcel arrived, so a return cannot start",
     },
+    "bigcommerce": {
+        "needs-history-window": "BigCommerce's API reads every order: there is no 60-day window to explain",
+        "needs-platform-delivery": "BigCommerce does not record deliveries: with the carrier (EasyPost) down the "
+        "agent cannot tell that a parcel arrived, so a return cannot start",
+    },
 }
 
 

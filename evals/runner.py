@@ -49,6 +49,7 @@ from evals.loading import LoadedCase, build_seed
 from evals.models import Case, Expect, Turn, parse_clock
 from evals.results import Check, RunCounts, RunResult, ToolCallRecord, TranscriptMessage, TurnRecord, Usage
 from integrations.events import WebhookRejected
+from sandbox.vendors.bigcommerce import Quota
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify import configure_call_limit
 from sandbox.world import World, diff_json
@@ -194,6 +195,7 @@ class Replayer:
         # Many conversations in a row: the vendors' rate limits would only slow the suite down.
         configure_call_limit(self.app, enabled=False)
         self.app.state.gorgias_call_limiter = CallLimiter(limit=1_000_000)
+        self.app.state.bigcommerce_quota = Quota(quota=1_000_000)
         self.app.state.webhook_sender = self._capture_webhook
 
     async def _capture_webhook(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> int:

@@ -22,6 +22,7 @@ from sandbox.world import Fault, World
 VENDOR_BASES: dict[str, str] = {
     "shopify": "/shopify/admin",
     "woocommerce": "/woocommerce/wp-json/wc/v3",
+    "bigcommerce": "/bigcommerce",  # then /stores/{store_hash}/v2 and /v3
     "gorgias": "/gorgias/api",
     "easypost": "/easypost/v2",
     "stripe": "/stripe/v1",
@@ -59,7 +60,7 @@ def create_sandbox_app(
     """A sandbox app owning `world` (a fresh demo store when omitted). With `control_token`, the
     control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
-    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe, woocommerce
+    from sandbox.vendors import bigcommerce, easypost, gorgias, sendgrid, shopify, stripe, woocommerce
 
     seed = seed or load_seed()
     app = FastAPI(
@@ -107,6 +108,9 @@ def create_sandbox_app(
     )
     app.include_router(shopify.oauth_router, prefix=VENDOR_BASES["shopify"] + "/oauth", tags=["shopify"])
     app.include_router(woocommerce.router, prefix=VENDOR_BASES["woocommerce"], tags=["woocommerce"])
+    app.include_router(
+        bigcommerce.router, prefix=VENDOR_BASES["bigcommerce"] + "/stores/{store_hash}", tags=["bigcommerce"]
+    )
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])

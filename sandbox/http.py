@@ -19,6 +19,7 @@ _AUTH_MESSAGES = {
     "shopify": "[API] Invalid API key or access token (unrecognized login or wrong password)",
     "gorgias": "Authentication failed: invalid email or API key.",
     "woocommerce": "Consumer key is invalid.",
+    "bigcommerce": "You are not authorized to access this resource.",
     "easypost": "We couldn't authenticate you. Please check your API key.",
     "stripe": "Invalid API Key provided.",
     "sendgrid": "The provided authorization grant is invalid, expired, or revoked",
@@ -39,6 +40,10 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
             429: "woocommerce_rest_too_many_requests",
         }.get(status, "internal_server_error" if status >= 500 else "rest_invalid_param")
         return {"code": code or wp_code, "message": message, "data": {"status": status}}
+    if vendor == "bigcommerce":  # V2: [{"status", "message"}]; V3: {"status", "title", "type", "errors"}
+        from sandbox.vendors.bigcommerce import error_body
+
+        return error_body(status, message, code)
     if vendor == "easypost":
         default = {401: "APIKEY.INACTIVE", 404: "NOT_FOUND", 422: "PARAMETER.INVALID", 429: "RATE_LIMITED"}
         return {
