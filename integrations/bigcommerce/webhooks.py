@@ -117,11 +117,11 @@ class BigCommerceWebhooks:
         return payload
 
     def dedupe_keys(self, headers: Mapping[str, str], raw_body: bytes) -> list[str]:
-        # BigCommerce sends no delivery id; `hash` identifies the event's data, and the exact bytes
-        # (which carry `created_at`) identify one delivery of it.
-        keys = ["body:" + hashlib.sha256(raw_body).hexdigest()]
-        payload = self.payload(raw_body)
-        return keys + ([f"hash:{payload.scope}:{payload.hash}:{payload.created_at}"] if payload.hash else [])
+        # BigCommerce sends no delivery id: a redelivery repeats the callback (its scope, data, `hash`
+        # of the data and `created_at`), so the callback itself, canonically encoded, is the key.
+        self.payload(raw_body)
+        canonical = json.dumps(json.loads(raw_body), sort_keys=True, separators=(",", ":"))
+        return ["callback:" + hashlib.sha256(canonical.encode()).hexdigest()]
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[StoreEvent]:
         event = _event(self.payload(raw_body))

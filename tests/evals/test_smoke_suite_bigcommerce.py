@@ -18,5 +18,9 @@ async def test_smoke_cases_pass_on_bigcommerce() -> None:
     by_id = {r.case_id: r for r in results}
     assert by_id["refunds-1009-stripe"].changes["effects"] == ["refund #1009 80.97 via stripe"]
     cancel = by_id["cancel-1004-before-shipping"]
-    assert any(c["path"] == "/bigcommerce/orders/1004/status_id" and c["after"] == 5 for c in cancel.world_diff)
-    assert not any(c["path"].startswith(("/shopify/", "/woocommerce/")) for r in results for c in r.world_diff)
+    assert any(
+        c["path"] == "/bigcommerce/orders/1004/status_id" and c["after"] == 5 for c in cancel.world_diff
+    )
+    assert not any(
+        c["path"].startswith(("/shopify/", "/woocommerce/")) for r in results for c in r.world_diff
+    )

@@ -78,7 +78,11 @@ def test_the_published_v3_refund_payloads_parse() -> None:
         ["bankdeposit", "storecredit"],
     ]
     refund = BcRefund.model_validate(REFUND["data"])
-    assert (refund.id, refund.total_amount, refund.payments[0].provider_id) == (12, Decimal("50.00"), "storecredit")
+    assert (refund.id, refund.total_amount, refund.payments[0].provider_id) == (
+        12,
+        Decimal("50.00"),
+        "storecredit",
+    )
     assert refund.mentions("requires a refund")
 
 
@@ -212,7 +216,11 @@ async def test_the_adapter_maps_the_published_order() -> None:
             "/v2/orders/218/shipments": [SHIPMENT],
             "/v3/orders/218/metafields": {"data": [], "meta": {}},
             "/v3/catalog/products/77": {
-                "data": {"id": 77, "name": "Towel", "custom_fields": [{"name": "tags", "value": "final-sale, linen"}]},
+                "data": {
+                    "id": 77,
+                    "name": "Towel",
+                    "custom_fields": [{"name": "tags", "value": "final-sale, linen"}],
+                },
                 "meta": {},
             },
         }
@@ -224,7 +232,12 @@ async def test_the_adapter_maps_the_published_order() -> None:
 
     mapped = await BigCommerceCommerce(make_client(handler)).find_order("#218")
     assert mapped is not None
-    assert (mapped.number, mapped.email, mapped.total, mapped.currency) == ("218", "janedoe@example.com", Decimal("69.84"), "USD")
+    assert (mapped.number, mapped.email, mapped.total, mapped.currency) == (
+        "218",
+        "janedoe@example.com",
+        Decimal("69.84"),
+        "USD",
+    )
     assert mapped.items[0].tags == ("final-sale", "linen")
     assert mapped.items[0].net == Decimal("54.40")  # 55.99 less the 1.59 discount
     assert mapped.shipments[0].tracking_number == "EJ958083578US" and mapped.is_fulfilled

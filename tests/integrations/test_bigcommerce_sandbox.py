@@ -49,7 +49,10 @@ def commerce(client: BigCommerceClient) -> BigCommerceCommerce:
 async def test_a_wrong_token_or_store_is_an_auth_error_naming_the_setting(
     sandbox_transport: httpx.ASGITransport, sandbox_http: httpx.AsyncClient
 ) -> None:
-    for client in (client_for(sandbox_transport, token="wrong"), client_for(sandbox_transport, store_hash="other")):
+    for client in (
+        client_for(sandbox_transport, token="wrong"),
+        client_for(sandbox_transport, store_hash="other"),
+    ):
         with pytest.raises(AuthError) as caught:
             await client.get_order(1001)
         assert caught.value.setting == "BIGCOMMERCE_ACCESS_TOKEN" and "wrong" not in str(caught.value)
@@ -75,7 +78,10 @@ async def test_find_order_maps_items_taxes_shipments_and_owner(commerce: BigComm
     assert order.shipments and order.shipments[0].tracking_number == "1Z84F2A90312345678"
     assert order.shipments[0].carrier == "UPS"
     assert order.is_fulfilled and not order.is_cancelled
-    assert sum((i.net + i.tax for i in order.items), Decimal(0)) + order.shipping + order.shipping_tax == order.total
+    assert (
+        sum((i.net + i.tax for i in order.items), Decimal(0)) + order.shipping + order.shipping_tax
+        == order.total
+    )
 
 
 async def test_orders_by_email_newest_first_and_204_for_none(
@@ -85,14 +91,18 @@ async def test_orders_by_email_newest_first_and_204_for_none(
     assert orders and all(o.email == "ana.silva@example.com" for o in orders)
     assert [o.created_at for o in orders] == sorted((o.created_at for o in orders), reverse=True)
     assert len(orders) == sum(
-        1 for o in world.bigcommerce.orders.values() if o["billing_address"]["email"] == "ana.silva@example.com"
+        1
+        for o in world.bigcommerce.orders.values()
+        if o["billing_address"]["email"] == "ana.silva@example.com"
     )
     assert await commerce.recent_orders("nobody@example.com") == []
     none = await sandbox_http.get(f"{V2}/orders", params={"email": "nobody@example.com"}, headers=TOKEN)
     assert none.status_code == 204 and none.content == b""
 
 
-async def test_v2_pages_by_limit(sandbox_http: httpx.AsyncClient, client: BigCommerceClient, world: World) -> None:
+async def test_v2_pages_by_limit(
+    sandbox_http: httpx.AsyncClient, client: BigCommerceClient, world: World
+) -> None:
     first = await sandbox_http.get(f"{V2}/orders", params={"limit": 5}, headers=TOKEN)
     assert first.status_code == 200 and len(first.json()) == 5
     too_many = await sandbox_http.get(f"{V2}/orders", params={"limit": 251}, headers=TOKEN)
@@ -171,7 +181,9 @@ async def test_a_split_payment_is_refunded_through_both_providers(
     assert quote.amount == total
     assert {p["provider_id"] for p in quote.plan} == {"braintree", "giftcertificate"}
     await commerce.refund(quote, note="Everything", idempotency_key="k-split")
-    paid = {p["provider_id"]: Decimal(str(p["amount"])) for p in world.bigcommerce.refunds[1002][-1]["payments"]}
+    paid = {
+        p["provider_id"]: Decimal(str(p["amount"])) for p in world.bigcommerce.refunds[1002][-1]["payments"]
+    }
     assert paid == {"braintree": total - 20, "giftcertificate": Decimal("20.00")}
     assert world.bigcommerce.orders[1002]["status_id"] == 4  # Refunded
 
@@ -188,14 +200,18 @@ async def test_an_offline_only_payment_is_said_plainly_and_nothing_moves(
     assert not [r for r in world.bigcommerce.refunds[1002] if "k2" in r["reason"]]
 
 
-async def test_the_emulator_refuses_what_bigcommerce_refuses(sandbox_http: httpx.AsyncClient, world: World) -> None:
+async def test_the_emulator_refuses_what_bigcommerce_refuses(
+    sandbox_http: httpx.AsyncClient, world: World
+) -> None:
     base = "/bigcommerce/stores/sandbox/v3/orders/1002/payment_actions"
     item = world.bigcommerce.order_products[1002][0]
     items = [{"item_type": "PRODUCT", "item_id": item["id"], "quantity": item["quantity"] + 1}]
     too_many = await sandbox_http.post(f"{base}/refund_quotes", json={"items": items}, headers=TOKEN)
     assert too_many.status_code == 422 and "exceeds" in too_many.json()["title"]
     items = [{"item_type": "PRODUCT", "item_id": item["id"], "quantity": 1}]
-    quote = (await sandbox_http.post(f"{base}/refund_quotes", json={"items": items}, headers=TOKEN)).json()["data"]
+    quote = (await sandbox_http.post(f"{base}/refund_quotes", json={"items": items}, headers=TOKEN)).json()[
+        "data"
+    ]
     amount = quote["total_refund_amount"]
     wrong = await sandbox_http.post(
         f"{base}/refunds", json={"items": items, "payments": [{"provider_id": "braintree", "amount": amount + 1}]},
@@ -207,7 +223,10 @@ async def test_the_emulator_refuses_what_bigcommerce_refuses(sandbox_http: httpx
         f"{base}/refunds", json={"items": items, "payments": [{"provider_id": "storecredit", "amount": amount}]},
         headers=TOKEN,
     )  # fmt: skip
-    assert guest.status_code == 422 and guest.json()["title"] == "Unable to provide store credit for a guest customer."
+    assert (
+        guest.status_code == 422
+        and guest.json()["title"] == "Unable to provide store credit for a guest customer."
+    )
     assert world.bigcommerce.refunds[1002] == []
 
 
@@ -220,7 +239,9 @@ async def test_cancel_before_shipping_refunds_then_sets_cancelled(
     assert cancelled.is_cancelled
     stored = world.bigcommerce.orders[1004]
     assert stored["status_id"] == 5 and stored["status"] == "Cancelled"
-    assert sum(Decimal(str(r["total_amount"])) for r in world.bigcommerce.refunds[1004]) == Decimal(stored["total_inc_tax"])
+    assert sum(Decimal(str(r["total_amount"])) for r in world.bigcommerce.refunds[1004]) == Decimal(
+        stored["total_inc_tax"]
+    )
     assert "wrong size" in stored["staff_notes"]
     again = await commerce.cancel(order.id, reason="wrong size", idempotency_key="c1")
     assert again.is_cancelled and len(world.bigcommerce.refunds[1004]) == 1
@@ -236,7 +257,9 @@ async def test_a_cancel_retried_after_its_refund_only_sets_the_status(
     assert cancelled.is_cancelled and len(world.bigcommerce.refunds[1004]) == 1
 
 
-async def test_shipped_orders_cannot_be_cancelled_or_readdressed(commerce: BigCommerceCommerce, world: World) -> None:
+async def test_shipped_orders_cannot_be_cancelled_or_readdressed(
+    commerce: BigCommerceCommerce, world: World
+) -> None:
     address = Address(name="Ana Silva", address1="1 Main St", city="Reno", province_code="NV", zip="89501")
     with pytest.raises(VendorError, match="Shipped"):
         await commerce.cancel("1001", reason="x", idempotency_key="c2")
@@ -246,7 +269,14 @@ async def test_shipped_orders_cannot_be_cancelled_or_readdressed(commerce: BigCo
 
 
 async def test_shipping_address_update(commerce: BigCommerceCommerce, world: World) -> None:
-    address = Address(name="Dev Patel", address1="500 Oak Ave", address2="Apt 2", city="Denver", province_code="CO", zip="80203")
+    address = Address(
+        name="Dev Patel",
+        address1="500 Oak Ave",
+        address2="Apt 2",
+        city="Denver",
+        province_code="CO",
+        zip="80203",
+    )
     order = await commerce.update_shipping_address("1004", address)
     assert order.shipping_address is not None and order.shipping_address.one_line() == address.one_line()
     stored = world.bigcommerce.shipping_addresses[1004][0]
@@ -276,18 +306,28 @@ async def test_delivery_comes_from_the_tracker(client: BigCommerceClient) -> Non
     assert len(asked) == len(order.shipments)  # a delivered parcel is asked about once
 
 
-async def test_the_stripe_paid_order_names_its_payment_intent(commerce: BigCommerceCommerce, world: World) -> None:
+async def test_the_stripe_paid_order_names_its_payment_intent(
+    commerce: BigCommerceCommerce, world: World
+) -> None:
     order = await commerce.find_order("1009")
     assert order is not None and order.payment_processor == "stripe"
     assert order.payment_reference in world.stripe.payment_intents
 
 
-async def test_injected_faults_are_retried_for_reads(client: BigCommerceClient, sandbox_http: httpx.AsyncClient) -> None:
+async def test_injected_faults_are_retried_for_reads(
+    client: BigCommerceClient, sandbox_http: httpx.AsyncClient
+) -> None:
     for kind in ({"kind": "rate_limit", "retry_after": 1.0}, {"kind": "error", "status": 503}):
         fault = {"vendor": "bigcommerce", "route": "/v2/orders/1001", "method": "GET", **kind}
         assert (await sandbox_http.post("/_sandbox/faults", json=fault)).status_code in (200, 201)
         assert (await client.get_order(1001)).id == 1001
-    fault = {"vendor": "bigcommerce", "route": "/v2/orders/1001", "kind": "error", "status": 503, "remaining": 10}
+    fault = {
+        "vendor": "bigcommerce",
+        "route": "/v2/orders/1001",
+        "kind": "error",
+        "status": 503,
+        "remaining": 10,
+    }
     await sandbox_http.post("/_sandbox/faults", json=fault)
     with pytest.raises(VendorError) as caught:
         await client.get_order(1001)

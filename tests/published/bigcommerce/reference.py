@@ -102,7 +102,13 @@ ORDER_PRODUCT: dict[str, Any] = {
     "refund_amount": "0.0000",
     "quantity_shipped": 0,
     "applied_discounts": [
-        {"id": "manual-discount", "amount": "1.5900", "name": "Manual Discount", "code": None, "target": "order"}
+        {
+            "id": "manual-discount",
+            "amount": "1.5900",
+            "name": "Manual Discount",
+            "code": None,
+            "target": "order",
+        }
     ],
 }
 
