@@ -32,7 +32,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
@@ -46,14 +46,12 @@ from integrations.bigcommerce.models import (
     STATUS_NAMES,
     rfc2822,
 )
-from integrations.domain import share_of
 from sandbox.bigcommerce_seed import money
-from sandbox.http import VendorHTTPError, WorldDep, vendor_error
+from sandbox.http import VendorHTTPError, WorldDep, bigcommerce_error_body, vendor_error
 from sandbox.shopify_webhooks import HTTP_ADDRESS, sender_of
 from sandbox.world import JSON, World
 
 VENDOR = "bigcommerce"
-STATUS_CODES_URL = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 QUOTA, WINDOW_MS = 150, 30_000  # Plus & Standard plans: 20k per hour, 150 per 30 seconds
 MAX_LIMIT, DEFAULT_LIMIT = 250, 50
 ZERO = Decimal("0")
@@ -87,17 +85,6 @@ def v2_error(status: int, message: str, headers: dict[str, str] | None = None) -
 
 def v3_error(status: int, title: str, errors: dict[str, str] | None = None) -> VendorHTTPError:
     return VendorHTTPError(VENDOR, status, title, code=json.dumps(errors or {}))
-
-
-def error_body(status: int, message: str, code: str | None) -> Any:
-    """The body of a BigCommerce error (`sandbox.http.vendor_error_body` calls this)."""
-    if code == "v2":
-        return [{"status": status, "message": message}]
-    try:
-        errors = json.loads(code) if code else {}
-    except ValueError:
-        errors = {}
-    return {"status": status, "title": message, "type": STATUS_CODES_URL, "errors": errors or {}}
 
 
 # --------------------------------------------------------------------------- auth and the API quota
@@ -177,7 +164,7 @@ class _QuotaRoute(APIRoute):
                 body = (
                     [{"status": 429, "message": "You have exceeded the request quota."}]
                     if v2
-                    else error_body(429, "Too Many Requests", None)
+                    else bigcommerce_error_body(429, "Too Many Requests", None)
                 )
                 return JSONResponse(body, status_code=429, headers=headers)
             try:
@@ -266,7 +253,15 @@ def _dec(value: Any, field: str) -> Decimal:
 
 
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def share_of(total: Decimal, whole: Decimal, done: Decimal, more: Decimal) -> Decimal:
+    """BigCommerce's share of a line for `more` units after `done` of `whole`: the difference of
+    rounded cumulative shares, so refunding every unit, in any steps, gives back exactly `total`."""
+    if whole <= 0:
+        return ZERO
+    return _cents(total * (done + more) / whole) - _cents(total * done / whole)
 
 
 def _touch(world: World, order: JSON) -> None:

@@ -99,3 +99,28 @@ def test_a_real_woocommerce_store_over_plain_http_is_refused() -> None:
         build_services(settings, None)
     with pytest.raises(ConfigError, match="WOOCOMMERCE_URL must start with https"):
         real_store_settings(settings)
+
+
+BIGCOMMERCE_SECRET = SecretStr("bc4Rt8Yq2Wm6Zx0Lp3Nv7Kd1Hs5Jf9GbE")
+
+
+def test_a_bigcommerce_store_needs_its_hash_and_webhook_secret_and_talks_to_bigcommerce() -> None:
+    settings = Settings(
+        _env_file=None,
+        sandbox_mode=False,
+        store_platform="bigcommerce",
+        gorgias_base_url="https://acme.gorgias.com/api",
+        store_secret=STORE_SECRET,
+        gorgias_webhook_secret=HELPDESK_SECRET,
+    )
+    with pytest.raises(ConfigError) as info:
+        real_store_settings(settings)
+    assert "BIGCOMMERCE_STORE_HASH" in str(info.value) and "SHOPIFY" not in str(info.value)
+    settings = settings.model_copy(update={"bigcommerce_store_hash": "abc123xyz"})
+    with pytest.raises(ConfigError) as info:
+        real_store_settings(settings)
+    assert "BIGCOMMERCE_WEBHOOK_SECRET" in str(info.value)
+    real = real_store_settings(settings.model_copy(update={"bigcommerce_webhook_secret": BIGCOMMERCE_SECRET}))
+    assert real.bigcommerce_api_base == "https://api.bigcommerce.com"  # the sandbox default gives way
+    with pytest.raises(ConfigError, match="BIGCOMMERCE_API_BASE must start with https"):
+        real_store_settings(real.model_copy(update={"bigcommerce_api_base": "http://api.example"}))
