@@ -332,3 +332,19 @@ async def test_injected_faults_are_retried_for_reads(
     with pytest.raises(VendorError) as caught:
         await client.get_order(1001)
     assert caught.value.retryable and "Internal server error" in str(caught.value)
+
+
+async def test_a_webhook_naming_the_order_fetches_it_again(
+    commerce: BigCommerceCommerce, world: World
+) -> None:
+    from integrations.events import OrderCancelled
+
+    before = await commerce.find_order("1004")
+    assert before is not None and not before.is_cancelled
+    world.bigcommerce.orders[1004].update(status_id=5, status="Cancelled")  # a person, in the control panel
+    stale = await commerce.find_order("1004")
+    assert stale is not None and not stale.is_cancelled  # still the cached order
+    await commerce.on_store_event(OrderCancelled(order_id="1004", order_number="1004"))
+    assert commerce._orders["1004"][1].status_id == 5  # fetched when the delivery came
+    after = await commerce.find_order("1004")
+    assert after is not None and after.is_cancelled
