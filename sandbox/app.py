@@ -44,7 +44,13 @@ def _fault_response(fault: Fault, vendor: str) -> Response:
         message = {
             "shopify": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
         }.get(vendor, "Too many requests. Slow down and retry later.")
-        return vendor_error(vendor, 429, message, headers={"Retry-After": str(fault.retry_after)})
+        headers = {"Retry-After": str(fault.retry_after)}
+        if vendor == "bigcommerce":  # BigCommerce says when its window resets, in milliseconds
+            headers |= {
+                "X-Rate-Limit-Requests-Left": "0",
+                "X-Rate-Limit-Time-Reset-Ms": str(int(fault.retry_after * 1000)),
+            }
+        return vendor_error(vendor, 429, message, headers=headers)
     if fault.kind == "malformed":
         return Response(content=b'{"truncated": [1, 2', media_type="application/json", status_code=200)
     return vendor_error(vendor, fault.status, "Internal server error (injected by the sandbox)")
