@@ -170,8 +170,11 @@ class BigCommerceCommerce(CachedStore[BcOrder]):
                 continue
             status: str | None = None
             delivered_at: datetime | None = None
+            unconfirmed = False
             if self._track is not None:
+                # BigCommerce records no deliveries: only the carrier knows, and it may not answer.
                 tracked = await self._tracking(shipment.tracking_number, shipment.carrier)
+                unconfirmed = tracked is None
                 if tracked is not None:
                     status = tracked.status
                     if tracked.status == "delivered":
@@ -186,6 +189,7 @@ class BigCommerceCommerce(CachedStore[BcOrder]):
                     status=status,
                     shipped_at=shipment.date_created,
                     delivered_at=delivered_at,
+                    delivery_unconfirmed=unconfirmed,
                     line_item_ids=tuple(str(i.order_product_id) for i in shipment.items),
                 )
             )

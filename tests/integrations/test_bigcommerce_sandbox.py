@@ -348,3 +348,18 @@ async def test_a_webhook_naming_the_order_fetches_it_again(
     assert commerce._orders["1004"][1].status_id == 5  # fetched when the delivery came
     after = await commerce.find_order("1004")
     assert after is not None and after.is_cancelled
+
+
+async def test_a_carrier_that_does_not_answer_leaves_the_delivery_unconfirmed(
+    client: BigCommerceClient,
+) -> None:
+    from tools.returns import unconfirmed_delivery
+
+    async def carrier_down(number: str, carrier: str | None) -> TrackingStatus:
+        raise VendorError("easypost", "unavailable", status=503)
+
+    order = await BigCommerceCommerce(client, track=carrier_down).find_order("1002")
+    assert order is not None and order.shipments[0].delivery_unconfirmed
+    assert order.shipments[0].delivered_at is None
+    refusal = unconfirmed_delivery(order)
+    assert refusal is not None and "not been delivered" not in refusal.message
