@@ -30,8 +30,11 @@ from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
 from agent.startup_checks import check_vendor_setup
-from agent.webhooks import shopify_webhooks, woocommerce_webhooks
+from agent.webhooks import bigcommerce_webhooks, shopify_webhooks, woocommerce_webhooks
 from integrations._http import RetryPolicyFactory
+from integrations.bigcommerce.adapter import BigCommerceCommerce
+from integrations.bigcommerce.client import DEFAULT_API_BASE as BIGCOMMERCE_API
+from integrations.bigcommerce.client import BigCommerceClient, bigcommerce_http_client
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
 from integrations.easypost.client import EasyPostShipping
@@ -88,6 +91,8 @@ SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host")
 PLATFORM_SETTINGS: dict[str, tuple[str, str, str]] = {
     "shopify": ("shopify_api_base", "shopify_webhook_secret", "shopify_access_token"),
     "woocommerce": ("woocommerce_url", "woocommerce_webhook_secret", "woocommerce_consumer_secret"),
+    # BigCommerce's API address is the same for every store: the store hash says which store.
+    "bigcommerce": ("bigcommerce_store_hash", "bigcommerce_webhook_secret", "bigcommerce_access_token"),
 }
 
 
@@ -131,6 +136,8 @@ def real_store_settings(settings: Settings) -> Settings:
             "WOOCOMMERCE_URL must start with https://: WooCommerce's consumer key and secret travel as HTTP "
             "Basic credentials, in clear text over plain http."
         )
+    if settings.store_platform == "bigcommerce":
+        settings = _real_bigcommerce_base(settings)
     missing = [
         name.upper() for name in required_bases(settings) if getattr(settings, name) == fields[name].default
     ]
@@ -156,13 +163,25 @@ def real_store_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=updates)
 
 
+def _real_bigcommerce_base(settings: Settings) -> Settings:
+    """BIGCOMMERCE_API_BASE left at the sandbox means BigCommerce's own API; another must be https."""
+    base = settings.bigcommerce_api_base
+    if base == Settings.model_fields["bigcommerce_api_base"].default:
+        return settings.model_copy(update={"bigcommerce_api_base": BIGCOMMERCE_API})
+    if not base.startswith("https://"):
+        raise ConfigError(
+            "BIGCOMMERCE_API_BASE must start with https://: the access token travels in a header."
+        )
+    return settings
+
+
 @dataclass
 class Services:
     """The vendor-neutral services plus the raw clients (for inspection and cache hooks)."""
 
     tools: ToolDeps
     shopify: ShopifyGraphQLClient | None
-    commerce: ShopifyCommerce | WooCommerceCommerce
+    commerce: ShopifyCommerce | WooCommerceCommerce | BigCommerceCommerce
     helpdesk: Helpdesk
     helpdesk_connection: HelpdeskConnection
     """The configured helpdesk (`HELPDESK`): its HTTP client (paced by the outbox worker) and budget."""
@@ -203,7 +222,7 @@ def build_services(
         preferred_carrier=settings.return_carrier,
     )
     shopify: ShopifyGraphQLClient | None = None
-    commerce: ShopifyCommerce | WooCommerceCommerce
+    commerce: ShopifyCommerce | WooCommerceCommerce | BigCommerceCommerce
     match settings.store_platform:
         case "shopify":
             shopify_http = shopify_graphql_http_client(
@@ -230,6 +249,21 @@ def build_services(
                 WooCommerceClient(woo_http, retry_policy=retry_policy),
                 webhooks=woocommerce_webhooks(settings),
                 track=shipping.track,  # WooCommerce never learns of deliveries: the carrier does
+                clock=clock,
+            )
+        case "bigcommerce":
+            bc_http = bigcommerce_http_client(
+                settings.bigcommerce_api_base,
+                settings.bigcommerce_store_hash,
+                settings.bigcommerce_access_token.get_secret_value(),
+                transport=transport,
+            )
+            if stack is not None:
+                stack.push_async_callback(bc_http.aclose)
+            commerce = BigCommerceCommerce(
+                BigCommerceClient(bc_http, retry_policy=retry_policy),
+                webhooks=bigcommerce_webhooks(settings),
+                track=shipping.track,  # BigCommerce never learns of deliveries either
                 clock=clock,
             )
     payments = StripeProcessor(

@@ -79,9 +79,9 @@ class Settings(BaseSettings):
     )
 
     # --- which vendors --------------------------------------------------------------------------
-    store_platform: Literal["shopify", "woocommerce"] = Field(
+    store_platform: Literal["shopify", "woocommerce", "bigcommerce"] = Field(
         "shopify",
-        description="Store platform adapter (orders, refunds and the store webhooks at /webhooks/{platform}): shopify or woocommerce.",
+        description="Store platform adapter (orders, refunds and the store webhooks at /webhooks/{platform}): shopify, woocommerce or bigcommerce.",
     )
     helpdesk: Literal["gorgias", "zendesk", "front", "intercom"] = Field(
         "gorgias",
@@ -118,6 +118,29 @@ class Settings(BaseSettings):
     woocommerce_webhook_secret: SecretStr = Field(
         SecretStr("woocommerce_webhook_sandbox"),
         description="Secret of the store's webhooks (WooCommerce > Settings > Advanced > Webhooks), which signs each delivery.",
+    )
+
+    # --- BigCommerce --------------------------------------------------------------------------
+    bigcommerce_store_hash: str = Field(
+        "sandbox",
+        pattern=r"^[A-Za-z0-9]{1,40}$",
+        description="The store hash, from the API path https://api.bigcommerce.com/stores/{store_hash}/v3/.",
+    )
+    bigcommerce_api_base: str = Field(
+        f"{SANDBOX_URL}/bigcommerce",
+        description="BigCommerce API root (https://api.bigcommerce.com for a real store; /stores/{store_hash} is added).",
+    )
+    bigcommerce_access_token: SecretStr = Field(
+        SecretStr("bc_sandbox_token"),
+        description="Access token of a store-level API account (Settings > Store-level API accounts), sent as X-Auth-Token.",
+    )
+    bigcommerce_webhook_header: str = Field(
+        "X-Support-Agent-Secret",
+        description="Custom header registered on the store's hooks (/v3/hooks `headers`); BigCommerce sends it with each delivery.",
+    )
+    bigcommerce_webhook_secret: SecretStr = Field(
+        SecretStr("bigcommerce_webhook_sandbox"),
+        description="The value of that header: BigCommerce does not sign deliveries, so this shared secret proves them.",
     )
 
     # --- Gorgias ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ request, said clearly in the log when the server starts (SANDBOX_MODE=false).
   missing one is named with what it breaks.
 - Shopify serves a retired API version with its oldest supported one: SHOPIFY_API_VERSION is
   checked against the versions Shopify supports today.
+- BigCommerce signs no webhook: its hooks must carry the secret header, or every delivery is refused.
+  The store's hooks (`/v3/hooks`) are checked for the order scopes and that header's value.
 
 A check that cannot reach its vendor says so and moves on: a network hiccup at start-up must not
 keep the agent down, and nothing here raises.
@@ -16,6 +18,7 @@ keep the agent down, and nothing here raises.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -25,6 +28,8 @@ import httpx
 
 from agent.settings import Settings
 from integrations._http import AuthError, IntegrationError, retrying
+from integrations.bigcommerce.client import BigCommerceClient, bigcommerce_http_client
+from integrations.bigcommerce.webhooks import SUBSCRIBED_SCOPES as BIGCOMMERCE_SCOPES
 from integrations.sendgrid.client import SENDER_SETTING, SendGridMailer
 from integrations.shopify.client import ShopifyGraphQLClient, shopify_graphql_http_client
 from integrations.shopify.models import (
@@ -55,6 +60,8 @@ async def check_vendor_setup(
             *check_shopify_version(settings, now()),
             *await check_shopify_scopes(settings, transport=transport),
         ]
+    if settings.store_platform == "bigcommerce":
+        store = await check_bigcommerce_hooks(settings, transport=transport)
     warnings = [*store, *await check_mail_sender(settings)]
     for warning in warnings:
         logger.warning("%s", warning)
@@ -85,6 +92,46 @@ async def check_mail_sender(settings: Settings) -> list[str]:
         "verification codes, escalations to the team) will be refused with 403 until it is verified "
         "(SendGrid: Settings > Sender Authentication) or its domain is authenticated."
     ]
+
+
+async def check_bigcommerce_hooks(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> list[str]:
+    """The store's order hooks should exist, be active and carry BIGCOMMERCE_WEBHOOK_HEADER's value."""
+    http = bigcommerce_http_client(
+        settings.bigcommerce_api_base,
+        settings.bigcommerce_store_hash,
+        settings.bigcommerce_access_token.get_secret_value(),
+        transport=transport,
+    )
+    async with http:
+        try:
+            hooks = await BigCommerceClient(http, retry_policy=lambda: retrying(attempts=1)).list_hooks()
+        except AuthError as exc:
+            return [
+                f"BigCommerce refused the access token ({exc}): the agent cannot read or change any order."
+            ]
+        except IntegrationError as exc:
+            return [f"Could not read the BigCommerce store's webhooks ({exc})."]
+    name = settings.bigcommerce_webhook_header.lower()
+    secret = settings.bigcommerce_webhook_secret.get_secret_value().encode()
+    warnings = []
+    for scope in BIGCOMMERCE_SCOPES:
+        mine = [h for h in hooks if h.scope in (scope, "store/order/*", "store/shipment/*") and h.is_active]
+        mine = [h for h in mine if h.scope == scope or scope.startswith(h.scope[:-1])]
+        if not mine:
+            warnings.append(
+                f"No active BigCommerce hook for {scope}: the agent will not hear of those changes made in the "
+                "control panel (README: Connecting a real store, BigCommerce)."
+            )
+            continue
+        values = [v for h in mine for k, v in (h.headers or {}).items() if k.lower() == name]
+        if not any(hmac.compare_digest(v.encode(), secret) for v in values):
+            warnings.append(
+                f"The BigCommerce hook for {scope} does not send {settings.bigcommerce_webhook_header} with the "
+                "value of BIGCOMMERCE_WEBHOOK_SECRET: /webhooks/bigcommerce will refuse its deliveries."
+            )
+    return warnings
 
 
 _BASE_VERSION = re.compile(r"/(\d{4}-\d{2}|unstable)/?$")

@@ -14,6 +14,7 @@ from typing import get_args
 from agent.conversation import ConversationService
 from agent.helpdesks import helpdesk_spec
 from agent.settings import Settings
+from integrations.bigcommerce.webhooks import BigCommerceWebhooks
 from integrations.events import HelpdeskEvent, StoreEvent
 from integrations.ports import HelpdeskWebhooks, StoreWebhooks
 from integrations.shopify.webhooks import ShopifyWebhooks
@@ -31,6 +32,13 @@ def woocommerce_webhooks(settings: Settings) -> WooCommerceWebhooks:
     return WooCommerceWebhooks(secret=settings.woocommerce_webhook_secret.get_secret_value())
 
 
+def bigcommerce_webhooks(settings: Settings) -> BigCommerceWebhooks:
+    return BigCommerceWebhooks(
+        secret=settings.bigcommerce_webhook_secret.get_secret_value(),
+        header_name=settings.bigcommerce_webhook_header,
+    )
+
+
 def helpdesk_webhooks(settings: Settings) -> HelpdeskWebhooks:
     """The configured helpdesk's webhook side (the same one its `Helpdesk` adapter uses)."""
     return helpdesk_spec(settings.helpdesk).webhooks(settings)
@@ -43,6 +51,8 @@ def store_webhooks(settings: Settings) -> StoreWebhooks:
             return shopify_webhooks(settings)
         case "woocommerce":
             return woocommerce_webhooks(settings)
+        case "bigcommerce":
+            return bigcommerce_webhooks(settings)
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", default=None, help="`offline` or `openai:<name>` (default: MODEL, offline)")
     serve.add_argument(
         "--platform",
-        choices=("shopify", "woocommerce"),
+        choices=("shopify", "woocommerce", "bigcommerce"),
         default=None,
         help="store platform (default: STORE_PLATFORM, shopify); the demo store is the same on each",
     )

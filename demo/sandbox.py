@@ -26,6 +26,7 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
         update={
             "shopify_api_base": f"{root}{VENDOR_BASES['shopify']}/api",
             "woocommerce_url": f"{root}/woocommerce",  # the client adds /wp-json/wc/v3
+            "bigcommerce_api_base": f"{root}{VENDOR_BASES['bigcommerce']}",  # the client adds /stores/{hash}
             "gorgias_base_url": f"{root}{VENDOR_BASES['gorgias']}",
             "zendesk_base_url": f"{root}{VENDOR_BASES['zendesk']}",
             "front_base_url": f"{root}{VENDOR_BASES['front']}",

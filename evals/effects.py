@@ -101,8 +101,44 @@ def _woocommerce_view(order: JSON, refunds: list[JSON], notes: list[JSON]) -> JS
     }
 
 
+def _bigcommerce_view(order: JSON, refunds: list[JSON], addresses: list[JSON]) -> JSON:
+    """A BigCommerce order in the Shopify terms the scoring reads (the staff notes as the note, the
+    first shipping address as the address, Cancelled as the cancellation)."""
+    address = addresses[0] if addresses else {}
+    name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p)
+    return {
+        "order_number": int(order.get("id") or 0),
+        "refunds": [
+            {
+                "id": f"bc-{r['id']}",
+                "transactions": [{"kind": "refund", "amount": str(r.get("total_amount", "0"))}],
+            }
+            for r in refunds
+        ],
+        "cancelled_at": order.get("date_modified") if order.get("status_id") == 5 else None,
+        "cancel_reason": None,
+        "note": order.get("staff_notes") or None,
+        "shipping_address": {
+            "name": name or None,
+            "address1": address.get("street_1"),
+            "address2": address.get("street_2") or None,
+            "city": address.get("city"),
+            "province_code": address.get("state"),
+            "zip": address.get("zip"),
+            "country_code": address.get("country_iso2"),
+        },
+    }
+
+
 def _orders(snapshot: JSON) -> dict[str, JSON]:
-    """The orders of the platform the agent ran on (WooCommerce's restated in Shopify's terms)."""
+    """The orders of the platform the agent ran on (WooCommerce's and BigCommerce's restated in Shopify's terms)."""
+    if snapshot.get("store_platform") == "bigcommerce":
+        bc = snapshot.get("bigcommerce", {})
+        refunds, addresses = bc.get("refunds", {}), bc.get("shipping_addresses", {})
+        return {
+            key: _bigcommerce_view(order, refunds.get(key, []), addresses.get(key, []))
+            for key, order in bc.get("orders", {}).items()
+        }
     if snapshot.get("store_platform") == "woocommerce":
         woo = snapshot.get("woocommerce", {})
         refunds, notes = woo.get("refunds", {}), woo.get("notes", {})

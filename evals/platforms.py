@@ -16,6 +16,11 @@ LACKS: dict[str, dict[str, str]] = {
         "needs-platform-delivery": "WooCommerce does not record deliveries: with the carrier (EasyPost) down the "
         "agent cannot confirm that a parcel arrived, so it says so and hands over before the return starts",
     },
+    "bigcommerce": {
+        "needs-history-window": "BigCommerce's API reads every order: there is no 60-day window to explain",
+        "needs-platform-delivery": "BigCommerce does not record deliveries: with the carrier (EasyPost) down the "
+        "agent cannot confirm that a parcel arrived, so it says so and hands over before the return starts",
+    },
 }
 
 

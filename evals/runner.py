@@ -49,6 +49,7 @@ from evals.loading import LoadedCase, build_seed
 from evals.models import Case, Expect, Turn, parse_clock
 from evals.results import Check, RunCounts, RunResult, ToolCallRecord, TranscriptMessage, TurnRecord, Usage
 from integrations.events import WebhookRejected
+from sandbox.vendors.bigcommerce import Quota
 from sandbox.vendors.gorgias import CallLimiter
 from sandbox.vendors.shopify_graphql import configure_cost_bucket
 from sandbox.webhooks import encode_body
@@ -198,6 +199,7 @@ class Replayer:
         self.app.state.zendesk_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
         self.app.state.front_call_limiter = CallLimiter(limit=1_000_000, window_seconds=60.0)
         self.app.state.intercom_call_limiter = CallLimiter(limit=1_000_000, window_seconds=10.0)
+        self.app.state.bigcommerce_quota = Quota(quota=1_000_000)
         self.app.state.webhook_sender = self._capture_webhook
 
     async def _capture_webhook(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> int:

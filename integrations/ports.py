@@ -69,7 +69,7 @@ class HelpdeskWebhooks(Protocol):
 
 
 class CommerceBackend(StoreWebhooks, Protocol):
-    """The store platform: orders, notes, refunds, cancellations (Shopify, WooCommerce; later BigCommerce)."""
+    """The store platform: orders, notes, refunds, cancellations (Shopify, WooCommerce, BigCommerce)."""
 
     async def find_order(self, number: str) -> Order | None:
         """The order with exactly this number (digits only), or None."""

@@ -24,6 +24,7 @@ from sandbox.world import Fault, World
 VENDOR_BASES: dict[str, str] = {
     "shopify": "/shopify/admin",
     "woocommerce": "/woocommerce/wp-json/wc/v3",
+    "bigcommerce": "/bigcommerce",  # then /stores/{store_hash}/v2 and /v3
     "gorgias": "/gorgias/api",
     "zendesk": "/zendesk/api/v2",
     "front": "/front",
@@ -48,7 +49,13 @@ def _fault_response(fault: Fault, vendor: str) -> Response:
         message = {
             "shopify": "Throttled",
         }.get(vendor, "Too many requests. Slow down and retry later.")
-        return vendor_error(vendor, 429, message, headers={"Retry-After": str(fault.retry_after)})
+        headers = {"Retry-After": str(fault.retry_after)}
+        if vendor == "bigcommerce":  # BigCommerce says when its window resets, in milliseconds
+            headers |= {
+                "X-Rate-Limit-Requests-Left": "0",
+                "X-Rate-Limit-Time-Reset-Ms": str(int(fault.retry_after * 1000)),
+            }
+        return vendor_error(vendor, 429, message, headers=headers)
     if fault.kind == "malformed":
         return Response(content=b'{"truncated": [1, 2', media_type="application/json", status_code=200)
     return vendor_error(vendor, fault.status, "Internal server error (injected by the sandbox)")
@@ -83,6 +90,7 @@ def create_sandbox_app(
     control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
     from sandbox.vendors import (
+        bigcommerce,
         easypost,
         front,
         gorgias,
@@ -141,6 +149,9 @@ def create_sandbox_app(
         shopify_graphql.router, prefix=VENDOR_BASES["shopify"] + "/api/{api_version}", tags=["shopify"]
     )
     app.include_router(woocommerce.router, prefix=VENDOR_BASES["woocommerce"], tags=["woocommerce"])
+    app.include_router(
+        bigcommerce.router, prefix=VENDOR_BASES["bigcommerce"] + "/stores/{store_hash}", tags=["bigcommerce"]
+    )
     app.include_router(gorgias.router, prefix=VENDOR_BASES["gorgias"], tags=["gorgias"])
     app.include_router(zendesk.router, prefix=VENDOR_BASES["zendesk"], tags=["zendesk"])
     app.include_router(front.router, prefix=VENDOR_BASES["front"], tags=["front"])

@@ -27,6 +27,7 @@ from sandbox import shopify_webhooks
 from sandbox.helpdesks import DESKS, Desk, DeskError, Outgoing, desk_of, ticket_views
 from sandbox.http import WorldDep
 from sandbox.seed import SeedEvent, SeedFulfillment, SeedTracker, build_world, fulfil
+from sandbox.vendors import bigcommerce
 from sandbox.vendors.gorgias import call_limiter
 from sandbox.webhooks import WebhookSender, encode_body
 from sandbox.woocommerce_seed import woocommerce_order
@@ -136,6 +137,11 @@ async def get_order(number: int, world: WorldDep) -> JSON:
         if woo is None:
             raise HTTPException(404, f"No order #{number} in the sandbox store.")
         return _woocommerce_view(world, woo)
+    if world.store_platform == "bigcommerce":
+        bc = world.bigcommerce.orders.get(number)
+        if bc is None:
+            raise HTTPException(404, f"No order #{number} in the sandbox store.")
+        return bigcommerce.inspection_view(world, bc)
     order = world.order_by_number(number)
     if order is None:
         raise HTTPException(404, f"No order #{number} in the sandbox store.")
@@ -171,7 +177,15 @@ async def fulfil_order(number: int, body: FulfilBody, request: Request, world: W
     woo = world.woocommerce.orders.get(number) if world.store_platform == "woocommerce" else None
     if world.store_platform == "woocommerce" and (woo is None or woo["status"] not in UNFULFILLED_STATUSES):
         raise HTTPException(409, f"Order #{number} is cancelled or already fulfilled.")
+    if world.store_platform == "bigcommerce" and not bigcommerce.shippable(world, number):
+        raise HTTPException(409, f"Order #{number} is cancelled or already fulfilled.")
     fulfil(world, world.now(), order, shipment)
+    if world.store_platform == "bigcommerce":  # the warehouse ships it in BigCommerce: a V2 shipment
+        made = await bigcommerce.ship(request.app.state, world, number, order)
+        return {
+            "order": bigcommerce.inspection_view(world, world.bigcommerce.orders[number]),
+            "webhooks": made,
+        }
     if woo is not None:
         # The warehouse ships it in WooCommerce: a Shipment Tracking item, the order `completed`.
         restated, _, _ = woocommerce_order(order)
@@ -201,6 +215,8 @@ async def list_shopify_deliveries(world: WorldDep) -> list[JSON]:
 async def list_orders(world: WorldDep) -> list[JSON]:
     if world.store_platform == "woocommerce":
         return [_woocommerce_view(world, o) for _, o in sorted(world.woocommerce.orders.items())]
+    if world.store_platform == "bigcommerce":
+        return [bigcommerce.inspection_view(world, o) for _, o in sorted(world.bigcommerce.orders.items())]
     return [
         _order_view(world, o) for o in sorted(world.shopify.orders.values(), key=lambda o: o["order_number"])
     ]
@@ -250,6 +266,8 @@ async def list_refunds(world: WorldDep) -> list[JSON]:
             )
     if world.store_platform == "woocommerce":
         rows = _woocommerce_refunds(world)  # the agent's store is WooCommerce
+    if world.store_platform == "bigcommerce":
+        rows = bigcommerce.refund_rows(world)
     for refund in world.stripe.refunds.values():
         rows.append(
             {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -22,6 +23,7 @@ _AUTH_MESSAGES = {
     "front": "Invalid token",
     "intercom": "Access Token Invalid",
     "woocommerce": "Consumer key is invalid.",
+    "bigcommerce": "You are not authorized to access this resource.",
     "easypost": "We couldn't authenticate you. Please check your API key.",
     "stripe": "Invalid API Key provided.",
     "sendgrid": "The provided authorization grant is invalid, expired, or revoked",
@@ -69,6 +71,8 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
             429: "woocommerce_rest_too_many_requests",
         }.get(status, "internal_server_error" if status >= 500 else "rest_invalid_param")
         return {"code": code or wp_code, "message": message, "data": {"status": status}}
+    if vendor == "bigcommerce":
+        return bigcommerce_error_body(status, message, code)
     if vendor == "easypost":
         default = {401: "APIKEY.INACTIVE", 404: "NOT_FOUND", 422: "PARAMETER.INVALID", 429: "RATE_LIMITED"}
         return {
@@ -94,6 +98,21 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
         )
         return {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return {"error": message}
+
+
+BIGCOMMERCE_STATUS_CODES = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
+
+
+def bigcommerce_error_body(status: int, message: str, code: str | None) -> Any:
+    """V2 answers a list `[{"status", "message"}]` (code "v2"); V3 `{"status", "title", "type",
+    "errors"}`, its per-field `errors` carried JSON-encoded in `code`."""
+    if code == "v2":
+        return [{"status": status, "message": message}]
+    try:
+        errors = json.loads(code) if code else {}
+    except ValueError:
+        errors = {}
+    return {"status": status, "title": message, "type": BIGCOMMERCE_STATUS_CODES, "errors": errors or {}}
 
 
 def vendor_error(

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from sandbox.bigcommerce_seed import seed_bigcommerce
 from sandbox.front_records import teammate as front_teammate
 from sandbox.pricing import add_tax_lines, apply_discounts, line_net, money_set
 from sandbox.woocommerce_seed import seed_woocommerce
@@ -323,6 +324,7 @@ def build_world(seed: Seed | None = None) -> World:
             record["last_order_name"] = latest["name"]
     seed_woocommerce(world)  # the same store on WooCommerce, from the Shopify records made above
     world.woocommerce.site_url = f"https://{seed.shop.domain.split('.')[0]}.example"
+    seed_bigcommerce(world)  # and on BigCommerce
     world.next_id = 9_000_000
     return world
 

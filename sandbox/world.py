@@ -20,6 +20,7 @@ JSON = dict[str, Any]
 Vendor = Literal[
     "shopify",
     "woocommerce",
+    "bigcommerce",
     "gorgias",
     "zendesk",
     "front",
@@ -32,6 +33,7 @@ Vendor = Literal[
 VENDORS: tuple[Vendor, ...] = (
     "shopify",
     "woocommerce",
+    "bigcommerce",
     "gorgias",
     "zendesk",
     "front",
@@ -51,6 +53,8 @@ class SandboxCredentials(BaseModel):
     woocommerce_consumer_key: str = "ck_sandbox"
     woocommerce_consumer_secret: str = "cs_sandbox"
     woocommerce_webhook_secret: str = "woocommerce_webhook_sandbox"
+    bigcommerce_store_hash: str = "sandbox"
+    bigcommerce_access_token: str = "bc_sandbox_token"
     gorgias_email: str = "agent@sandbox.test"
     gorgias_api_key: str = "gorgias_sandbox"
     zendesk_email: str = "agent@sandbox.test"
@@ -123,6 +127,28 @@ class WooCommerceState(BaseModel):
     notes: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
     products: dict[int, JSON] = Field(default_factory=dict)
     webhooks: dict[int, JSON] = Field(default_factory=dict, description="Subscriptions (`POST /webhooks`).")
+
+
+class BigCommerceState(BaseModel):
+    """The BigCommerce store (V2 / V3 shapes), seeded with the same orders as the Shopify one."""
+
+    orders: dict[int, JSON] = Field(default_factory=dict, description="V2 orders by id (= order number).")
+    order_products: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
+    shipping_addresses: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
+    shipments: dict[int, list[JSON]] = Field(default_factory=dict, description="By order id.")
+    refunds: dict[int, list[JSON]] = Field(default_factory=dict, description="V3 refunds by order id.")
+    metafields: dict[int, list[JSON]] = Field(
+        default_factory=dict, description="V3 order metafields by order id."
+    )
+    payments: dict[int, list[JSON]] = Field(
+        default_factory=dict,
+        description="How each order was paid: [{provider_id, provider_description, amount, offline_provider}] "
+        "(what BigCommerce's refund quotes offer the money back through).",
+    )
+    products: dict[int, JSON] = Field(default_factory=dict, description="V3 catalog products.")
+    hooks: dict[int, JSON] = Field(
+        default_factory=dict, description="V3 webhook subscriptions (`/v3/hooks`)."
+    )
 
 
 class GorgiasState(BaseModel):
@@ -238,7 +264,7 @@ class World(BaseModel):
     """Every vendor's state plus the clock. Mutated only by the emulators and the control API."""
 
     seed_name: str = "empty"
-    store_platform: Literal["shopify", "woocommerce"] = Field(
+    store_platform: Literal["shopify", "woocommerce", "bigcommerce"] = Field(
         "shopify",
         description="The platform the agent uses: both emulators serve the same store, inspection reads this one.",
     )
@@ -251,6 +277,7 @@ class World(BaseModel):
     credentials: SandboxCredentials = Field(default_factory=SandboxCredentials)
     shopify: ShopifyState = Field(default_factory=ShopifyState)
     woocommerce: WooCommerceState = Field(default_factory=WooCommerceState)
+    bigcommerce: BigCommerceState = Field(default_factory=BigCommerceState)
     gorgias: GorgiasState = Field(default_factory=GorgiasState)
     zendesk: ZendeskState = Field(default_factory=ZendeskState)
     front: FrontState = Field(default_factory=FrontState)
@@ -267,6 +294,9 @@ class World(BaseModel):
     )
     woocommerce_deliveries: list[JSON] = Field(
         default_factory=list, description="WooCommerce webhooks delivered (sandbox/vendors/woocommerce.py)."
+    )
+    bigcommerce_deliveries: list[JSON] = Field(
+        default_factory=list, description="BigCommerce webhooks delivered (sandbox/vendors/bigcommerce.py)."
     )
 
     # ------------------------------------------------------------------ ids and time
@@ -319,6 +349,7 @@ class World(BaseModel):
                 "shopify_consistency",
                 "shopify_deliveries",
                 "woocommerce_deliveries",
+                "bigcommerce_deliveries",
             },
         )
         return data

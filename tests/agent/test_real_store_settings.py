@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from pydantic import SecretStr
 
@@ -42,6 +44,7 @@ def test_public_sandbox_signing_secrets_are_refused() -> None:
 def test_sdk_vendors_left_at_the_sandbox_default_use_the_vendors_own_api(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING)  # whatever level an earlier test (the eval CLI) left the root at
     settings = Settings(
         _env_file=None,
         sandbox_mode=False,
@@ -99,3 +102,28 @@ def test_a_real_woocommerce_store_over_plain_http_is_refused() -> None:
         build_services(settings, None)
     with pytest.raises(ConfigError, match="WOOCOMMERCE_URL must start with https"):
         real_store_settings(settings)
+
+
+BIGCOMMERCE_SECRET = SecretStr("bc4Rt8Yq2Wm6Zx0Lp3Nv7Kd1Hs5Jf9GbE")
+
+
+def test_a_bigcommerce_store_needs_its_hash_and_webhook_secret_and_talks_to_bigcommerce() -> None:
+    settings = Settings(
+        _env_file=None,
+        sandbox_mode=False,
+        store_platform="bigcommerce",
+        gorgias_base_url="https://acme.gorgias.com/api",
+        store_secret=STORE_SECRET,
+        gorgias_webhook_secret=HELPDESK_SECRET,
+    )
+    with pytest.raises(ConfigError) as info:
+        real_store_settings(settings)
+    assert "BIGCOMMERCE_STORE_HASH" in str(info.value) and "SHOPIFY" not in str(info.value)
+    settings = settings.model_copy(update={"bigcommerce_store_hash": "abc123xyz"})
+    with pytest.raises(ConfigError) as info:
+        real_store_settings(settings)
+    assert "BIGCOMMERCE_WEBHOOK_SECRET" in str(info.value)
+    real = real_store_settings(settings.model_copy(update={"bigcommerce_webhook_secret": BIGCOMMERCE_SECRET}))
+    assert real.bigcommerce_api_base == "https://api.bigcommerce.com"  # the sandbox default gives way
+    with pytest.raises(ConfigError, match="BIGCOMMERCE_API_BASE must start with https"):
+        real_store_settings(real.model_copy(update={"bigcommerce_api_base": "http://api.example"}))

@@ -73,3 +73,36 @@ def test_a_version_left_in_the_base_url_is_pointed_out() -> None:
     settings = Settings(_env_file=None, shopify_api_base="https://acme.myshopify.com/admin/api/2024-10")  # type: ignore[call-arg]
     (warning,) = check_shopify_version(settings, TODAY)
     assert "SHOPIFY_API_BASE ends in the version 2024-10, which is ignored" in warning
+
+
+async def test_bigcommerce_hooks_must_carry_the_secret_header(live_sandbox: LiveSandbox) -> None:
+    """BigCommerce signs nothing: a hook without the header (or with another value) would be refused."""
+    from agent.startup_checks import check_bigcommerce_hooks
+    from integrations.bigcommerce.webhooks import SUBSCRIBED_SCOPES
+
+    secret = "a-long-random-bigcommerce-hook-secret-value"
+    settings = real_store(
+        live_sandbox,
+        store_platform="bigcommerce",
+        bigcommerce_api_base=f"{live_sandbox.url}/bigcommerce",
+        bigcommerce_webhook_secret=SecretStr(secret),
+    )
+    warnings = await check_bigcommerce_hooks(settings)
+    assert len(warnings) == len(SUBSCRIBED_SCOPES) and all(
+        "No active BigCommerce hook" in w for w in warnings
+    )
+    for scope in SUBSCRIBED_SCOPES:
+        live_sandbox.world.bigcommerce.hooks[len(live_sandbox.world.bigcommerce.hooks) + 1] = {
+            "id": len(live_sandbox.world.bigcommerce.hooks) + 1,
+            "scope": scope,
+            "destination": "https://agent.example/webhooks/bigcommerce",
+            "headers": {"X-Support-Agent-Secret": secret if scope != "store/order/updated" else "old-value"},
+            "is_active": True,
+        }
+    (warning,) = await check_bigcommerce_hooks(settings)
+    assert "store/order/updated" in warning and "will refuse its deliveries" in warning
+    assert secret not in warning
+    refused = await check_bigcommerce_hooks(
+        settings.model_copy(update={"bigcommerce_access_token": SecretStr("x")})
+    )
+    assert refused[0].startswith("BigCommerce refused the access token")

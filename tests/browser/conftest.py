@@ -81,12 +81,27 @@ def listening_socket() -> Iterator[socket.socket]:
     sock.close()
 
 
-def build_browser_app(url: str, tmp_path: Path, *, real_agent: bool, helpdesk: str = "gorgias") -> BrowserApp:
+PLATFORMS = ("shopify", "woocommerce", "bigcommerce")
+
+
+def build_browser_app(
+    url: str,
+    tmp_path: Path,
+    *,
+    real_agent: bool,
+    store_platform: str = "shopify",
+    helpdesk: str = "gorgias",
+) -> BrowserApp:
     """The server in demo mode at `url`, with the real agent or with the scripted fake service
-    (which acts on the same sandbox world: tickets for handoffs, the label email in the outbox),
-    on the helpdesk named (the real agent only: the fake service writes Gorgias tickets)."""
+    (which acts on the same sandbox world: tickets for handoffs, the label email in the outbox), on
+    the demo store of `store_platform` (every platform's emulator holds the same orders) and the
+    helpdesk named (the real agent only: the fake service writes Gorgias tickets)."""
     base = Settings(
-        _env_file=None, sandbox_mode=True, sqlite_path=tmp_path / "chat.sqlite", helpdesk=helpdesk
+        _env_file=None,
+        sandbox_mode=True,
+        sqlite_path=tmp_path / "chat.sqlite",
+        store_platform=store_platform,
+        helpdesk=helpdesk,
     )  # type: ignore[call-arg]
     settings = with_public_url(base, url)
     sandbox_app = create_sandbox_app()
@@ -98,10 +113,16 @@ def build_browser_app(url: str, tmp_path: Path, *, real_agent: bool, helpdesk: s
 
 
 @pytest.fixture
-def browser_app(listening_socket: socket.socket, tmp_path: Path) -> BrowserApp:
+def store_platform() -> str:
+    """The store platform of the demo store; core flows parametrize it over `PLATFORMS`."""
+    return "shopify"
+
+
+@pytest.fixture
+def browser_app(listening_socket: socket.socket, tmp_path: Path, store_platform: str) -> BrowserApp:
     """THE app the browser tests drive: the real agent (offline model) on the sandbox demo store."""
     url = f"http://127.0.0.1:{listening_socket.getsockname()[1]}"
-    return build_browser_app(url, tmp_path, real_agent=True)
+    return build_browser_app(url, tmp_path, real_agent=True, store_platform=store_platform)
 
 
 @pytest.fixture
@@ -170,6 +191,14 @@ class SandboxDesk:
             response = http.post(f"/sandbox/_sandbox/tickets/{self.ticket_id(access)}/close")
         response.raise_for_status()
         assert response.json()["webhook"]["status"] == 200, response.json()["webhook"]
+
+    def order(self, number: int) -> dict[str, Any]:
+        """The order as the store's platform holds it (`platform` names a non-Shopify one)."""
+        with self._http() as http:
+            response = http.get(f"/sandbox/_sandbox/orders/{number}")
+        response.raise_for_status()
+        order: dict[str, Any] = response.json()
+        return order
 
     def emails_to(self, address: str) -> list[dict[str, Any]]:
         with self._http() as http:

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
-from tests.browser.conftest import STORE, SandboxDesk, Widget, screenshot
+from tests.browser.conftest import PLATFORMS, STORE, SandboxDesk, Widget, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,9 @@ RETURN = "I'd like to return order #1002, my email is ben.okafor@example.com"
 HUMAN = "Can I talk to a person please?"
 
 
-def test_shopper_sees_where_their_order_is(widget: Widget) -> None:
+@pytest.mark.parametrize("store_platform", PLATFORMS)
+def test_shopper_sees_where_their_order_is(widget: Widget, desk: SandboxDesk, store_platform: str) -> None:
+    assert desk.order(1001).get("platform", "shopify") == store_platform
     widget.open()
     expect(widget.input).to_be_focused()
     expect(widget.log).to_contain_text(f"I'm the {STORE} assistant")
@@ -42,7 +44,10 @@ def test_shopper_sees_where_their_order_is(widget: Widget) -> None:
     expect(carrier_link).to_have_attribute("rel", re.compile(r"\bnoopener\b"))
     widget.wait_idle()
     expect(widget.messages("assistant").last).to_contain_text("#1001")
-    screenshot(widget.page, "desktop-tracking")
+    screenshot(
+        widget.page,
+        "desktop-tracking" if store_platform == "shopify" else f"desktop-tracking-{store_platform}",
+    )
 
 
 def enter_the_emailed_code(widget: Widget, desk: SandboxDesk, address: str) -> None:
@@ -52,7 +57,8 @@ def enter_the_emailed_code(widget: Widget, desk: SandboxDesk, address: str) -> N
     widget.send(desk.verification_code(address))
 
 
-def test_return_with_confirmation_buttons(widget: Widget, desk: SandboxDesk) -> None:
+@pytest.mark.parametrize("store_platform", PLATFORMS)
+def test_return_with_confirmation_buttons(widget: Widget, desk: SandboxDesk, store_platform: str) -> None:
     widget.open()
     widget.send(RETURN)
     enter_the_emailed_code(widget, desk, "ben.okafor@example.com")
@@ -78,10 +84,15 @@ def test_return_with_confirmation_buttons(widget: Widget, desk: SandboxDesk) -> 
     expect(label).to_contain_text("ben.okafor@example.com")
     widget.wait_idle()
     assert desk.emails_to("ben.okafor@example.com"), "no label email in the sandbox outbox"
-    screenshot(widget.page, "desktop-label")
+    assert desk.order(1002).get("platform", "shopify") == store_platform
+    if store_platform == "shopify":
+        screenshot(widget.page, "desktop-label")
 
 
-def test_handoff_human_reply_and_back_to_the_bot(widget: Widget, desk: SandboxDesk) -> None:
+@pytest.mark.parametrize("store_platform", PLATFORMS)
+def test_handoff_human_reply_and_back_to_the_bot(
+    widget: Widget, desk: SandboxDesk, store_platform: str
+) -> None:
     widget.open()
     widget.send(HUMAN)
 
@@ -103,7 +114,8 @@ def test_handoff_human_reply_and_back_to_the_bot(widget: Widget, desk: SandboxDe
         .evaluate("node => getComputedStyle(node).backgroundColor")
     )
     assert agent_background != bot_background, "human messages must look different from the bot's"
-    screenshot(widget.page, "desktop-human-agent")
+    if store_platform == "shopify":
+        screenshot(widget.page, "desktop-human-agent")
 
     desk.close_ticket(conversation)
     expect(widget.panel).to_contain_text("Usually answers in seconds")

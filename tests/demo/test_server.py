@@ -135,6 +135,14 @@ def test_serve_on_woocommerce_points_the_store_at_its_emulator(monkeypatch: pyte
     assert app.state.settings.woocommerce_url == "http://127.0.0.1:9004/sandbox/woocommerce"
 
 
+def test_serve_on_bigcommerce_points_the_store_at_its_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STORE_PLATFORM", raising=False)
+    app = _serve(monkeypatch, "--port", "9005", "--platform", "bigcommerce")
+
+    assert app.state.settings.store_platform == "bigcommerce"
+    assert app.state.settings.bigcommerce_api_base == "http://127.0.0.1:9005/sandbox/bigcommerce"
+
+
 def test_serve_in_demo_mode_is_the_demo_app(monkeypatch: pytest.MonkeyPatch) -> None:
     app = _serve(monkeypatch, "--port", "9001")
 

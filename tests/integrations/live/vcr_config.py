@@ -46,6 +46,7 @@ SECRET_HEADERS = (
     "x-api-key",
     "x-support-agent-secret",
     "x-gorgias-api-key",
+    "x-auth-token",  # BigCommerce
 )
 SECRET_OR_PERSONAL_QUERY = (
     "access_token",

@@ -1,0 +1,1 @@
+"""BigCommerce API payloads as BigCommerce publishes them, reduced (see reference.py)."""
