@@ -22,12 +22,15 @@ from pydantic import SecretStr
 from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
 from agent.guards import SqlGuards, derive_key, guard_key
+from agent.messaging_db import MessagingFacts
 from agent.models import ConfigError, build_model
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
 from agent.persistence import Persistence, memory_outbox, open_persistence
 from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
+from agent.sms import SmsChannel
+from agent.sms_notifier import SmsAlsoNotifier
 from agent.startup_checks import check_vendor_setup
 from agent.webhooks import gorgias_protocol, shopify_webhooks, woocommerce_webhooks
 from integrations._http import RetryPolicyFactory
@@ -42,6 +45,8 @@ from integrations.shopify.adapter import ShopifyCommerce
 from integrations.shopify.client import ShopifyClient, shopify_http_client
 from integrations.stripe.adapter import StripeProcessor
 from integrations.stripe.client import StripePayments
+from integrations.twilio.client import TwilioMessaging
+from integrations.twilio.webhooks import TwilioWebhooks
 from integrations.woocommerce.adapter import WooCommerceCommerce
 from integrations.woocommerce.client import WooCommerceClient, woocommerce_http_client
 from tools.context import ToolDeps
@@ -82,7 +87,7 @@ def store_policy(settings: Settings) -> StorePolicy:
     return StorePolicy(**defaults)
 
 
-SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host")
+SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host", "twilio_api_base")
 # Each store platform's API address, the secret signing its webhooks (sandbox values are public, so
 # with them anyone could fake the store's webhooks) and its API key.
 PLATFORM_SETTINGS: dict[str, tuple[str, str, str]] = {
@@ -261,7 +266,7 @@ def build_services(
         payments=payments,
         shipping=shipping,
         helpdesk=helpdesk,
-        notifier=notifier,
+        notifier=SmsAlsoNotifier(notifier, commerce) if settings.sms_enabled else notifier,
         policy=store_policy(settings),
         clock=clock or (lambda: datetime.now(UTC)),
         step_up_key=step_up_key(settings),
@@ -302,6 +307,7 @@ class Runtime:
     sync: HelpdeskSync
     graph: Any
     guards: SqlGuards | None = None
+    sms: SmsChannel | None = None
 
 
 @asynccontextmanager
@@ -370,6 +376,7 @@ async def open_runtime(
             client_key=key,
             step_up_key=services.tools.step_up_key,
         )
+        sms = await open_sms_channel(settings, services, guards, service, clock=services.tools.clock)
         if settings.helpdesk_sync_worker:
             sync.start()
             stack.push_async_callback(sync.stop)
@@ -382,7 +389,48 @@ async def open_runtime(
             sync=sync,
             graph=graph,
             guards=guards,
+            sms=sms,
         )
+
+
+async def open_sms_channel(
+    settings: Settings,
+    services: Services,
+    guards: SqlGuards,
+    service: GraphConversationService,
+    *,
+    clock: Callable[[], datetime],
+) -> SmsChannel | None:
+    """Texts through Twilio (SMS_ENABLED): the channel, its store-wide facts, and the hooks that let
+    notifications and a person's replies reach the shopper's phone."""
+    if not settings.sms_enabled:
+        return None
+    facts = MessagingFacts(guards)
+    await facts.setup()
+    token = settings.twilio_auth_token.get_secret_value()
+    channel = SmsChannel(
+        messaging=TwilioMessaging(
+            settings.twilio_account_sid,
+            token,
+            from_number=settings.twilio_from_number,
+            api_root=settings.twilio_api_base or None,
+        ),
+        webhooks=TwilioWebhooks(token, account_sid=settings.twilio_account_sid),
+        facts=facts,
+        service=service,
+        commerce=services.commerce,
+        clock=clock,
+        store_name=store_name(settings),
+        contact_email=settings.mail_from,
+        public_url=settings.public_url,
+        region=settings.sms_default_region,
+    )
+    service.on_pushed_messages = channel.pushed_messages
+    service.sms_channel = channel
+    notifier = services.tools.notifier
+    if isinstance(notifier, SmsAlsoNotifier):
+        notifier.channel = channel
+    return channel
 
 
 @asynccontextmanager

@@ -26,6 +26,7 @@ from agent.webhooks import helpdesk_webhooks, receive_helpdesk_webhook
 from demo.sandbox import demo_settings, ensure_chat_backend, new_sandbox_app, world_clock, world_of
 from integrations.events import WebhookError
 from sandbox.serve import serve_in_thread
+from sandbox.shopify_webhooks import http_raw_sender
 from sandbox.webhooks import http_webhook_sender
 from sandbox.world import World
 
@@ -73,10 +74,49 @@ async def open_demo_runtime(
         )
         if served_here:
             connect_helpdesk_in_process(app, runtime.service, settings)
+            connect_channels_in_process(app, runtime.service, settings)
         parts: dict[str, Any] = {
             field.name: getattr(runtime, field.name) for field in dataclasses.fields(Runtime)
         }
         yield DemoRuntime(**parts, sandbox_app=app, sandbox_url=sandbox_url)
+
+
+def connect_channels_in_process(
+    sandbox_app: FastAPI, service: GraphConversationService, settings: Settings
+) -> None:
+    """Without a chat server, the sandbox's Twilio (and EasyPost) webhooks go straight to the
+    service's channels, signed and verified exactly as over HTTP (the signed URL is PUBLIC_URL's)."""
+    home = asyncio.get_running_loop()
+    ours = f"{settings.public_url.rstrip('/')}/webhooks/"
+    handlers = {"twilio": "sms_channel", "easypost": "parcel_watch"}
+
+    async def deliver(url: str, headers: dict[str, str], body: bytes) -> int:
+        vendor = url[len(ours) :].split("/", 1)[0] if url.startswith(ours) else None
+        handler = getattr(service, handlers[vendor], None) if vendor in handlers else None
+        if handler is None:
+            return await http_raw_sender(url, headers, body)
+        try:
+            if asyncio.get_running_loop() is home:
+                await handler.receive(url, headers, body)
+            else:
+                future = asyncio.run_coroutine_threadsafe(handler.receive(url, headers, body), home)
+                await asyncio.wrap_future(future)
+        except WebhookError as exc:
+            return exc.status
+        except RuntimeError:  # the runtime has closed (a status callback arriving after the end)
+            return 0
+        return 200
+
+    sandbox_app.state.raw_webhook_sender = deliver
+    point_vendor_webhooks(sandbox_app, settings)
+
+
+def point_vendor_webhooks(sandbox_app: FastAPI, settings: Settings) -> None:
+    """The sandbox's Twilio number and EasyPost account post to this server's /webhooks/{vendor}."""
+    hooks = world_of(sandbox_app).vendor_webhooks
+    root = settings.public_url.rstrip("/")
+    hooks.twilio_sms_url = hooks.twilio_sms_url or f"{root}/webhooks/twilio"
+    hooks.easypost_url = hooks.easypost_url or f"{root}/webhooks/easypost"
 
 
 def connect_helpdesk_in_process(

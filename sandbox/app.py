@@ -27,6 +27,7 @@ VENDOR_BASES: dict[str, str] = {
     "stripe": "/stripe/v1",
     "sendgrid": "/sendgrid/v3",
     "openai": "/openai/v1",
+    "twilio": "/twilio/2010-04-01",
 }
 
 
@@ -59,7 +60,7 @@ def create_sandbox_app(
     """A sandbox app owning `world` (a fresh demo store when omitted). With `control_token`, the
     control API under /_sandbox/ requires it as a bearer token."""
     from sandbox import control
-    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe, woocommerce
+    from sandbox.vendors import easypost, gorgias, sendgrid, shopify, stripe, twilio, woocommerce
 
     seed = seed or load_seed()
     app = FastAPI(
@@ -111,6 +112,7 @@ def create_sandbox_app(
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])
     app.include_router(sendgrid.router, prefix=VENDOR_BASES["sendgrid"], tags=["sendgrid"])
+    app.include_router(twilio.router, prefix=VENDOR_BASES["twilio"], tags=["twilio"])
     app.include_router(control.router, prefix="/_sandbox", tags=["sandbox"])
     try:
         from sandbox.vendors import openai_api

@@ -26,6 +26,7 @@ from sandbox import shopify_webhooks
 from sandbox.helpdesk import add_message, find_ticket, tag_objects
 from sandbox.http import WorldDep
 from sandbox.seed import SeedEvent, SeedFulfillment, SeedTracker, build_world, fulfil
+from sandbox.vendors import twilio as twilio_emulator
 from sandbox.vendors.gorgias import call_limiter
 from sandbox.webhooks import WebhookSender, helpdesk_event
 from sandbox.woocommerce_seed import woocommerce_order
@@ -482,6 +483,34 @@ async def approve_refund(ticket_id: int, request: Request, world: WorldDep) -> J
 async def deny_refund(ticket_id: int, request: Request, world: WorldDep) -> JSON:
     """The human agent denies the refund the ticket asks about (tag `refund-denied`)."""
     return await _tag_and_deliver(request, world, ticket_id, DENIED_TAG)
+
+
+class InboundSmsBody(BaseModel):
+    from_: str = Field(alias="from", description="The shopper's number, E.164 (e.g. +14155550101).")
+    body: str = Field(min_length=1, max_length=1600)
+
+
+@router.post("/sms/inbound")
+async def inbound_sms(body: InboundSmsBody, request: Request, world: WorldDep) -> JSON:
+    """A shopper texts the store's Twilio number: Twilio's opt-out list is applied (STOP, START) and
+    the number's webhook gets the message, form-encoded and signed with X-Twilio-Signature."""
+    if twilio_emulator.e164(body.from_) != body.from_:
+        raise HTTPException(422, "`from` must be a valid phone number in E.164, e.g. +14155550101.")
+    return await twilio_emulator.deliver_inbound(
+        world, twilio_emulator.raw_sender_of(request.app.state), body.from_, body.body
+    )
+
+
+@router.get("/sms")
+async def list_sms(world: WorldDep) -> list[JSON]:
+    """Every text through the store's Twilio number, in and out, oldest first (with status callbacks)."""
+    return world.twilio.messages
+
+
+@router.get("/sms/opted-out")
+async def list_opted_out(world: WorldDep) -> list[str]:
+    """Numbers Twilio will not text (they texted STOP to the store's number)."""
+    return world.twilio.opted_out
 
 
 def summary(world: World) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 JSON = dict[str, Any]
-Vendor = Literal["shopify", "woocommerce", "gorgias", "easypost", "stripe", "sendgrid", "openai"]
+Vendor = Literal["shopify", "woocommerce", "gorgias", "easypost", "stripe", "sendgrid", "openai", "twilio"]
 VENDORS: tuple[Vendor, ...] = (
     "shopify",
     "woocommerce",
@@ -26,6 +26,7 @@ VENDORS: tuple[Vendor, ...] = (
     "stripe",
     "sendgrid",
     "openai",
+    "twilio",
 )
 
 
@@ -43,6 +44,9 @@ class SandboxCredentials(BaseModel):
     stripe_api_key: str = "sk_test_sandbox"
     sendgrid_api_key: str = "SG.sandbox"
     openai_api_key: str = "sk-sandbox"
+    twilio_account_sid: str = "AC" + "0" * 32
+    twilio_auth_token: str = "twilio_auth_sandbox"
+    easypost_webhook_secret: str = "easypost_webhook_sandbox"
 
 
 class Fault(BaseModel):
@@ -135,6 +139,26 @@ class SendGridState(BaseModel):
     )
 
 
+class TwilioState(BaseModel):
+    """The store's Twilio account: its numbers, every text in and out, and Twilio's own opt-out list."""
+
+    numbers: list[str] = Field(default_factory=lambda: ["+14155550100"], description="The store's numbers.")
+    messages: list[JSON] = Field(
+        default_factory=list,
+        description="Message resources, oldest first (direction inbound or outbound-api).",
+    )
+    opted_out: list[str] = Field(
+        default_factory=list, description="Numbers that texted STOP (Twilio refuses to text them: 21610)."
+    )
+
+
+class VendorWebhooks(BaseModel):
+    """Where the emulated Twilio number and EasyPost account post their webhooks (wiring, not state)."""
+
+    twilio_sms_url: str | None = Field(None, description="The number's 'A message comes in' webhook.")
+    easypost_url: str | None = Field(None, description="The EasyPost webhook (tracker.updated events).")
+
+
 class ShopifyConsistency(BaseModel):
     """How Shopify's reads trail a change it carries out in a background job (not business state)."""
 
@@ -174,10 +198,15 @@ class World(BaseModel):
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)
+    twilio: TwilioState = Field(default_factory=TwilioState)
     faults: list[Fault] = Field(default_factory=list)
     shopify_consistency: ShopifyConsistency = Field(default_factory=ShopifyConsistency)
     helpdesk_webhook: HelpdeskWebhook = Field(default_factory=HelpdeskWebhook)
     webhook_deliveries: list[JSON] = Field(default_factory=list, description="Helpdesk webhooks sent.")
+    vendor_webhooks: VendorWebhooks = Field(default_factory=VendorWebhooks)
+    vendor_deliveries: list[JSON] = Field(
+        default_factory=list, description="Twilio and EasyPost webhooks delivered (url, kind, status)."
+    )
     shopify_deliveries: list[JSON] = Field(
         default_factory=list, description="Shopify webhooks delivered (sandbox/shopify_webhooks.py)."
     )
@@ -235,6 +264,8 @@ class World(BaseModel):
                 "shopify_consistency",
                 "shopify_deliveries",
                 "woocommerce_deliveries",
+                "vendor_webhooks",
+                "vendor_deliveries",
             },
         )
         return data
