@@ -9,6 +9,7 @@ demo wiring (`demo/`) serves the sandbox, points the settings at it and passes t
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from agent.guards import SqlGuards, derive_key, guard_key
 from agent.messaging_db import MessagingFacts
 from agent.models import ConfigError, build_model
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
+from agent.parcel_watch import ParcelWatch
 from agent.persistence import Persistence, memory_outbox, open_persistence
 from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
@@ -37,6 +39,7 @@ from integrations._http import RetryPolicyFactory
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
 from integrations.easypost.client import EasyPostShipping
+from integrations.easypost.webhooks import EasyPostWebhooks
 from integrations.gorgias.adapter import GorgiasHelpdesk
 from integrations.gorgias.client import GorgiasClient, gorgias_http_client
 from integrations.sendgrid.adapter import SendGridNotifier
@@ -152,8 +155,29 @@ def real_store_settings(settings: Settings) -> Settings:
         default = fields[name].default
         if isinstance(default, SecretStr) and getattr(settings, name) == default:
             logger.warning("%s still holds the sandbox placeholder; the vendor will refuse it", name.upper())
-    updates = {name: "" for name in SDK_BASES if getattr(settings, name) == fields[name].default}
+    updates: dict[str, Any] = {
+        name: "" for name in SDK_BASES if getattr(settings, name) == fields[name].default
+    }
+    updates.update(_real_channel_settings(settings))
     return settings.model_copy(update=updates)
+
+
+def _real_channel_settings(settings: Settings) -> dict[str, Any]:
+    """SMS stays off until Twilio is configured (its auth token also proves inbound texts are real), and
+    tracking webhooks signed with the public sandbox secret are refused (the sweep still runs)."""
+    fields = Settings.model_fields
+    updates: dict[str, Any] = {}
+    if settings.sms_enabled and settings.twilio_auth_token == fields["twilio_auth_token"].default:
+        logger.warning(
+            "SMS is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to text shoppers"
+        )
+        updates["sms_enabled"] = False
+    if settings.easypost_webhook_secret == fields["easypost_webhook_secret"].default:
+        logger.warning(
+            "EASYPOST_WEBHOOK_SECRET is not set: tracking webhooks are refused; the parcel sweep still runs"
+        )
+        updates["easypost_webhook_secret"] = SecretStr(secrets.token_urlsafe(32))
+    return updates
 
 
 def ticket_url_template(settings: Settings) -> str:
@@ -308,6 +332,7 @@ class Runtime:
     graph: Any
     guards: SqlGuards | None = None
     sms: SmsChannel | None = None
+    parcel_watch: ParcelWatch | None = None
 
 
 @asynccontextmanager
@@ -376,7 +401,12 @@ async def open_runtime(
             client_key=key,
             step_up_key=services.tools.step_up_key,
         )
-        sms = await open_sms_channel(settings, services, guards, service, clock=services.tools.clock)
+        facts = MessagingFacts(guards)
+        await facts.setup()
+        sms = open_sms_channel(settings, services, facts, service, clock=services.tools.clock)
+        parcel_watch = open_parcel_watch(settings, services, facts, service, sms, clock=services.tools.clock)
+        parcel_watch.start(settings.parcel_sweep_minutes * 60)
+        stack.push_async_callback(parcel_watch.stop)
         if settings.helpdesk_sync_worker:
             sync.start()
             stack.push_async_callback(sync.stop)
@@ -390,13 +420,14 @@ async def open_runtime(
             graph=graph,
             guards=guards,
             sms=sms,
+            parcel_watch=parcel_watch,
         )
 
 
-async def open_sms_channel(
+def open_sms_channel(
     settings: Settings,
     services: Services,
-    guards: SqlGuards,
+    facts: MessagingFacts,
     service: GraphConversationService,
     *,
     clock: Callable[[], datetime],
@@ -405,8 +436,6 @@ async def open_sms_channel(
     notifications and a person's replies reach the shopper's phone."""
     if not settings.sms_enabled:
         return None
-    facts = MessagingFacts(guards)
-    await facts.setup()
     token = settings.twilio_auth_token.get_secret_value()
     channel = SmsChannel(
         messaging=TwilioMessaging(
@@ -431,6 +460,35 @@ async def open_sms_channel(
     if isinstance(notifier, SmsAlsoNotifier):
         notifier.channel = channel
     return channel
+
+
+def open_parcel_watch(
+    settings: Settings,
+    services: Services,
+    facts: MessagingFacts,
+    service: GraphConversationService,
+    sms: SmsChannel | None,
+    *,
+    clock: Callable[[], datetime],
+) -> ParcelWatch:
+    """Parcels watched from shipping to delivery: tracking webhooks at /webhooks/easypost, a sweep."""
+    tools = services.tools
+    watch = ParcelWatch(
+        facts=facts,
+        service=service,
+        commerce=services.commerce,
+        shipping=tools.shipping,
+        notifier=tools.notifier,
+        webhooks=EasyPostWebhooks(settings.easypost_webhook_secret.get_secret_value()),
+        policy=lambda: tools.policy,
+        clock=clock,
+        public_url=settings.public_url,
+        sms=sms,
+        region=settings.sms_default_region,
+    )
+    service.parcel_watch = watch
+    service.also_on_store_event(watch.on_store_event)
+    return watch
 
 
 @asynccontextmanager

@@ -28,6 +28,13 @@ _TABLES = (
         conversation_id TEXT NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS watched_parcels (
+        tracking_number TEXT PRIMARY KEY,
+        order_number TEXT NOT NULL,
+        carrier TEXT,
+        added_at DOUBLE PRECISION NOT NULL,
+        closed_at DOUBLE PRECISION
+    )""",
     """CREATE TABLE IF NOT EXISTS notices (
         key TEXT PRIMARY KEY,
         payload TEXT NOT NULL,
@@ -86,6 +93,37 @@ class MessagingFacts:
             [self._phone(e164), conversation_id, now],
         )
 
+    # ------------------------------------------------------------------ parcels on their way
+
+    async def watch_parcel(
+        self, tracking_number: str, order_number: str, carrier: str | None, now: float
+    ) -> None:
+        await self._fetch(
+            "INSERT INTO watched_parcels (tracking_number, order_number, carrier, added_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (tracking_number) DO NOTHING",
+            [tracking_number, order_number, carrier, now],
+        )
+
+    async def watched(self) -> list[tuple[str, str, str | None]]:
+        """(tracking number, order number, carrier) of the parcels not yet delivered or returned."""
+        rows = await self._fetch(
+            "SELECT tracking_number, order_number, carrier FROM watched_parcels WHERE closed_at IS NULL "
+            "ORDER BY added_at, tracking_number",
+            [],
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]) if r[2] is not None else None) for r in rows]
+
+    async def parcel_order(self, tracking_number: str) -> tuple[str, str | None] | None:
+        rows = await self._fetch(
+            "SELECT order_number, carrier FROM watched_parcels WHERE tracking_number = ?", [tracking_number]
+        )
+        return (str(rows[0][0]), str(rows[0][1]) if rows[0][1] is not None else None) if rows else None
+
+    async def close_parcel(self, tracking_number: str, now: float) -> None:
+        await self._fetch(
+            "UPDATE watched_parcels SET closed_at = ? WHERE tracking_number = ?", [now, tracking_number]
+        )
+
     # ------------------------------------------------------------------ once-only notices
 
     async def claim(self, key: str, payload: dict[str, Any], now: float) -> bool:
@@ -121,5 +159,5 @@ class MessagingFacts:
     async def clear(self) -> None:
         """Forget everything (a sandbox store reset to its seed), never in production."""
         async with self._guards.transaction() as tx:
-            for table in ("sms_consent", "sms_threads", "notices"):
+            for table in ("sms_consent", "sms_threads", "notices", "watched_parcels"):
                 await tx.fetch(f"DELETE FROM {table}")  # noqa: S608  (fixed table names)

@@ -88,6 +88,8 @@ class GraphConversationService:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         # The SMS channel (agent.sms.SmsChannel) when texts are on: the server hands it Twilio's webhooks.
         self.sms_channel: Any = None
+        # The parcel watch (agent.parcel_watch.ParcelWatch): the server hands it tracking webhooks.
+        self.parcel_watch: Any = None
         # Told of the messages a person's helpdesk action added (the SMS channel texts them on).
         self.on_pushed_messages: Callable[[str, list[ChatMessage]], Awaitable[None]] | None = None
 
@@ -398,6 +400,53 @@ class GraphConversationService:
         """Add fields to the conversation's record (e.g. the SMS channel and its phone number)."""
         record = await self._record(conversation_id)
         await self._store.aput(CONVERSATIONS, conversation_id, {**record, **fields})
+
+    async def post_notice(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        message_id: str,
+        customer: VerifiedCustomer,
+        intent: str,
+        helpdesk: dict[str, Any],
+    ) -> None:
+        """Open the conversation with a message of ours (a notice the shopper did not ask for), with
+        `customer` verified and helpdesk work (a note, tags) recorded with it; the shopper answers
+        into it like any chat. A repeated `message_id` adds nothing."""
+        async with self._locks[conversation_id]:
+            values, _ = await self._state(conversation_id)
+            if any(m.id == message_id for m in values.get("messages", [])):
+                return
+            update: dict[str, Any] = {
+                "messages": [AIMessage(content=text, id=message_id)],
+                "conversation_id": conversation_id,
+                "status": values.get("status") or "active",
+                "customer": values.get("customer") or customer.model_dump(),
+                "intent": values.get("intent") or intent,
+                "helpdesk": helpdesk,
+            }
+            # As if a helpdesk event had just been handled: the graph rests (nothing pending), and the
+            # shopper's next message starts a turn from the beginning.
+            await self._graph.aupdate_state(self._config(conversation_id), update, as_node="takeover")
+            after, _ = await self._state(conversation_id)
+            await self._mirror(conversation_id, after)
+        for message in chat_messages(after.get("messages", [])):
+            if message.id == message_id:
+                await self._publish(
+                    conversation_id, ChatEvent(type="message", data=message.model_dump(mode="json"))
+                )
+
+    def also_on_store_event(self, listener: Callable[[StoreEvent], Awaitable[None]]) -> None:
+        """Another listener to the store's events (after the ones given at construction)."""
+        first = self._on_store_event
+
+        async def both(event: StoreEvent) -> None:
+            if first is not None:
+                await first(event)
+            await listener(event)
+
+        self._on_store_event = both
 
     async def _publish(self, conversation_id: str, event: ChatEvent) -> None:
         await self._events.publish(conversation_id, event)

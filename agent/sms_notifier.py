@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from agent.sms import SmsChannel, current_sms_phone, order_phone
 from integrations._http import IntegrationError
 from integrations.domain import ReturnLabel, SentEmail, Ticket
 from integrations.ports import CommerceBackend, Notifier
-
-if TYPE_CHECKING:
-    from agent.sms import SmsChannel
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +30,6 @@ class SmsAlsoNotifier:
         channel = self.channel
         if channel is None:
             return
-        from agent.sms import current_sms_phone, order_phone
-
         try:
             order = await self._commerce.find_order(order_number)
             if order is None:
@@ -111,3 +106,24 @@ class SmsAlsoNotifier:
             skip_current=True,
         )
         return sent
+
+    async def send_parcel_update(
+        self,
+        *,
+        to_email: str,
+        customer_name: str | None,
+        order_number: str,
+        headline: str,
+        body: str,
+        tracking_url: str | None,
+        chat_url: str | None,
+    ) -> SentEmail:
+        return await self.email.send_parcel_update(
+            to_email=to_email,
+            customer_name=customer_name,
+            order_number=order_number,
+            headline=headline,
+            body=body,
+            tracking_url=tracking_url,
+            chat_url=chat_url,
+        )

@@ -75,6 +75,9 @@ async def open_demo_runtime(
         if served_here:
             connect_helpdesk_in_process(app, runtime.service, settings)
             connect_channels_in_process(app, runtime.service, settings)
+        if runtime.parcel_watch is not None:
+            await watch_sandbox_parcels(app, runtime)
+            sweep_when_the_clock_moves(app, runtime)
         parts: dict[str, Any] = {
             field.name: getattr(runtime, field.name) for field in dataclasses.fields(Runtime)
         }
@@ -109,6 +112,51 @@ def connect_channels_in_process(
 
     sandbox_app.state.raw_webhook_sender = deliver
     point_vendor_webhooks(sandbox_app, settings)
+
+
+async def watch_sandbox_parcels(sandbox_app: FastAPI, runtime: Runtime) -> int:
+    """The demo store shipped its orders before the agent started: watch their parcels, as the store's
+    fulfilment webhooks would have had the agent do."""
+    watch = runtime.parcel_watch
+    if watch is None:
+        return 0
+    world = world_of(sandbox_app)
+    count = 0
+    for order in world.shopify.orders.values():
+        for fulfilment in order.get("fulfillments", []):
+            code = fulfilment.get("tracking_number")
+            if code and fulfilment.get("shipment_status") != "delivered":
+                await watch.facts.watch_parcel(
+                    code,
+                    str(order["order_number"]),
+                    fulfilment.get("tracking_company"),
+                    world.now().timestamp(),
+                )
+                count += 1
+    return count
+
+
+def sweep_when_the_clock_moves(sandbox_app: FastAPI, runtime: Runtime) -> None:
+    """Demo mode: moving the sandbox clock (`POST /_sandbox/clock`) runs the parcel sweep at once, so a
+    person trying the demo sees a stuck parcel reported without waiting for the next round."""
+    watch = runtime.parcel_watch
+    if watch is None:
+        return
+    home = asyncio.get_running_loop()
+
+    async def work() -> int:
+        sent = await watch.sweep()
+        await runtime.sync.drain()  # the tickets it opened, now rather than at the worker's next round
+        return sent
+
+    async def sweep() -> dict[str, Any]:
+        if asyncio.get_running_loop() is home:
+            sent = await work()
+        else:
+            sent = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work(), home))
+        return {"notices": sent}
+
+    sandbox_app.state.on_clock_moved = sweep
 
 
 def point_vendor_webhooks(sandbox_app: FastAPI, settings: Settings) -> None:

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from integrations.woocommerce.models import TRACKING_META_KEY, UNFULFILLED_STATUSES
-from sandbox import shopify_webhooks
+from sandbox import easypost_webhooks, shopify_webhooks
 from sandbox.helpdesk import add_message, find_ticket, tag_objects
 from sandbox.http import WorldDep
 from sandbox.seed import SeedEvent, SeedFulfillment, SeedTracker, build_world, fulfil
@@ -360,11 +360,87 @@ class ClockBody(BaseModel):
 
 
 @router.post("/clock")
-async def set_clock(body: ClockBody, world: WorldDep) -> JSON:
+async def set_clock(body: ClockBody, request: Request, world: WorldDep) -> JSON:
+    """Move the world's clock. Scheduled tracker scans now due happen (EasyPost's `tracker.updated`
+    webhooks go out), and in the demo the agent checks its shipped parcels at once."""
     if body.now.tzinfo is None:
         raise HTTPException(422, "The time needs a timezone, e.g. 2026-11-21T09:00:00Z.")
+    before = world.clock
     world.clock = body.now
-    return {"clock": world.now_iso()}
+    sender = twilio_emulator.raw_sender_of(request.app.state)
+    trackers = await easypost_webhooks.run_clock(world, sender, before)
+    answer: JSON = {"clock": world.now_iso(), "tracker_webhooks": trackers}
+    hook = getattr(request.app.state, "on_clock_moved", None)
+    if hook is not None:
+        answer["sweep"] = await hook()
+    return answer
+
+
+class ScanBody(BaseModel):
+    status: Literal[
+        "pre_transit",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+        "return_to_sender",
+        "failure",
+        "error",
+        "unknown",
+    ]
+    message: str = Field("Carrier update", max_length=200)
+    status_detail: str | None = Field(None, description="EasyPost's status_detail, e.g. address_not_found.")
+    city: str | None = None
+    state: str | None = None
+    at: datetime | None = Field(
+        None, description="When the scan happens (default: now; later: when the clock gets there)."
+    )
+
+
+@router.post("/trackers/{tracking_code}/advance")
+async def advance_tracker(tracking_code: str, body: ScanBody, request: Request, world: WorldDep) -> JSON:
+    """A carrier scan on a parcel, as the carrier would report it: the tracker's status follows and
+    EasyPost's `tracker.updated` webhook goes out (or, with a later `at`, when the clock reaches it)."""
+    tracker = next((t for t in world.easypost.trackers.values() if t["tracking_code"] == tracking_code), None)
+    if tracker is None:
+        raise HTTPException(404, f"No tracker for {tracking_code}.")
+    at = body.at or world.now()
+    if at.tzinfo is None:
+        raise HTTPException(422, "`at` needs a timezone.")
+    detail = {
+        "object": "TrackingDetail",
+        "message": body.message,
+        "description": body.message,
+        "status": body.status,
+        "status_detail": body.status_detail or "status_update",
+        "datetime": at.isoformat().replace("+00:00", "Z"),
+        "source": tracker.get("carrier"),
+        "carrier_code": None,
+        "tracking_location": {
+            "object": "TrackingLocation",
+            "city": body.city,
+            "state": body.state,
+            "country": "US",
+            "zip": None,
+        },
+    }
+    if at > world.now():
+        world.easypost.scheduled.append({"tracker_id": tracker["id"], "detail": detail})
+        return {"tracker": tracker, "scheduled": True, "webhook": None}
+    previous = easypost_webhooks.apply_scan(world, tracker, detail)
+    status = await easypost_webhooks.deliver(
+        world, twilio_emulator.raw_sender_of(request.app.state), tracker, previous
+    )
+    return {
+        "tracker": tracker,
+        "scheduled": False,
+        "webhook": {"url": world.vendor_webhooks.easypost_url, "status": status},
+    }
+
+
+@router.get("/vendor-webhooks")
+async def vendor_webhook_deliveries(world: WorldDep) -> list[JSON]:
+    """Twilio and EasyPost webhooks the sandbox delivered (address and the status it got)."""
+    return world.vendor_deliveries
 
 
 @router.post("/reset")
@@ -375,6 +451,7 @@ async def reset(request: Request) -> JSON:
     fresh.helpdesk_webhook = old.helpdesk_webhook
     fresh.credentials = old.credentials
     fresh.store_platform = old.store_platform
+    fresh.vendor_webhooks = old.vendor_webhooks
     request.app.state.world = fresh
     return {"digest": fresh.digest(), "seed": fresh.seed_name}
 

@@ -114,6 +114,10 @@ class GorgiasState(BaseModel):
 
 class EasyPostState(BaseModel):
     trackers: dict[str, JSON] = Field(default_factory=dict, description="By tracker id.")
+    scheduled: list[JSON] = Field(
+        default_factory=list,
+        description="Scans that happen when the clock reaches them: {tracker_id, detail} (control API).",
+    )
     shipments: dict[str, JSON] = Field(default_factory=dict, description="By shipment id.")
     addresses: dict[str, JSON] = Field(default_factory=dict)
 

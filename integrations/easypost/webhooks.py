@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
+from integrations.domain import TrackingStatus
+from integrations.easypost.adapter import tracking_status
 from integrations.easypost.models import EasyPostTracker, TrackingInfo
 from integrations.events import WebhookMalformed, WebhookRejected, header
 
@@ -31,6 +33,8 @@ def signature(secret: str, raw_body: bytes) -> str:
 
 
 class EasyPostWebhooks:
+    """`TrackingWebhooks` for EasyPost."""
+
     def __init__(self, secret: str) -> None:
         self._secret = secret
 
@@ -49,7 +53,7 @@ class EasyPostWebhooks:
         value = body.get("id") if isinstance(body, dict) else None
         return str(value) if value else None
 
-    def parse(self, raw_body: bytes) -> TrackingInfo | None:
+    def parse(self, raw_body: bytes) -> TrackingStatus | None:
         """The tracker of a `tracker.updated` event (None for other events, which we ignore)."""
         try:
             body = json.loads(raw_body)
@@ -63,4 +67,4 @@ class EasyPostWebhooks:
             tracker = EasyPostTracker.model_validate(body.get("result"))
         except ValidationError:
             raise WebhookMalformed("The event's result is not a tracker.") from None
-        return TrackingInfo.from_tracker(tracker)
+        return tracking_status(TrackingInfo.from_tracker(tracker))
