@@ -109,8 +109,12 @@ class SmsChannel:
             await self.facts.set_consent(phone, opted_out=True, keyword=keyword, now=self._now())
             return
         if keyword in START_KEYWORDS:
-            await self.facts.set_consent(phone, opted_out=False, keyword=keyword, now=self._now())
-            return
+            if await self.facts.opted_out(phone):
+                await self.facts.set_consent(phone, opted_out=False, keyword=keyword, now=self._now())
+                return
+            if keyword != "YES":
+                return
+            # A "yes" from a number that never opted out answers our question (a confirmation).
         if keyword in HELP_KEYWORDS:
             await self.text(
                 phone,
@@ -198,17 +202,18 @@ class SmsChannel:
         return await self.text(phone, body, key=key)
 
     async def pushed_messages(self, conversation_id: str, messages: list[ChatMessage]) -> None:
-        """A person replied on the helpdesk: an SMS conversation gets it by SMS; a chat whose shopper
-        has left gets it by SMS on the phone of their order (when they have one and allow texts)."""
+        """A person acted on the helpdesk: an SMS conversation gets what it brought by SMS (the
+        person's words, and the bot's: a refund approved or denied); a chat whose shopper has left
+        gets a person's reply by SMS on the phone of their order (when it has one that allows texts)."""
         record = await self.service.record(conversation_id)
-        replies = [m for m in messages if m.role == "agent"]
-        if not replies:
-            return
         if record.get("channel") == "sms" and record.get("phone"):
-            for reply in replies:
+            for reply in (m for m in messages if m.role in ("agent", "assistant")):
                 await self.text(
                     str(record["phone"]), sms_text(reply), key=f"msg:{conversation_id}:{reply.id}"
                 )
+            return
+        replies = [m for m in messages if m.role == "agent"]
+        if not replies:
             return
         if self.service.shopper_listening(conversation_id):
             return

@@ -1,8 +1,9 @@
 """The notifier with texts beside the emails: the return label's link and the one-time code also go by
 SMS to the phone on the order, when there is one and it has not opted out.
 
-A code is not texted to the phone the conversation itself is on: it would prove nothing that
-phone had not already proven (the email is the second factor then).
+Neither goes to the phone the conversation itself is on: the conversation already shows the link,
+and a code texted there would prove nothing that phone had not already proven (the email is the
+second factor then).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class SmsAlsoNotifier:
             f"Your return label for order #{order_number} ({label.carrier} {label.tracking_number}): "
             f"{label.label_url}",
             key=f"label:{label.tracking_number}",
-            skip_current=False,
+            skip_current=True,  # a conversation by text already shows the link
         )
         return sent
 
