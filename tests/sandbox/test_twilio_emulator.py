@@ -111,6 +111,7 @@ async def test_a_tracker_scan_fires_tracker_updated_now_or_when_the_clock_gets_t
     )
     assert now.status_code == 200 and now.json()["webhook"]["status"] == 200
     url, headers, body = posts.posts[-1]
+    assert url == "https://agent.example/webhooks/easypost"
     hooks.verify(headers, body)
     status = hooks.parse(body)
     assert status is not None and (status.tracking_number, status.status) == ("1Z84F2A90312345678", "failure")
