@@ -60,6 +60,9 @@ class MessagingFacts:
 
     async def setup(self) -> None:
         async with self._guards.transaction() as tx:
+            if self._guards.backend == "postgres":
+                # Processes starting together would race to create the same tables: one at a time.
+                await tx.fetch("SELECT pg_advisory_xact_lock(hashtext('support-agent messaging tables'))")
             for sql in _TABLES:
                 await tx.fetch(sql)
 
