@@ -188,6 +188,10 @@ class SmsChannel:
                 await self.facts.set_consent(phone, opted_out=True, keyword="twilio-21610", now=self._now())
             logger.warning("Twilio refused a text: %s", exc)
             return False
+        except IntegrationError as exc:
+            # Not retried: Twilio may have accepted it before the answer was lost (no idempotency key).
+            logger.warning("could not text (%d of its parts sent): %s", len(sent_parts), exc)
+            return False
         finally:
             await self.facts.update_notice(
                 f"sms:{key}", {"kind": "sms", "sids": sent_parts}, done_at=self._now()

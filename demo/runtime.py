@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from sandbox.serve import serve_in_thread
 from sandbox.shopify_webhooks import http_raw_sender
 from sandbox.webhooks import http_webhook_sender
 from sandbox.world import World
+
+logger = logging.getLogger(__name__)
 
 # Where the sandbox helpdesk's webhooks go when there is no chat server: straight to the service.
 IN_PROCESS_WEBHOOK = "inprocess://conversation-service"
@@ -108,6 +111,9 @@ def connect_channels_in_process(
             return exc.status
         except RuntimeError:  # the runtime has closed (a status callback arriving after the end)
             return 0
+        except Exception:  # as a server would: the sender sees a 500, the error is in the log
+            logger.exception("a %s webhook failed", vendor)
+            return 500
         return 200
 
     sandbox_app.state.raw_webhook_sender = deliver
