@@ -9,6 +9,7 @@ demo wiring (`demo/`) serves the sandbox, points the settings at it and passes t
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -23,12 +24,16 @@ from agent.events import LocalEvents, PostgresEvents
 from agent.graph import AgentDeps, build_graph
 from agent.guards import SqlGuards, derive_key, guard_key
 from agent.helpdesks import HelpdeskConnection, helpdesk_spec
+from agent.messaging_db import MessagingFacts
 from agent.models import ConfigError, build_model
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
+from agent.parcel_watch import ParcelWatch
 from agent.persistence import Persistence, memory_outbox, open_persistence
 from agent.secret_strength import check_signing_secrets
 from agent.service import GraphConversationService
 from agent.settings import Settings
+from agent.sms import SmsChannel
+from agent.sms_notifier import SmsAlsoNotifier
 from agent.startup_checks import check_vendor_setup
 from agent.webhooks import bigcommerce_webhooks, shopify_webhooks, woocommerce_webhooks
 from integrations._http import RetryPolicyFactory
@@ -38,6 +43,7 @@ from integrations.bigcommerce.client import BigCommerceClient, bigcommerce_http_
 from integrations.domain import Address
 from integrations.easypost.adapter import EasyPostShippingService
 from integrations.easypost.client import EasyPostShipping
+from integrations.easypost.webhooks import EasyPostWebhooks
 from integrations.ports import Helpdesk
 from integrations.sendgrid.adapter import SendGridNotifier
 from integrations.sendgrid.client import SendGridMailer
@@ -45,6 +51,8 @@ from integrations.shopify.adapter import ShopifyCommerce
 from integrations.shopify.client import ShopifyGraphQLClient, shopify_graphql_http_client
 from integrations.stripe.adapter import StripeProcessor
 from integrations.stripe.client import StripePayments
+from integrations.twilio.client import TwilioMessaging
+from integrations.twilio.webhooks import TwilioWebhooks
 from integrations.woocommerce.adapter import WooCommerceCommerce
 from integrations.woocommerce.client import WooCommerceClient, woocommerce_http_client
 from tools.context import ToolDeps
@@ -85,7 +93,7 @@ def store_policy(settings: Settings) -> StorePolicy:
     return StorePolicy(**defaults)
 
 
-SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host")
+SDK_BASES = ("easypost_api_base", "stripe_api_base", "sendgrid_host", "twilio_api_base")
 # Each store platform's API address, the secret signing its webhooks (sandbox values are public, so
 # with them anyone could fake the store's webhooks) and its API key.
 PLATFORM_SETTINGS: dict[str, tuple[str, str, str]] = {
@@ -159,7 +167,10 @@ def real_store_settings(settings: Settings) -> Settings:
         default = fields[name].default
         if isinstance(default, SecretStr) and getattr(settings, name) == default:
             logger.warning("%s still holds the sandbox placeholder; the vendor will refuse it", name.upper())
-    updates = {name: "" for name in SDK_BASES if getattr(settings, name) == fields[name].default}
+    updates: dict[str, Any] = {
+        name: "" for name in SDK_BASES if getattr(settings, name) == fields[name].default
+    }
+    updates.update(_real_channel_settings(settings))
     return settings.model_copy(update=updates)
 
 
@@ -173,6 +184,24 @@ def _real_bigcommerce_base(settings: Settings) -> Settings:
             "BIGCOMMERCE_API_BASE must start with https://: the access token travels in a header."
         )
     return settings
+
+
+def _real_channel_settings(settings: Settings) -> dict[str, Any]:
+    """SMS stays off until Twilio is configured (its auth token also proves inbound texts are real), and
+    tracking webhooks signed with the public sandbox secret are refused (the sweep still runs)."""
+    fields = Settings.model_fields
+    updates: dict[str, Any] = {}
+    if settings.sms_enabled and settings.twilio_auth_token == fields["twilio_auth_token"].default:
+        logger.warning(
+            "SMS is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to text shoppers"
+        )
+        updates["sms_enabled"] = False
+    if settings.easypost_webhook_secret == fields["easypost_webhook_secret"].default:
+        logger.warning(
+            "EASYPOST_WEBHOOK_SECRET is not set: tracking webhooks are refused; the parcel sweep still runs"
+        )
+        updates["easypost_webhook_secret"] = SecretStr(secrets.token_urlsafe(32))
+    return updates
 
 
 @dataclass
@@ -288,7 +317,7 @@ def build_services(
         payments=payments,
         shipping=shipping,
         helpdesk=helpdesk,
-        notifier=notifier,
+        notifier=SmsAlsoNotifier(notifier, commerce) if settings.sms_enabled else notifier,
         policy=store_policy(settings),
         clock=clock or (lambda: datetime.now(UTC)),
         step_up_key=step_up_key(settings),
@@ -328,6 +357,8 @@ class Runtime:
     sync: HelpdeskSync
     graph: Any
     guards: SqlGuards | None = None
+    sms: SmsChannel | None = None
+    parcel_watch: ParcelWatch | None = None
 
 
 @asynccontextmanager
@@ -398,6 +429,12 @@ async def open_runtime(
             client_key=key,
             step_up_key=services.tools.step_up_key,
         )
+        facts = MessagingFacts(guards)
+        await facts.setup()
+        sms = open_sms_channel(settings, services, facts, service, clock=services.tools.clock)
+        parcel_watch = open_parcel_watch(settings, services, facts, service, sms, clock=services.tools.clock)
+        parcel_watch.start(settings.parcel_sweep_minutes * 60)
+        stack.push_async_callback(parcel_watch.stop)
         if settings.helpdesk_sync_worker:
             sync.start()
             stack.push_async_callback(sync.stop)
@@ -410,7 +447,76 @@ async def open_runtime(
             sync=sync,
             graph=graph,
             guards=guards,
+            sms=sms,
+            parcel_watch=parcel_watch,
         )
+
+
+def open_sms_channel(
+    settings: Settings,
+    services: Services,
+    facts: MessagingFacts,
+    service: GraphConversationService,
+    *,
+    clock: Callable[[], datetime],
+) -> SmsChannel | None:
+    """Texts through Twilio (SMS_ENABLED): the channel, its store-wide facts, and the hooks that let
+    notifications and a person's replies reach the shopper's phone."""
+    if not settings.sms_enabled:
+        return None
+    token = settings.twilio_auth_token.get_secret_value()
+    channel = SmsChannel(
+        messaging=TwilioMessaging(
+            settings.twilio_account_sid,
+            token,
+            from_number=settings.twilio_from_number,
+            api_root=settings.twilio_api_base or None,
+        ),
+        webhooks=TwilioWebhooks(token, account_sid=settings.twilio_account_sid),
+        facts=facts,
+        service=service,
+        commerce=services.commerce,
+        clock=clock,
+        store_name=store_name(settings),
+        contact_email=settings.mail_from,
+        public_url=settings.public_url,
+        region=settings.sms_default_region,
+    )
+    service.on_pushed_messages = channel.pushed_messages
+    service.sms_channel = channel
+    notifier = services.tools.notifier
+    if isinstance(notifier, SmsAlsoNotifier):
+        notifier.channel = channel
+    return channel
+
+
+def open_parcel_watch(
+    settings: Settings,
+    services: Services,
+    facts: MessagingFacts,
+    service: GraphConversationService,
+    sms: SmsChannel | None,
+    *,
+    clock: Callable[[], datetime],
+) -> ParcelWatch:
+    """Parcels watched from shipping to delivery: tracking webhooks at /webhooks/easypost, a sweep."""
+    tools = services.tools
+    watch = ParcelWatch(
+        facts=facts,
+        service=service,
+        commerce=services.commerce,
+        shipping=tools.shipping,
+        notifier=tools.notifier,
+        webhooks=EasyPostWebhooks(settings.easypost_webhook_secret.get_secret_value()),
+        policy=lambda: tools.policy,
+        clock=clock,
+        public_url=settings.public_url,
+        sms=sms,
+        region=settings.sms_default_region,
+    )
+    service.parcel_watch = watch
+    service.also_on_store_event(watch.on_store_event)
+    return watch
 
 
 @asynccontextmanager

@@ -40,6 +40,10 @@ class LocalEvents:
             if not subscribers:
                 del self._subscribers[conversation_id]
 
+    def has_listeners(self, conversation_id: str) -> bool:
+        """Whether someone in this process is watching the conversation (the shopper's chat is open)."""
+        return bool(self._subscribers.get(conversation_id))
+
     def deliver(self, conversation_id: str, event: ChatEvent) -> None:
         for queue in list(self._subscribers.get(conversation_id, ())):
             if queue.full():  # a stalled client loses old pushes, never blocks the server

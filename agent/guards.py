@@ -104,6 +104,14 @@ class SqlGuards:
     async def _serialise(self, tx: _Tx, key: str) -> None:
         """Serialise transactions about one key (SQLite: the whole database already is)."""
 
+    def transaction(self) -> Any:
+        """A transaction on the guards' database (for other store-wide facts kept beside them)."""
+        return self._tx()
+
+    def digest(self, key: str) -> str:
+        """The keyed digest the tables store instead of a clear value."""
+        return self._digest(key)
+
     async def setup(self) -> None:
         async with self._tx() as tx:
             for sql in _TABLES:

@@ -86,6 +86,12 @@ class GraphConversationService:
         self._store = store
         self._sync = sync
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The SMS channel (agent.sms.SmsChannel) when texts are on: the server hands it Twilio's webhooks.
+        self.sms_channel: Any = None
+        # The parcel watch (agent.parcel_watch.ParcelWatch): the server hands it tracking webhooks.
+        self.parcel_watch: Any = None
+        # Told of the messages a person's helpdesk action added (the SMS channel texts them on).
+        self.on_pushed_messages: Callable[[str, list[ChatMessage]], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ conversations
 
@@ -143,7 +149,10 @@ class GraphConversationService:
         client_message_id: str | None = None,
         stream_tokens: bool = True,
         client: str | None = None,
+        identity: VerifiedCustomer | None = None,
     ) -> AsyncIterator[ChatEvent]:
+        """`identity`: who the channel itself proved the shopper is (an SMS from the phone on their
+        order), applied when the conversation has no verified customer yet."""
         record = await self._record(conversation_id)
         # Throttles count per client address: the turn carries it as an opaque reference only.
         ref = client_ref(self._client_key, client) if client else None
@@ -167,7 +176,7 @@ class GraphConversationService:
                     {"text": text, "status": "received", "received_at": datetime.now(UTC).isoformat()},
                 )
             async for event in self._run_turn(
-                conversation_id, record, message_id, text, stream_tokens, ref, entry
+                conversation_id, record, message_id, text, stream_tokens, ref, entry, identity
             ):
                 yield event
 
@@ -187,14 +196,17 @@ class GraphConversationService:
         stream_tokens: bool,
         client: str | None,
         entry: CodeEntry | None = None,
+        identity: VerifiedCustomer | None = None,
     ) -> AsyncIterator[ChatEvent]:
         values, pending = await self._state(conversation_id)
         already = any(m.id == message_id for m in values.get("messages", []))
+        proven = identity.model_dump() if identity is not None and not values.get("customer") else None
         graph_input: Any
         if pending:
-            graph_input = Command(
-                resume={"kind": "shopper", "text": text, "id": message_id}, update={"client": client}
-            )
+            update: dict[str, Any] = {"client": client}
+            if proven is not None:
+                update["customer"] = proven
+            graph_input = Command(resume={"kind": "shopper", "text": text, "id": message_id}, update=update)
         elif already:
             graph_input = None  # the message is in state: finish the interrupted run (a no-op if it ended)
         else:
@@ -206,6 +218,8 @@ class GraphConversationService:
             if entry is not None:
                 graph_input["messages"] = [code_message(message_id)]
                 graph_input["step_up"] = entry.step_up
+            if proven is not None:
+                graph_input["customer"] = proven
             if not values.get("conversation_id"):
                 graph_input["status"] = "active"
                 if record.get("verified_email"):
@@ -374,6 +388,66 @@ class GraphConversationService:
         finally:
             self._events.unregister(conversation_id, queue)
 
+    def shopper_listening(self, conversation_id: str) -> bool:
+        """Whether the shopper's chat is open on this conversation (in this process)."""
+        return self._events.has_listeners(conversation_id)
+
+    async def record(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation's record (id, start, verified email, channel...)."""
+        return await self._record(conversation_id)
+
+    async def annotate(self, conversation_id: str, **fields: Any) -> None:
+        """Add fields to the conversation's record (e.g. the SMS channel and its phone number)."""
+        record = await self._record(conversation_id)
+        await self._store.aput(CONVERSATIONS, conversation_id, {**record, **fields})
+
+    async def post_notice(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        message_id: str,
+        customer: VerifiedCustomer,
+        intent: str,
+        helpdesk: dict[str, Any],
+    ) -> None:
+        """Open the conversation with a message of ours (a notice the shopper did not ask for), with
+        `customer` verified and helpdesk work (a note, tags) recorded with it; the shopper answers
+        into it like any chat. A repeated `message_id` adds nothing."""
+        async with self._locks[conversation_id]:
+            values, _ = await self._state(conversation_id)
+            if any(m.id == message_id for m in values.get("messages", [])):
+                return
+            update: dict[str, Any] = {
+                "messages": [AIMessage(content=text, id=message_id)],
+                "conversation_id": conversation_id,
+                "status": values.get("status") or "active",
+                "customer": values.get("customer") or customer.model_dump(),
+                "intent": values.get("intent") or intent,
+                "helpdesk": helpdesk,
+            }
+            # As if a helpdesk event had just been handled: the graph rests (nothing pending), and the
+            # shopper's next message starts a turn from the beginning.
+            await self._graph.aupdate_state(self._config(conversation_id), update, as_node="takeover")
+            after, _ = await self._state(conversation_id)
+            await self._mirror(conversation_id, after)
+        for message in chat_messages(after.get("messages", [])):
+            if message.id == message_id:
+                await self._publish(
+                    conversation_id, ChatEvent(type="message", data=message.model_dump(mode="json"))
+                )
+
+    def also_on_store_event(self, listener: Callable[[StoreEvent], Awaitable[None]]) -> None:
+        """Another listener to the store's events (after the ones given at construction)."""
+        first = self._on_store_event
+
+        async def both(event: StoreEvent) -> None:
+            if first is not None:
+                await first(event)
+            await listener(event)
+
+        self._on_store_event = both
+
     async def _publish(self, conversation_id: str, event: ChatEvent) -> None:
         await self._events.publish(conversation_id, event)
 
@@ -412,11 +486,16 @@ class GraphConversationService:
                 await self._store.aput(
                     CONVERSATIONS, conversation_id, {**record, "released_at": released.isoformat()}
                 )
-        for message in chat_messages(after.get("messages", [])):
-            if message.id not in before:
-                await self._publish(
-                    conversation_id, ChatEvent(type="message", data=message.model_dump(mode="json"))
-                )
+        pushed = [m for m in chat_messages(after.get("messages", [])) if m.id not in before]
+        for message in pushed:
+            await self._publish(
+                conversation_id, ChatEvent(type="message", data=message.model_dump(mode="json"))
+            )
+        if pushed and self.on_pushed_messages is not None:
+            try:
+                await self.on_pushed_messages(conversation_id, pushed)
+            except Exception:  # the reply is saved and shown in the chat; a text is a courtesy
+                logger.exception("could not pass a person's reply on to another channel")
         if after.get("status") != waiting:
             await self._publish(
                 conversation_id,

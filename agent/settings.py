@@ -247,6 +247,35 @@ class Settings(BaseSettings):
         description="Only for a proxy: with SANDBOX_MODE=false, unset means SendGrid itself.",
     )
     mail_from: str = Field("support@harborandpine.test", description="Sender of the emails the agent sends.")
+    # --- Twilio SMS and proactive notifications -------------------------------------------------
+    sms_enabled: bool = Field(
+        True,
+        description="Talk to shoppers by SMS through Twilio (inbound at /webhooks/twilio, notifications).",
+    )
+    twilio_account_sid: str = Field("AC" + "0" * 32, description="Twilio account SID (AC...).")
+    twilio_auth_token: SecretStr = Field(
+        SecretStr("twilio_auth_sandbox"),
+        description="Twilio auth token: authenticates API calls and signs Twilio's webhooks (X-Twilio-Signature).",
+    )
+    twilio_from_number: str = Field(
+        "+14155550100", description="The store's Twilio phone number (E.164) texts come from and go to."
+    )
+    twilio_api_base: str = Field(
+        f"{SANDBOX_URL}/twilio",
+        description="Only for a proxy: with SANDBOX_MODE=false, unset means Twilio itself (https://api.twilio.com).",
+    )
+    sms_default_region: str = Field(
+        "US", description="Country (ISO 3166 alpha-2) of phone numbers written without a +country code."
+    )
+    easypost_webhook_secret: SecretStr = Field(
+        SecretStr("easypost_webhook_sandbox"),
+        description="Secret of the EasyPost webhook (signs X-Hmac-Signature on tracker.updated events).",
+    )
+    parcel_sweep_minutes: float = Field(
+        60.0,
+        ge=0,
+        description="How often the server checks shipped parcels for problems (0: never; webhooks still count).",
+    )
     team_email: str = Field("team@harborandpine.test", description="Where escalations are emailed.")
     return_address_name: str = Field("Harbor & Pine Returns", description="Return labels are addressed to...")
     return_address_street: str = Field("2750 Mill St", description="Warehouse street for return labels.")

@@ -34,6 +34,7 @@ def sandbox_settings(settings: Settings, sandbox_url: str) -> Settings:
             "easypost_api_base": f"{root}{VENDOR_BASES['easypost']}",
             "stripe_api_base": f"{root}/stripe",  # the Stripe SDK adds /v1 itself
             "sendgrid_host": f"{root}/sendgrid",  # and SendGrid's adds /v3
+            "twilio_api_base": f"{root}/twilio",  # the Twilio SDK adds /2010-04-01
         }
     )
 

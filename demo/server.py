@@ -14,8 +14,9 @@ from fastapi import FastAPI
 from agent.conversation import ConversationService
 from agent.helpdesks import helpdesk_spec
 from agent.settings import Settings
-from demo.runtime import open_demo_runtime
+from demo.runtime import open_demo_runtime, point_vendor_webhooks
 from demo.sandbox import demo_settings, new_sandbox_app, world_of
+from sandbox.shopify_webhooks import http_raw_sender
 from sandbox.webhooks import WebhookSender, encode_body, http_webhook_sender
 from sandbox.world import HelpdeskWebhook
 from server.app import create_app
@@ -42,6 +43,7 @@ def create_demo_app(
 
     app = create_app(settings, service=service, open_service=open_service, mounts={SANDBOX_PREFIX: sandbox})
     connect_helpdesk_to_server(sandbox, app, settings)
+    connect_vendor_webhooks_to_server(sandbox, app, settings)
     if settings.sandbox_control_token is not None:
         sandbox.state.control_token = settings.sandbox_control_token.get_secret_value()
     return app
@@ -56,6 +58,24 @@ def connect_helpdesk_to_server(sandbox_app: FastAPI, app: FastAPI, settings: Set
         secret=secret,
     )
     sandbox_app.state.webhook_sender = in_process_sender(app, settings)
+
+
+def connect_vendor_webhooks_to_server(sandbox_app: FastAPI, app: FastAPI, settings: Settings) -> None:
+    """The sandbox's Twilio number and EasyPost account post to this server's /webhooks/{vendor}."""
+    point_vendor_webhooks(sandbox_app, settings)
+    own_origin = urlsplit(settings.public_url)[:2]
+
+    async def send(url: str, headers: dict[str, str], body: bytes) -> int:
+        if urlsplit(url)[:2] != own_origin:
+            return await http_raw_sender(url, headers, body)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=settings.public_url, timeout=30.0
+        ) as client:
+            response = await client.post(urlsplit(url).path, content=body, headers=headers)
+        return response.status_code
+
+    sandbox_app.state.raw_webhook_sender = send
 
 
 def in_process_sender(app: FastAPI, settings: Settings) -> WebhookSender:

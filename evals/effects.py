@@ -47,6 +47,12 @@ class Email:
 
 
 @dataclass(frozen=True)
+class Text:
+    to: str
+    body: str
+
+
+@dataclass(frozen=True)
 class TicketState:
     id: str
     status: str
@@ -63,11 +69,13 @@ class Changes:
     emails: list[Email] = field(default_factory=list)
     tickets: list[TicketState] = field(default_factory=list)
     labels: list[JSON] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
 
     def to_json(self) -> JSON:
         return {
             "effects": [e.describe() for e in self.effects],
             "emails": [asdict(e) | {"to": list(e.to)} for e in self.emails],
+            "texts": [asdict(t) for t in self.texts],
             "tickets": [
                 asdict(t) | {"tags": list(t.tags), "notes": list(t.notes), "messages": list(t.messages)}
                 for t in self.tickets
@@ -249,6 +257,16 @@ def new_emails(before: JSON, after: JSON) -> list[Email]:
     return emails
 
 
+def new_texts(before: JSON, after: JSON) -> list[Text]:
+    """Texts the store sent (through its Twilio number) between two snapshots."""
+    known = {m.get("sid") for m in before.get("twilio", {}).get("messages", [])}
+    return [
+        Text(str(m.get("to")), str(m.get("body") or ""))
+        for m in after.get("twilio", {}).get("messages", [])
+        if m.get("sid") not in known and m.get("direction") == "outbound-api"
+    ]
+
+
 def changed_tickets(before: JSON, after: JSON) -> list[TicketState]:
     # The configured helpdesk's tickets, in the sandbox's vendor-neutral view (sandbox/helpdesks).
     old = {str(t.get("id")): t for t in snapshot_ticket_views(before)}
@@ -283,6 +301,7 @@ def changes(before: JSON, after: JSON) -> Changes:
         emails=new_emails(before, after),
         tickets=changed_tickets(before, after),
         labels=labels,
+        texts=new_texts(before, after),
     )
 
 

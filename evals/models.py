@@ -131,6 +131,14 @@ class EmailExpect(Strict):
     subject_contains: str | None = None
 
 
+class TextExpect(Strict):
+    """New text messages (SMS) the store sent to a phone number."""
+
+    to: str = Field(description="The phone number, E.164 (e.g. +14155550101).")
+    contains: str | None = Field(None, description="Text one of them holds (case-insensitive).")
+    count: int | None = Field(None, ge=0, description="Exactly this many texts to the number.")
+
+
 class TicketExpect(Strict):
     """A helpdesk ticket created or changed in the conversation."""
 
@@ -165,6 +173,12 @@ class WorldExpect(Strict):
     refunds: list[RefundExpect] = Field(default_factory=list)
     labels: list[LabelExpect] = Field(default_factory=list)
     emails: list[EmailExpect] = Field(default_factory=list)
+    texts: list[TextExpect] = Field(
+        default_factory=list, description="SMS sent through the store's Twilio number."
+    )
+    no_texts_to: list[str] = Field(
+        default_factory=list, description="Phone numbers (E.164) that got no text."
+    )
     tickets: list[TicketExpect] = Field(default_factory=list)
     orders: list[OrderExpect] = Field(default_factory=list)
     no_side_effects: bool = Field(False, description="No refund, label, cancellation or address change.")
@@ -262,6 +276,12 @@ class Case(Strict):
     world: WorldSpec = Field(default_factory=WorldSpec)
     verified_email: str | None = Field(
         None, description="Start as this verified shopper (as a signed widget identity)."
+    )
+    sms_from: str | None = Field(
+        None,
+        pattern=r"^\+[1-9]\d{6,14}$",
+        description="The shopper texts from this number (E.164): every shopper turn is an SMS to the store's "
+        "Twilio number, signed and delivered to the agent's webhook; replies go back by SMS.",
     )
     turns: list[Turn] = Field(min_length=1)
     expect: Expect = Field(default_factory=Expect, description="Expectations on the whole conversation.")

@@ -229,7 +229,28 @@ class Replayer:
         if self.runtime.guards is not None:
             # A fresh store: no lock-outs, labels or hand-off counts from the cases before.
             await self.runtime.guards.clear()
+        if self.runtime.sms is not None:
+            await self.runtime.sms.facts.clear()  # no opt-out or SMS thread from the cases before
         self._webhooks.clear()
+
+    # -------------------------------------------------------------- by SMS
+
+    async def _by_sms(self, conversation_id: str, phone: str) -> None:
+        """The case's conversation is the one this number's texts belong to."""
+        sms = self.runtime.sms
+        if sms is None:
+            raise HarnessError("the case texts (sms_from) but SMS is off (SMS_ENABLED=false)")
+        await self.runtime.service.annotate(conversation_id, channel="sms", phone=phone)
+        await sms.facts.bind_thread(phone, conversation_id, self.world.now().timestamp())
+
+    async def _text(self, phone: str, text: str, record: TurnRecord) -> None:
+        """The shopper texts the store's number: through the sandbox's Twilio, signed, to the agent."""
+        response = await self.http.post("/_sandbox/sms/inbound", json={"from": phone, "body": text})
+        if response.status_code != 200:
+            raise HarnessError(f"the sandbox refused the text: {response.status_code} {response.text[:200]}")
+        status = response.json()["webhook"]["status"]
+        if status != 200:
+            record.errors.append(f"the agent answered the Twilio webhook with {status}")
 
     # -------------------------------------------------------------- helpdesk actions
 
@@ -297,9 +318,14 @@ class Replayer:
         if turn.shopper is not None:
             message_id = f"{case.id}-{run}-{index}"
             text = with_codes(turn.shopper, self.world)  # a step-up code, read from the outbox
-            async for event in self.runtime.service.send(conversation_id, text, client_message_id=message_id):
-                if event.type == "error":
-                    record.errors.append(str(event.data.get("error")))
+            if case.sms_from:
+                await self._text(case.sms_from, text, record)
+            else:
+                async for event in self.runtime.service.send(
+                    conversation_id, text, client_message_id=message_id
+                ):
+                    if event.type == "error":
+                        record.errors.append(str(event.data.get("error")))
         elif turn.clock is not None:
             self.world.clock = parse_clock(turn.clock, self.world.clock)
             record.messages.append(
@@ -368,6 +394,8 @@ class Replayer:
         case = loaded.case
         await self.prepare(case, loaded.path.parent)
         conversation_id = await self.runtime.service.start(verified_email=case.verified_email)
+        if case.sms_from:
+            await self._by_sms(conversation_id, case.sms_from)
         start = self.world.snapshot()
         checks: list[Check] = []
         observed_turns: list[scoring.Observed] = []
@@ -443,7 +471,8 @@ def _counts(case: Case, result: RunResult, conversation: scoring.Observed, all_c
 def eval_settings(settings: Settings, model: str | None = None) -> Settings:
     """The agent's settings for a replay: always the sandbox, the model asked for."""
     # No background worker: each replay drains the helpdesk outbox itself, deterministically.
-    update: dict[str, Any] = {"sandbox_mode": True, "helpdesk_sync_worker": False}
+    # No background work between turns: the outbox is drained by the replay, parcels are not swept.
+    update: dict[str, Any] = {"sandbox_mode": True, "helpdesk_sync_worker": False, "parcel_sweep_minutes": 0}
     if model:
         update["model"] = model
     if (model or settings.model).strip() == "openai:offline":

@@ -265,6 +265,33 @@ def score_world(expect: WorldExpect, changes: Changes, after: JSON) -> list[Chec
                 actual="; ".join(f"{','.join(m.to)}: {m.subject}" for m in changes.emails) or "no email",
             )
         )
+    for wanted_text in expect.texts:
+        sent = [t for t in changes.texts if t.to == wanted_text.to]
+        passed = (wanted_text.count is None or len(sent) == wanted_text.count) and (
+            wanted_text.contains is None
+            or any(wanted_text.contains.casefold() in t.body.casefold() for t in sent)
+        )
+        wanted = f"texts to {wanted_text.to}" + (
+            f" ({wanted_text.count})" if wanted_text.count is not None else ""
+        )
+        checks.append(
+            Check(
+                name="world.text",
+                passed=passed,
+                expected=wanted + (f" about {wanted_text.contains!r}" if wanted_text.contains else ""),
+                actual="; ".join(f"{t.to}: {t.body[:60]}" for t in changes.texts) or "no text",
+            )
+        )
+    for phone in expect.no_texts_to:
+        sent = [t for t in changes.texts if t.to == phone]
+        checks.append(
+            Check(
+                name="world.no_text",
+                passed=not sent,
+                expected=f"no text to {phone}",
+                actual="; ".join(t.body[:60] for t in sent) or "none",
+            )
+        )
     for ticket in expect.tickets:
         passed = any(
             set(ticket.tags) <= set(t.tags)

@@ -226,3 +226,29 @@ class Notifier(Protocol):
     ) -> SentEmail:
         """Email a one-time code proving the shopper reads the order's mailbox (step-up)."""
         ...
+
+    async def send_parcel_update(
+        self,
+        *,
+        to_email: str,
+        customer_name: str | None,
+        order_number: str,
+        headline: str,
+        body: str,
+        tracking_url: str | None,
+        chat_url: str | None,
+    ) -> SentEmail:
+        """Tell the shopper about a problem with their parcel before they ask, and what happens next."""
+        ...
+
+
+class TrackingWebhooks(Protocol):
+    """The shipping provider's tracking webhooks (EasyPost `tracker.updated`): verified, then parsed."""
+
+    def verify(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        """Raise `WebhookRejected` unless the delivery provably comes from the provider."""
+        ...
+
+    def parse(self, raw_body: bytes) -> TrackingStatus | None:
+        """The parcel's tracking now (None for events we do not act on); `WebhookMalformed` when unreadable."""
+        ...

@@ -33,6 +33,7 @@ VENDOR_BASES: dict[str, str] = {
     "stripe": "/stripe/v1",
     "sendgrid": "/sendgrid/v3",
     "openai": "/openai/v1",
+    "twilio": "/twilio/2010-04-01",
 }
 
 
@@ -98,6 +99,7 @@ def create_sandbox_app(
         sendgrid,
         shopify_graphql,
         stripe,
+        twilio,
         woocommerce,
         zendesk,
     )
@@ -159,6 +161,7 @@ def create_sandbox_app(
     app.include_router(easypost.router, prefix=VENDOR_BASES["easypost"], tags=["easypost"])
     app.include_router(stripe.router, prefix=VENDOR_BASES["stripe"], tags=["stripe"])
     app.include_router(sendgrid.router, prefix=VENDOR_BASES["sendgrid"], tags=["sendgrid"])
+    app.include_router(twilio.router, prefix=VENDOR_BASES["twilio"], tags=["twilio"])
     app.include_router(control.router, prefix="/_sandbox", tags=["sandbox"])
     try:
         from sandbox.vendors import openai_api

@@ -23,11 +23,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from integrations.woocommerce.models import TRACKING_META_KEY, UNFULFILLED_STATUSES
-from sandbox import shopify_webhooks
+from sandbox import easypost_webhooks, shopify_webhooks
 from sandbox.helpdesks import DESKS, Desk, DeskError, Outgoing, desk_of, ticket_views
 from sandbox.http import WorldDep
 from sandbox.seed import SeedEvent, SeedFulfillment, SeedTracker, build_world, fulfil
 from sandbox.vendors import bigcommerce
+from sandbox.vendors import twilio as twilio_emulator
 from sandbox.vendors.gorgias import call_limiter
 from sandbox.webhooks import WebhookSender, encode_body
 from sandbox.woocommerce_seed import woocommerce_order
@@ -375,11 +376,87 @@ class ClockBody(BaseModel):
 
 
 @router.post("/clock")
-async def set_clock(body: ClockBody, world: WorldDep) -> JSON:
+async def set_clock(body: ClockBody, request: Request, world: WorldDep) -> JSON:
+    """Move the world's clock. Scheduled tracker scans now due happen (EasyPost's `tracker.updated`
+    webhooks go out), and in the demo the agent checks its shipped parcels at once."""
     if body.now.tzinfo is None:
         raise HTTPException(422, "The time needs a timezone, e.g. 2026-11-21T09:00:00Z.")
+    before = world.clock
     world.clock = body.now
-    return {"clock": world.now_iso()}
+    sender = twilio_emulator.raw_sender_of(request.app.state)
+    trackers = await easypost_webhooks.run_clock(world, sender, before)
+    answer: JSON = {"clock": world.now_iso(), "tracker_webhooks": trackers}
+    hook = getattr(request.app.state, "on_clock_moved", None)
+    if hook is not None:
+        answer["sweep"] = await hook()
+    return answer
+
+
+class ScanBody(BaseModel):
+    status: Literal[
+        "pre_transit",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+        "return_to_sender",
+        "failure",
+        "error",
+        "unknown",
+    ]
+    message: str = Field("Carrier update", max_length=200)
+    status_detail: str | None = Field(None, description="EasyPost's status_detail, e.g. address_not_found.")
+    city: str | None = None
+    state: str | None = None
+    at: datetime | None = Field(
+        None, description="When the scan happens (default: now; later: when the clock gets there)."
+    )
+
+
+@router.post("/trackers/{tracking_code}/advance")
+async def advance_tracker(tracking_code: str, body: ScanBody, request: Request, world: WorldDep) -> JSON:
+    """A carrier scan on a parcel, as the carrier would report it: the tracker's status follows and
+    EasyPost's `tracker.updated` webhook goes out (or, with a later `at`, when the clock reaches it)."""
+    tracker = next((t for t in world.easypost.trackers.values() if t["tracking_code"] == tracking_code), None)
+    if tracker is None:
+        raise HTTPException(404, f"No tracker for {tracking_code}.")
+    at = body.at or world.now()
+    if at.tzinfo is None:
+        raise HTTPException(422, "`at` needs a timezone.")
+    detail = {
+        "object": "TrackingDetail",
+        "message": body.message,
+        "description": body.message,
+        "status": body.status,
+        "status_detail": body.status_detail or "status_update",
+        "datetime": at.isoformat().replace("+00:00", "Z"),
+        "source": tracker.get("carrier"),
+        "carrier_code": None,
+        "tracking_location": {
+            "object": "TrackingLocation",
+            "city": body.city,
+            "state": body.state,
+            "country": "US",
+            "zip": None,
+        },
+    }
+    if at > world.now():
+        world.easypost.scheduled.append({"tracker_id": tracker["id"], "detail": detail})
+        return {"tracker": tracker, "scheduled": True, "webhook": None}
+    previous = easypost_webhooks.apply_scan(world, tracker, detail)
+    status = await easypost_webhooks.deliver(
+        world, twilio_emulator.raw_sender_of(request.app.state), tracker, previous
+    )
+    return {
+        "tracker": tracker,
+        "scheduled": False,
+        "webhook": {"url": world.vendor_webhooks.easypost_url, "status": status},
+    }
+
+
+@router.get("/vendor-webhooks")
+async def vendor_webhook_deliveries(world: WorldDep) -> list[JSON]:
+    """Twilio and EasyPost webhooks the sandbox delivered (address and the status it got)."""
+    return world.vendor_deliveries
 
 
 @router.post("/reset")
@@ -391,6 +468,7 @@ async def reset(request: Request) -> JSON:
     fresh.credentials = old.credentials
     fresh.store_platform = old.store_platform
     fresh.helpdesk = old.helpdesk
+    fresh.vendor_webhooks = old.vendor_webhooks
     request.app.state.world = fresh
     return {"digest": fresh.digest(), "seed": fresh.seed_name}
 
@@ -468,6 +546,34 @@ async def approve_refund(ticket_id: int, request: Request, world: WorldDep) -> J
 async def deny_refund(ticket_id: int, request: Request, world: WorldDep) -> JSON:
     """The human agent denies the refund the ticket asks about (Gorgias: tag `refund-denied`)."""
     return await _act(request, world, lambda desk: desk.deny(world, ticket_id))
+
+
+class InboundSmsBody(BaseModel):
+    from_: str = Field(alias="from", description="The shopper's number, E.164 (e.g. +14155550101).")
+    body: str = Field(min_length=1, max_length=1600)
+
+
+@router.post("/sms/inbound")
+async def inbound_sms(body: InboundSmsBody, request: Request, world: WorldDep) -> JSON:
+    """A shopper texts the store's Twilio number: Twilio's opt-out list is applied (STOP, START) and
+    the number's webhook gets the message, form-encoded and signed with X-Twilio-Signature."""
+    if twilio_emulator.e164(body.from_) != body.from_:
+        raise HTTPException(422, "`from` must be a valid phone number in E.164, e.g. +14155550101.")
+    return await twilio_emulator.deliver_inbound(
+        world, twilio_emulator.raw_sender_of(request.app.state), body.from_, body.body
+    )
+
+
+@router.get("/sms")
+async def list_sms(world: WorldDep) -> list[JSON]:
+    """Every text through the store's Twilio number, in and out, oldest first (with status callbacks)."""
+    return world.twilio.messages
+
+
+@router.get("/sms/opted-out")
+async def list_opted_out(world: WorldDep) -> list[str]:
+    """Numbers Twilio will not text (they texted STOP to the store's number)."""
+    return world.twilio.opted_out
 
 
 def summary(world: World) -> dict[str, Any]:

@@ -92,6 +92,14 @@ def vendor_error_body(vendor: str, status: int, message: str, *, code: str | Non
         return {"error": error}
     if vendor == "sendgrid":
         return {"errors": [{"message": message, "field": None, "help": None}]}
+    if vendor == "twilio":
+        twilio_code = {401: 20003, 404: 20404, 429: 20429}.get(status, 20500)
+        return {
+            "code": twilio_code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{twilio_code}",
+            "status": status,
+        }
     if vendor == "openai":
         kind = {429: "rate_limit_exceeded", 401: "invalid_request_error"}.get(
             status, "server_error" if status >= 500 else "invalid_request_error"

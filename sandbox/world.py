@@ -29,6 +29,7 @@ Vendor = Literal[
     "stripe",
     "sendgrid",
     "openai",
+    "twilio",
 ]
 VENDORS: tuple[Vendor, ...] = (
     "shopify",
@@ -42,6 +43,7 @@ VENDORS: tuple[Vendor, ...] = (
     "stripe",
     "sendgrid",
     "openai",
+    "twilio",
 )
 
 
@@ -67,6 +69,9 @@ class SandboxCredentials(BaseModel):
     stripe_api_key: str = "sk_test_sandbox"
     sendgrid_api_key: str = "SG.sandbox"
     openai_api_key: str = "sk-sandbox"
+    twilio_account_sid: str = "AC" + "0" * 32
+    twilio_auth_token: str = "twilio_auth_sandbox"
+    easypost_webhook_secret: str = "easypost_webhook_sandbox"
 
 
 class Fault(BaseModel):
@@ -206,6 +211,10 @@ class IntercomState(BaseModel):
 
 class EasyPostState(BaseModel):
     trackers: dict[str, JSON] = Field(default_factory=dict, description="By tracker id.")
+    scheduled: list[JSON] = Field(
+        default_factory=list,
+        description="Scans that happen when the clock reaches them: {tracker_id, detail} (control API).",
+    )
     shipments: dict[str, JSON] = Field(default_factory=dict, description="By shipment id.")
     addresses: dict[str, JSON] = Field(default_factory=dict)
 
@@ -229,6 +238,26 @@ class SendGridState(BaseModel):
         default_factory=list,
         description="Domain authentications, as `GET /v3/whitelabel/domains` lists them.",
     )
+
+
+class TwilioState(BaseModel):
+    """The store's Twilio account: its numbers, every text in and out, and Twilio's own opt-out list."""
+
+    numbers: list[str] = Field(default_factory=lambda: ["+14155550100"], description="The store's numbers.")
+    messages: list[JSON] = Field(
+        default_factory=list,
+        description="Message resources, oldest first (direction inbound or outbound-api).",
+    )
+    opted_out: list[str] = Field(
+        default_factory=list, description="Numbers that texted STOP (Twilio refuses to text them: 21610)."
+    )
+
+
+class VendorWebhooks(BaseModel):
+    """Where the emulated Twilio number and EasyPost account post their webhooks (wiring, not state)."""
+
+    twilio_sms_url: str | None = Field(None, description="The number's 'A message comes in' webhook.")
+    easypost_url: str | None = Field(None, description="The EasyPost webhook (tracker.updated events).")
 
 
 class ShopifyConsistency(BaseModel):
@@ -285,10 +314,15 @@ class World(BaseModel):
     easypost: EasyPostState = Field(default_factory=EasyPostState)
     stripe: StripeState = Field(default_factory=StripeState)
     sendgrid: SendGridState = Field(default_factory=SendGridState)
+    twilio: TwilioState = Field(default_factory=TwilioState)
     faults: list[Fault] = Field(default_factory=list)
     shopify_consistency: ShopifyConsistency = Field(default_factory=ShopifyConsistency)
     helpdesk_webhook: HelpdeskWebhook = Field(default_factory=HelpdeskWebhook)
     webhook_deliveries: list[JSON] = Field(default_factory=list, description="Helpdesk webhooks sent.")
+    vendor_webhooks: VendorWebhooks = Field(default_factory=VendorWebhooks)
+    vendor_deliveries: list[JSON] = Field(
+        default_factory=list, description="Twilio and EasyPost webhooks delivered (url, kind, status)."
+    )
     shopify_deliveries: list[JSON] = Field(
         default_factory=list, description="Shopify webhooks delivered (sandbox/shopify_webhooks.py)."
     )
@@ -350,6 +384,8 @@ class World(BaseModel):
                 "shopify_deliveries",
                 "woocommerce_deliveries",
                 "bigcommerce_deliveries",
+                "vendor_webhooks",
+                "vendor_deliveries",
             },
         )
         return data

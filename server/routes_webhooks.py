@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol, TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from agent.conversation import ConversationService
 from agent.webhooks import WebhookReceivers, deliver_helpdesk_events, deliver_store_events
@@ -39,11 +39,13 @@ class _Receiver(Protocol[E]):
 
 
 @router.post("/{vendor}")
-async def vendor_webhook(vendor: str, request: Request) -> JSONResponse:
+async def vendor_webhook(vendor: str, request: Request) -> Response:
     """A delivery from the store platform (an order changed) or the helpdesk (a person replied,
     closed, handed back, approved or denied)."""
     receivers: WebhookReceivers = request.app.state.webhook_receivers
     service: ConversationService = request.app.state.service
+    if vendor in CHANNEL_VENDORS:
+        return await _channel_webhook(vendor, request)
     helpdesk = receivers.helpdesks.get(vendor)
     if helpdesk is not None:
         return await _receive(vendor, helpdesk, functools.partial(deliver_helpdesk_events, service), request)
@@ -56,9 +58,31 @@ async def vendor_webhook(vendor: str, request: Request) -> JSONResponse:
 
 
 @router.post("/{vendor}/{path:path}", include_in_schema=False)
-async def vendor_webhook_at_path(vendor: str, path: str, request: Request) -> JSONResponse:
+async def vendor_webhook_at_path(vendor: str, path: str, request: Request) -> Response:
     """The same route under a longer address (one registered per topic)."""
     return await vendor_webhook(vendor, request)
+
+
+# Vendors whose webhooks the service's own channels take (texts in, parcels moving), verified by them.
+CHANNEL_VENDORS = {"twilio": "sms_channel", "easypost": "parcel_watch"}
+
+
+async def _channel_webhook(vendor: str, request: Request) -> Response:
+    """Twilio (an incoming text, a status callback) or EasyPost (a tracker changed). Twilio signs the
+    full URL it called: ours as PUBLIC_URL says, whatever a proxy in front made of it."""
+    handler = getattr(request.app.state.service, CHANNEL_VENDORS[vendor], None)
+    if handler is None:
+        raise ApiError(404, "vendor_not_configured", f"This server is not set up for {vendor} webhooks.")
+    public_url: str = request.app.state.settings.public_url
+    url = public_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    raw = await request.body()
+    try:
+        answer: str = await handler.receive(url, dict(request.headers), raw)
+    except WebhookError as exc:
+        raise ApiError(exc.status, exc.code, str(exc)) from None
+    if vendor == "twilio":
+        return Response(answer, media_type="application/xml")
+    return JSONResponse({"status": answer})
 
 
 async def _receive(

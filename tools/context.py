@@ -29,7 +29,7 @@ class VerifiedCustomer(BaseModel):
     email: str
     customer_id: str | None = None
     name: str | None = None
-    verified_by: Literal["order", "signed_identity"] = "order"
+    verified_by: Literal["order", "signed_identity", "phone"] = "order"
 
 
 class PendingApproval(BaseModel):

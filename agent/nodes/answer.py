@@ -96,6 +96,6 @@ def _signed_identity(state: AgentState, spec: IntentSpec) -> list[AnyMessage]:
     told as data (a verify_customer exchange ahead of the window, never stored), not only in prose."""
     customer = state.get("customer") or {}
     bound = {s.name for s in spec.tool_specs()}
-    if customer.get("verified_by") != "signed_identity" or "verify_customer" not in bound:
+    if customer.get("verified_by") not in ("signed_identity", "phone") or "verify_customer" not in bound:
         return []
     return msg.signed_identity_exchange(str(customer["email"]), customer.get("name"))

@@ -6,6 +6,7 @@ from integrations.domain import Address, Parcel, ReturnLabel, TrackingEvent, Tra
 from integrations.easypost.client import EasyPostShipping
 from integrations.easypost.models import Address as EasyPostAddress
 from integrations.easypost.models import Parcel as EasyPostParcel
+from integrations.easypost.models import TrackingInfo
 
 
 def _easypost_address(address: Address) -> EasyPostAddress:
@@ -21,6 +22,24 @@ def _easypost_address(address: Address) -> EasyPostAddress:
     )
 
 
+def tracking_status(info: TrackingInfo, carrier: str | None = None) -> TrackingStatus:
+    """An EasyPost tracker in domain terms."""
+    return TrackingStatus(
+        tracking_number=info.tracking_code,
+        carrier=info.carrier or carrier,
+        status=info.status,
+        status_detail=info.status_detail,
+        estimated_delivery=info.est_delivery_date,
+        public_url=info.public_url,
+        events=tuple(
+            TrackingEvent(
+                at=e.datetime, status=e.status or "unknown", message=e.message or "", location=e.location
+            )
+            for e in info.events
+        ),
+    )
+
+
 class EasyPostShippingService:
     """`Shipping` over EasyPost; return labels go to the store's warehouse."""
 
@@ -32,21 +51,7 @@ class EasyPostShippingService:
         self._carrier = preferred_carrier
 
     async def track(self, tracking_number: str, carrier: str | None) -> TrackingStatus:
-        info = await self._client.track(tracking_number, carrier)
-        return TrackingStatus(
-            tracking_number=info.tracking_code,
-            carrier=info.carrier or carrier,
-            status=info.status,
-            status_detail=info.status_detail,
-            estimated_delivery=info.est_delivery_date,
-            public_url=info.public_url,
-            events=tuple(
-                TrackingEvent(
-                    at=e.datetime, status=e.status or "unknown", message=e.message or "", location=e.location
-                )
-                for e in info.events
-            ),
-        )
+        return tracking_status(await self._client.track(tracking_number, carrier), carrier)
 
     async def buy_return_label(
         self, *, shopper: Address, parcel: Parcel, reference: str, preferred_carrier: str | None

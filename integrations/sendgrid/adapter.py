@@ -75,3 +75,25 @@ class SendGridNotifier:
             to_email=to_email, code=code, order_number=order_number, valid_minutes=valid_minutes
         )
         return SentEmail(message_id=sent.message_id, to=to_email)
+
+    async def send_parcel_update(
+        self,
+        *,
+        to_email: str,
+        customer_name: str | None,
+        order_number: str,
+        headline: str,
+        body: str,
+        tracking_url: str | None,
+        chat_url: str | None,
+    ) -> SentEmail:
+        sent = await self._mailer.send_parcel_update(
+            to_email=to_email,
+            customer_name=customer_name,
+            order_number=order_number,
+            headline=headline,
+            body=body,
+            tracking_url=tracking_url,
+            chat_url=chat_url,
+        )
+        return SentEmail(message_id=sent.message_id, to=to_email)

@@ -155,6 +155,41 @@ class SendGridMailer:
             custom_args={"order_number": str(order_number), "kind": "verification_code"},
         )
 
+    async def send_parcel_update(
+        self,
+        *,
+        to_email: str,
+        customer_name: str | None,
+        order_number: str | int,
+        headline: str,
+        body: str,
+        tracking_url: str | None,
+        chat_url: str | None,
+    ) -> SentEmail:
+        """Tell the shopper, before they ask, that something is wrong with their parcel and what
+        happens next (every customer-visible value escaped; links only when http(s))."""
+        greeting = f"Hi {customer_name}," if customer_name else "Hello,"
+        lines = [greeting, "", headline, "", body]
+        html_parts = [
+            f"<p>{_e(greeting)}</p>",
+            f"<p><strong>{_e(headline)}</strong></p>",
+            f"<p>{_paragraphs(body)}</p>",
+        ]
+        if tracking_url:
+            lines += ["", f"Carrier tracking: {tracking_url}"]
+            html_parts.append(f"<p>{_link(tracking_url, 'Carrier tracking')}</p>")
+        if chat_url:
+            lines += ["", f"Questions? Answer in the chat: {chat_url}"]
+            html_parts.append(f"<p>{_link(chat_url, 'Answer us in the chat')}</p>")
+        return await self._send(
+            to_email=to_email,
+            subject=_subject(f"An update on your order {order_number}"),
+            text="\n".join(lines),
+            html_body=_page(f"Order {order_number}", html_parts),
+            category="parcel_update",
+            custom_args={"order_number": str(order_number), "kind": "parcel_update"},
+        )
+
     async def send_security_alert(
         self,
         *,

@@ -910,6 +910,23 @@
     );
   }
 
+  /** A conversation an email links to (`?conversation=ID#token=T`: the token in the fragment, which a
+   *  browser never sends to any server), taken out of the address bar once read. */
+  function linkedConversation() {
+    try {
+      var id = new URLSearchParams(window.location.search).get("conversation");
+      var token = new URLSearchParams(window.location.hash.replace(/^#/, "")).get("token");
+      if (!id || !token) return null;
+      var url = new URL(window.location.href);
+      url.searchParams.delete("conversation");
+      url.hash = "";
+      window.history.replaceState(window.history.state, "", url.toString());
+      return { id: id, token: token };
+    } catch (_) {
+      return null; // an old browser: the shopper can still answer by text or start a chat
+    }
+  }
+
   function storedConversation() {
     try {
       var saved = JSON.parse(recall(STORAGE_KEY) || "null");
@@ -1289,10 +1306,11 @@
 
   function start() {
     document.body.appendChild(host);
-    var saved = storedConversation();
+    var linked = linkedConversation();
+    var saved = linked || storedConversation();
     if (saved) saveConversation(saved.id, saved.token);
     if (state.conversationId) loadHistory();
-    if (recall(OPEN_KEY, "session") === "1") setOpen(true, { focus: false });
+    if (linked || recall(OPEN_KEY, "session") === "1") setOpen(true, { focus: false });
   }
 
   if (document.body) start();

@@ -127,3 +127,32 @@ def test_a_bigcommerce_store_needs_its_hash_and_webhook_secret_and_talks_to_bigc
     assert real.bigcommerce_api_base == "https://api.bigcommerce.com"  # the sandbox default gives way
     with pytest.raises(ConfigError, match="BIGCOMMERCE_API_BASE must start with https"):
         real_store_settings(real.model_copy(update={"bigcommerce_api_base": "http://api.example"}))
+
+
+def test_sms_stays_off_and_tracking_webhooks_refused_until_configured(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    base = {
+        "_env_file": None,
+        "sandbox_mode": False,
+        "shopify_api_base": "https://acme.myshopify.com/admin/api",
+        "gorgias_base_url": "https://acme.gorgias.com/api",
+        "store_secret": STORE_SECRET,
+        "gorgias_webhook_secret": HELPDESK_SECRET,
+        "shopify_webhook_secret": SHOPIFY_SECRET,
+    }
+    real = real_store_settings(Settings(**base))
+    assert real.sms_enabled is False and "SMS is off" in caplog.text
+    assert real.twilio_api_base == ""  # Twilio itself once configured
+    public = Settings.model_fields["easypost_webhook_secret"].default.get_secret_value()
+    assert real.easypost_webhook_secret.get_secret_value() != public  # anyone could sign with the public one
+    configured = real_store_settings(
+        Settings(
+            **base,
+            twilio_auth_token=SecretStr("0123456789abcdef0123456789abcdef"),
+            easypost_webhook_secret=SecretStr("whsec_real"),
+        )
+    )
+    assert configured.sms_enabled is True
+    assert configured.easypost_webhook_secret.get_secret_value() == "whsec_real"
+    assert "0123456789abcdef" not in caplog.text
