@@ -53,6 +53,7 @@ from agent.offline.nlu.classifier import IntentClassifier, IntentPrediction, loa
 from agent.offline.nlu.intent_result import classify
 from agent.offline.nlu.language import Predict
 from agent.offline.nlu.scope import within_scope
+from agent.offline.nlu.shopper_language import warm_up
 
 MODEL_NAME: Final[str] = "offline"
 # Roughly how many words each streamed text chunk carries.
@@ -143,8 +144,9 @@ class OfflineChatModel(BaseChatModel):
 
     async def _ensure_classifier(self) -> None:
         if self._classifier is None:
-            # Training takes seconds: never on the event loop.
+            # Training takes seconds: never on the event loop (nor loading the language detector).
             await asyncio.to_thread(self.classifier)
+            await asyncio.to_thread(warm_up)
 
     # -- answering -------------------------------------------------------------------------------
 

@@ -29,7 +29,13 @@ _MY_ORDERS: Final[re.Pattern[str]] = re.compile(
 _ONE_ORDER: Final[re.Pattern[str]] = re.compile(
     r"\b(?:where|when|track|status|cancel|return|refund)\b", re.IGNORECASE
 )
-_ASKED_FOR_PERSON: Final[str] = "pass your question to a person"
+# The offer of a person after "I don't know" (prompts/offline/[<lang>/]store_help.md, situation unknown).
+_OFFERED_PERSON: Final[tuple[str, ...]] = (
+    "pass your question to a person",
+    "pase tu pregunta a una persona",
+    "transmette votre question à une personne",
+    "frage an eine person weitergebe",
+)
 
 
 def asks_for_own_orders(text: str) -> bool:
@@ -40,7 +46,8 @@ def store_help_step(sit: Situation) -> Decision:
     conv = sit.conversation
     if conv.segment_result("escalate_to_human") is not None:
         return sit.say("escalation.handed_over")
-    offered = _ASKED_FOR_PERSON in (conv.last_assistant_text() or "")
+    last = (conv.last_assistant_text() or "").lower()
+    offered = any(phrase in last for phrase in _OFFERED_PERSON)
     if offered and said_yes(sit) and sit.can("escalate_to_human"):
         return escalate(sit, "store question the help pages do not answer", None)
     if offered and said_no(sit):

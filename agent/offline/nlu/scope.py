@@ -27,7 +27,11 @@ _STORE_WORDS: Final[re.Pattern[str]] = re.compile(
     r"address\w*|items?|products?|size\w*|label|exchange|swap|charg\w*|paid|pay\w*|card|gift|discount|promo|"
     r"coupon|voucher|code|store|shop\w*|sell|sale|final|polic\w*|warranty|receipt|invoice|damaged|broken|wrong|"
     r"missing|late|lost|stolen|account|faq|hours|open|contact|support|customer|team|email|phone|human|person|"
-    r"agent|manager|material\w*|shirt|shoes?|mug|jacket|hat|socks?|bottle|lantern|candle|blanket|backpack)\b"
+    r"agent|manager|material\w*|shirt|shoes?|mug|jacket|hat|socks?|bottle|lantern|candle|blanket|backpack|"
+    # Spanish, French, German
+    r"pedidos?|paquete|envío|envio|devol\w*|reembols\w*|dinero|cancel\w*|dirección|persona|commandes?|colis|"
+    r"livraison|retour\w*|renvoy\w*|rembours\w*|annul\w*|adresse|bestellung\w*|paket\w*|lieferung|sendung\w*|"
+    r"rücksend\w*|zurück\w*|erstatt\w*|geld|stornier\w*|mitarbeiter|mensch\w*)\b"
 )
 
 
