@@ -44,10 +44,11 @@ _STOPWORDS: Final[frozenset[str]] = frozenset(
     ours please she should so some than that the their them then there these they this those to too us
     was we were what when where which who why will with would you your yours im ive id dont cant s t
     hm um ok okay thanks thank tell know want wanna need like question ask also much many still whats
-    hows wheres long take best good way really actually anything something""".split()
+    hows wheres long take best good way really actually anything something over any go through first
+    someone certain people""".split()
 )
 # Word endings folded together so "returns", "returned" and "returning" all match "return".
-_SUFFIXES: Final[tuple[str, ...]] = ("able", "ing", "ed", "es", "s")
+_SUFFIXES: Final[tuple[str, ...]] = ("able", "ies", "ing", "ed", "es", "s")
 _SIBILANT_ES = re.compile(r"(?:s|x|z|ch|sh)es$")
 # Words the help text does not use, as the words it does ("money back" is a refund).
 _SYNONYMS: Final[dict[str, str]] = {
@@ -88,7 +89,7 @@ def _stem(word: str) -> str:
         if suffix == "es" and not _SIBILANT_ES.search(word):
             continue  # "candles" is "candle" + "s", "boxes" is "box" + "es"
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            stem = word[: -len(suffix)]
+            stem = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
             # "shipping" -> "ship", like "ship" itself.
             if suffix in ("ing", "ed") and len(stem) > 3 and stem[-1] == stem[-2]:
                 stem = stem[:-1]

@@ -20,12 +20,11 @@ from tools.orders import RecentOrders
 from tools.store_help import StoreHelp
 
 _MY_ORDERS: Final[re.Pattern[str]] = re.compile(
-    r"\b(?:(?:which|what|any|all|list|show|see|view|pull up)\b[\w\s']{0,25}\b(?:orders?|purchases)\b"
-    r"|(?:my|past|previous|recent|open) (?:orders?|purchases|order history)|order history"
-    r"|what (?:have|did) i (?:order(?:ed)?|buy|bought|purchase[d]?)|have i ordered|orders? (?:do|did) i (?:have|place))",
+    r"\b(?:my|our) (?:\w+ )?(?:orders|purchases|order history)\b|\border history\b|\borders? (?:do|did|have) (?:i|we)\b"
+    r"|\bwhat (?:have|did) i (?:order(?:ed)?|buy|bought|purchased?)\b|\bhave i ordered\b"
+    r"|\b(?:which|what|list|show|see|view|pull up)\b[\w\s']{0,20}\b(?:orders|purchases)\b[\w\s']{0,20}\b(?:i|me|my)\b",
     re.IGNORECASE,
 )
-# "Where is my order?" names an order too, but it is a tracking request, not a list.
 _ONE_ORDER: Final[re.Pattern[str]] = re.compile(
     r"\b(?:where|when|track|status|cancel|return|refund)\b", re.IGNORECASE
 )

@@ -488,7 +488,8 @@ _NEGATED_CANCEL = re.compile(
     r"\b(?:don'?t|do not|dont|not|never|no need to|without)\s+(?:\w+\s+){0,2}cancel\w*", re.IGNORECASE
 )
 _CANCEL = re.compile(
-    r"\b(?:cancel\w*|cancle\w*|void|call off|scrap|kill)\b|\bdon'?t want (?:it|the order|this order|"
+    r"\b(?:cancel\w*|cancle\w*|void|call off|scrap|kill|annul\w*|stornier\w*|storno)\b|"
+    r"\bdon'?t want (?:it|the order|this order|"
     r"them) any ?more\b",
     re.IGNORECASE,
 )
@@ -503,7 +504,8 @@ _ADDRESS = re.compile(
     r"the package)?\s*#?\d{0,9}\s*(?:to|somewhere else|elsewhere|to a different|to another)\b|"
     r"\b(?:go|goes|going|come|be (?:sent|delivered|shipped))\s+(?:to (?:my|our|a|the) (?:office|work|workplace|new|"
     r"parents?|friend'?s?|neighbou?r'?s?|other|different)\w*|somewhere else|elsewhere)\b|\bsomewhere else\b|"
-    r"\b(?:new|different|another|other) (?:delivery |shipping )?(?:address|location|place)\b|\bi'?m moving\b",
+    r"\b(?:new|different|another|other) (?:delivery |shipping )?(?:address|location|place)\b|\bi'?m moving\b|"
+    r"\b(?:dirección|adresse|lieferadresse|anschrift)\b",
     re.IGNORECASE,
 )
 
