@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, TypedDict, get_origin, get_type_hints
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field, field_validator
+from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode
 
 from agent import intents
 from agent.intents import Intent
@@ -38,6 +42,39 @@ class IntentResult(BaseModel):
     order_number: str | None = Field(None, description="An order number in the message, digits only.")
     email: str | None = Field(None, description="An email address in the message.")
 
+    @classmethod
+    def model_json_schema(
+        cls,
+        by_alias: bool | None = None,
+        ref_template: str = DEFAULT_REF_TEMPLATE,
+        schema_generator: type[GenerateJsonSchema] = GenerateJsonSchema,
+        mode: JsonSchemaMode = "validation",
+        *,
+        union_format: Literal["any_of", "primitive_type_array"] = "any_of",
+    ) -> dict[str, Any]:
+        """The schema, generated once per registry content and arguments.
+
+        LangChain asks for it on every classification (for its tracing metadata), and generating it
+        costs about as much CPU as the offline model's whole answer; callers get their own copy."""
+        key = (
+            intents.names(),
+            intents.classifier_guide(),
+            by_alias,
+            ref_template,
+            schema_generator,
+            mode,
+            union_format,
+        )
+        schema = _SCHEMAS.get(key)
+        if schema is None:
+            schema = super().model_json_schema(
+                by_alias, ref_template, schema_generator, mode, union_format=union_format
+            )
+            if len(_SCHEMAS) > 16:  # the registry changes in tests only; keep the cache small
+                _SCHEMAS.clear()
+            _SCHEMAS[key] = schema
+        return copy.deepcopy(schema)
+
     @field_validator("intent")
     @classmethod
     def _known(cls, value: str) -> str:
@@ -49,6 +86,9 @@ class IntentResult(BaseModel):
     @classmethod
     def _known_only(cls, value: list[str]) -> list[str]:
         return [v for v in value if intents.get(v) is not None]  # a stray extra is dropped, not fatal
+
+
+_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -87,3 +127,24 @@ class AgentState(TypedDict, total=False):
     event: dict[str, Any] | None
     client: str | None
     """This turn's client address as an opaque reference (None for in-process turns): throttles."""
+
+
+@functools.cache
+def _reducers() -> dict[str, Callable[[Any, Any], Any]]:
+    hints = get_type_hints(AgentState, include_extras=True)
+    return {
+        key: hint.__metadata__[0]
+        for key, hint in hints.items()
+        if get_origin(hint) is Annotated and hint.__metadata__ and callable(hint.__metadata__[0])
+    }
+
+
+def apply_update(state: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """`state` with `update` applied through the state's own reducers, as LangGraph would apply it
+    at the end of the step (for work inside one node that must see an earlier call's effect)."""
+    reducers = _reducers()
+    merged = dict(state)
+    for key, value in update.items():
+        reducer = reducers.get(key)
+        merged[key] = reducer(merged[key], value) if reducer is not None and key in merged else value
+    return merged

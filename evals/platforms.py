@@ -14,7 +14,7 @@ LACKS: dict[str, dict[str, str]] = {
     "woocommerce": {
         "needs-history-window": "WooCommerce's REST API reads every order: there is no 60-day window to explain",
         "needs-platform-delivery": "WooCommerce does not record deliveries: with the carrier (EasyPost) down the "
-        "agent cannot tell that a parcel arrived, so a return cannot start",
+        "agent cannot confirm that a parcel arrived, so it says so and hands over before the return starts",
     },
 }
 

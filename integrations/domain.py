@@ -101,6 +101,11 @@ class Shipment(Domain):
     status: str | None = Field(None, description="Platform's shipment status, e.g. in_transit, delivered.")
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
+    delivery_unconfirmed: bool = Field(
+        False,
+        description="The carrier could not be asked (it did not answer): whether the parcel arrived is not "
+        "known, which is not the same as not delivered.",
+    )
     line_item_ids: tuple[str, ...] = ()
 
 

@@ -15,7 +15,7 @@ from integrations.domain import Order, RefundLine, RefundQuote
 from tools.common import OrderNumber, money, owned_order
 from tools.context import PendingApproval, ToolContext
 from tools.results import Refusal, ToolResult, refuse
-from tools.returns import assess_returns, ineligibility_code
+from tools.returns import assess_returns, ineligibility_code, unconfirmed_delivery
 from tools.spec import Preview, tool
 from tools.step_up import require_step_up
 
@@ -52,6 +52,9 @@ async def _quote(
             f"Order #{order.number} has already been fully refunded.",
             order_number=order.number,
         )
+    unknown_delivery = unconfirmed_delivery(order)
+    if unknown_delivery is not None:
+        return unknown_delivery
     eligibility = assess_returns(ctx, order)
     by_id = {i.line_item_id: i for i in eligibility.items}
     wanted = list(dict.fromkeys(line_item_ids)) if line_item_ids else list(by_id)

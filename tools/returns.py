@@ -64,6 +64,23 @@ def delivered_at(order: Order) -> datetime | None:
     return max(m for m in moments if m is not None)
 
 
+def unconfirmed_delivery(order: Order) -> Refusal | None:
+    """A refusal while the carrier cannot say whether an undelivered-looking order arrived.
+
+    Returns and refunds start from the delivery date; answering "not delivered yet" when the
+    carrier simply did not answer would be untrue, so the shopper hears what actually happened."""
+    if order.is_cancelled or delivered_at(order) is not None:
+        return None
+    if not any(s.delivery_unconfirmed and s.delivered_at is None for s in order.shipments):
+        return None
+    return refuse(
+        "vendor_unavailable",
+        f"The carrier can't be reached right now to confirm whether order #{order.number} was delivered, "
+        "so nothing was changed. Please try again in a few minutes, or a person on our team can check.",
+        order_number=order.number,
+    )
+
+
 def assess_returns(ctx: ToolContext, order: Order) -> ReturnEligibility:
     """Per line item, returnable or the reason not, by the store policy."""
     policy = ctx.deps.policy
@@ -109,7 +126,7 @@ async def check_return_eligibility(
     order = await owned_order(ctx, args.order_number)
     if isinstance(order, Refusal):
         return order
-    return assess_returns(ctx, order)
+    return unconfirmed_delivery(order) or assess_returns(ctx, order)
 
 
 class CreateReturnLabelArgs(BaseModel):
@@ -179,6 +196,9 @@ async def _selected_items(
     order = await owned_order(ctx, args.order_number)
     if isinstance(order, Refusal):
         return order
+    unknown_delivery = unconfirmed_delivery(order)
+    if unknown_delivery is not None:
+        return unknown_delivery
     eligibility = assess_returns(ctx, order)
     by_id = {i.line_item_id: i for i in eligibility.items}
     if args.line_item_ids:

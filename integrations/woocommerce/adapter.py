@@ -137,8 +137,11 @@ class WooCommerceCommerce(CachedStore[WooOrder]):
         for index, item in enumerate(order.tracking_items()):
             status: str | None = None
             delivered_at: datetime | None = None
+            unconfirmed = False
             if self._track is not None:
+                # WooCommerce records no deliveries: only the carrier knows, and it may not answer.
                 tracked = await self._tracking(item.tracking_number, item.carrier)
+                unconfirmed = tracked is None
                 if tracked is not None:
                     status = tracked.status
                     if tracked.status == "delivered":
@@ -152,6 +155,7 @@ class WooCommerceCommerce(CachedStore[WooOrder]):
                     status=status,
                     shipped_at=item.shipped_at,
                     delivered_at=delivered_at,
+                    delivery_unconfirmed=unconfirmed,
                     line_item_ids=tuple(str(li.id) for li in order.line_items),
                 )
             )

@@ -110,6 +110,61 @@ async def test_wismo_verifies_and_answers_with_a_tracking_card(agent: Agent) -> 
     assert _untouched(agent) == before
 
 
+async def test_verify_and_track_in_one_message_are_answered_in_one_step(agent: Agent) -> None:
+    # What LLMs do with parallel tool calls: the verification runs first, and the tracking call
+    # after it in the same step sees the shopper verified.
+    agent.script(
+        intent("wismo", order_number="1001", email=EMAILS["1001"]),
+        ToolStep(
+            [
+                ("get_tracking_status", {"order_number": "1001"}),
+                ("verify_customer", {"email": EMAILS["1001"], "order_number": "1001"}),
+            ]
+        ),
+        "Your order #1001 is on its way with UPS.",
+    )
+    cid = await agent.start()
+
+    turn = await agent.say(cid, "Where is my order #1001? ana.silva@example.com")
+
+    assert turn.said() == ["Your order #1001 is on its way with UPS."]
+    card = turn.messages[-1].card
+    assert isinstance(card, TrackingCard)
+    assert card.parcels[0].tracking_number == "1Z84F2A90312345678"
+    results = {m.name: m for m in agent.model.calls[-1]["messages"] if isinstance(m, ToolMessage)}
+    assert results["verify_customer"].status == "success"
+    assert results["get_tracking_status"].status == "success"
+    assert (await agent.state(cid))["customer"]["email"] == EMAILS["1001"]
+
+
+async def test_a_failed_verification_in_the_same_message_still_refuses_the_tracking(agent: Agent) -> None:
+    before = _untouched(agent)
+    agent.script(
+        intent("wismo", order_number="1001", email="someone.else@example.com"),
+        ToolStep(
+            [
+                ("verify_customer", {"email": "someone.else@example.com", "order_number": "1001"}),
+                ("get_tracking_status", {"order_number": "1001"}),
+            ]
+        ),
+        "Those details don't match an order.",
+    )
+    cid = await agent.start()
+
+    turn = await agent.say(cid, "Where is my order #1001? someone.else@example.com")
+
+    assert turn.said() == ["Those details don't match an order."]
+    assert turn.messages[-1].card is None
+    results = {m.name: m for m in agent.model.calls[-1]["messages"] if isinstance(m, ToolMessage)}
+    assert results["verify_customer"].status == "error"
+    assert results["get_tracking_status"].status == "error"
+    assert "1Z84F2A90312345678" not in str(results["get_tracking_status"].content)
+    state = await agent.state(cid)
+    assert not state.get("customer")
+    assert state["verification_attempts"] == 1
+    assert _untouched(agent) == before
+
+
 async def test_returns_label_for_order_1002_after_yes(agent: Agent) -> None:
     shipments = len(agent.world.easypost.shipments)
     agent.script(

@@ -13,10 +13,12 @@ import httpx
 import pytest
 
 from integrations._http import AuthError, NotFound, RateLimited, VendorError, retrying
+from integrations.domain import TrackingEvent, TrackingStatus
 from integrations.woocommerce.adapter import WooCommerceCommerce
 from integrations.woocommerce.client import WooCommerceClient, woocommerce_http_client
 from integrations.woocommerce.models import WooNote, WooOrder, WooRefund
 from tests.published.woocommerce_rest import NOTE, ORDER, REFUND, WC_ERROR, WP_ERROR
+from tools.returns import unconfirmed_delivery
 
 STORE = "https://example.com"
 
@@ -152,3 +154,34 @@ async def test_the_adapter_maps_the_published_order() -> None:
     assert order.shipping_address is not None and order.shipping_address.zip == "94103"
     net = sum((i.net + i.tax for i in order.items), Decimal(0))
     assert net + order.shipping + order.shipping_tax == order.total
+
+
+async def test_a_carrier_that_does_not_answer_leaves_the_delivery_unconfirmed_not_undelivered() -> None:
+    # WooCommerce records no deliveries; when EasyPost is down the agent must not say "not delivered yet".
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "/products/" in request.url.path:
+            return httpx.Response(200, json={"id": 93, "name": "p", "tags": []})
+        return httpx.Response(200, json=ORDER)
+
+    async def carrier_down(number: str, carrier: str | None) -> TrackingStatus:
+        raise VendorError("easypost", "unavailable", status=503)
+
+    async def carrier_delivered(number: str, carrier: str | None) -> TrackingStatus:
+        at = datetime(2017, 3, 25, tzinfo=UTC)
+        return TrackingStatus(
+            tracking_number=number,
+            status="delivered",
+            events=(TrackingEvent(at=at, status="delivered", message="Delivered"),),
+        )
+
+    down = await WooCommerceCommerce(make_client(handler), track=carrier_down).find_order("727")
+    assert down is not None and down.shipments[0].delivery_unconfirmed
+    assert down.shipments[0].delivered_at is None
+    refusal = unconfirmed_delivery(down)
+    assert refusal is not None and refusal.code == "vendor_unavailable"
+    assert "not been delivered" not in refusal.message and "carrier" in refusal.message
+
+    up = await WooCommerceCommerce(make_client(handler), track=carrier_delivered).find_order("727")
+    assert up is not None and not up.shipments[0].delivery_unconfirmed
+    assert up.shipments[0].delivered_at == datetime(2017, 3, 25, tzinfo=UTC)
+    assert unconfirmed_delivery(up) is None
