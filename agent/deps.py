@@ -45,7 +45,7 @@ from integrations.stripe.client import StripePayments
 from integrations.woocommerce.adapter import WooCommerceCommerce
 from integrations.woocommerce.client import WooCommerceClient, woocommerce_http_client
 from tools.context import ToolDeps
-from tools.help_content import KnowledgeBase
+from tools.help_content import HelpPages
 from tools.policy import StorePolicy
 
 logger = logging.getLogger(__name__)
@@ -281,10 +281,11 @@ def build_services(
 DEFAULT_STORE_NAME = "our store"
 
 
-def knowledge_base(settings: Settings) -> KnowledgeBase:
-    """The store's help content from KNOWLEDGE_DIR, its rules filled from the store policy."""
+def knowledge_base(settings: Settings) -> HelpPages:
+    """The store's help content from KNOWLEDGE_DIR (read on first use), its rules filled from the store
+    policy."""
     name = (settings.store_name or "").strip() or DEFAULT_STORE_NAME
-    return KnowledgeBase.from_folder(settings.knowledge_dir, store_policy(settings), name)
+    return HelpPages(settings.knowledge_dir, store_policy(settings), name)
 
 
 def store_name(settings: Settings) -> str:

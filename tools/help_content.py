@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Final
+from typing import Final, Protocol
 
 import bm25s  # type: ignore[import-untyped]
 
@@ -224,3 +225,30 @@ class KnowledgeBase:
             for i in ranked[:limit]
             if float(scores[i]) >= best * RUNNER_UP_SHARE
         ]
+
+
+class HelpSearch(Protocol):
+    """What the `search_store_help` tool needs (a blocking call: the tool runs it in a worker thread)."""
+
+    def search(self, question: str, limit: int = 2) -> list[HelpHit]: ...
+
+
+class HelpPages:
+    """A folder of help pages, read and indexed on first use: never at start-up (the composition root
+    may run on an event loop), and from the tool only in a worker thread."""
+
+    def __init__(self, folder: Path, policy: StorePolicy, store_name: str) -> None:
+        self.folder = folder
+        self._policy = policy
+        self._store_name = store_name
+        self._base: KnowledgeBase | None = None
+        self._lock = threading.Lock()
+
+    def knowledge_base(self) -> KnowledgeBase:
+        with self._lock:
+            if self._base is None:
+                self._base = KnowledgeBase.from_folder(self.folder, self._policy, self._store_name)
+            return self._base
+
+    def search(self, question: str, limit: int = 2) -> list[HelpHit]:
+        return self.knowledge_base().search(question, limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import BaseModel, Field
 
 from tools.context import ToolContext
@@ -36,7 +38,8 @@ async def search_store_help(ctx: ToolContext, args: SearchStoreHelpArgs) -> Stor
     and name their source; when nothing is found, say you don't know and offer a person. Needs no
     verification and reads no order."""
     knowledge = ctx.deps.knowledge
-    hits = knowledge.search(args.question) if knowledge is not None else []
+    # Reading the pages (the first time) and scoring them is blocking work: never on the event loop.
+    hits = await asyncio.to_thread(knowledge.search, args.question) if knowledge is not None else []
     return StoreHelp(
         found=bool(hits),
         answers=[HelpAnswer(source=h.passage.source, file=h.passage.file, text=h.passage.text) for h in hits],

@@ -53,6 +53,7 @@ from agent.offline.nlu.classifier import IntentClassifier, IntentPrediction, loa
 from agent.offline.nlu.intent_result import classify
 from agent.offline.nlu.language import Predict
 from agent.offline.nlu.scope import within_scope
+from agent.offline.nlu.shopper_language import is_ready as language_detector_ready
 from agent.offline.nlu.shopper_language import warm_up
 
 MODEL_NAME: Final[str] = "offline"
@@ -144,8 +145,10 @@ class OfflineChatModel(BaseChatModel):
 
     async def _ensure_classifier(self) -> None:
         if self._classifier is None:
-            # Training takes seconds: never on the event loop (nor loading the language detector).
+            # Training takes seconds: never on the event loop.
             await asyncio.to_thread(self.classifier)
+        if not language_detector_ready():
+            # Nor loading the language detector's model (seconds too).
             await asyncio.to_thread(warm_up)
 
     # -- answering -------------------------------------------------------------------------------

@@ -107,7 +107,11 @@ def test_the_setting_points_at_the_folder(tmp_path: Path) -> None:
         "## Hours\nWe open at nine.\n",
         encoding="utf-8",
     )
-    base = knowledge_base(Settings(knowledge_dir=tmp_path, return_window_days=20))
+    pages = knowledge_base(Settings(knowledge_dir=tmp_path, return_window_days=20))
+    (tmp_path / "later.md").write_text("# Later\n\n## Added\nWritten after start-up.\n", encoding="utf-8")
+    base = pages.knowledge_base()  # read on first use, not when the services are built
+    assert "Added" in [p.heading for p in base.passages]
+    assert pages.search("are dogs welcome?") == base.search("are dogs welcome?")
     assert [h.passage.source for h in base.search("are dogs welcome?")] == ["FAQ › Pets"]
     assert Settings().knowledge_dir == DEMO
 

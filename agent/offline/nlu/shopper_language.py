@@ -58,6 +58,11 @@ def warm_up() -> None:
     _detector()
 
 
+def is_ready() -> bool:
+    """Whether the detector is loaded (using it then does no file work)."""
+    return _identifier is not None
+
+
 def detect(text: str) -> str | None:
     """The language of one message, or None when it does not say (too short, numbers, unsure)."""
     cleaned = _NOISE.sub(" ", text)
