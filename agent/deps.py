@@ -56,6 +56,7 @@ from integrations.twilio.webhooks import TwilioWebhooks
 from integrations.woocommerce.adapter import WooCommerceCommerce
 from integrations.woocommerce.client import WooCommerceClient, woocommerce_http_client
 from tools.context import ToolDeps
+from tools.help_content import HelpPages
 from tools.policy import StorePolicy
 
 logger = logging.getLogger(__name__)
@@ -321,6 +322,7 @@ def build_services(
         policy=store_policy(settings),
         clock=clock or (lambda: datetime.now(UTC)),
         step_up_key=step_up_key(settings),
+        knowledge=knowledge_base(settings),
     )
     return Services(
         tools=tools,
@@ -332,6 +334,13 @@ def build_services(
 
 
 DEFAULT_STORE_NAME = "our store"
+
+
+def knowledge_base(settings: Settings) -> HelpPages:
+    """The store's help content from KNOWLEDGE_DIR (read on first use), its rules filled from the store
+    policy."""
+    name = (settings.store_name or "").strip() or DEFAULT_STORE_NAME
+    return HelpPages(settings.knowledge_dir, store_policy(settings), name)
 
 
 def store_name(settings: Settings) -> str:

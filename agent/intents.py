@@ -20,6 +20,7 @@ from tools.refunds import check_refund_eligibility, issue_refund
 from tools.returns import check_return_eligibility, create_return_label
 from tools.spec import ToolSpec, spec_of
 from tools.step_up import check_verification_code, send_verification_code
+from tools.store_help import search_store_help
 from tools.tracking import get_tracking_status
 
 Intent = str
@@ -160,6 +161,14 @@ for _spec in (
         about_orders=True,
         offline_flow="agent.offline.flows.order_change:order_change_step",
         ticket_tags=("cancel", "address-change"),
+    ),
+    IntentSpec(
+        "store_help",
+        "questions about the store itself (shipping times and costs, the return policy, final sale, payment, "
+        "gift cards, how to reach the team, what it sells) or which orders the shopper has",
+        (verify_customer, lookup_order, search_store_help, escalate_to_human),
+        offline_flow="agent.offline.flows.store_help:store_help_step",
+        ticket_tags=("faq", "policy", "question"),
     ),
     IntentSpec(
         "escalation",

@@ -286,6 +286,13 @@ class Settings(BaseSettings):
         "USPS", description="Preferred carrier for return labels (falls back to any)."
     )
 
+    # --- store help content ---------------------------------------------------------------------
+    knowledge_dir: Path = Field(
+        REPO_ROOT / "prompts" / "knowledge",
+        description="Folder of Markdown help pages (shipping, returns, payment ...) the agent answers store "
+        "questions from; the default is the demo store's.",
+    )
+
     # --- policy ---------------------------------------------------------------------------------
     policy_file: Path | None = Field(None, description="YAML StorePolicy; overrides the values below.")
     return_window_days: int = Field(30, description="Days after delivery an item can be returned.")

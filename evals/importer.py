@@ -155,7 +155,7 @@ def draft_case(ticket: JSON, *, keep_personal_data: bool = False) -> str:
         expect.append("  handoff: true")
     lines.append("expect:" if expect else "expect: {}")
     lines += [
-        "  # intent: wismo | returns | refunds | order_change | escalation | other",
+        "  # intent: wismo | returns | refunds | order_change | store_help | escalation | other",
         '  # tool_calls: [{name: get_tracking_status, args: {order_number: "1001"}}]',
         '  # must_say: ["..."]',
         "  # world: {refunds: [{order: 1001, amount: 10.00}]}",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from integrations.ports import CommerceBackend, Helpdesk, Notifier, PaymentProcessor, Shipping
 from tools.guards import StoreGuards
+from tools.help_content import HelpSearch
 from tools.policy import StorePolicy
 
 
@@ -72,6 +73,8 @@ class ToolDeps:
     Without it the ledger in graph state is the only record, saved when the tool step ends."""
     guards: StoreGuards | None = None
     """Store-wide throttles and facts (durable, shared by every process); None: per conversation only."""
+    knowledge: HelpSearch | None = None
+    """The store's help content (KNOWLEDGE_DIR); None: store questions find no answer."""
     # Keys the HMAC of step-up codes. The composition root derives it from STORE_SECRET so every
     # server process agrees; the random default only suits a single process (tests, notebooks).
     step_up_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)

@@ -17,6 +17,7 @@ from tools.refunds import check_refund_eligibility, issue_refund
 from tools.returns import check_return_eligibility, create_return_label
 from tools.spec import ToolSpec, spec_of
 from tools.step_up import check_verification_code, send_verification_code
+from tools.store_help import search_store_help
 from tools.tracking import get_tracking_status
 
 ALL_TOOLS: tuple[Callable[..., Any], ...] = (
@@ -31,6 +32,7 @@ ALL_TOOLS: tuple[Callable[..., Any], ...] = (
     update_shipping_address,
     send_verification_code,
     check_verification_code,
+    search_store_help,
     escalate_to_human,
 )
 

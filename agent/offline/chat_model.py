@@ -52,6 +52,9 @@ from agent.offline.flows.situation import Decision
 from agent.offline.nlu.classifier import IntentClassifier, IntentPrediction, load_classifier
 from agent.offline.nlu.intent_result import classify
 from agent.offline.nlu.language import Predict
+from agent.offline.nlu.scope import within_scope
+from agent.offline.nlu.shopper_language import is_ready as language_detector_ready
+from agent.offline.nlu.shopper_language import warm_up
 
 MODEL_NAME: Final[str] = "offline"
 # Roughly how many words each streamed text chunk carries.
@@ -137,12 +140,16 @@ class OfflineChatModel(BaseChatModel):
         return self._classifier
 
     def _predict(self, texts: Sequence[str]) -> list[IntentPrediction]:
-        return self.classifier().predict_many(texts)
+        # A store intent guessed for a message about nothing of the store's is out of scope.
+        return within_scope(texts, self.classifier().predict_many(texts))
 
     async def _ensure_classifier(self) -> None:
         if self._classifier is None:
             # Training takes seconds: never on the event loop.
             await asyncio.to_thread(self.classifier)
+        if not language_detector_ready():
+            # Nor loading the language detector's model (seconds too).
+            await asyncio.to_thread(warm_up)
 
     # -- answering -------------------------------------------------------------------------------
 

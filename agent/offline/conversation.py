@@ -79,6 +79,22 @@ def is_assistant_text(message: BaseMessage) -> bool:
 R = TypeVar("R", bound=ToolResult)
 
 
+_EMAIL_QUESTIONS: Final[tuple[str, ...]] = (
+    "email address",
+    "which email",
+    "correo electrónico",
+    "adresse e-mail",
+    "e-mail-adresse",
+)
+_CHOICE_QUESTIONS: Final[tuple[str, ...]] = (
+    "which one do you mean",
+    "which one is it about",
+    "a cuál te refieres",
+    "de laquelle s'agit-il",
+    "welche meinen sie",
+)
+
+
 @dataclass(frozen=True)
 class ToolOutcome:
     """A tool call together with its answer, read into the tool's own result models.
@@ -237,13 +253,16 @@ class Conversation:
             return frozenset()
         text = last.lower()
         wanted: set[str] = set()
-        if "order number" in text:
+        # The offline model's own questions, in the languages of its templates (prompts/offline/<lang>/).
+        if any(
+            p in text for p in ("order number", "número de pedido", "numéro de commande", "bestellnummer")
+        ):
             wanted.add("order_number")
-        if "email address" in text or "which email" in text:  # not "your confirmation email"
+        if any(p in text for p in _EMAIL_QUESTIONS):  # not "your confirmation email"
             wanted.add("email")
         if "address" in text and "email address" not in text.replace("email addresses", "email address"):
             wanted.add("address")
-        if "which one do you mean" in text or "which one is it about" in text:
+        if any(p in text for p in _CHOICE_QUESTIONS):
             wanted.add("choice")
         if "pick the right item" in text or "which one do you mean:" in text:
             wanted.add("item")

@@ -27,6 +27,7 @@ EXPECTED_GROUPS = {
     "returns": RETURNS_TOOLS,
     "refunds": REFUNDS_TOOLS,
     "order_change": ORDER_CHANGE_TOOLS,
+    "store_help": ["verify_customer", "lookup_order", "search_store_help", "escalate_to_human"],
     "escalation": [],  # no node: straight to a person
     "other": ["escalate_to_human"],
 }
@@ -44,7 +45,7 @@ def test_registry_groups_tools_by_intent() -> None:
         assert order == sorted(order), f"{spec.name} does not keep the registry order"
         if spec.has_node:
             assert "escalate_to_human" in [s.name for s in spec.tool_specs()], f"{spec.name} cannot hand over"
-    assert intents.node_intents() == ("wismo", "returns", "refunds", "order_change", "other")
+    assert intents.node_intents() == ("wismo", "returns", "refunds", "order_change", "store_help", "other")
     assert intents.order_intents() == ("wismo", "returns", "refunds", "order_change")
 
 

@@ -16,7 +16,7 @@ from evals.models import Case, Turn, WorldSpec, parse_clock, schema_text
 
 SCHEMA = CASES_DIR.parent / "schema.json"
 DEMO_ORDERS = range(1001, 1010)
-INTENTS = ("wismo", "returns", "refunds", "order_change", "escalation", "other")
+INTENTS = ("wismo", "returns", "refunds", "order_change", "store_help", "escalation", "other")
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,7 @@ EXPECTED_ORDER = [
     "update_shipping_address",
     "send_verification_code",
     "check_verification_code",
+    "search_store_help",
     "escalate_to_human",
 ]
 
@@ -54,6 +55,8 @@ EXPECTED_FLAGS = {
     # Step-up changes nothing in the store (an email and the conversation's own record).
     "send_verification_code": (False, False),
     "check_verification_code": (False, False),
+    # Reads the store's help pages only.
+    "search_store_help": (False, False),
     "escalate_to_human": (False, False),
 }
 

@@ -28,6 +28,7 @@ from agent.offline.flows.step_up import step_up_step
 from agent.offline.flows.templates import Replies
 from agent.offline.nlu.intent_result import classify
 from agent.offline.nlu.language import Predict, makes_progress
+from agent.offline.nlu.shopper_language import conversation_language
 
 Step = Callable[[Situation], Decision]
 
@@ -68,7 +69,7 @@ def decide(
         conversation=conversation,
         tools=bound,
         predict=predict,
-        replies=Replies(conversation.fingerprint()),
+        replies=Replies(conversation.fingerprint(), conversation_language(conversation.shopper_texts())),
         today=today,
     )
     # Step-up verification comes first: it holds back the action the intent's step asked for.

@@ -5,6 +5,9 @@ separated by lines holding only ``---``. Text before the first heading is a comm
 people who edit the file. Variants are rendered with ``string.Template.substitute``, so a missing
 variable raises ``KeyError`` instead of sending a reply with a hole in it; which variant is used
 is chosen by a hash of the conversation, so a replayed conversation gets the same words.
+
+Translations live in ``prompts/offline/<language>/<file>.md`` (``es``, ``fr``, ``de``), with the
+same situation names and variables; a situation not translated is answered in English.
 """
 
 from __future__ import annotations
@@ -24,12 +27,28 @@ class TemplateError(LookupError):
 
 
 @cache
-def variants(file: str) -> dict[str, tuple[str, ...]]:
-    """Every situation of ``prompts/offline/<file>.md`` with its variants."""
+def variants(file: str, language: str = "en") -> dict[str, tuple[str, ...]]:
+    """Every situation of ``prompts/offline/<file>.md`` (or its translation) with its variants."""
+    folder = resources.files("prompts").joinpath("offline")
+    if language != "en":
+        translated = folder.joinpath(language, f"{file}.md")
+        return _parse(translated.read_text(encoding="utf-8")) if translated.is_file() else {}
     try:
-        text = resources.files("prompts").joinpath("offline", f"{file}.md").read_text(encoding="utf-8")
+        text = folder.joinpath(f"{file}.md").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TemplateError(f"no reply template file prompts/offline/{file}.md") from None
+    return _parse(text)
+
+
+def translations() -> list[str]:
+    """The languages with translated templates (folders of ``prompts/offline``)."""
+    folder = resources.files("prompts").joinpath("offline")
+    return sorted(
+        entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith("_")
+    )
+
+
+def _parse(text: str) -> dict[str, tuple[str, ...]]:
     sections: dict[str, list[list[str]]] = {}
     current: list[list[str]] | None = None
     for line in text.splitlines():
@@ -74,13 +93,14 @@ def placeholders(template: str) -> set[str]:
 class Replies:
     """Renders reply templates, choosing variants deterministically from a seed."""
 
-    def __init__(self, seed: str) -> None:
+    def __init__(self, seed: str, language: str = "en") -> None:
         self._seed = seed
+        self.language = language
 
     def render(self, key: str, **values: object) -> str:
         """Render ``"file.situation"`` with ``values``; raises ``KeyError`` for a missing variable."""
         file, _, situation = key.partition(".")
-        options = variants(file).get(situation)
+        options = variants(file, self.language).get(situation) or variants(file).get(situation)
         if not options:
             raise TemplateError(f"no reply template {situation!r} in prompts/offline/{file}.md")
         digest = hashlib.sha256(f"{self._seed}\x00{key}".encode()).digest()

@@ -16,7 +16,8 @@ delivery_period             wismo           "when will my order / parcel arrive"
 get_refund                  refunds         "I want my money back / a reimbursement".
 track_refund                refunds         "I'm waiting for a refund of $160" = refund status.
 check_refund_policy         refunds         "in which cases can I get a refund / how long do refunds
-                                            take": the refunds flow owns refund policy and timing.
+                                            take": mostly asked about an order under way; the own
+                                            utterances teach ``store_help`` the policy questions.
 cancel_order                order_change    cancel an order.
 change_order                order_change    add, remove or swap items of an order before it ships.
 change_shipping_address     order_change    "I entered a wrong delivery address": fix the address
@@ -30,10 +31,10 @@ contact_customer_service    escalation      "how do I talk to / reach customer s
                                             given. Its phrasing is nearly identical to
                                             contact_human_agent, so splitting them would only
                                             teach the model noise.
-delivery_options            other           "do you ship to Dublin / which shipping methods":
-                                            pre-purchase questions, not about an existing order.
+delivery_options            store_help      "do you ship to Dublin / which shipping methods":
+                                            the store's help pages answer it (issue #15).
 place_order                 other           shopping help, out of scope.
-check_payment_methods       other           store information, out of scope.
+check_payment_methods       store_help      store information, from the help pages.
 check_invoice, get_invoice  other           billing documents, out of scope.
 newsletter_subscription     other           marketing preferences, out of scope.
 review                      other           leaving feedback or a product review.
@@ -82,9 +83,9 @@ BITEXT_TO_INTENT: Final[Mapping[str, Intent | None]] = MappingProxyType(
         "contact_human_agent": "escalation",
         "complaint": "escalation",
         "contact_customer_service": "escalation",
-        "delivery_options": "other",
+        "delivery_options": "store_help",
         "place_order": "other",
-        "check_payment_methods": "other",
+        "check_payment_methods": "store_help",
         "check_invoice": "other",
         "get_invoice": "other",
         "newsletter_subscription": "other",

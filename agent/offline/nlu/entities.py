@@ -20,10 +20,12 @@ OrderChangeKind = Literal["cancel", "address"]
 # The word "order" as shoppers type it on a phone: "ordr", "oder", "odrer", "ordre", "purchse", ...
 ORDER_WORD: Final[str] = (
     r"(?:order|ordr|odr|oder|orde|odrer|oredr|ordre|ordeer|orderr|oorder|orer|purchase|purchse|purchace|"
-    r"puchase|purhcase)"
+    r"puchase|purhcase|pedido|compra|commande|bestellung|auftrag)"
 )
 # "number" typed in a hurry: "nubmer", "numer", "numbr", "nmber", "numbe".
-NUMBER_WORD: Final[str] = r"(?:number|nubmer|numer|numbr|nmber|numbe|nummer|num|no\.?|nr\.?)"
+NUMBER_WORD: Final[str] = (
+    r"(?:number|nubmer|numer|numbr|nmber|numbe|nummer|num|no\.?|nr\.?|número|numero|numéro|n\.?º|n°)"
+)
 
 # --------------------------------------------------------------------------------------------
 # Tracking numbers
@@ -384,14 +386,19 @@ _NOT_A_NO = re.compile(
 _NEGATIVE = re.compile(
     r"\b(?:don'?t|do not|dont|please don'?t)(?:\s+\w+){0,3}|\bnot (?:right|correct|ok|okay|good|now|"
     r"really|that|yet|interested)\b|\b(?:no|nope|nah|nay|never ?mind|cancel that|forget (?:it|that)|"
-    r"stop|hold on|wait|negative|no thanks|no thank you|i'?d rather not|rather not|absolutely not)\b|"
+    r"stop|hold on|wait|negative|no thanks|no thank you|i'?d rather not|rather not|absolutely not|"
+    # Spanish, French, German
+    r"mejor no|para nada|non|non merci|pas question|nein|nein danke|lieber nicht)\b|"
     r"👎|❌",
     re.IGNORECASE,
 )
 _AFFIRMATIVE = re.compile(
     r"\b(?:yes|yeah|yea|yep|yup|ya|yas|sure|ok|okay|okey|alright|all right|absolutely|definitely|"
     r"certainly|of course|please do|go ahead|go for it|do it|confirm(?:ed)?|correct|that'?s right|"
-    r"right|exactly|sounds good|sounds great|perfect|affirmative|agreed|i agree|proceed|yes please)\b|"
+    r"right|exactly|sounds good|sounds great|perfect|affirmative|agreed|i agree|proceed|yes please|"
+    # Spanish, French, German
+    r"sí|si|claro|vale|de acuerdo|adelante|oui|d'accord|bien sûr|volontiers|allez-y|ja|jawohl|gerne|genau|"
+    r"einverstanden|klar|ja bitte)\b|"
     r"👍|✅",
     re.IGNORECASE,
 )
@@ -481,7 +488,8 @@ _NEGATED_CANCEL = re.compile(
     r"\b(?:don'?t|do not|dont|not|never|no need to|without)\s+(?:\w+\s+){0,2}cancel\w*", re.IGNORECASE
 )
 _CANCEL = re.compile(
-    r"\b(?:cancel\w*|cancle\w*|void|call off|scrap|kill)\b|\bdon'?t want (?:it|the order|this order|"
+    r"\b(?:cancel\w*|cancle\w*|void|call off|scrap|kill|annul\w*|stornier\w*|storno)\b|"
+    r"\bdon'?t want (?:it|the order|this order|"
     r"them) any ?more\b",
     re.IGNORECASE,
 )
@@ -496,7 +504,8 @@ _ADDRESS = re.compile(
     r"the package)?\s*#?\d{0,9}\s*(?:to|somewhere else|elsewhere|to a different|to another)\b|"
     r"\b(?:go|goes|going|come|be (?:sent|delivered|shipped))\s+(?:to (?:my|our|a|the) (?:office|work|workplace|new|"
     r"parents?|friend'?s?|neighbou?r'?s?|other|different)\w*|somewhere else|elsewhere)\b|\bsomewhere else\b|"
-    r"\b(?:new|different|another|other) (?:delivery |shipping )?(?:address|location|place)\b|\bi'?m moving\b",
+    r"\b(?:new|different|another|other) (?:delivery |shipping )?(?:address|location|place)\b|\bi'?m moving\b|"
+    r"\b(?:dirección|adresse|lieferadresse|anschrift)\b",
     re.IGNORECASE,
 )
 

@@ -6,6 +6,11 @@ Two evaluation sets:
   since Bitext has no such intent);
 * ``own-held-out``: the ~20% of the project's own utterances that the hash split holds out.
 
+A third set, ``general-questions`` (``data/general_questions.txt``, 212 general-knowledge questions
+written for this and never trained on: news, phone settings, trivia, recipes ...), measures how
+many stay out of scope (``other``), before and after the out-of-scope gate
+(``agent.offline.nlu.scope``), and the held-out split says what the gate costs in-scope messages.
+
 Macro-F1 averages over the intents that occur in a set's gold labels, so Bitext's missing
 ``returns`` class does not count as a zero; a wrong ``returns`` prediction still costs recall
 of the true class. Targets: ``wismo``, ``refunds`` and ``escalation`` each reach
@@ -29,6 +34,7 @@ from agent.offline.nlu.intents import (
     load_own_utterances,
     split_own_utterances,
 )
+from agent.offline.nlu.scope import within_scope
 
 TARGET_F1: Final[float] = 0.95
 TARGET_INTENTS: Final[tuple[Intent, ...]] = ("wismo", "refunds", "escalation")
@@ -71,6 +77,30 @@ class SetReport:
         return metrics.f1 if metrics is not None else 0.0
 
 
+GENERAL_QUESTIONS: Final[Path] = Path(__file__).resolve().parent / "data" / "general_questions.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeReport:
+    """General questions kept out of scope, and in-scope messages the gate turns away."""
+
+    size: int
+    kept_out_raw: int
+    """General questions the classifier alone calls ``other``."""
+    kept_out: int
+    """... with the out-of-scope gate, as the offline model runs."""
+    routed: dict[str, int]
+    """Where the rest go (with the gate)."""
+    in_scope: int
+    in_scope_turned_away: int
+    """Held-out store requests the classifier got right and the gate sent to ``other``."""
+
+    @property
+    def precision(self) -> float:
+        """Share of general questions that stay out of scope (with the gate)."""
+        return _ratio(self.kept_out, self.size)
+
+
 @dataclass(frozen=True, slots=True)
 class IntentReport:
     """Both evaluation sets plus the time it took to obtain the classifier."""
@@ -78,6 +108,7 @@ class IntentReport:
     bitext_dev: SetReport
     held_out: SetReport
     load_seconds: float
+    scope: ScopeReport | None = None
 
     @property
     def sets(self) -> tuple[SetReport, SetReport]:
@@ -176,6 +207,37 @@ def evaluate_intents(
         bitext_dev=score_classifier("bitext-dev", classifier, load_bitext(fixtures_dir, "dev")),
         held_out=score_classifier("own-held-out", classifier, held_out),
         load_seconds=load_seconds,
+        scope=score_scope(classifier, held_out),
+    )
+
+
+def score_scope(classifier: IntentClassifier, held_out: Sequence[LabelledUtterance]) -> ScopeReport:
+    """How well general questions stay out of scope, and what that costs in-scope messages."""
+    questions = [
+        line.strip() for line in GENERAL_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    raw = classifier.predict_many(questions)
+    gated = within_scope(questions, raw)
+    routed: dict[str, int] = {}
+    for prediction in gated:
+        if prediction.intent != "other":
+            routed[prediction.intent] = routed.get(prediction.intent, 0) + 1
+    in_scope = [ex for ex in held_out if ex.intent != "other"]
+    texts = [ex.text for ex in in_scope]
+    before = classifier.predict_many(texts)
+    after = within_scope(texts, before)
+    turned_away = sum(
+        1
+        for ex, b, a in zip(in_scope, before, after, strict=True)
+        if b.intent == ex.intent and a.intent == "other"
+    )
+    return ScopeReport(
+        size=len(questions),
+        kept_out_raw=sum(1 for p in raw if p.intent == "other"),
+        kept_out=sum(1 for p in gated if p.intent == "other"),
+        routed=dict(sorted(routed.items())),
+        in_scope=len(in_scope),
+        in_scope_turned_away=turned_away,
     )
 
 
@@ -199,5 +261,17 @@ def render_report(report: IntentReport, max_errors: int = 0) -> str:
     verdict = "all met" if not failures else "MISSED: " + "; ".join(failures)
     targets = ", ".join(TARGET_INTENTS)
     lines.append(f"targets ({targets} F1 >= {TARGET_F1:.2f} on both sets): {verdict}")
+    scope = report.scope
+    if scope is not None:
+        routed = ", ".join(f"{intent} {n}" for intent, n in scope.routed.items()) or "none"
+        lines.append(
+            f"general-questions  ({scope.size}, never trained on): kept out of scope "
+            f"{scope.kept_out}/{scope.size} = {scope.precision:.3f} "
+            f"(classifier alone {scope.kept_out_raw}/{scope.size}); the rest went to: {routed}"
+        )
+        lines.append(
+            f"  out-of-scope gate: {scope.in_scope_turned_away} of {scope.in_scope} held-out store requests "
+            "turned away"
+        )
     lines.append(f"classifier ready in {report.load_seconds:.1f} s")
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from agent.offline.nlu.language import (
     GUESSING,
     Predict,
     clause_intents,
+    has_details,
     is_request,
     resolve_intents,
 )
@@ -40,6 +41,15 @@ def answers_the_question(conversation: Conversation, text: str) -> bool:
         and lone_number(text) is not None
         and len(text.split()) <= 6
     )
+
+
+def _gives_the_details_asked_for(conversation: Conversation, text: str) -> bool:
+    """The number asked for, or the email and order number asked for given as a plain statement
+    ("it's ben@example.com and one of them was 1002"): the request under way goes on."""
+    if answers_the_question(conversation, text):
+        return True
+    asked = conversation.asked_for()
+    return {"email", "order_number"} <= asked and has_details(text) and not is_request(text)
 
 
 def _parcel_follow_up(conversation: Conversation, text: str) -> bool:
@@ -66,7 +76,7 @@ def classify(conversation: Conversation, predict: Predict) -> dict[str, Any]:
     resolved = everything[-1]
     latest = texts[-1]
     ongoing = next((r for r in reversed(everything[:-1]) if r.intent != "other"), None)
-    if ongoing is not None and answers_the_question(conversation, latest):
+    if ongoing is not None and _gives_the_details_asked_for(conversation, latest):
         # The agent asked for the order number and got one ("um 998 i believe"): the request
         # under way goes on, whatever the words around the number suggest.
         resolved = ongoing

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, get_args
 
-Intent = Literal["wismo", "returns", "refunds", "order_change", "escalation", "other"]
+Intent = Literal["wismo", "returns", "refunds", "order_change", "store_help", "escalation", "other"]
 INTENTS: Final[tuple[Intent, ...]] = get_args(Intent)
 
 UTTERANCES_DIR: Final[Path] = Path(__file__).resolve().parent / "data" / "utterances"

@@ -32,13 +32,18 @@ Predict = Callable[[Sequence[str]], list[IntentPrediction]]
 SmallTalk = Literal["greeting", "thanks", "goodbye"]
 
 _GREETING = re.compile(
-    r"^\W*(?:hi+|hello+|hey+|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|greetings|hallo|hola)\b",
+    r"^\W*(?:hi+|hello+|hey+|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|greetings|hallo|hola|"
+    r"buenos días|buenas|bonjour|bonsoir|salut|guten (?:tag|morgen|abend))\b",
     re.IGNORECASE,
 )
-_THANKS = re.compile(r"\b(?:thanks?|thank (?:you|u)|thx|tysm|ty|cheers|appreciate(?:d| it))\b", re.IGNORECASE)
+_THANKS = re.compile(
+    r"\b(?:thanks?|thank (?:you|u)|thx|tysm|ty|cheers|appreciate(?:d| it)|gracias|merci|danke)\b",
+    re.IGNORECASE,
+)
 _GOODBYE = re.compile(
     r"\b(?:bye+|goodbye|good bye|see (?:you|ya)|that'?s all|that is all|have a (?:good|nice|great) "
-    r"(?:day|one|evening|night)|take care|all good now|nothing else)\b",
+    r"(?:day|one|evening|night)|take care|all good now|nothing else|adiós|adios|hasta luego|au revoir|"
+    r"bonne journée|tschüss|auf wiedersehen)\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")

@@ -67,7 +67,7 @@ EVERYDAY_PHRASES: list[tuple[str, Intent]] = [
     ("hiya, hope your week is going well", "other"),
     ("thanks so much, have a lovely evening", "other"),
     ("do you sell matching pillowcases?", "other"),
-    ("what are your opening hours on saturday?", "other"),
+    ("what are your opening hours on saturday?", "store_help"),
     ("how do I reset the password on my account?", "other"),
     ("tell me a fun fact", "other"),
     ("is the cashmere scarf soft?", "other"),
