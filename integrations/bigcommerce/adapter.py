@@ -21,13 +21,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from integrations._http import IntegrationError, NotFound, VendorError
-from integrations._store_cache import CachedStore
+from integrations._store_cache import CachedStore, CarrierTracked, Track
 from integrations.bigcommerce.client import VENDOR, BigCommerceClient
 from integrations.bigcommerce.models import (
     CANCELLED,
@@ -57,7 +57,6 @@ from integrations.domain import (
 from integrations.events import StoreEvent
 
 REFUND_MARKER_PREFIX = "support-agent:"
-Track = Callable[[str, str | None], Awaitable[TrackingStatus]]
 
 
 class RefundNeedsAPerson(VendorError):
@@ -107,10 +106,8 @@ def choose_refund_method(
     return max(online, key=len)  # a split payment is refunded split, as it was paid
 
 
-class BigCommerceCommerce(CachedStore[BcOrder]):
+class BigCommerceCommerce(CachedStore[BcOrder], CarrierTracked):
     """`CommerceBackend` over the BigCommerce V2 and V3 APIs."""
-
-    TRACKING_TTL_SECONDS = 300.0
 
     def __init__(
         self,
@@ -147,20 +144,6 @@ class BigCommerceCommerce(CachedStore[BcOrder]):
 
     # ------------------------------------------------------------------ reading
 
-    async def _tracking(self, number: str, carrier: str | None) -> TrackingStatus | None:
-        assert self._track is not None
-        cached = self._tracked.get(number)
-        if cached and (
-            cached[1].status == "delivered" or self._now() - cached[0] < self.TRACKING_TTL_SECONDS
-        ):
-            return cached[1]
-        try:
-            tracked = await self._track(number, carrier)
-        except IntegrationError:
-            return None
-        self._tracked[number] = (self._now(), tracked)
-        return tracked
-
     async def _shipments(self, order: BcOrder) -> tuple[Shipment, ...]:
         if order.items_shipped == 0 and order.status_id in UNSHIPPED_STATUSES:
             return ()
@@ -168,17 +151,7 @@ class BigCommerceCommerce(CachedStore[BcOrder]):
         for shipment in await self._client.shipments(order.id):
             if not shipment.tracking_number:
                 continue
-            status: str | None = None
-            delivered_at: datetime | None = None
-            unconfirmed = False
-            if self._track is not None:
-                # BigCommerce records no deliveries: only the carrier knows, and it may not answer.
-                tracked = await self._tracking(shipment.tracking_number, shipment.carrier)
-                unconfirmed = tracked is None
-                if tracked is not None:
-                    status = tracked.status
-                    if tracked.status == "delivered":
-                        delivered_at = tracked.last_event_at or shipment.date_created
+            word = await self._carrier_word(shipment.tracking_number, shipment.carrier, shipment.date_created)
             shipments.append(
                 Shipment(
                     id=str(shipment.id),
@@ -186,10 +159,10 @@ class BigCommerceCommerce(CachedStore[BcOrder]):
                     service=shipment.shipping_method or None,
                     tracking_number=shipment.tracking_number,
                     tracking_url=shipment.tracking_link or shipment.generated_tracking_link or None,
-                    status=status,
+                    status=word.status,
                     shipped_at=shipment.date_created,
-                    delivered_at=delivered_at,
-                    delivery_unconfirmed=unconfirmed,
+                    delivered_at=word.delivered_at,
+                    delivery_unconfirmed=word.unconfirmed,
                     line_item_ids=tuple(str(i.order_product_id) for i in shipment.items),
                 )
             )

@@ -19,13 +19,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from integrations._http import IntegrationError, VendorError
-from integrations._store_cache import CachedStore
+from integrations._http import VendorError
+from integrations._store_cache import CachedStore, CarrierTracked, Track
 from integrations.domain import (
     ZERO,
     Address,
@@ -44,7 +44,6 @@ from integrations.woocommerce.webhooks import WooCommerceWebhooks
 
 REFUND_MARKER_PREFIX = "support-agent:"
 STRIPE_INTENT_META = "stripe_payment_intent"
-Track = Callable[[str, str | None], Awaitable[TrackingStatus]]
 
 
 class GatewayCannotRefund(VendorError):
@@ -87,10 +86,8 @@ def _financial_status(order: WooOrder) -> str:
     return "paid"
 
 
-class WooCommerceCommerce(CachedStore[WooOrder]):
+class WooCommerceCommerce(CachedStore[WooOrder], CarrierTracked):
     """`CommerceBackend` over the WooCommerce REST API v3."""
-
-    TRACKING_TTL_SECONDS = 300.0  # a delivered parcel stays delivered: cached for good
 
     def __init__(
         self,
@@ -117,45 +114,20 @@ class WooCommerceCommerce(CachedStore[WooOrder]):
         self._tags.clear()
         self._tracked.clear()
 
-    async def _tracking(self, number: str, carrier: str | None) -> TrackingStatus | None:
-        """The carrier's word on a parcel (None while it cannot be asked), cached a while."""
-        assert self._track is not None
-        cached = self._tracked.get(number)
-        if cached and (
-            cached[1].status == "delivered" or self._now() - cached[0] < self.TRACKING_TTL_SECONDS
-        ):
-            return cached[1]
-        try:
-            tracked = await self._track(number, carrier)
-        except IntegrationError:
-            return None
-        self._tracked[number] = (self._now(), tracked)
-        return tracked
-
     async def _shipments(self, order: WooOrder) -> tuple[Shipment, ...]:
         shipments = []
         for index, item in enumerate(order.tracking_items()):
-            status: str | None = None
-            delivered_at: datetime | None = None
-            unconfirmed = False
-            if self._track is not None:
-                # WooCommerce records no deliveries: only the carrier knows, and it may not answer.
-                tracked = await self._tracking(item.tracking_number, item.carrier)
-                unconfirmed = tracked is None
-                if tracked is not None:
-                    status = tracked.status
-                    if tracked.status == "delivered":
-                        delivered_at = tracked.last_event_at or item.shipped_at
+            word = await self._carrier_word(item.tracking_number, item.carrier, item.shipped_at)
             shipments.append(
                 Shipment(
                     id=item.tracking_id or f"{order.id}-{index}",
                     carrier=item.carrier,
                     tracking_number=item.tracking_number,
                     tracking_url=item.custom_tracking_link or None,
-                    status=status,
+                    status=word.status,
                     shipped_at=item.shipped_at,
-                    delivered_at=delivered_at,
-                    delivery_unconfirmed=unconfirmed,
+                    delivered_at=word.delivered_at,
+                    delivery_unconfirmed=word.unconfirmed,
                     line_item_ids=tuple(str(li.id) for li in order.line_items),
                 )
             )

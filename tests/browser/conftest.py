@@ -102,7 +102,7 @@ def build_browser_app(
         sqlite_path=tmp_path / "chat.sqlite",
         store_platform=store_platform,
         helpdesk=helpdesk,
-    )  # type: ignore[call-arg]
+    )
     settings = with_public_url(base, url)
     sandbox_app = create_sandbox_app()
     world: World = sandbox_app.state.world
