@@ -163,3 +163,27 @@ def test_translations_mirror_the_english_templates() -> None:
                 for text in texts:
                     assert placeholders(text) == wanted, (language, file, situation)
                     assert text.rstrip().endswith("?") in endings, (language, file, situation)
+
+
+def test_dates_and_lists_in_replies_follow_the_shoppers_language() -> None:
+    from datetime import date
+
+    from agent.offline.flows.formatting import day, join
+
+    today = date(2026, 11, 20)  # a Friday
+    sunday = "2026-11-22T15:00:00Z"
+    assert day(sunday, today) == "Sunday, November 22"
+    assert day(sunday, today, "es") == "domingo, 22 de noviembre"
+    assert day(sunday, today, "fr") == "dimanche 22 novembre"
+    assert day(sunday, today, "de") == "Sonntag, 22. November"
+    assert [day("2026-11-19T09:00:00Z", today, lang) for lang in ("en", "es", "fr", "de")] == [
+        "yesterday",
+        "ayer",
+        "hier",
+        "gestern",
+    ]
+    assert day("2026-11-21T09:00:00Z", today, "es") == "mañana"
+    assert day(sunday, today, "pt") == "Sunday, November 22"  # no templates in that language: English
+    assert join(["Mug", "Beanie", "Gloves"], "fr") == "Mug, Beanie et Gloves"
+    assert join(["Mug", "Beanie"], "de") == "Mug und Beanie"
+    assert join(["Mug", "Beanie"]) == "Mug and Beanie"

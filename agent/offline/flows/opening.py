@@ -173,8 +173,8 @@ def _picked_from_list(sit: Situation) -> str | None:
 
 def _order_line(sit: Situation, order: OrderView) -> str:
     titles = [i.title for i in order.items]
-    placed = day(order.placed_at, sit.today)
-    return f"#{order.order_number}, placed {placed}, {order.status}: {join(titles)}"
+    placed = day(order.placed_at, sit.today, sit.replies.language)
+    return f"#{order.order_number}, placed {placed}, {order.status}: {join(titles, sit.replies.language)}"
 
 
 def verified_order_number(sit: Situation) -> str | Decision:

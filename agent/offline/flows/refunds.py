@@ -48,7 +48,9 @@ def refunds_step(sit: Situation) -> Decision:
     ids = [i.line_item_id for i in chosen] if chosen and len(chosen) < len(items) else None
     label = _return_on_its_way(sit, number, [i.line_item_id for i in chosen])
     if label is not None:
-        return sit.say("refunds.after_return", order_number=number, items=join(label.items))
+        return sit.say(
+            "refunds.after_return", order_number=number, items=join(label.items, sit.replies.language)
+        )
     eligibility = conv.segment_result("check_refund_eligibility", number)
     if eligibility is None:
         if not sit.can("check_refund_eligibility"):
@@ -132,7 +134,7 @@ def _refund_reply(sit: Situation, outcome: ToolOutcome) -> Decision:
     if result is None:
         return _not_refundable(sit, outcome, None)
     amount = money(result.amount, result.currency)
-    items = join(result.items)
+    items = join(result.items, sit.replies.language)
     number = result.order_number
     note = _excluded_note(sit, number)
     key = "refunds.pending_approval" if isinstance(result, RefundPendingApproval) else "refunds.refunded"

@@ -119,7 +119,7 @@ def _offer(
         "returns.partial_offer",
         order_number=number,
         reasons=_reasons(blocked),
-        offer=join([i.title for i in offered]),
+        offer=join([i.title for i in offered], sit.replies.language),
     )
 
 
@@ -140,7 +140,7 @@ def _label_reply(sit: Situation, outcome: ToolOutcome) -> Decision:
         return sit.say(
             "returns.label_created",
             order_number=created.order_number,
-            items=join(created.items),
+            items=join(created.items, sit.replies.language),
             carrier=created.carrier,
             tracking_number=created.tracking_number,
             label_url=created.label_url,

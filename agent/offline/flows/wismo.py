@@ -78,7 +78,7 @@ def _delivered_not_received(sit: Situation, results: list[ToolOutcome]) -> Decis
             continue
         parcel = delivered[0]
         carrier = parcel.carrier or "the carrier"
-        when = day(parcel.last_events[0].at, None) if parcel.last_events else "recently"
+        when = day(parcel.last_events[0].at, None, sit.replies.language) if parcel.last_events else "recently"
         facts = (
             f"Delivered but not received: {carrier} tracking {parcel.tracking_number} marked delivered {when}; "
             "the shopper says the parcel never reached them."
@@ -117,15 +117,19 @@ def _parcel_text(sit: Situation, parcel: ParcelStatus) -> str:
             render("wismo.status_other", carrier=carrier, tracking_number=tracking_number, status=status)
         ]
     if status == "delivered" and events:
-        sentences.append(render("wismo.delivered_on", when=day(events[0].at, sit.today)))
+        sentences.append(
+            render("wismo.delivered_on", when=day(events[0].at, sit.today, sit.replies.language))
+        )
     elif parcel.estimated_delivery and status not in ("delivered", "return_to_sender"):
-        sentences.append(render("wismo.eta", eta=day(parcel.estimated_delivery, sit.today)))
+        sentences.append(
+            render("wismo.eta", eta=day(parcel.estimated_delivery, sit.today, sit.replies.language))
+        )
     elif status not in ("delivered", "return_to_sender", "failure"):
         sentences.append(render("wismo.no_eta"))
     if events:
         latest = events[0]
         place = [latest.location] if latest.location else []
-        details = ", ".join([*place, day(latest.at, sit.today)])
+        details = ", ".join([*place, day(latest.at, sit.today, sit.replies.language)])
         sentences.append(render("wismo.latest_event", event=latest.message.rstrip("."), details=details))
     if parcel.tracking_url:
         sentences.append(render("wismo.link", url=parcel.tracking_url))
