@@ -11,6 +11,7 @@
  *                                                issued-at = Unix seconds, signature = hex
  *                                                HMAC-SHA256(store secret, email + "\n" + issued-at))
  *           data-greeting="..."                 (optional first line)
+ *           data-lang="es"                      (labels: en, es, fr or de; default: the browser's)
  *           data-max-chars="2000"></script>
  * Page API: SupportAgent.open(), SupportAgent.close(), SupportAgent.ask(text) (opens, pre-fills the input).
  *
@@ -53,6 +54,217 @@
   var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
   var SERVER = (data.server || scriptOrigin).replace(/\/+$/, "");
   var STORE = data.storeName || "Support";
+
+  // The widget's own words in the shopper's language: the store's `data-lang`, else the browser's.
+  // The bot's replies follow the language the shopper writes in; these are the labels around them.
+  var STRINGS = {
+    "en": {
+      "answers": "Usually answers in seconds",
+      "close": "Close chat",
+      "conversation": "Conversation",
+      "message": "Message",
+      "send": "Send message",
+      "placeholder": "Ask about an order, a return…",
+      "fineprint": "AI assistant · a person can take over any time",
+      "open_with": "Open chat with ",
+      "greeting": "Hi! I'm the {store} assistant. I can track an order, start a return or refund, or get you to a person.",
+      "order_n": "Order #",
+      "your_order": "Your order",
+      "carrier": "Carrier",
+      "delivered": "Delivered",
+      "eta": "Estimated delivery",
+      "track_with": "Track with ",
+      "the_carrier": "the carrier",
+      "no_shipment": "No shipment yet.",
+      "total": "Total",
+      "shipment": "Shipment",
+      "track": "Track",
+      "label_ready": "Return label ready",
+      "tracking": "Tracking",
+      "download_label": "Download label",
+      "emailed_to": "Also emailed to ",
+      "refund_requested": "Refund requested",
+      "refund": "Refund",
+      "amount": "Amount",
+      "yes": "Yes",
+      "no": "No",
+      "confirm": "Please confirm",
+      "not_included": "Not included: ",
+      "address": "Address",
+      "item": "Item",
+      "support_team": "Support team",
+      "retry": "Retry"
+    },
+    "es": {
+      "answers": "Suele responder en segundos",
+      "close": "Cerrar el chat",
+      "conversation": "Conversación",
+      "message": "Mensaje",
+      "send": "Enviar mensaje",
+      "placeholder": "Pregunta por un pedido, una devolución…",
+      "fineprint": "Asistente de IA · una persona puede intervenir en cualquier momento",
+      "open_with": "Abrir el chat con ",
+      "greeting": "¡Hola! Soy el asistente de {store}. Puedo seguir un pedido, iniciar una devolución o un reembolso, o ponerte con una persona.",
+      "order_n": "Pedido #",
+      "your_order": "Tu pedido",
+      "carrier": "Transportista",
+      "delivered": "Entregado",
+      "eta": "Entrega estimada",
+      "track_with": "Seguir con ",
+      "the_carrier": "el transportista",
+      "no_shipment": "Todavía no hay envío.",
+      "total": "Total",
+      "shipment": "Envío",
+      "track": "Seguir",
+      "label_ready": "Etiqueta de devolución lista",
+      "tracking": "Seguimiento",
+      "download_label": "Descargar etiqueta",
+      "emailed_to": "También enviado por correo a ",
+      "refund_requested": "Reembolso solicitado",
+      "refund": "Reembolso",
+      "amount": "Importe",
+      "yes": "Sí",
+      "no": "No",
+      "confirm": "Confirma, por favor",
+      "not_included": "No incluido: ",
+      "address": "Dirección",
+      "item": "Artículo",
+      "support_team": "Equipo de soporte",
+      "retry": "Reintentar"
+    },
+    "fr": {
+      "answers": "Répond généralement en quelques secondes",
+      "close": "Fermer la discussion",
+      "conversation": "Conversation",
+      "message": "Message",
+      "send": "Envoyer le message",
+      "placeholder": "Une question sur une commande, un retour…",
+      "fineprint": "Assistant IA · une personne peut prendre le relais à tout moment",
+      "open_with": "Ouvrir la discussion avec ",
+      "greeting": "Bonjour ! Je suis l'assistant de {store}. Je peux suivre une commande, lancer un retour ou un remboursement, ou vous mettre en relation avec une personne.",
+      "order_n": "Commande n° ",
+      "your_order": "Votre commande",
+      "carrier": "Transporteur",
+      "delivered": "Livré",
+      "eta": "Livraison prévue",
+      "track_with": "Suivre avec ",
+      "the_carrier": "le transporteur",
+      "no_shipment": "Pas encore d'envoi.",
+      "total": "Total",
+      "shipment": "Envoi",
+      "track": "Suivre",
+      "label_ready": "Étiquette de retour prête",
+      "tracking": "Suivi",
+      "download_label": "Télécharger l'étiquette",
+      "emailed_to": "Également envoyé par e-mail à ",
+      "refund_requested": "Remboursement demandé",
+      "refund": "Remboursement",
+      "amount": "Montant",
+      "yes": "Oui",
+      "no": "Non",
+      "confirm": "Merci de confirmer",
+      "not_included": "Non inclus : ",
+      "address": "Adresse",
+      "item": "Article",
+      "support_team": "Équipe support",
+      "retry": "Réessayer"
+    },
+    "de": {
+      "answers": "Antwortet meist in Sekunden",
+      "close": "Chat schließen",
+      "conversation": "Unterhaltung",
+      "message": "Nachricht",
+      "send": "Nachricht senden",
+      "placeholder": "Fragen Sie zu einer Bestellung, einer Rücksendung…",
+      "fineprint": "KI-Assistent · ein Mensch kann jederzeit übernehmen",
+      "open_with": "Chat öffnen mit ",
+      "greeting": "Hallo! Ich bin der Assistent von {store}. Ich kann eine Bestellung verfolgen, eine Rücksendung oder Erstattung starten oder Sie mit einem Menschen verbinden.",
+      "order_n": "Bestellung #",
+      "your_order": "Ihre Bestellung",
+      "carrier": "Versanddienst",
+      "delivered": "Zugestellt",
+      "eta": "Voraussichtliche Zustellung",
+      "track_with": "Verfolgen bei ",
+      "the_carrier": "dem Versanddienst",
+      "no_shipment": "Noch kein Versand.",
+      "total": "Gesamt",
+      "shipment": "Sendung",
+      "track": "Verfolgen",
+      "label_ready": "Rücksendeetikett bereit",
+      "tracking": "Sendungsnummer",
+      "download_label": "Etikett herunterladen",
+      "emailed_to": "Auch per E-Mail an ",
+      "refund_requested": "Erstattung angefragt",
+      "refund": "Erstattung",
+      "amount": "Betrag",
+      "yes": "Ja",
+      "no": "Nein",
+      "confirm": "Bitte bestätigen",
+      "not_included": "Nicht enthalten: ",
+      "address": "Adresse",
+      "item": "Artikel",
+      "support_team": "Support-Team",
+      "retry": "Erneut versuchen"
+    }
+  };
+  var STATUS_WORDS = {
+    "es": {
+      "pre_transit": "Preparando el envío",
+      "in_transit": "En camino",
+      "out_for_delivery": "En reparto",
+      "delivered": "Entregado",
+      "return_to_sender": "Devuelto al remitente",
+      "failure": "Incidencia",
+      "unknown": "Desconocido",
+      "pending": "Pendiente",
+      "pending_approval": "Pendiente de aprobación",
+      "approved": "Aprobado",
+      "refunded": "Reembolsado",
+      "fulfilled": "Enviado",
+      "unfulfilled": "Sin enviar",
+      "cancelled": "Cancelado"
+    },
+    "fr": {
+      "pre_transit": "Préparation de l'envoi",
+      "in_transit": "En transit",
+      "out_for_delivery": "En cours de livraison",
+      "delivered": "Livré",
+      "return_to_sender": "Retourné à l'expéditeur",
+      "failure": "Incident",
+      "unknown": "Inconnu",
+      "pending": "En attente",
+      "pending_approval": "En attente d'approbation",
+      "approved": "Approuvé",
+      "refunded": "Remboursé",
+      "fulfilled": "Expédié",
+      "unfulfilled": "Non expédié",
+      "cancelled": "Annulé"
+    },
+    "de": {
+      "pre_transit": "Versand wird vorbereitet",
+      "in_transit": "Unterwegs",
+      "out_for_delivery": "In Zustellung",
+      "delivered": "Zugestellt",
+      "return_to_sender": "Zurück an Absender",
+      "failure": "Problem",
+      "unknown": "Unbekannt",
+      "pending": "Ausstehend",
+      "pending_approval": "Wartet auf Freigabe",
+      "approved": "Genehmigt",
+      "refunded": "Erstattet",
+      "fulfilled": "Versandt",
+      "unfulfilled": "Nicht versandt",
+      "cancelled": "Storniert"
+    }
+  };
+  var LANG = (function () {
+    var wanted = String(data.lang || (navigator.languages && navigator.languages[0]) || navigator.language || "en");
+    var short = wanted.toLowerCase().slice(0, 2);
+    return STRINGS[short] ? short : "en";
+  })();
+  function t(key) {
+    return (STRINGS[LANG] && STRINGS[LANG][key]) || STRINGS.en[key] || key;
+  }
   var ACCENT = data.accent || "#1f6f5c";
   var IDENTITY =
     data.email && data.signature && data.issuedAt
@@ -60,8 +272,7 @@
       : null;
   var MAX_CHARS = parseInt(data.maxChars || "2000", 10) || 2000;
   var GREETING =
-    data.greeting ||
-    "Hi! I'm the " + STORE + " assistant. I can track an order, start a return or refund, or get you to a person.";
+    data.greeting || t("greeting").replace("{store}", STORE);
   var STORAGE_KEY = "support-agent:" + SERVER;
   var OPEN_KEY = STORAGE_KEY + ":open";
   var IDLE_TIMEOUT_MS = 60000; // the server sends keep-alives every 15 s
@@ -160,6 +371,8 @@
 
   function humanize(value) {
     if (!present(value)) return "";
+    var known = STATUS_WORDS[LANG] && STATUS_WORDS[LANG][String(value).toLowerCase()];
+    if (known) return known;
     var words = String(value).replace(/[_-]+/g, " ").trim();
     return words.charAt(0).toUpperCase() + words.slice(1);
   }
@@ -418,7 +631,7 @@
   installStyles();
 
   var ids = { panel: "sa-panel", title: "sa-title", input: "sa-input" };
-  var launcherLabel = "Open chat with " + STORE;
+  var launcherLabel = t("open_with") + STORE;
   var badge = el("span", { class: "badge", hidden: true, "aria-hidden": "true" });
   var launcher = el(
     "button",
@@ -432,9 +645,9 @@
     [icon("chat"), badge]
   );
 
-  var subtitleText = el("span", { text: "Usually answers in seconds" });
+  var subtitleText = el("span", { text: t("answers") });
   var subtitle = el("p", { class: "subtitle" }, [el("span", { class: "dot", "aria-hidden": "true" }), subtitleText]);
-  var closeButton = el("button", { class: "icon-button", type: "button", "aria-label": "Close chat" }, [
+  var closeButton = el("button", { class: "icon-button", type: "button", "aria-label": t("close") }, [
     icon("down"),
   ]);
   var header = el("div", { class: "header" }, [
@@ -448,7 +661,7 @@
     role: "log",
     "aria-live": "polite",
     "aria-relevant": "additions",
-    "aria-label": "Conversation",
+    "aria-label": t("conversation"),
     tabindex: "0",
   });
   var input = el("textarea", {
@@ -456,15 +669,15 @@
     id: ids.input,
     rows: "1",
     maxlength: String(MAX_CHARS),
-    placeholder: "Ask about an order, a return…",
-    "aria-label": "Message",
+    placeholder: t("placeholder"),
+    "aria-label": t("message"),
     autocomplete: "off",
   });
-  var sendButton = el("button", { class: "send", type: "submit", "aria-label": "Send message", disabled: true }, [
+  var sendButton = el("button", { class: "send", type: "submit", "aria-label": t("send"), disabled: true }, [
     icon("send"),
   ]);
   var composer = el("form", { class: "composer", novalidate: true }, [input, sendButton]);
-  var fineprint = el("p", { class: "fineprint", text: "AI assistant · a person can take over any time" });
+  var fineprint = el("p", { class: "fineprint", text: t("fineprint") });
   var panel = el(
     "section",
     { class: "panel", id: ids.panel, role: "dialog", "aria-modal": "false", "aria-labelledby": ids.title, hidden: true },
@@ -535,7 +748,7 @@
         if (typeof item !== "object" || item === null) return el("li", null, [el("span", { text: String(item) })]);
         var quantity = present(item.quantity) ? item.quantity + " × " : "";
         return el("li", null, [
-          el("span", null, [el("span", { class: "qty", text: quantity }), String(item.title || "Item")]),
+          el("span", null, [el("span", { class: "qty", text: quantity }), String(item.title || t("item"))]),
           withPrice && present(item.unit_price) ? el("span", { text: money(item.unit_price, currency) }) : null,
         ]);
       })
@@ -543,7 +756,7 @@
   }
 
   function orderLabel(card) {
-    return present(card.order_number) ? "Order #" + String(card.order_number).replace(/^#/, "") : "Your order";
+    return present(card.order_number) ? t("order_n") + String(card.order_number).replace(/^#/, "") : t("your_order");
   }
 
   function trackingCard(card) {
@@ -557,12 +770,12 @@
       var steps = el("div", { class: "steps" + (bad ? " bad" : ""), "aria-hidden": "true" });
       for (var i = 1; i <= 4; i++) steps.appendChild(el("span", { class: i <= (bad ? 4 : reached) ? "on" : "" }));
       var heading = el("div", { class: "card-head" }, [
-        el("span", { class: "card-title", text: String(parcel.carrier || "Carrier") }),
+        el("span", { class: "card-title", text: String(parcel.carrier || t("carrier")) }),
         el("span", { class: pillClass(status), text: humanize(status) }),
       ]);
       var eta = present(parcel.estimated_delivery)
         ? el("p", { class: "eta" }, [
-            status === "delivered" ? "Delivered" : "Estimated delivery",
+            status === "delivered" ? t("delivered") : t("eta"),
             el("strong", { text: day(parcel.estimated_delivery) }),
           ])
         : null;
@@ -583,11 +796,11 @@
       var exception = present(parcel.exception) ? el("p", { class: "exception", text: String(parcel.exception) }) : null;
       var foot = el("div", { class: "card-foot" }, [
         present(parcel.tracking_number) ? el("span", { class: "mono", text: String(parcel.tracking_number) }) : null,
-        link(parcel.tracking_url, "Track with " + String(parcel.carrier || "the carrier"), "button-link"),
+        link(parcel.tracking_url, t("track_with") + String(parcel.carrier || t("the_carrier")), "button-link"),
       ]);
       node.appendChild(el("div", { class: "parcel" }, [heading, steps, eta, detail, event, exception, foot]));
     });
-    if (!parcels.length) node.appendChild(el("p", { class: "note", text: "No shipment yet." }));
+    if (!parcels.length) node.appendChild(el("p", { class: "note", text: t("no_shipment") }));
     return node;
   }
 
@@ -597,7 +810,7 @@
       cardHead("box", orderLabel(card), card.status),
       itemList(card.items, card.currency, true),
       present(card.total)
-        ? el("div", { class: "total" }, [el("span", { text: "Total" }), el("span", { text: money(card.total, card.currency) })])
+        ? el("div", { class: "total" }, [el("span", { text: t("total") }), el("span", { text: money(card.total, card.currency) })])
         : null,
     ]);
     shipments.forEach(function (shipment) {
@@ -605,11 +818,11 @@
       node.appendChild(
         el("div", { class: "card-foot" }, [
           el("span", null, [
-            String(shipment.carrier || "Shipment") + " ",
+            String(shipment.carrier || t("shipment")) + " ",
             present(shipment.tracking_number) ? el("span", { class: "mono", text: String(shipment.tracking_number) }) : null,
           ]),
           present(shipment.status) ? el("span", { class: pillClass(shipment.status), text: humanize(shipment.status) }) : null,
-          link(shipment.tracking_url, "Track", "link"),
+          link(shipment.tracking_url, t("track"), "link"),
         ])
       );
     });
@@ -618,33 +831,33 @@
 
   function labelCard(card) {
     return el("div", { class: "card label", "data-card": "label" }, [
-      cardHead("tag", "Return label ready"),
+      cardHead("tag", t("label_ready")),
       el("dl", { class: "kv" }, [
-        present(card.carrier) ? el("dt", { text: "Carrier" }) : null,
+        present(card.carrier) ? el("dt", { text: t("carrier") }) : null,
         present(card.carrier) ? el("dd", { text: String(card.carrier) }) : null,
-        present(card.tracking_number) ? el("dt", { text: "Tracking" }) : null,
+        present(card.tracking_number) ? el("dt", { text: t("tracking") }) : null,
         present(card.tracking_number) ? el("dd", { class: "mono", text: String(card.tracking_number) }) : null,
       ]),
       itemList(card.items, null, false),
-      el("div", { class: "card-foot" }, [link(card.label_url, "Download label", "button-link")]),
-      present(card.emailed_to) ? el("p", { class: "note", text: "Also emailed to " + card.emailed_to }) : null,
+      el("div", { class: "card-foot" }, [link(card.label_url, t("download_label"), "button-link")]),
+      present(card.emailed_to) ? el("p", { class: "note", text: t("emailed_to") + card.emailed_to }) : null,
     ]);
   }
 
   function refundCard(card) {
     var status = String(card.status || "");
-    var title = status.indexOf("approval") >= 0 || status === "pending" ? "Refund requested" : "Refund";
+    var title = status.indexOf("approval") >= 0 || status === "pending" ? t("refund_requested") : t("refund");
     return el("div", { class: "card refund", "data-card": "refund" }, [
       cardHead("box", title + (present(card.order_number) ? " · " + orderLabel(card) : ""), card.status),
       present(card.amount)
-        ? el("div", { class: "total" }, [el("span", { text: "Amount" }), el("span", { text: money(card.amount, card.currency) })])
+        ? el("div", { class: "total" }, [el("span", { text: t("amount") }), el("span", { text: money(card.amount, card.currency) })])
         : null,
     ]);
   }
 
   function confirmCard(card) {
-    var yes = el("button", { class: "yes", type: "button", text: "Yes", disabled: true });
-    var no = el("button", { class: "no", type: "button", text: "No", disabled: true });
+    var yes = el("button", { class: "yes", type: "button", text: t("yes"), disabled: true });
+    var no = el("button", { class: "no", type: "button", text: t("no"), disabled: true });
     var entry = { yes: yes, no: no, answered: false };
     function answer(button, reply) {
       if (entry.answered || state.busy) return;
@@ -661,17 +874,17 @@
       answer(no, "no");
     });
     state.confirms.push(entry);
-    return el("div", { class: "card confirm", "data-card": "confirm", role: "group", "aria-label": "Please confirm" }, [
-      cardHead("help", "Please confirm"),
+    return el("div", { class: "card confirm", "data-card": "confirm", role: "group", "aria-label": t("confirm") }, [
+      cardHead("help", t("confirm")),
       present(card.summary) ? el("p", { class: "summary", text: String(card.summary) }) : null,
       itemList(card.items, card.currency, false),
       Array.isArray(card.excluded) && card.excluded.length
-        ? el("p", { class: "excluded", text: "Not included: " + card.excluded.map(String).join("; ") })
+        ? el("p", { class: "excluded", text: t("not_included") + card.excluded.map(String).join("; ") })
         : null,
       el("dl", { class: "kv" }, [
-        present(card.amount) ? el("dt", { text: "Amount" }) : null,
+        present(card.amount) ? el("dt", { text: t("amount") }) : null,
         present(card.amount) ? el("dd", { text: money(card.amount, card.currency) }) : null,
-        present(card.address) ? el("dt", { text: "Address" }) : null,
+        present(card.address) ? el("dt", { text: t("address") }) : null,
         present(card.address) ? el("dd", { text: String(card.address) }) : null,
       ]),
       el("div", { class: "actions" }, [yes, no]),
@@ -739,7 +952,7 @@
     var when = parseDate(message.created_at);
     var row;
     if (role === "agent") {
-      var author = String(message.author || "Support team");
+      var author = String(message.author || t("support_team"));
       row = el("div", { class: "row agent agent-row", "data-role": "agent" }, [
         el("div", { class: "avatar", "aria-hidden": "true", text: initials(author) }),
         el("div", { class: "stack" }, [
@@ -810,7 +1023,7 @@
       ? "A person from our team will reply here"
       : status === "closed"
         ? "Conversation closed — write to start again"
-        : "Usually answers in seconds";
+        : t("answers");
     refreshConfirms();
     syncEventStream();
   }
@@ -849,7 +1062,7 @@
 
   function showError(text, retry) {
     var button = retry
-      ? el("button", { class: "retry", type: "button" }, [icon("retry"), "Retry"])
+      ? el("button", { class: "retry", type: "button" }, [icon("retry"), t("retry")])
       : null;
     var row = el("div", { class: "error", role: "alert" }, [icon("alert"), el("p", { text: text }), button]);
     if (button) {

@@ -262,13 +262,25 @@ def _new_page(browser: Browser, live_url: str, **context_options: Any) -> Iterat
 @pytest.fixture
 def page(browser: Browser, live_url: str) -> Iterator[Page]:
     """A fresh browser profile (empty localStorage) on a desktop-sized window."""
-    yield from _new_page(browser, live_url, viewport={"width": 1280, "height": 860})
+    # The widget's labels follow the browser's language: pinned, whatever the machine's locale.
+    yield from _new_page(browser, live_url, viewport={"width": 1280, "height": 860}, locale="en-US")
+
+
+@pytest.fixture
+def spanish_page(browser: Browser, live_url: str) -> Iterator[Page]:
+    """A shopper whose browser speaks Spanish."""
+    yield from _new_page(browser, live_url, viewport={"width": 1280, "height": 860}, locale="es-ES")
 
 
 @pytest.fixture
 def phone_page(browser: Browser, live_url: str) -> Iterator[Page]:
     yield from _new_page(
-        browser, live_url, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+        browser,
+        live_url,
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+        locale="en-US",
     )
 
 

@@ -265,3 +265,27 @@ def test_event_stream_reconnects_after_it_drops(widget: Widget, desk: SandboxDes
     desk.reply_as_agent(widget.conversation(), "Back online: Rosa here.")
     expect(widget.messages("agent")).to_contain_text("Back online: Rosa here.")
     assert len(attempts) >= 2
+
+
+def test_a_spanish_speaking_shopper_gets_spanish_labels_and_replies(
+    spanish_page: Page, desk: SandboxDesk
+) -> None:
+    # The widget's own words follow the browser's language; the reply follows what the shopper writes.
+    spanish_page.goto("/")
+    spanish_page.get_by_role("button", name=f"Abrir el chat con {STORE}").click()
+    expect(spanish_page.get_by_role("dialog", name=STORE)).to_be_visible()
+    log = spanish_page.get_by_role("log", name="Conversación")
+    expect(log).to_contain_text(f"Soy el asistente de {STORE}")
+    box = spanish_page.get_by_role("textbox", name="Mensaje")
+    box.fill("Hola, ¿dónde está mi pedido 1001? ana.silva@example.com")
+    box.press("Enter")
+
+    tracking = log.locator('[data-card="tracking"]')
+    expect(tracking).to_be_visible()
+    expect(tracking).to_contain_text("Pedido #1001")
+    expect(tracking).to_contain_text("En camino")
+    expect(tracking).to_contain_text("Entrega estimada")
+    expect(tracking.get_by_role("link", name="Seguir con UPS")).to_be_visible()
+    expect(log.locator('[data-role="assistant"]').last).to_contain_text("Está en camino con UPS")
+    expect(tracking).not_to_contain_text("Estimated delivery")
+    screenshot(spanish_page, "desktop-tracking-es")
