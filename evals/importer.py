@@ -18,7 +18,7 @@ from typing import Any
 
 from agent import intents
 from evals.models import CaseFile
-from integrations.gorgias.protocol import HANDOVER_TAG
+from integrations.helpdesk_tags import HANDOVER_TAG
 
 JSON = dict[str, Any]
 

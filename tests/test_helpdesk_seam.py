@@ -119,7 +119,7 @@ def test_zendesk_ticket_links_open_the_agent_workspace() -> None:
 
 def test_the_sandbox_zendesk_desk_uses_the_adapters_tag_names() -> None:
     """The emulated team decides with the tags the Zendesk protocol reads (the sandbox keeps its copy)."""
-    from integrations.zendesk import protocol
+    from integrations import helpdesk_tags as protocol
     from sandbox.helpdesks import zendesk as desk
 
     assert (desk.HANDBACK_TAG, desk.APPROVED_TAG, desk.DENIED_TAG) == (

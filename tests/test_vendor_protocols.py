@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from integrations.gorgias import protocol as gorgias
+from integrations import helpdesk_tags as gorgias  # the tag conventions every helpdesk adapter shares
 from sandbox.helpdesks import gorgias as gorgias_desk
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,18 +30,12 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from integrations.domain import (
-    ApprovalRequested,
-    HandbackConsumed,
-    HandoffRequested,
     HelpdeskRequest,
     TicketChange,
 )
 from integrations.events import (
-    HandedBack,
     HelpdeskEvent,
     HumanReplied,
-    RefundApproved,
-    RefundDenied,
     TicketClosed,
     WebhookMalformed,
     WebhookRejected,
@@ -54,27 +48,17 @@ from integrations.front.models import (
     FrontMessage,
     conversation_number,
 )
+from integrations.helpdesk_tags import (
+    DECISIONS,
+    ticket_change,
+)
 
 SIGNATURE_HEADER = "X-Front-Signature"
 TIMESTAMP_HEADER = "X-Front-Request-Timestamp"
 DEFAULT_MAX_AGE_SECONDS = 300.0  # Front recommends 5 minutes
 HANDLE_PREFIX = "chat:"
 
-HANDOVER_TAG = "ai_handover"  # we add it: a person should pick the conversation up
-HANDBACK_TAG = "ai_handback"  # a teammate adds it: the bot may answer again (we remove it once used)
-APPROVAL_TAG = "refund-approval"  # we add it: a refund waits for the team's decision
-APPROVED_TAG = "refund-approved"  # a teammate adds it: approve
-DENIED_TAG = "refund-denied"  # a teammate adds it: deny
-PROTOCOL_TAGS = (HANDOVER_TAG, HANDBACK_TAG, APPROVAL_TAG, APPROVED_TAG, DENIED_TAG)
-DECISION_TAGS: dict[str, type[HandedBack] | type[RefundApproved] | type[RefundDenied]] = {
-    HANDBACK_TAG: HandedBack,
-    APPROVED_TAG: RefundApproved,
-    DENIED_TAG: RefundDenied,
-}
 
-APPROVAL_INSTRUCTIONS = (
-    f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
-)
 MESSAGE_ID_PREFIX = "front-"
 
 
@@ -216,7 +200,7 @@ class FrontProtocol:
         if event.type == "archive":
             return TicketClosed(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
         if event.type == "tag" and event.target is not None and event.target.data is not None:
-            decision = DECISION_TAGS.get(str(event.target.data.get("name") or ""))
+            decision = DECISIONS.get(str(event.target.data.get("name") or ""))
             if decision is not None:
                 return decision(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
         return None
@@ -224,16 +208,4 @@ class FrontProtocol:
     # ------------------------------------------------------------------ requests out
 
     def ticket_change(self, request: HelpdeskRequest) -> TicketChange:
-        if isinstance(request, HandoffRequested):
-            return TicketChange(add_tags=(HANDOVER_TAG, request.intent))
-        if isinstance(request, ApprovalRequested):
-            # No stale decision from an earlier request may decide this one.
-            return TicketChange(
-                notes=((f"{request.text} {APPROVAL_INSTRUCTIONS}", request.external_id),),
-                add_tags=(APPROVAL_TAG,),
-                remove_tags=(APPROVED_TAG, DENIED_TAG),
-            )
-        if isinstance(request, HandbackConsumed):
-            # Used once: left on the conversation, the tag would hand back the next takeover at once.
-            return TicketChange(remove_tags=(HANDBACK_TAG,))
-        raise TypeError(f"not a helpdesk request: {request!r}")
+        return ticket_change(request)

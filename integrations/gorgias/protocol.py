@@ -16,35 +16,23 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from integrations.domain import (
-    ApprovalRequested,
-    HandbackConsumed,
-    HandoffRequested,
     HelpdeskRequest,
     TicketChange,
 )
 from integrations.events import (
-    HandedBack,
     HelpdeskEvent,
     HumanReplied,
-    RefundApproved,
-    RefundDenied,
     TicketClosed,
     WebhookMalformed,
     WebhookRejected,
     header,
 )
 from integrations.gorgias.models import HelpdeskWebhookEvent
-
-HANDOVER_TAG = "ai_handover"  # we add it: a person should pick the ticket up
-HANDBACK_TAG = "ai_handback"  # a person adds it: the bot may answer again (we remove it once used)
-APPROVAL_TAG = "refund-approval"  # we add it: a refund waits for the team's decision
-APPROVED_TAG = "refund-approved"  # a person adds it: approve
-DENIED_TAG = "refund-denied"  # a person adds it: deny
-PROTOCOL_TAGS = (HANDOVER_TAG, HANDBACK_TAG, APPROVAL_TAG, APPROVED_TAG, DENIED_TAG)
-
-APPROVAL_INSTRUCTIONS = (
-    f"Add the tag '{APPROVED_TAG}' to approve or '{DENIED_TAG}' to deny; the shopper is told in the chat."
+from integrations.helpdesk_tags import (
+    decision,
+    ticket_change,
 )
+
 MESSAGE_ID_PREFIX = "gorgias-"
 DEFAULT_HEADER = "X-Support-Agent-Secret"  # the default name of the header carrying the shared secret
 
@@ -112,27 +100,9 @@ class GorgiasProtocol:
         tags = set(ticket.tag_names)
         if ticket.status == "closed":
             return TicketClosed(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
-        if HANDBACK_TAG in tags:
-            return HandedBack(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
-        if APPROVED_TAG in tags:
-            return RefundApproved(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
-        if DENIED_TAG in tags:
-            return RefundDenied(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
-        return None
+        return decision(tags, ticket_id, conversation_id, at)
 
     # ------------------------------------------------------------------ requests out
 
     def ticket_change(self, request: HelpdeskRequest) -> TicketChange:
-        if isinstance(request, HandoffRequested):
-            return TicketChange(add_tags=(HANDOVER_TAG, request.intent))
-        if isinstance(request, ApprovalRequested):
-            # No stale decision from an earlier request may decide this one.
-            return TicketChange(
-                notes=((f"{request.text} {APPROVAL_INSTRUCTIONS}", request.external_id),),
-                add_tags=(APPROVAL_TAG,),
-                remove_tags=(APPROVED_TAG, DENIED_TAG),
-            )
-        if isinstance(request, HandbackConsumed):
-            # Used once: left on the ticket, the tag would hand back the next takeover at once.
-            return TicketChange(remove_tags=(HANDBACK_TAG,))
-        raise TypeError(f"not a helpdesk request: {request!r}")
+        return ticket_change(request)

@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 
 from integrations.domain import HelpdeskRequest, Ticket, TicketChange
 from integrations.events import HelpdeskEvent
+from integrations.helpdesk_tags import HANDOVER_TAG
 from integrations.intercom.client import CONVERSATION_ATTRIBUTE, IntercomClient, NewPart, Role
 from integrations.intercom.models import IntercomConversation
-from integrations.intercom.protocol import HANDOVER_TAG, IntercomProtocol
+from integrations.intercom.protocol import IntercomProtocol
 
 
 def visitor_email(conversation_id: str) -> str:

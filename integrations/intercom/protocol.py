@@ -25,9 +25,6 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from integrations.domain import (
-    ApprovalRequested,
-    HandbackConsumed,
-    HandoffRequested,
     HelpdeskRequest,
     TicketChange,
 )
@@ -35,25 +32,22 @@ from integrations.events import (
     HandedBack,
     HelpdeskEvent,
     HumanReplied,
-    RefundApproved,
-    RefundDenied,
     TicketClosed,
     WebhookMalformed,
     WebhookRejected,
     header,
+)
+from integrations.helpdesk_tags import (
+    APPROVED_TAG,
+    DECISIONS,
+    DENIED_TAG,
+    ticket_change,
 )
 from integrations.intercom.client import CONVERSATION_ATTRIBUTE
 from integrations.intercom.models import IntercomConversation, IntercomNotification
 
 SIGNATURE_HEADER = "X-Hub-Signature"
 
-HANDOVER_TAG = "ai_handover"  # we add it: a person should pick the conversation up
-HANDBACK_TAG = "ai_handback"  # a person adds it: the bot may answer again (we remove it once used)
-APPROVAL_TAG = "refund-approval"  # we add it: a refund waits for the team's decision
-APPROVED_TAG = "refund-approved"  # a person adds it: approve
-DENIED_TAG = "refund-denied"  # a person adds it: deny
-PROTOCOL_TAGS = (HANDOVER_TAG, HANDBACK_TAG, APPROVAL_TAG, APPROVED_TAG, DENIED_TAG)
-DECISION_TAGS = (HANDBACK_TAG, APPROVED_TAG, DENIED_TAG)
 TOPICS = (
     "conversation.admin.replied",
     "conversation.admin.closed",
@@ -156,30 +150,14 @@ class IntercomProtocol:
         decisions = [
             (tag.applied_at or 0, position, tag.name)
             for position, tag in enumerate(conversation.tags)
-            if tag.name in DECISION_TAGS and not self._is_bot(tag.applied_by_id)
+            if tag.name in DECISIONS and not self._is_bot(tag.applied_by_id)
         ]
         if not decisions:
             return None
         newest = max(decisions)[2]  # the latest applied; of two in the same second, the one listed last
-        if newest == HANDBACK_TAG:
-            return HandedBack(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
-        if newest == APPROVED_TAG:
-            return RefundApproved(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
-        return RefundDenied(ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
+        return DECISIONS[newest](ticket_id=ticket_id, conversation_id=conversation_id, occurred_at=at)
 
     # ------------------------------------------------------------------ requests out
 
     def ticket_change(self, request: HelpdeskRequest) -> TicketChange:
-        if isinstance(request, HandoffRequested):
-            return TicketChange(add_tags=(HANDOVER_TAG, request.intent))
-        if isinstance(request, ApprovalRequested):
-            # No stale decision from an earlier request may decide this one.
-            return TicketChange(
-                notes=((f"{request.text} {APPROVAL_INSTRUCTIONS}", request.external_id),),
-                add_tags=(APPROVAL_TAG,),
-                remove_tags=(APPROVED_TAG, DENIED_TAG),
-            )
-        if isinstance(request, HandbackConsumed):
-            # Used once: left on the conversation, the tag would hand back the next takeover at once.
-            return TicketChange(remove_tags=(HANDBACK_TAG,))
-        raise TypeError(f"not a helpdesk request: {request!r}")
+        return ticket_change(request, APPROVAL_INSTRUCTIONS)

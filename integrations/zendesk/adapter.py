@@ -10,9 +10,10 @@ from typing import TypeVar
 from integrations._http import VendorError
 from integrations.domain import HelpdeskRequest, Ticket, TicketChange
 from integrations.events import HelpdeskEvent
+from integrations.helpdesk_tags import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG
 from integrations.zendesk.client import ZendeskClient
 from integrations.zendesk.models import NewComment, ZendeskTicket
-from integrations.zendesk.protocol import APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, ZendeskProtocol
+from integrations.zendesk.protocol import ZendeskProtocol
 
 T = TypeVar("T")
 INVALID = 422  # RecordInvalid: among others, "Status: closed prevents ticket update"

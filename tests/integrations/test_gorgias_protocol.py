@@ -27,14 +27,8 @@ from integrations.events import (
 )
 from integrations.gorgias.adapter import GorgiasHelpdesk
 from integrations.gorgias.client import GorgiasClient
-from integrations.gorgias.protocol import (
-    APPROVAL_TAG,
-    APPROVED_TAG,
-    DENIED_TAG,
-    HANDBACK_TAG,
-    HANDOVER_TAG,
-    GorgiasProtocol,
-)
+from integrations.gorgias.protocol import GorgiasProtocol
+from integrations.helpdesk_tags import APPROVAL_TAG, APPROVED_TAG, DENIED_TAG, HANDBACK_TAG, HANDOVER_TAG
 from sandbox.webhooks import helpdesk_event
 
 HEADER = "X-Support-Agent-Secret"
