@@ -29,6 +29,7 @@ from agent import messages as msg
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
 from agent.events import LocalEvents
 from agent.guards import client_ref, guard_key
+from agent.language import language_of
 from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
 from agent.state import AgentState
 from agent.step_up import CodeEntry, code_entry, code_message
@@ -42,6 +43,7 @@ from integrations.events import (
     StoreEvent,
     TicketClosed,
 )
+from prompts.templates import say
 from tools.context import VerifiedCustomer
 from tools.registry import spec_by_name, specs
 from tools.step_up import code_in
@@ -244,12 +246,10 @@ class GraphConversationService:
                 yield event
         except Exception:
             logger.exception("turn failed for conversation %s", conversation_id)
+            language = await language_of([*values.get("messages", []), msg.shopper(text)])
             yield ChatEvent(
                 type="error",
-                data={
-                    "error": "Something went wrong on our side. Your message is saved; please try again.",
-                    "retryable": True,
-                },
+                data={"error": say("handoff.turn_failed", language), "retryable": True},
             )
             return
         # The state the run ended with (as checkpointed); read back only when the graph ran no step.
@@ -317,11 +317,13 @@ class GraphConversationService:
                     for interrupt_ in update:
                         value = getattr(interrupt_, "value", {}) or {}
                         if value.get("type") == "human_handling":
+                            given = graph_input.get("messages", []) if isinstance(graph_input, dict) else []
+                            language = await language_of([*state_messages, *given])
                             yield ChatEvent(
                                 type="handoff",
                                 data={
                                     "ticket_id": value.get("ticket_id"),
-                                    "text": "You're now chatting with our support team.",
+                                    "text": say("handoff.now_with_team", language),
                                 },
                             )
                     continue

@@ -93,6 +93,8 @@ class ToolContext:
     ticket_id: str | None = None
     client: str | None = None
     """An opaque reference to the shopper's client address (server turns only), for throttles."""
+    language: str = "en"
+    """The shopper's language for texts shown to them as they are (previews); the model's texts stay English."""
     # The conversation's step-up record (tools.step_up.StepUp as a dict: hashes, never a code).
     step_up: dict[str, Any] | None = None
     # State changes a tool asks for; the graph applies them after the call.

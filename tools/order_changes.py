@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from integrations.domain import Address, Order
+from prompts.templates import say
 from tools.common import OrderNumber, money, owned_order
 from tools.context import ToolContext
 from tools.results import Refusal, ToolResult, refuse
@@ -51,9 +52,8 @@ async def preview_cancel(ctx: ToolContext, args: CancelOrderArgs) -> Preview | R
     if isinstance(order, Refusal):
         return order
     return Preview(
-        summary=(
-            f"Cancel order #{order.number} and refund {money(order.refundable, order.currency)} "
-            "to the original payment method."
+        summary=say(
+            "confirm.cancel", ctx.language, order=order.number, amount=money(order.refundable, order.currency)
         ),
         items=[f"{i.quantity} × {i.title}" for i in order.items],
         amount=str(order.refundable),
@@ -138,7 +138,7 @@ async def preview_address(ctx: ToolContext, args: UpdateShippingAddressArgs) -> 
     if isinstance(order, Refusal):
         return order
     new = _address(order, args.address)
-    return Preview(summary=f"Ship order #{order.number} to a new address.", address=new.one_line())
+    return Preview(summary=say("confirm.address", ctx.language, order=order.number), address=new.one_line())
 
 
 @tool(

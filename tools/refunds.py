@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from integrations.domain import Order, RefundLine, RefundQuote
+from prompts.templates import say
 from tools.common import OrderNumber, money, owned_order
 from tools.context import PendingApproval, ToolContext
 from tools.results import Refusal, ToolResult, refuse
@@ -281,11 +282,13 @@ async def preview_refund(ctx: ToolContext, args: IssueRefundArgs) -> Preview | R
     step_up = require_step_up(ctx, "issue_refund", order.number)
     if step_up is not None:
         return step_up
-    destination = "the original payment method"
     approval = quote.amount > ctx.deps.policy.refund_auto_approve_limit
-    summary = f"Refund {money(quote.amount, quote.currency)} for order #{order.number} to {destination}."
-    if approval:
-        summary += " Refunds of this size are approved by a person first."
+    summary = say(
+        "confirm.refund_needs_approval" if approval else "confirm.refund",
+        ctx.language,
+        amount=money(quote.amount, quote.currency),
+        order=order.number,
+    )
     return Preview(summary=summary, items=items, amount=str(quote.amount), excluded=excluded)
 
 

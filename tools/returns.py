@@ -7,12 +7,16 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from integrations.domain import Order, Parcel
+from prompts.templates import say
 from tools.common import OrderNumber, owned_order
 from tools.context import ToolContext
 from tools.guards import StoreGuards
 from tools.results import Refusal, RefusalCode, ToolResult, refuse
 from tools.spec import Preview, tool
 from tools.step_up import require_step_up
+
+# How a date is written in an explanation the shopper may read (a preview in their language).
+_DATE_FORMATS = {"en": "%B %d, %Y", "es": "%d/%m/%Y", "fr": "%d/%m/%Y", "de": "%d.%m.%Y"}
 
 
 class CheckReturnEligibilityArgs(BaseModel):
@@ -92,16 +96,18 @@ def assess_returns(ctx: ToolContext, order: Order) -> ReturnEligibility:
         reason: str | None = None
         explanation: str | None = None
         if item.refunded_quantity >= item.quantity:
-            reason, explanation = "already_returned", "This item has already been returned or refunded."
+            reason = "already_returned"
         elif policy.is_final_sale(item.tags):
-            reason, explanation = "final_sale", "Final-sale items cannot be returned."
+            reason = "final_sale"
         elif order.is_cancelled or arrived is None:
-            reason, explanation = "not_delivered", "The order has not been delivered yet."
+            reason = "not_delivered"
         elif window_ends is not None and now > window_ends:
             reason = "outside_return_window"
-            explanation = (
-                f"The {policy.return_window_days}-day return window ended on {window_ends:%B %d, %Y}."
+        if reason is not None:
+            ended = (
+                f"{window_ends:{_DATE_FORMATS.get(ctx.language, _DATE_FORMATS['en'])}}" if window_ends else ""
             )
+            explanation = say(f"confirm.{reason}", ctx.language, days=policy.return_window_days, date=ended)
         items.append(
             ItemEligibility(
                 line_item_id=item.id,
@@ -237,14 +243,14 @@ async def preview_return_label(ctx: ToolContext, args: CreateReturnLabelArgs) ->
     order, items = selected
     assert ctx.customer is not None
     guards = ctx.deps.guards
-    action = "Create a prepaid return label"
+    situation = "confirm.label"
     if guards is not None:
         if await unused_label(ctx, guards, order, items_key(items)) is not None:
-            action = "Email again the unused prepaid return label already made"
+            situation = "confirm.label_again"
         elif len(await guards.labels(order.number)) >= ctx.deps.policy.max_labels_per_order:
             return label_limit(order, ctx.deps.policy.max_labels_per_order)
     return Preview(
-        summary=f"{action} for order #{order.number} and email it to {ctx.customer.email}.",
+        summary=say(situation, ctx.language, order=order.number, email=ctx.customer.email),
         items=[f"{i.quantity} × {i.title}" for i in items],
     )
 

@@ -31,7 +31,7 @@ async def answer(state: AgentState, wiring: Wiring, intent: str) -> dict[str, An
         state = cast(AgentState, {**state, **update})
     calls = state.get("model_calls", 0)
     if calls >= wiring.deps.max_model_calls_per_turn:
-        return {**update, **model_failed("too many steps without an answer")}
+        return {**update, **await model_failed(state, "too many steps without an answer")}
     spec = intents.get(intent)
     assert spec is not None and spec.has_node  # the graph has a node only for these
     system = SystemMessage(
@@ -47,7 +47,7 @@ async def answer(state: AgentState, wiring: Wiring, intent: str) -> dict[str, An
     try:
         response = await call_model(lambda: wiring.bound[intent].ainvoke([system, *window]))
     except ModelFailure as exc:
-        return {**update, **model_failed(f"model failure: {exc}")}
+        return {**update, **await model_failed(state, f"model failure: {exc}")}
     if not isinstance(response, AIMessage):
         response = AIMessage(content=str(getattr(response, "content", "")))
     response.additional_kwargs.setdefault(msg.CREATED_AT, datetime.now(UTC).isoformat())

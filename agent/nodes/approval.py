@@ -8,26 +8,19 @@ from langgraph.types import interrupt
 
 from agent import messages as msg
 from agent.cards import RefundCard
+from agent.language import language_of
 from agent.nodes.wiring import Wiring
 from agent.state import AgentState
 from integrations._http import IntegrationError
+from prompts.templates import say
 from tools.context import PendingApproval
 from tools.refunds import refund_after_approval
 from tools.results import Refusal, refuse
 
+# The refusal's code → what the shopper hears when an approved refund could not be made.
 APPROVED_BUT_FAILED = {
-    "already_refunded": (
-        "Our team approved your refund for order #{order}, but the order has already been refunded, so "
-        "nothing more was sent. I'm passing this to the team so they can confirm it with you."
-    ),
-    "vendor_unavailable": (
-        "Our team approved your refund for order #{order}, but the payment system isn't answering right "
-        "now, so nothing has been refunded yet. I'm passing this to the team to complete it."
-    ),
-    "default": (
-        "Our team approved your refund for order #{order}, but it could not be completed automatically, "
-        "so nothing has been refunded yet. I'm passing this to the team to finish it with you here."
-    ),
+    "already_refunded": "approval.failed_already_refunded",
+    "vendor_unavailable": "approval.failed_unavailable",
 }
 
 
@@ -64,10 +57,9 @@ async def await_approval(state: AgentState) -> dict[str, Any]:
     if kind == "approval":
         return {"event": {"decision": value.get("decision")}}
     if kind == "shopper":
-        reply = msg.assistant(
-            "Your refund request is still with our team for approval. I'll post their decision right here."
-        )
-        return {"messages": [msg.shopper(value.get("text", ""), message_id=value.get("id")), reply]}
+        shopper = msg.shopper(value.get("text", ""), message_id=value.get("id"))
+        language = await language_of([*state.get("messages", []), shopper])
+        return {"messages": [shopper, msg.assistant(say("approval.pending", language))]}
     if kind == "agent":
         message = msg.human_agent(
             value.get("text", ""), author=value.get("author"), message_id=value.get("id")
@@ -81,11 +73,9 @@ async def apply_approval(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     request = pending_approval(state)
     decision = (state.get("event") or {}).get("decision")
     base: dict[str, Any] = {"event": None, "pending_approval": None, "status": "active"}
+    language = await language_of(state.get("messages", []))
     if decision != "approve":
-        text = (
-            f"Our team reviewed your refund request for order #{request.order_number} and could not "
-            "approve it. Nothing was refunded. A team member can explain more if you reply here."
-        )
+        text = say("approval.declined", language, order=request.order_number)
         return {**base, "messages": [msg.assistant(text)]}
     ctx = wiring.tool_context(state, request.tool_call_id or "approval")
     try:
@@ -94,8 +84,8 @@ async def apply_approval(state: AgentState, wiring: Wiring) -> dict[str, Any]:
         outcome = refuse("vendor_unavailable", "The payment system is not answering.")
     if isinstance(outcome, Refusal):
         # The refusal's message is written for the model; the shopper gets words chosen here.
-        text = APPROVED_BUT_FAILED.get(outcome.code, APPROVED_BUT_FAILED["default"]).format(
-            order=request.order_number
+        text = say(
+            APPROVED_BUT_FAILED.get(outcome.code, "approval.failed"), language, order=request.order_number
         )
         return {
             **base,
@@ -103,9 +93,13 @@ async def apply_approval(state: AgentState, wiring: Wiring) -> dict[str, Any]:
             "messages": [msg.assistant(text)],
             "escalation": "approved refund failed",
         }
-    text = (
-        f"Good news: your refund for order #{outcome.order_number} was approved and {outcome.amount} "
-        f"{outcome.currency} is on its way back to your original payment method (refund {outcome.refund_id})."
+    text = say(
+        "approval.approved",
+        language,
+        order=outcome.order_number,
+        amount=outcome.amount,
+        currency=outcome.currency,
+        refund_id=outcome.refund_id,
     )
     card = RefundCard(
         order_number=outcome.order_number, amount=outcome.amount, currency=outcome.currency, status="refunded"

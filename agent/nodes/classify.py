@@ -40,7 +40,7 @@ async def classify(state: AgentState, wiring: Wiring) -> dict[str, Any]:
         result = cast(IntentResult | None, await call_model(lambda: structured.ainvoke([system, *history])))
     except ModelFailure as exc:
         if not isinstance(exc.__cause__, OutputParserException | ValidationError):
-            return model_failed(f"model failure: {exc}")
+            return await model_failed(state, f"model failure: {exc}")
         # The model answered but not in the schema (small local models do): carry on with the
         # request under way, or as small talk, rather than sending the shopper to a person.
         logger.warning("classification output did not parse; continuing with the current intent")

@@ -9,10 +9,12 @@ from langgraph.types import interrupt
 
 from agent import messages as msg
 from agent.cards import ConfirmCard
+from agent.language import language_of
 from agent.nodes.wiring import Wiring
 from agent.offline.nlu.entities import changes_request, is_affirmative, is_negative
 from agent.state import AgentState
 from integrations._http import IntegrationError
+from prompts.templates import say
 from tools.langchain import result_text
 from tools.results import Refusal, refuse
 from tools.spec import Preview
@@ -24,11 +26,13 @@ async def confirm(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     call_message = msg.last_tool_calling_message(state.get("messages", []))
     assert call_message is not None
     previews: list[Preview] = []
+    language = await language_of(state.get("messages", []))
     for call in call_message.tool_calls:
         spec = wiring.spec(call["name"])
         if not spec.needs_confirmation or spec.preview is None:
             continue
         ctx = wiring.tool_context(state, call["id"] or "")
+        ctx.language = language  # the preview is shown to the shopper as it is
         try:
             outcome: Preview | Refusal = await spec.preview(ctx, spec.parse_args(call["args"]))
         except IntegrationError:
@@ -50,13 +54,16 @@ async def confirm(state: AgentState, wiring: Wiring) -> dict[str, Any]:
         address=address,
         excluded=excluded,
     )
-    question = summary + (" Items: " + "; ".join(items) + "." if items else "")
+    parts = [summary]
+    if items:
+        parts.append(say("confirm.items", language, items="; ".join(items)))
     if excluded:
         # Said before the yes, not after the money moved: a reflex "yes" must not surprise anyone.
-        question += " Not included: " + "; ".join(r.rstrip(".") for r in excluded) + "."
+        parts.append(say("confirm.excluded", language, excluded="; ".join(r.rstrip(".") for r in excluded)))
     if address:
-        question += f" New address: {address}."
-    question += " Shall I go ahead? (yes/no)"
+        parts.append(say("confirm.new_address", language, address=address))
+    parts.append(say("confirm.ask", language))
+    question = " ".join(parts)
     return {"messages": [msg.assistant(question, card=card, ui_only=True)], "status": "awaiting_confirmation"}
 
 

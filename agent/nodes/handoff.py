@@ -9,33 +9,28 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from agent import messages as msg
 from agent.cards import HandoffCard
+from agent.language import language_of
 from agent.nodes.wiring import Wiring
 from agent.state import AgentState
+from prompts.templates import say
 from tools.context import PendingApproval
 
-HANDOFF_TEXT = (
-    "I've passed this conversation to our support team, with a summary so you won't need to repeat "
-    "yourself. A person will reply right here in this chat, usually within a few hours during "
-    "business hours. I'll stay quiet until they're done."
-)
-APOLOGY_TEXT = (
-    "I'm sorry, I'm having trouble answering right now. I'm bringing in a person from our support team."
-)
 
-
-def model_failed(reason: str) -> dict[str, Any]:
-    """The update of a node whose model call failed: an apology, and a person (routing sees
-    `escalation`)."""
-    return {"messages": [msg.assistant(APOLOGY_TEXT)], "escalation": reason}
+async def model_failed(state: AgentState, reason: str) -> dict[str, Any]:
+    """The update of a node whose model call failed: an apology in the shopper's language, and a
+    person (routing sees `escalation`)."""
+    language = await language_of(state.get("messages", []))
+    return {"messages": [msg.assistant(say("handoff.apology", language))], "escalation": reason}
 
 
 async def handoff(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     """Hand the conversation to a person: the ticket gets the tags and a summary, the team one
     email per conversation, all through the outbox ahead of routine mirroring. A helpdesk outage
     only delays them; the conversation is with the team from now on (`status`)."""
+    language = await language_of(state.get("messages", []))
     if await handoffs_exhausted(state, wiring):
         return {
-            "messages": [msg.assistant(_handoff_cap_text(wiring.deps.contact_email))],
+            "messages": [msg.assistant(_handoff_cap_text(wiring.deps.contact_email, language))],
             "escalation": None,
             "pending_intents": [],
         }
@@ -64,7 +59,11 @@ async def handoff(state: AgentState, wiring: Wiring) -> dict[str, Any]:
         },
     }
     return {
-        "messages": [msg.assistant(HANDOFF_TEXT, card=HandoffCard(ticket_id=state.get("ticket_id")))],
+        "messages": [
+            msg.assistant(
+                say("handoff.handed_over", language), card=HandoffCard(ticket_id=state.get("ticket_id"))
+            )
+        ],
         "status": "human_handling",
         "helpdesk": asks,
         "escalation": None,
@@ -92,13 +91,10 @@ def escalation_reason(state: AgentState) -> str:
     return "shopper asked for a person"
 
 
-def _handoff_cap_text(contact_email: str | None) -> str:
-    where = f"email us at {contact_email}" if contact_email else "reply to any email you have had from us"
-    return (
-        "Our support team already has your earlier requests for a person and will answer them; I can't open "
-        f"another one right now. If it's urgent or about something new, please {where}. I'm still here for "
-        "anything I can help with."
-    )
+def _handoff_cap_text(contact_email: str | None, language: str) -> str:
+    if contact_email:
+        return say("handoff.cap_email", language, contact_email=contact_email)
+    return say("handoff.cap_no_email", language)
 
 
 def order_number(state: AgentState) -> str | None:

@@ -7,7 +7,9 @@ from typing import Any
 from langgraph.types import interrupt
 
 from agent import messages as msg
+from agent.language import language_of
 from agent.state import AgentState
+from prompts.templates import say
 
 
 async def takeover(state: AgentState) -> dict[str, Any]:
@@ -34,12 +36,8 @@ async def human(state: AgentState) -> dict[str, Any]:
         )
         return {"messages": [message]}
     if kind in ("close", "handback"):
-        text = (
-            "You're back with the assistant. Is there anything else I can help with?"
-            if kind == "handback"
-            else "Our support team has closed this conversation. If you need anything else, just write here."
-        )
-        back = msg.assistant(text)
+        language = await language_of(state.get("messages", []))
+        back = msg.assistant(say("handoff.handback" if kind == "handback" else "handoff.closed", language))
         update: dict[str, Any] = {
             "messages": [back],
             "status": "active",

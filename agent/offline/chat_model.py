@@ -46,6 +46,8 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, Field, PrivateAttr
 
+from agent.language import is_ready as language_detector_ready
+from agent.language import warm_up
 from agent.offline.conversation import Conversation, message_text
 from agent.offline.flows.dispatch import decide
 from agent.offline.flows.situation import Decision
@@ -53,8 +55,6 @@ from agent.offline.nlu.classifier import IntentClassifier, IntentPrediction, loa
 from agent.offline.nlu.intent_result import classify
 from agent.offline.nlu.language import Predict
 from agent.offline.nlu.scope import within_scope
-from agent.offline.nlu.shopper_language import is_ready as language_detector_ready
-from agent.offline.nlu.shopper_language import warm_up
 
 MODEL_NAME: Final[str] = "offline"
 # Roughly how many words each streamed text chunk carries.

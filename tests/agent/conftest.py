@@ -52,6 +52,7 @@ EMAILS: dict[str, str] = {
     "1002": "ben.okafor@example.com",
     "1004": "dev.patel@example.com",
     "1005": "emma.jones@example.com",
+    "1006": "ana.silva@example.com",
     "1009": "grace.lee@example.com",
     "1030": "ben.okafor@example.com",
 }

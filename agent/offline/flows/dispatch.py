@@ -19,6 +19,7 @@ from datetime import date
 from typing import Final
 
 from agent import intents
+from agent.language import conversation_language
 from agent.offline.conversation import Conversation, ShopperTurn
 from agent.offline.flows.common import escalate, not_possible
 from agent.offline.flows.opening import mentioned_order
@@ -28,7 +29,6 @@ from agent.offline.flows.step_up import step_up_step
 from agent.offline.flows.templates import Replies
 from agent.offline.nlu.intent_result import classify
 from agent.offline.nlu.language import Predict, makes_progress
-from agent.offline.nlu.shopper_language import conversation_language
 
 Step = Callable[[Situation], Decision]
 

@@ -1,108 +1,31 @@
 """The offline model's reply templates: ``prompts/offline/<file>.md``.
 
-A file holds several situations, each a ``## name`` heading followed by one or more variants
-separated by lines holding only ``---``. Text before the first heading is a comment for the
-people who edit the file. Variants are rendered with ``string.Template.substitute``, so a missing
-variable raises ``KeyError`` instead of sending a reply with a hole in it; which variant is used
-is chosen by a hash of the conversation, so a replayed conversation gets the same words.
-
-Translations live in ``prompts/offline/<language>/<file>.md`` (``es``, ``fr``, ``de``), with the
-same situation names and variables; a situation not translated is answered in English.
+The format and the machinery are ``prompts.templates`` (shared with the graph's fixed texts in
+``prompts/fixed/``); this module binds them to the ``offline`` folder. Translations live in
+``prompts/offline/<language>/<file>.md`` (``es``, ``fr``, ``de``); a situation not translated is
+answered in English.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from functools import cache
-from importlib import resources
-from string import Template
+from prompts import templates
+from prompts.templates import Replies, TemplateError, placeholders
 
-_HEADING = re.compile(r"^##\s+([a-z0-9_]+)\s*$")
-_SEPARATOR = "---"
+__all__ = ["Replies", "TemplateError", "placeholders", "template_files", "translations", "variants"]
+
+_ROOT = "offline"
 
 
-class TemplateError(LookupError):
-    """A template file or situation that does not exist."""
-
-
-@cache
 def variants(file: str, language: str = "en") -> dict[str, tuple[str, ...]]:
     """Every situation of ``prompts/offline/<file>.md`` (or its translation) with its variants."""
-    folder = resources.files("prompts").joinpath("offline")
-    if language != "en":
-        translated = folder.joinpath(language, f"{file}.md")
-        return _parse(translated.read_text(encoding="utf-8")) if translated.is_file() else {}
-    try:
-        text = folder.joinpath(f"{file}.md").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TemplateError(f"no reply template file prompts/offline/{file}.md") from None
-    return _parse(text)
+    return templates.variants(_ROOT, file, language)
 
 
 def translations() -> list[str]:
     """The languages with translated templates (folders of ``prompts/offline``)."""
-    folder = resources.files("prompts").joinpath("offline")
-    return sorted(
-        entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith("_")
-    )
-
-
-def _parse(text: str) -> dict[str, tuple[str, ...]]:
-    sections: dict[str, list[list[str]]] = {}
-    current: list[list[str]] | None = None
-    for line in text.splitlines():
-        heading = _HEADING.match(line)
-        if heading:
-            current = sections.setdefault(heading.group(1), [[]])
-            continue
-        if current is None:
-            continue
-        if line.strip() == _SEPARATOR:
-            current.append([])
-        else:
-            current[-1].append(line)
-    result: dict[str, tuple[str, ...]] = {}
-    for name, blocks in sections.items():
-        texts = tuple(t for t in ("\n".join(block).strip() for block in blocks) if t)
-        if texts:
-            result[name] = texts
-    return result
+    return templates.translations(_ROOT)
 
 
 def template_files() -> list[str]:
     """Names of every template file (without ``.md``)."""
-    folder = resources.files("prompts").joinpath("offline")
-    return sorted(
-        entry.name[: -len(".md")]
-        for entry in folder.iterdir()
-        if entry.name.endswith(".md") and entry.name != "README.md"
-    )
-
-
-def placeholders(template: str) -> set[str]:
-    """The variable names a template uses."""
-    names: set[str] = set()
-    for match in Template.pattern.finditer(template):
-        name = match.group("named") or match.group("braced")
-        if name:
-            names.add(name)
-    return names
-
-
-class Replies:
-    """Renders reply templates, choosing variants deterministically from a seed."""
-
-    def __init__(self, seed: str, language: str = "en") -> None:
-        self._seed = seed
-        self.language = language
-
-    def render(self, key: str, **values: object) -> str:
-        """Render ``"file.situation"`` with ``values``; raises ``KeyError`` for a missing variable."""
-        file, _, situation = key.partition(".")
-        options = variants(file, self.language).get(situation) or variants(file).get(situation)
-        if not options:
-            raise TemplateError(f"no reply template {situation!r} in prompts/offline/{file}.md")
-        digest = hashlib.sha256(f"{self._seed}\x00{key}".encode()).digest()
-        chosen = options[int.from_bytes(digest[:4], "big") % len(options)]
-        return Template(chosen).substitute({name: str(value) for name, value in values.items()})
+    return templates.template_files(_ROOT)

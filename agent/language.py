@@ -1,4 +1,5 @@
-"""Which language the shopper writes in, so the offline model can answer in it.
+"""Which language the shopper writes in, so the offline model and the graph's own texts
+(``prompts/fixed/``) can answer in it.
 
 Detection is py3langid (a fork of langid.py whose model ships inside the package: no download, a
 few MB, deterministic), restricted to the languages shoppers of these stores write in. A short message
@@ -8,10 +9,13 @@ nothing either way keeps the language the conversation already has; English is t
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections.abc import Sequence
 from typing import Any, Final
+
+from langchain_core.messages import BaseMessage, HumanMessage
 
 # Languages the offline model's templates are written in (prompts/offline/<lang>/); others get English.
 ANSWERED: Final[tuple[str, ...]] = ("en", "es", "fr", "de")
@@ -82,3 +86,14 @@ def conversation_language(texts_newest_first: Sequence[str]) -> str:
         if language is not None:
             return language if language in ANSWERED else "en"
     return "en"
+
+
+async def language_of(messages: Sequence[BaseMessage]) -> str:
+    """The conversation's language, from its shopper messages (newest first): en, es, fr or de.
+    The detector's model is loaded off the event loop the first time (about a second)."""
+    if not is_ready():
+        await asyncio.to_thread(warm_up)
+    texts = [
+        m.content for m in reversed(messages) if isinstance(m, HumanMessage) and isinstance(m.content, str)
+    ]
+    return conversation_language(texts)
