@@ -437,6 +437,7 @@ async def open_runtime(
             events=events,
             client_key=key,
             step_up_key=services.tools.step_up_key,
+            max_concurrent_turns=settings.max_concurrent_turns,
         )
         facts = MessagingFacts(guards)
         await facts.setup()

@@ -79,8 +79,14 @@ class GraphConversationService:
         client_key: bytes | None = None,
         *,
         step_up_key: bytes,
+        max_concurrent_turns: int = 16,
     ) -> None:
         self._client_key = client_key or guard_key("")
+        # Admission: at most this many turns run the graph at once; the rest wait in arrival order
+        # (asyncio's semaphore wakes waiters first come, first served). Two hundred turns interleaving
+        # step by step all finish late; taken in order, each finishes as soon as it can.
+        self._admission = asyncio.Semaphore(max_concurrent_turns)
+        self._waiting_turns = 0
         self._step_up_key = step_up_key
         self._on_store_event = on_store_event
         self._events = events or LocalEvents()
@@ -177,10 +183,22 @@ class GraphConversationService:
                     message_id,
                     {"text": text, "status": "received", "received_at": datetime.now(UTC).isoformat()},
                 )
-            async for event in self._run_turn(
-                conversation_id, record, message_id, text, stream_tokens, ref, entry, identity
-            ):
-                yield event
+            self._waiting_turns += 1
+            try:
+                await self._admission.acquire()
+            finally:
+                self._waiting_turns -= 1
+            try:
+                async for event in self._run_turn(
+                    conversation_id, record, message_id, text, stream_tokens, ref, entry, identity
+                ):
+                    yield event
+            finally:
+                self._admission.release()
+
+    def turns_waiting(self) -> int:
+        """Turns whose message is saved and that wait for a free slot (for `/healthz`)."""
+        return self._waiting_turns
 
     async def _code_entry(self, conversation_id: str, text: str) -> CodeEntry | None:
         """A step-up code the shopper typed (only read from state when the text looks like one)."""

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         10, ge=2, description="PostgreSQL connections per server process (checkpoints, store, outbox)."
     )
+    max_concurrent_turns: int = Field(
+        16,
+        ge=1,
+        description="Shopper turns run at once per server process; later ones wait in arrival order, their message saved first. Raise it when turns mostly wait on slow vendors.",
+    )
     helpdesk_sync_worker: bool = Field(
         True,
         description="Deliver the helpdesk outbox from this process (each process can; they share the work and the budget).",

@@ -191,11 +191,16 @@ def create_app(
 
     @app.get("/healthz", tags=["meta"])
     async def healthz(request: Request) -> dict[str, Any]:
-        """Liveness, and the helpdesk outbox: how much mirroring waits and for how long."""
+        """Liveness, the helpdesk outbox (how much mirroring waits and for how long) and the
+        shopper turns waiting for a free slot in this process."""
         body: dict[str, Any] = {"status": "ok"}
-        report = getattr(request.app.state.service, "helpdesk_backlog", None)
+        service = request.app.state.service
+        report = getattr(service, "helpdesk_backlog", None)
         if callable(report):
             body["outbox"] = await report()
+        waiting = getattr(service, "turns_waiting", None)
+        if callable(waiting):
+            body["turns_waiting"] = waiting()
         return body
 
     @app.get("/widget.js", include_in_schema=False)

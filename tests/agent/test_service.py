@@ -233,3 +233,20 @@ async def test_conversations_are_independent(agent: Agent) -> None:
     assert turn.status == "active" and turn.said() == ["Hi! How can I help?"]
     assert (await agent.view(escalated)).status == "human_handling"
     assert (await agent.view(escalated)).ticket_id != (await agent.view(other)).ticket_id
+
+
+async def test_turns_beyond_the_admission_limit_wait_and_run_whole(open_agent: Any) -> None:
+    """With one slot, three shoppers' turns run one after another, each whole (its two model
+    calls back to back), instead of interleaving step by step; every one is answered."""
+    steps: list[Any] = []
+    for n in (1, 2, 3):
+        steps += [intent("other"), f"Answer {n}."]
+    async with open_agent(steps, max_concurrent_turns=1) as agent:
+        cids = [await agent.start() for _ in range(3)]
+
+        turns = await asyncio.gather(*(agent.say(cid, f"hello from {cid}") for cid in cids))
+
+        asked = [str(call["messages"][-1].content) for call in agent.model.calls]
+        assert all(a == b for a, b in zip(asked[0::2], asked[1::2], strict=True)), asked
+        assert sorted(t.said()[0] for t in turns) == ["Answer 1.", "Answer 2.", "Answer 3."]
+        assert agent.service.turns_waiting() == 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from agent.language import conversation_language, detect
 from agent.offline.chat_model import OfflineChatModel
 from agent.offline.flows.templates import placeholders, template_files, translations, variants
 from agent.offline.nlu.entities import is_affirmative, is_negative
 from agent.offline.nlu.order_numbers import order_number_in
-from agent.language import conversation_language, detect
 from tests.offline.test_flows import Chat, model, tracking_1001
 from tools.orders import RecentOrders
 from tools.results import refuse
