@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -157,6 +157,19 @@ def configure_cost_bucket(
     )
     app.state.shopify_cost_bucket = bucket
     return bucket
+
+
+@lru_cache(maxsize=256)
+def _checked(query: str) -> DocumentNode | tuple[GraphQLError, ...]:
+    """The query parsed and validated against the schema, or its errors. A client sends the same
+    few query texts over and over, and validating a document is milliseconds of pure work: done
+    once per text (documents are not changed by execution)."""
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return (exc,)
+    problems = validate(schema(), document)
+    return tuple(problems) if problems else document
 
 
 def _bucket(request: Request) -> CostBucket:
@@ -1246,13 +1259,10 @@ async def graphql_endpoint(api_version: str, request: Request, world: WorldDep) 
     if not isinstance(variables, dict):
         return _answer({"errors": {"variables": "must be an object"}}, request, status=400)
     built = schema()
-    try:
-        document = parse(payload["query"])
-    except GraphQLError as exc:
-        return _answer({"errors": [_shopify_error(exc)]}, request)
-    problems = validate(built, document)
-    if problems:
-        return _answer({"errors": [_shopify_error(e) for e in problems]}, request)
+    checked = _checked(payload["query"])
+    if not isinstance(checked, DocumentNode):
+        return _answer({"errors": [_shopify_error(e) for e in checked]}, request)
+    document = checked
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     wanted = payload.get("operationName")
     operation = next(
