@@ -13,6 +13,7 @@ import asyncio
 import re
 import threading
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Final
 
 from langchain_core.messages import BaseMessage, HumanMessage
@@ -67,6 +68,8 @@ def is_ready() -> bool:
     return _identifier is not None
 
 
+# Pure (the same text, the same answer) and asked again on every model call of a turn.
+@lru_cache(maxsize=4096)
 def detect(text: str) -> str | None:
     """The language of one message, or None when it does not say (too short, numbers, unsure)."""
     cleaned = _NOISE.sub(" ", text)

@@ -70,11 +70,20 @@ def result_text(result: ToolResult | Refusal) -> str:
 
 
 async def execute(
-    spec: ToolSpec, deps: ToolDeps, state: Mapping[str, Any], tool_call_id: str, args: Any
+    spec: ToolSpec,
+    deps: ToolDeps,
+    state: Mapping[str, Any],
+    tool_call_id: str,
+    args: Any,
+    *,
+    language: str = "en",
 ) -> dict[str, Any]:
     """Run one tool call against graph state; returns the state update: its `ToolMessage` and what
-    the call changed (ledger entries, identity, escalation, approval, helpdesk requests)."""
+    the call changed (ledger entries, identity, escalation, approval, helpdesk requests).
+    `language`: the shopper's, for what a result carries to be shown as it is (why an item can't
+    be returned)."""
     ctx = context_from_state(deps, state, tool_call_id)
+    ctx.language = language
     baseline = ToolContext(
         deps=deps,
         conversation_id=ctx.conversation_id,

@@ -12,6 +12,7 @@ from langchain_core.messages.tool import ToolCall
 from langgraph.types import Command
 
 from agent import messages as msg
+from agent.language import language_of
 from agent.nodes.wiring import Wiring
 from agent.state import AgentState, apply_update
 from tools.langchain import execute, result_text
@@ -36,11 +37,13 @@ async def run_tools(state: AgentState, wiring: Wiring) -> list[Command[Any]] | d
     if call_message is None:
         return {}
 
+    language = await language_of(state.get("messages", []))
+
     async def one(call: ToolCall, seen: Mapping[str, Any]) -> Command[Any]:
         call_id = call["id"] or "no-call-id"
         try:
             spec = wiring.spec(call["name"])
-            update = await execute(spec, wiring.tools, seen, call_id, call["args"])
+            update = await execute(spec, wiring.tools, seen, call_id, call["args"], language=language)
         except Exception:  # a bug in a tool: the model hears it failed; the turn goes on
             logger.exception("tool %s failed", call["name"])
             failed = refuse("vendor_unavailable", "This failed on our side; nothing was confirmed.")
