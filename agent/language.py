@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from langchain_core.messages import BaseMessage, HumanMessage
@@ -68,8 +67,6 @@ def is_ready() -> bool:
     return _identifier is not None
 
 
-# Pure (the same text, the same answer) and asked again on every model call of a turn.
-@lru_cache(maxsize=4096)
 def detect(text: str) -> str | None:
     """The language of one message, or None when it does not say (too short, numbers, unsure)."""
     cleaned = _NOISE.sub(" ", text)
@@ -100,3 +97,10 @@ async def language_of(messages: Sequence[BaseMessage]) -> str:
         m.content for m in reversed(messages) if isinstance(m, HumanMessage) and isinstance(m.content, str)
     ]
     return conversation_language(texts)
+
+
+async def state_language(state: Mapping[str, Any]) -> str:
+    """The language the turn's classification recorded in the state (`language`), else detected
+    from its messages: nodes that speak after classification do not detect it again."""
+    recorded = state.get("language")
+    return recorded if isinstance(recorded, str) else await language_of(state.get("messages", []))

@@ -108,6 +108,7 @@ class AgentState(TypedDict, total=False):
     customer: dict[str, Any] | None
     intent: Intent | None
     intent_confidence: float
+    language: str  # the shopper's (en, es, fr, de), as of the latest classified message
     pending_intents: list[Intent]
     turn_intents: list[Intent]
     status: Status

@@ -8,7 +8,7 @@ from langgraph.types import interrupt
 
 from agent import messages as msg
 from agent.cards import RefundCard
-from agent.language import language_of
+from agent.language import language_of, state_language
 from agent.nodes.wiring import Wiring
 from agent.state import AgentState
 from integrations._http import IntegrationError
@@ -73,7 +73,7 @@ async def apply_approval(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     request = pending_approval(state)
     decision = (state.get("event") or {}).get("decision")
     base: dict[str, Any] = {"event": None, "pending_approval": None, "status": "active"}
-    language = await language_of(state.get("messages", []))
+    language = await state_language(state)
     if decision != "approve":
         text = say("approval.declined", language, order=request.order_number)
         return {**base, "messages": [msg.assistant(text)]}

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 import prompts
 from agent import intents
 from agent import messages as msg
+from agent.language import language_of
 from agent.nodes.handoff import model_failed
 from agent.nodes.wiring import ModelFailure, Wiring, call_model
 from agent.state import AgentState, IntentResult
@@ -33,6 +34,7 @@ async def classify(state: AgentState, wiring: Wiring) -> dict[str, Any]:
             "model_calls": 0,
             "escalation": None,
         }
+    language = await language_of(state.get("messages", []))
     history = msg.model_window(state.get("messages", []), limit=8)
     system = SystemMessage(prompts.render("classify", store_name=wiring.deps.store_name))
     structured = wiring.classifier()
@@ -40,7 +42,10 @@ async def classify(state: AgentState, wiring: Wiring) -> dict[str, Any]:
         result = cast(IntentResult | None, await call_model(lambda: structured.ainvoke([system, *history])))
     except ModelFailure as exc:
         if not isinstance(exc.__cause__, OutputParserException | ValidationError):
-            return await model_failed(state, f"model failure: {exc}")
+            return {
+                **await model_failed({**state, "language": language}, f"model failure: {exc}"),
+                "language": language,
+            }
         # The model answered but not in the schema (small local models do): carry on with the
         # request under way, or as small talk, rather than sending the shopper to a person.
         logger.warning("classification output did not parse; continuing with the current intent")
@@ -58,6 +63,7 @@ async def classify(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     extra = [i for i in dict.fromkeys(result.additional_intents) if i != intent]
     update: dict[str, Any] = {
         "intent": intent,
+        "language": language,
         "intent_confidence": result.confidence,
         "pending_intents": [i for i in extra if i in intents.node_intents()],
         "turn_intents": [intent, *extra],

@@ -9,7 +9,7 @@ from langgraph.types import interrupt
 
 from agent import messages as msg
 from agent.cards import ConfirmCard
-from agent.language import language_of
+from agent.language import state_language
 from agent.nodes.wiring import Wiring
 from agent.offline.nlu.entities import changes_request, is_affirmative, is_negative
 from agent.state import AgentState
@@ -26,7 +26,7 @@ async def confirm(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     call_message = msg.last_tool_calling_message(state.get("messages", []))
     assert call_message is not None
     previews: list[Preview] = []
-    language = await language_of(state.get("messages", []))
+    language = await state_language(state)
     for call in call_message.tool_calls:
         spec = wiring.spec(call["name"])
         if not spec.needs_confirmation or spec.preview is None:

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from agent import messages as msg
 from agent.cards import HandoffCard
-from agent.language import language_of
+from agent.language import state_language
 from agent.nodes.wiring import Wiring
 from agent.state import AgentState
 from prompts.templates import say
@@ -19,7 +19,7 @@ from tools.context import PendingApproval
 async def model_failed(state: AgentState, reason: str) -> dict[str, Any]:
     """The update of a node whose model call failed: an apology in the shopper's language, and a
     person (routing sees `escalation`)."""
-    language = await language_of(state.get("messages", []))
+    language = await state_language(state)
     return {"messages": [msg.assistant(say("handoff.apology", language))], "escalation": reason}
 
 
@@ -27,7 +27,7 @@ async def handoff(state: AgentState, wiring: Wiring) -> dict[str, Any]:
     """Hand the conversation to a person: the ticket gets the tags and a summary, the team one
     email per conversation, all through the outbox ahead of routine mirroring. A helpdesk outage
     only delays them; the conversation is with the team from now on (`status`)."""
-    language = await language_of(state.get("messages", []))
+    language = await state_language(state)
     if await handoffs_exhausted(state, wiring):
         return {
             "messages": [msg.assistant(_handoff_cap_text(wiring.deps.contact_email, language))],

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.types import interrupt
 
 from agent import messages as msg
-from agent.language import language_of
+from agent.language import state_language
 from agent.state import AgentState
 from prompts.templates import say
 
@@ -36,7 +36,7 @@ async def human(state: AgentState) -> dict[str, Any]:
         )
         return {"messages": [message]}
     if kind in ("close", "handback"):
-        language = await language_of(state.get("messages", []))
+        language = await state_language(state)
         back = msg.assistant(say("handoff.handback" if kind == "handback" else "handoff.closed", language))
         update: dict[str, Any] = {
             "messages": [back],

@@ -12,7 +12,7 @@ from langchain_core.messages.tool import ToolCall
 from langgraph.types import Command
 
 from agent import messages as msg
-from agent.language import language_of
+from agent.language import state_language
 from agent.nodes.wiring import Wiring
 from agent.state import AgentState, apply_update
 from tools.langchain import execute, result_text
@@ -37,7 +37,7 @@ async def run_tools(state: AgentState, wiring: Wiring) -> list[Command[Any]] | d
     if call_message is None:
         return {}
 
-    language = await language_of(state.get("messages", []))
+    language = await state_language(state)
 
     async def one(call: ToolCall, seen: Mapping[str, Any]) -> Command[Any]:
         call_id = call["id"] or "no-call-id"
