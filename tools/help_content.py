@@ -112,8 +112,7 @@ _FOREIGN_STOPWORDS: Final[dict[str, frozenset[str]]] = {
         pueden podeis podemos podria que quien quienes se sea ser si sin sobre soy su sus tambien te
         tengo tiene tienen teneis tenemos ti tu tus un una uno unos unas usted ustedes vosotros y ya yo
         gracias favor quiero queria quisiera saber necesito hacer haceis hacen hace pregunta dime decir
-        gustaria vale oye buenas buenos dias tardes ok vuestra vuestro vuestros vuestras sus cosa tiempo
-        significa mas""".split()
+        gustaria vale oye buenas buenos tardes ok vuestra vuestro vuestros vuestras sus cosa mas""".split()
     ),
     "fr": frozenset(
         """a ai au aux avec avez avoir as c ca ce ces cet cette comme comment d dans de des du elle elles
@@ -121,7 +120,7 @@ _FOREIGN_STOPWORDS: Final[dict[str, frozenset[str]]] = {
         nous on ou par pas peut peux pouvez pouvons pour qu quand que quel quelle quelles quels qui s sa
         se ses si son sont sur t ta te tes toi ton tu un une vos votre vous y bonjour bonsoir merci svp
         plait faire faites fait voudrais veux voulez voudrions savoir question combien dois doit puis
-        ok salut chose temps veut dire signifie quoi""".split()
+        ok salut chose quelque veut quoi""".split()
     ),
     "de": frozenset(
         """aber alle als also am an auch auf aus bei bin bis bitte da damit das dass dein deine dem den
@@ -130,7 +129,7 @@ _FOREIGN_STOPWORDS: Final[dict[str, frozenset[str]]] = {
         man mein meine meinen mich mir mit muss nach nicht noch nun nur ob oder sein sich sie sind so
         uber um und uns unser unsere von vor war was welche welcher welches welchen wenn wer werden wie
         will wir wird wo zu zum zur danke gern gerne frage mochte mochten wurde wurden wissen lange
-        zeit sagen bedeutet heisst eigentlich mal ok guten tag""".split()
+        sagen eigentlich mal ok guten tag etwas""".split()
     ),
 }
 
