@@ -191,6 +191,9 @@ async def test_the_tool_says_when_it_does_not_know(harness: Harness) -> None:
         ("de", "laufen Geschenkkarten ab?", "Geschenkkarten › Wie funktionieren Geschenkkarten?"),
         ("de", "akzeptiert ihr PayPal?", "Zahlung › Welche Zahlungsarten akzeptiert ihr?"),
         ("de", "wie erreiche ich den Kundenservice?", "Kontakt › Wie erreiche ich einen Menschen?"),
+        ("de", "liefert ihr nach Kanada?", "Versand und Lieferung › Versendet ihr ins Ausland?"),
+        ("de", "wo gebe ich einen Gutscheincode ein?", "Zahlung › Rabattcodes"),
+        ("es", "¿dónde pongo el código de descuento?", "Pago › Códigos de descuento"),
     ],
 )
 def test_questions_in_other_languages_find_the_translated_page(
@@ -234,6 +237,8 @@ def test_the_demo_set_has_every_page_in_every_language(demo: KnowledgeBase) -> N
         "¿quién ganó el mundial de 2018?",
         "¿qué tiempo hace en Madrid?",
         "¿qué significa la palabra serendipia?",
+        "¿tenéis algún descuento para estudiantes?",
+        "¿hacéis grabados en los productos?",
     ],
 )
 def test_a_general_question_in_spanish_finds_nothing(demo: KnowledgeBase, question: str) -> None:
@@ -249,6 +254,10 @@ def test_a_general_question_in_spanish_finds_nothing(demo: KnowledgeBase, questi
         ("de", "wer hat das Penicillin entdeckt?"),
         ("de", "was ist die Hauptstadt von Frankreich?"),
         ("de", "wie setze ich meinen WLAN-Router zurück?"),
+        # Near misses the stricter MIN_COVERAGE_BY_LANGUAGE turns away (0.43 of the discount codes passage).
+        ("fr", "avez-vous une réduction pour les étudiants ?"),
+        ("de", "gibt es einen Rabatt für Studenten?"),
+        ("de", "macht ihr Gravuren auf Produkten?"),
     ],
 )
 def test_a_general_question_in_french_or_german_finds_nothing(
