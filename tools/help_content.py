@@ -116,7 +116,7 @@ _FOREIGN_STOPWORDS: Final[dict[str, frozenset[str]]] = {
         pueden podeis podemos podria que quien quienes se sea ser si sin sobre soy su sus tambien te
         tengo tiene tienen teneis tenemos ti tu tus un una uno unos unas usted ustedes vosotros y ya yo
         gracias favor quiero queria quisiera saber necesito hacer haceis hacen hace pregunta dime decir
-        gustaria vale oye buenas buenos tardes ok vuestra vuestro vuestros vuestras sus cosa mas""".split()
+        gustaria vale oye buenas buenos tardes ok vuestra vuestro vuestros vuestras cosa mas""".split()
     ),
     "fr": frozenset(
         """a ai au aux avec avez avoir as c ca ce ces cet cette comme comment d dans de des du elle elles
