@@ -36,7 +36,8 @@ _STORE_WORDS: Final[re.Pattern[str]] = re.compile(
     r"tarjetas?|regalo|descuentos?|pag(?:o|os|ar)|tienda|venta|tallas?|caduc\w*|envíos|envios|enviáis|"
     r"cartes?|cadeaux?|paiement|payer|boutique|magasin|vente|tailles?|réduction|frais|livr\w*|expir\w*|"
     r"geschenkkarte\w*|gutschein\w*|zahlung\w*|bezahl\w*|versand\w*|versend\w*|liefer\w*|verkauf\w*|"
-    r"rabatt\w*|kundenservice|ladengeschäft)\b"
+    r"rabatt\w*|kundenservice|ladengeschäft|transportistas?|horarios?|atención al cliente|transporteurs?|"
+    r"service client|paketdienst\w*|versanddienstleister\w*|öffnungszeiten)\b"
 )
 
 
