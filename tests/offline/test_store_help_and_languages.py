@@ -187,3 +187,79 @@ def test_dates_and_lists_in_replies_follow_the_shoppers_language() -> None:
     assert join(["Mug", "Beanie", "Gloves"], "fr") == "Mug, Beanie et Gloves"
     assert join(["Mug", "Beanie"], "de") == "Mug und Beanie"
     assert join(["Mug", "Beanie"]) == "Mug and Beanie"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "source", "intro"),
+    [
+        (
+            "es",
+            "¿cuánto tiempo tengo para devolver algo?",
+            "Devoluciones y cambios › ¿Cuánto tiempo tengo para devolver algo?",
+            "De nuestra página de ayuda",
+        ),
+        (
+            "fr",
+            "combien de temps ai-je pour retourner un article ?",
+            "Retours et échanges › Combien de temps ai-je pour retourner un article ?",
+            "D'après notre page d'aide",
+        ),
+        (
+            "de",
+            "wie lange habe ich Zeit für eine Rücksendung?",
+            "Rücksendungen und Umtausch › Wie lange kann ich etwas zurückschicken?",
+            "Aus unserer Hilfeseite",
+        ),
+    ],
+)
+def test_a_store_question_in_another_language_searches_its_pages(
+    model: OfflineChatModel, language: str, question: str, source: str, intro: str
+) -> None:
+    chat = Chat(model)
+    assert chat.shopper(question).intent == "store_help"
+    chat.expect_call("search_store_help", question=question, language=language)
+    chat.answer(
+        StoreHelp(
+            found=True,
+            answers=[HelpAnswer(source=source, file="returns.md", text="30 …", language=language)],
+        )
+    )
+    reply = chat.expect_text()
+    assert intro in reply
+    assert source in reply
+    assert "30 …" in reply
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("hola, ¿aceptáis PayPal o Klarna?", "solo está en inglés"),
+        ("acceptez-vous PayPal ou Klarna ?", "n'existe qu'en anglais"),
+        ("akzeptiert ihr PayPal oder Klarna?", "nur auf Englisch"),
+    ],
+)
+def test_an_answer_from_an_english_page_says_so_in_the_shoppers_language(
+    model: OfflineChatModel, question: str, says: str
+) -> None:
+    chat = Chat(model)
+    assert chat.shopper(question).intent == "store_help"
+    chat.expect_call("search_store_help")
+    methods = HelpAnswer(
+        source="Payment › Payment methods",
+        file="payment.md",
+        text="We accept Visa, PayPal and Klarna.",
+        language="en",
+    )
+    chat.answer(StoreHelp(found=True, answers=[methods], fallback=True))
+    reply = chat.expect_text()
+    assert says in reply
+    assert "Payment › Payment methods" in reply
+    assert "We accept Visa, PayPal and Klarna." in reply
+
+
+def test_an_english_conversation_passes_english(model: OfflineChatModel) -> None:
+    chat = Chat(model)
+    chat.shopper("what does final sale mean?")
+    chat.expect_call("search_store_help", language="en")
+    chat.answer(StoreHelp(found=True, answers=[FINAL_SALE]))
+    assert "only available in English" not in chat.expect_text()

@@ -1,6 +1,7 @@
 """Questions about the store itself, answered from its help pages; and "which orders do I have?".
 
-A question goes to ``search_store_help`` and the best passage is given with its source named. When
+A question goes to ``search_store_help`` in the conversation's language and the best passage is given
+with its source named (and, when only an English page answers it, saying the page is in English). When
 the help pages hold nothing relevant the shopper hears so plainly (never a guess) and is offered a
 person; a "yes" to that offer hands over. A verified (or signed-in) shopper asking which orders they
 have gets their recent orders from ``lookup_order``, which checks whose they are.
@@ -107,9 +108,13 @@ def _answer(sit: Situation) -> Decision:
         if not sit.can("search_store_help"):
             return sit.say("store_help.unknown")
         question = sit.clause or sit.latest
-        return sit.call("search_store_help", {"question": question[:500]})
+        # The pages in the shopper's language first (tools/help_content.py falls back to English).
+        return sit.call("search_store_help", {"question": question[:500], "language": sit.replies.language})
     found = searched.success(StoreHelp)
     if found is None or not found.found or not found.answers:
         return sit.say("store_help.unknown")
     best = found.answers[0]
+    if best.language != sit.replies.language:
+        # No page in the shopper's language answers it: quote the English page and say it is in English.
+        return sit.say("store_help.answer_in_english", source=best.source, text=best.text)
     return sit.say("store_help.answer", source=best.source, text=best.text)

@@ -31,7 +31,13 @@ _STORE_WORDS: Final[re.Pattern[str]] = re.compile(
     # Spanish, French, German
     r"pedidos?|paquete|envío|envio|devol\w*|reembols\w*|dinero|cancel\w*|dirección|persona|commandes?|colis|"
     r"livraison|retour\w*|renvoy\w*|rembours\w*|annul\w*|adresse|bestellung\w*|paket\w*|lieferung|sendung\w*|"
-    r"rücksend\w*|zurück\w*|erstatt\w*|geld|stornier\w*|mitarbeiter|mensch\w*)\b"
+    r"rücksend\w*|zurück\w*|erstatt\w*|geld|stornier\w*|mitarbeiter|mensch\w*|"
+    # ... and the store questions of the help pages (prompts/knowledge/<lang>/)
+    r"tarjetas?|regalo|descuentos?|pag(?:o|os|ar)|tienda|venta|tallas?|caduc\w*|envíos|envios|enviáis|"
+    r"cartes?|cadeaux?|paiement|payer|boutique|magasin|vente|tailles?|réduction|frais|livr\w*|expir\w*|"
+    r"geschenkkarte\w*|gutschein\w*|zahlung\w*|bezahl\w*|versand\w*|versend\w*|liefer\w*|verkauf\w*|"
+    r"rabatt\w*|kundenservice|ladengeschäft|transportistas?|horarios?|atención al cliente|transporteurs?|"
+    r"service client|paketdienst\w*|versanddienstleister\w*|öffnungszeiten)\b"
 )
 
 
