@@ -1,4 +1,4 @@
-"""LangGraph's `AsyncSqliteSaver`, with each checkpoint write one trip to the database thread.
+"""LangGraph's `AsyncSqliteSaver` and `AsyncSqliteStore`, with each write one trip to the database thread.
 
 aiosqlite runs every call on its connection's own thread; each call is a hand-off there and back
 (a queue put, a thread wake-up, a callback on the event loop). Upstream, `aput` takes three such
@@ -11,13 +11,17 @@ checkpoint by one `INSERT`, a task's writes by one multi-row `INSERT` (one state
 transaction: all of a task's writes or none, where `executemany` committed them row by row). Same
 tables, same rows, same conflict clauses, same lock; reads are upstream's. A connection not in
 autocommit mode gets upstream's code unchanged.
+
+The store's `abatch` wraps every batch in BEGIN ... COMMIT on a cursor (five trips for one put); a
+batch of puts that upstream turns into a single statement (no deletes, no search index) is that
+statement alone, in one trip: one statement is one transaction already.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -28,6 +32,8 @@ from langgraph.checkpoint.base import (
     get_checkpoint_metadata,
 )
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.store.base import Op, PutOp, Result
+from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 _PUT = (
     "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, "
@@ -116,3 +122,28 @@ class OneTripSqliteSaver(AsyncSqliteSaver):
                 placeholders = ", ".join([_WRITE_ROW] * len(chunk))
                 sql = f"INSERT OR {conflict} INTO {_WRITES_COLUMNS} VALUES {placeholders}"  # noqa: S608
                 await self.conn.execute_fetchall(sql, [value for row in chunk for value in row])
+
+
+class OneTripSqliteStore(AsyncSqliteStore):
+    """`AsyncSqliteStore` whose batches of plain puts take one trip to aiosqlite's thread."""
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        ops = list(ops)
+        if (
+            not ops
+            or self.index_config
+            or self.conn.isolation_level is not None
+            or not all(isinstance(op, PutOp) and op.value is not None for op in ops)
+        ):
+            return await super().abatch(ops)
+        queries, embedding_request = self._prepare_batch_PUT_queries(
+            [(index, cast(PutOp, op)) for index, op in enumerate(ops)]
+        )
+        if embedding_request is not None or len(queries) != 1:
+            return await super().abatch(ops)
+        if not self.is_setup:
+            await self.setup()
+        query, params = queries[0]
+        async with self.lock:
+            await self.conn.execute_fetchall(query, params)
+        return [None] * len(ops)

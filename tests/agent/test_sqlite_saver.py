@@ -66,3 +66,26 @@ async def test_falls_back_to_upstream_outside_autocommit(tmp_path: Path) -> None
         await _exercise(saver)
         checkpoints, writes = await _rows(conn)
     assert len(checkpoints) == 2 and len(writes) == 1_201
+
+
+async def test_store_puts_same_rows_as_upstream(tmp_path: Path) -> None:
+    from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+    from agent.sqlite_saver import OneTripSqliteStore
+
+    results = []
+    for name, store_class in (("upstream", AsyncSqliteStore), ("one-trip", OneTripSqliteStore)):
+        async with aiosqlite.connect(str(tmp_path / f"store-{name}.sqlite"), isolation_level=None) as conn:
+            store = store_class(conn)
+            await store.setup()
+            await store.aput(("conversations",), "c1", {"id": "c1", "n": 1})
+            await store.aput(("conversations",), "c1", {"id": "c1", "n": 2})  # replaced
+            await store.aput(("inbox", "c1"), "m1", {"text": "hi", "status": "received"})
+            await store.aput(("inbox", "c1"), "m2", {"text": "gone"})
+            await store.adelete(("inbox", "c1"), "m2")  # a delete takes upstream's path
+            item = await store.aget(("conversations",), "c1")
+            assert item is not None and item.value == {"id": "c1", "n": 2}
+            rows = await conn.execute_fetchall("SELECT prefix, key, value FROM store ORDER BY prefix, key")
+            results.append([tuple(row) for row in rows])
+    assert results[0] == results[1]
+    assert len(results[1]) == 2
