@@ -7,10 +7,13 @@ compiled graph (`python -m agent.diagram`), and a test keeps the two equal.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable
+from langgraph._internal._runnable import RunnableCallable
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -29,6 +32,18 @@ from agent.state import AgentState
 __all__ = ["AgentDeps", "ModelFailure", "build_graph"]
 
 CompiledAgent = CompiledStateGraph[AgentState, None, AgentState, AgentState]
+
+
+def _inline(route: Callable[[AgentState], Any]) -> Runnable[AgentState, Hashable | list[Hashable]]:
+    """A routing decision run on the event loop. LangGraph runs a plain function given as a
+    conditional edge in a worker thread when the graph runs async (a thread hop and a context copy
+    per edge, ~6 a turn); these are pure reads of the state, so the async path calls them directly.
+    The sync path (`graph.invoke`) and the edge's destinations are what they were."""
+
+    async def arun(state: AgentState) -> Any:
+        return route(state)
+
+    return RunnableCallable(route, arun, name=route.__name__, trace=False)
 
 
 def build_graph(
@@ -52,22 +67,24 @@ def build_graph(
     g.add_node("handoff", partial(handoff, wiring=wiring))
     g.add_node("human", human)
 
-    g.add_conditional_edges(START, routing.route_start, ["takeover", "human", "classify"])
-    g.add_conditional_edges("takeover", routing.after_takeover, ["human", END])
-    g.add_conditional_edges("classify", routing.after_classify, ["handoff", *nodes])
+    g.add_conditional_edges(START, _inline(routing.route_start), ["takeover", "human", "classify"])
+    g.add_conditional_edges("takeover", _inline(routing.after_takeover), ["human", END])
+    g.add_conditional_edges("classify", _inline(routing.after_classify), ["handoff", *nodes])
     for intent in nodes:
         after = ["handoff", "confirm", "tools", "request_approval", *nodes, END]
-        g.add_conditional_edges(intent, routing.after_answer, after)
-    g.add_conditional_edges("confirm", routing.after_confirm, ["await_confirmation", "tools"])
+        g.add_conditional_edges(intent, _inline(routing.after_answer), after)
+    g.add_conditional_edges("confirm", _inline(routing.after_confirm), ["await_confirmation", "tools"])
     g.add_conditional_edges(
-        "await_confirmation", routing.after_await_confirmation, ["human", "tools", "classify", *nodes]
+        "await_confirmation",
+        _inline(routing.after_await_confirmation),
+        ["human", "tools", "classify", *nodes],
     )
-    g.add_conditional_edges("tools", routing.after_tools, ["handoff", *nodes])
+    g.add_conditional_edges("tools", _inline(routing.after_tools), ["handoff", *nodes])
     g.add_edge("request_approval", "await_approval")
     g.add_conditional_edges(
-        "await_approval", routing.after_await_approval, ["apply_approval", "human", "await_approval"]
+        "await_approval", _inline(routing.after_await_approval), ["apply_approval", "human", "await_approval"]
     )
-    g.add_conditional_edges("apply_approval", routing.after_apply_approval, ["handoff", END])
-    g.add_conditional_edges("handoff", routing.after_handoff, ["human", END])
-    g.add_conditional_edges("human", routing.after_human, ["human", END])
+    g.add_conditional_edges("apply_approval", _inline(routing.after_apply_approval), ["handoff", END])
+    g.add_conditional_edges("handoff", _inline(routing.after_handoff), ["human", END])
+    g.add_conditional_edges("human", _inline(routing.after_human), ["human", END])
     return g.compile(checkpointer=checkpointer, name="support-agent")

@@ -101,6 +101,11 @@ class SqlGuards:
     def _tx(self) -> Any:  # an async context manager yielding a `_Tx`
         raise NotImplementedError
 
+    def _read(self) -> Any:
+        """Where a single read statement runs (a statement is atomic on its own): a transaction
+        unless the backend has something cheaper."""
+        return self._tx()
+
     async def _serialise(self, tx: _Tx, key: str) -> None:
         """Serialise transactions about one key (SQLite: the whole database already is)."""
 
@@ -128,7 +133,7 @@ class SqlGuards:
             return None
         digests = [self._digest(k) for k in keys]
         marks = ", ".join("?" for _ in digests)
-        async with self._tx() as tx:
+        async with self._read() as tx:
             rows = await tx.fetch(
                 # Only placeholders are formatted in; the values go as parameters.
                 f"SELECT MAX(locked_until) FROM guard_throttle WHERE key IN ({marks}) AND locked_until > ?",  # noqa: S608
@@ -233,10 +238,8 @@ class _SqliteTx:
         self._conn = conn
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[list[Any]]:
-        cursor = await self._conn.execute(sql, list(params))
-        rows = [list(r) for r in await cursor.fetchall()]
-        await cursor.close()
-        return rows
+        # One trip to aiosqlite's thread (execute and fetch there), not three (execute, fetch, close).
+        return [list(r) for r in await self._conn.execute_fetchall(sql, list(params))]
 
 
 class SqliteGuards(SqlGuards):
@@ -259,6 +262,16 @@ class SqliteGuards(SqlGuards):
                 await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[_Tx]:
+        # Autocommit: one SELECT is its own transaction, without BEGIN and COMMIT trips around it.
+        if self._conn.isolation_level is not None:
+            async with self._tx() as tx:
+                yield tx
+            return
+        async with self._lock:
+            yield _SqliteTx(self._conn)
 
 
 class _PostgresTx:

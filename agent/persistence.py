@@ -57,8 +57,8 @@ async def sqlite_persistence(
     path: Path | str, *, key: bytes = DEFAULT_GUARD_KEY
 ) -> AsyncIterator[Persistence]:
     import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-    from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+    from agent.sqlite_saver import OneTripSqliteSaver, OneTripSqliteStore
 
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -70,9 +70,10 @@ async def sqlite_persistence(
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA busy_timeout=30000")  # another process on the file (a CLI) waits
-        saver = AsyncSqliteSaver(conn)
+        # Each checkpoint write one trip to aiosqlite's thread (upstream: three or four).
+        saver = OneTripSqliteSaver(conn)
         await saver.setup()
-        store = AsyncSqliteStore(conn)
+        store = OneTripSqliteStore(conn)
         # One lock for everything on the connection: a store transaction and a checkpoint write must
         # not interleave on it.
         store.lock = saver.lock

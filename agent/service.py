@@ -15,13 +15,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, GetOp, Item
 from langgraph.types import Command
 
 from agent import intents
@@ -161,12 +161,21 @@ class GraphConversationService:
     ) -> AsyncIterator[ChatEvent]:
         """`identity`: who the channel itself proved the shopper is (an SMS from the phone on their
         order), applied when the conversation has no verified customer yet."""
-        record = await self._record(conversation_id)
         # Throttles count per client address: the turn carries it as an opaque reference only.
         ref = client_ref(self._client_key, client) if client else None
         message_id = f"m-{client_message_id}" if client_message_id else f"m-{uuid.uuid4().hex}"
         async with self._locks[conversation_id]:
-            stored = await self._store.aget(_inbox(conversation_id), message_id)
+            # The record and this message's inbox entry in one read (one transaction, not two).
+            found, stored = cast(
+                list[Item | None],
+                await self._store.abatch(
+                    [GetOp(CONVERSATIONS, conversation_id), GetOp(_inbox(conversation_id), message_id)]
+                ),
+            )
+            if found is None:
+                self._locks.pop(conversation_id, None)  # no lock kept for an unknown conversation
+                raise ConversationNotFound(conversation_id)
+            record = dict(found.value)
             if stored is not None and stored.value.get("status") == "done":
                 for message in stored.value.get("messages", []):
                     yield ChatEvent(type="message", data=message)
