@@ -14,7 +14,16 @@ from agent.offline.flows.formatting import alternatives
 from agent.offline.flows.templates import placeholders, template_files, translations, variants
 from agent.offline.nlu.entities import is_affirmative, is_negative
 from agent.offline.nlu.order_numbers import order_number_in
-from tests.offline.test_flows import GLOVES, JACKET, Chat, model, order_view, tracking_1001
+from tests.offline.test_flows import (
+    GLOVES,
+    JACKET,
+    Chat,
+    item,
+    model,
+    order_view,
+    return_eligibility,
+    tracking_1001,
+)
 from tools.order_changes import AddressUpdated
 from tools.orders import OrderDetails, RecentOrders
 from tools.results import refuse
@@ -200,6 +209,11 @@ def test_dates_and_lists_in_replies_follow_the_shoppers_language() -> None:
     assert join(["Mug", "Beanie", "Gloves"], "fr") == "Mug, Beanie et Gloves"
     assert join(["Mug", "Beanie"], "de") == "Mug und Beanie"
     assert join(["Mug", "Beanie"]) == "Mug and Beanie"
+    assert alternatives(["Mug", "Beanie", "Gloves"], "es") == "Mug, Beanie o Gloves"
+    assert alternatives(["Mug", "Beanie"], "fr") == "Mug ou Beanie"
+    assert alternatives(["Mug", "Beanie"], "de") == "Mug oder Beanie"
+    assert alternatives(["Mug", "Beanie"]) == "Mug or Beanie"
+    assert alternatives(["Mug"], "es") == "Mug"
 
 
 # -- the offline model's own questions and answers in Spanish, French and German -----------------
@@ -342,3 +356,25 @@ def test_what_could_not_be_done_is_named_in_the_shoppers_language(model: Offline
     reply = chat.expect_text()
     assert "para el pedido #1004" in reply
     assert "order #" not in reply
+
+
+def test_a_spanish_shopper_is_asked_which_item_in_spanish_and_the_answer_picks_it(
+    model: OfflineChatModel,
+) -> None:
+    beanie, socks = (
+        ("520000100202", "Merino Wool Beanie - Navy"),
+        ("520000100203", "Merino Wool Socks - Grey"),
+    )
+    chat = Chat(model, verified="ben.okafor@example.com")
+    assert chat.shopper("quiero devolver el merino del pedido 1002").intent == "returns"
+    chat.expect_call("check_return_eligibility", order_number="1002")
+    chat.answer(return_eligibility("1002", item(beanie), item(socks)))
+    ask = chat.expect_text()
+    assert "Merino Wool Beanie - Navy o Merino Wool Socks - Grey" in ask
+    assert ask.rstrip().endswith("?")
+    assert ask.startswith(("¿A cuál", "Para asegurarme"))
+    assert chat.shopper("el gorro, Merino Wool Beanie").intent == "returns"
+    assert "item" in Conversation.from_messages(chat.messages).asked_for()
+    chat.expect_call("check_return_eligibility", order_number="1002")
+    chat.answer(return_eligibility("1002", item(beanie), item(socks)))
+    chat.expect_call("create_return_label", order_number="1002", line_item_ids=[beanie[0]])
