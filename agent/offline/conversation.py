@@ -93,6 +93,26 @@ _CHOICE_QUESTIONS: Final[tuple[str, ...]] = (
     "de laquelle s'agit-il",
     "welche meinen sie",
 )
+# An item question (`common.which_item`): "Which one do you mean: the mug or the beanie?".
+_ITEM_QUESTIONS: Final[tuple[str, ...]] = (
+    "pick the right item",
+    "which one do you mean:",
+    "a cuál te refieres:",
+    "elegir el artículo correcto",
+    "lequel voulez-vous dire",
+    "choisir le bon article",
+    "welchen artikel meinen sie",
+    "den richtigen artikel",
+)
+# A shipping address question ("What's the complete new address?"), unless it is about an email address.
+_ADDRESS_WORDS: Final[tuple[str, ...]] = ("address", "dirección", "adresse")
+_EMAIL_ADDRESS_WORDS: Final[tuple[str, ...]] = (
+    "email address",
+    "dirección de correo",
+    "adresse e-mail",
+    "adresse électronique",
+    "e-mail-adresse",
+)
 
 
 @dataclass(frozen=True)
@@ -260,11 +280,11 @@ class Conversation:
             wanted.add("order_number")
         if any(p in text for p in _EMAIL_QUESTIONS):  # not "your confirmation email"
             wanted.add("email")
-        if "address" in text and "email address" not in text.replace("email addresses", "email address"):
-            wanted.add("address")
+        if any(p in text for p in _ADDRESS_WORDS) and not any(p in text for p in _EMAIL_ADDRESS_WORDS):
+            wanted.add("address")  # "Lieferadresse" too, but not "E-Mail-Adresse"
         if any(p in text for p in _CHOICE_QUESTIONS):
             wanted.add("choice")
-        if "pick the right item" in text or "which one do you mean:" in text:
+        if any(p in text for p in _ITEM_QUESTIONS):
             wanted.add("item")
         return frozenset(wanted)
 

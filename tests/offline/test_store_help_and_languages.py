@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from string import Template
+
 import pytest
+from langchain_core.messages import AIMessage, HumanMessage
 
 from agent.language import conversation_language, detect
 from agent.offline.chat_model import OfflineChatModel
+from agent.offline.conversation import Conversation
+from agent.offline.flows.formatting import alternatives
 from agent.offline.flows.templates import placeholders, template_files, translations, variants
 from agent.offline.nlu.entities import is_affirmative, is_negative
 from agent.offline.nlu.order_numbers import order_number_in
-from tests.offline.test_flows import Chat, model, tracking_1001
-from tools.orders import RecentOrders
+from tests.offline.test_flows import (
+    GLOVES,
+    JACKET,
+    Chat,
+    item,
+    model,
+    order_view,
+    return_eligibility,
+    tracking_1001,
+)
+from tools.order_changes import AddressUpdated
+from tools.orders import OrderDetails, RecentOrders
 from tools.results import refuse
+from tools.step_up import CODE_PLACEHOLDER, VerificationCodeSent
 from tools.store_help import HelpAnswer, StoreHelp
 
 __all__ = ["model"]  # the fixture, shared with test_flows
@@ -155,14 +171,20 @@ def test_translations_mirror_the_english_templates() -> None:
     for language in translations():
         for file in template_files():
             english = variants(file)
-            for situation, texts in variants(file, language).items():
+            translated = variants(file, language)
+            # Complete: a missing situation would be answered in English, mid-conversation.
+            assert sorted(set(english) - set(translated)) == [], (language, file)
+            for situation, texts in translated.items():
                 assert situation in english, (language, file, situation)
+                assert len(texts) <= len(english[situation]), (language, file, situation)
                 wanted = placeholders(english[situation][0])
                 # A reply that waits for an answer ends with "?" (prompts/offline/README.md), in any language.
                 endings = {t.rstrip().endswith("?") for t in english[situation]}
                 for text in texts:
                     assert placeholders(text) == wanted, (language, file, situation)
                     assert text.rstrip().endswith("?") in endings, (language, file, situation)
+                    if language == "es" and text.rstrip().endswith("?"):
+                        assert "¿" in text, (file, situation, text)  # a Spanish question opens with "¿"
 
 
 def test_dates_and_lists_in_replies_follow_the_shoppers_language() -> None:
@@ -263,3 +285,172 @@ def test_an_english_conversation_passes_english(model: OfflineChatModel) -> None
     chat.expect_call("search_store_help", language="en")
     chat.answer(StoreHelp(found=True, answers=[FINAL_SALE]))
     assert "only available in English" not in chat.expect_text()
+    assert alternatives(["Mug", "Beanie", "Gloves"], "es") == "Mug, Beanie o Gloves"
+    assert alternatives(["Mug", "Beanie"], "fr") == "Mug ou Beanie"
+    assert alternatives(["Mug", "Beanie"], "de") == "Mug oder Beanie"
+    assert alternatives(["Mug", "Beanie"]) == "Mug or Beanie"
+    assert alternatives(["Mug"], "es") == "Mug"
+
+
+# -- the offline model's own questions and answers in Spanish, French and German -----------------
+
+
+def _jacket_order() -> OrderDetails:
+    return order_view("1004", "unfulfilled", [JACKET, GLOVES], total="354.00")
+
+
+def test_a_spanish_address_change_is_asked_for_and_answered_in_spanish(model: OfflineChatModel) -> None:
+    chat = Chat(model, verified="dev.patel@example.com")
+    assert chat.shopper("quiero cambiar la dirección de envío del pedido #1004").intent == "order_change"
+    chat.expect_call("lookup_order", order_number="1004")
+    chat.answer(_jacket_order())
+    ask = chat.expect_text()
+    assert "nueva dirección" in ask
+    assert "74 Grand St" in ask
+    assert "?" in ask and "¿" in ask
+    assert chat.shopper("12 Main St, Apt 4, Springfield, IL 62701, US").intent == "order_change"
+    assert "address" in Conversation.from_messages(chat.messages).asked_for()  # the answer to its question
+    chat.expect_call("lookup_order", order_number="1004")
+    chat.answer(_jacket_order())
+    args = chat.expect_call("update_shipping_address", order_number="1004")
+    assert args["address"]["address1"] == "12 Main St"
+    assert args["address"]["zip"] == "62701"
+    chat.answer(AddressUpdated(order_number="1004", address="12 Main St, Apt 4, Springfield, IL 62701, US"))
+    done = chat.expect_text()
+    assert "12 Main St, Apt 4, Springfield, IL 62701, US" in done
+    assert "pedido #1004" in done
+
+
+def test_an_order_change_of_unknown_kind_is_asked_about_in_french(model: OfflineChatModel) -> None:
+    chat = Chat(model, verified="dev.patel@example.com")
+    chat.shopper("je voudrais modifier la commande 1004")
+    chat.intent = "order_change"
+    chat.expect_call("lookup_order", order_number="1004")
+    chat.answer(_jacket_order())
+    ask = chat.expect_text()
+    assert "commande #1004" in ask
+    assert "annuler" in ask
+    assert ask.rstrip().endswith(" ?")
+    assert "address" in Conversation.from_messages([*chat.messages, HumanMessage("l'adresse")]).asked_for()
+
+
+def test_a_french_shopper_whose_code_expired_gets_a_new_one_in_french(model: OfflineChatModel) -> None:
+    chat = Chat(model, verified="dev.patel@example.com")
+    assert chat.shopper("annulez la commande 1004 s'il vous plaît").intent == "order_change"
+    chat.expect_call("lookup_order", order_number="1004")
+    chat.answer(_jacket_order())
+    chat.expect_call("cancel_order", order_number="1004")
+    chat.answer(refuse("step_up_required", "Send a code first.", order_number="1004"))
+    chat.expect_call("send_verification_code", order_number="1004")
+    sent = VerificationCodeSent(order_number="1004", sent_to="d***@example.com", valid_minutes=10)
+    chat.answer(sent)
+    assert "code à 6 chiffres" in chat.expect_text()
+    chat.shopper(CODE_PLACEHOLDER)
+    chat.intent = "order_change"
+    chat.expect_call("check_verification_code", order_number="1004")
+    chat.answer(refuse("verification_code_expired", "The code expired.", order_number="1004"))
+    chat.expect_call("send_verification_code", order_number="1004")
+    chat.answer(sent)
+    reply = chat.expect_text()
+    assert "Ce code a expiré" in reply or "ce code a expiré" in reply
+    assert "d***@example.com" in reply
+    assert "expired" not in reply
+
+
+def test_a_german_refund_of_an_order_not_shipped_offers_the_cancellation_in_german(
+    model: OfflineChatModel,
+) -> None:
+    chat = Chat(model, verified="dev.patel@example.com")
+    assert chat.shopper("Ich möchte eine Erstattung für die Bestellung 1004").intent == "refunds"
+    chat.expect_call("lookup_order", order_number="1004")
+    chat.answer(_jacket_order())
+    chat.expect_call("check_refund_eligibility", order_number="1004")
+    chat.answer(refuse("not_delivered", "Not delivered yet.", order_number="1004"))
+    reply = chat.expect_text()
+    assert "Bestellung #1004" in reply
+    assert "noch nicht versandt" in reply
+    assert "stornieren" in reply
+    assert "shipped" not in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("es", "¿A cuál te refieres: Stoneware Mug Set o Merino Wool Beanie?"),
+        ("es", "Para asegurarme de elegir el artículo correcto: ¿es Stoneware Mug Set o Merino Wool Beanie?"),
+        ("fr", "Lequel voulez-vous dire : Stoneware Mug Set ou Merino Wool Beanie ?"),
+        (
+            "fr",
+            "Pour être sûr de choisir le bon article : s'agit-il de Stoneware Mug Set ou Merino Wool Beanie ?",
+        ),
+        ("de", "Welchen Artikel meinen Sie: Stoneware Mug Set oder Merino Wool Beanie?"),
+        ("de", "Damit ich den richtigen Artikel auswähle: Ist es Stoneware Mug Set oder Merino Wool Beanie?"),
+    ],
+)
+def test_the_translated_questions_are_recognised_as_the_models_own(language: str, question: str) -> None:
+    # Each variant of the item question, as the templates render it with the options joined in that language.
+    options = alternatives(["Stoneware Mug Set", "Merino Wool Beanie"], language)
+    assert question in [
+        Template(t).substitute(options=options) for t in variants("common", language)["which_item"]
+    ]
+    asked = Conversation.from_messages([HumanMessage("x"), AIMessage(question), HumanMessage("y")])
+    assert "item" in asked.asked_for()
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "de"])
+@pytest.mark.parametrize("situation", ["ask_address", "ask_address_current"])
+def test_every_address_question_is_recognised_in_every_language(language: str, situation: str) -> None:
+    for text in variants("order_change", language)[situation]:
+        question = Template(text).substitute(
+            order_number="1004", current="74 Grand St, Jersey City, NJ 07302, US"
+        )
+        asked = Conversation.from_messages([HumanMessage("x"), AIMessage(question), HumanMessage("y")])
+        assert asked.asked_for() == {"address"}, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Mit welcher E-Mail-Adresse haben Sie die Bestellung #1004 aufgegeben?",
+        "Avec quelle adresse e-mail avez-vous passé la commande #1004 ?",
+        "¿Con qué dirección de correo electrónico hiciste el pedido #1004?",
+    ],
+)
+def test_an_email_address_question_is_not_a_shipping_address_question(question: str) -> None:
+    asked = Conversation.from_messages([HumanMessage("x"), AIMessage(question), HumanMessage("y")])
+    assert asked.asked_for() == {"email"}
+
+
+def test_what_could_not_be_done_is_named_in_the_shoppers_language(model: OfflineChatModel) -> None:
+    chat = Chat(model, verified="dev.patel@example.com")
+    chat.shopper("quiero cancelar el pedido 1004")
+    chat.intent = "order_change"
+    chat.expect_call("lookup_order", order_number="1004")
+    chat.answer(_jacket_order())
+    chat.expect_call("cancel_order", order_number="1004")
+    chat.answer(refuse("vendor_rejected", "Rejected by the platform.", order_number="1004"))
+    reply = chat.expect_text()
+    assert "para el pedido #1004" in reply
+    assert "order #" not in reply
+
+
+def test_a_spanish_shopper_is_asked_which_item_in_spanish_and_the_answer_picks_it(
+    model: OfflineChatModel,
+) -> None:
+    beanie, socks = (
+        ("520000100202", "Merino Wool Beanie - Navy"),
+        ("520000100203", "Merino Wool Socks - Grey"),
+    )
+    chat = Chat(model, verified="ben.okafor@example.com")
+    assert chat.shopper("quiero devolver el merino del pedido 1002").intent == "returns"
+    chat.expect_call("check_return_eligibility", order_number="1002")
+    chat.answer(return_eligibility("1002", item(beanie), item(socks)))
+    ask = chat.expect_text()
+    assert "Merino Wool Beanie - Navy o Merino Wool Socks - Grey" in ask
+    assert ask.rstrip().endswith("?")
+    assert ask.startswith(("¿A cuál", "Para asegurarme"))
+    assert chat.shopper("el gorro, Merino Wool Beanie").intent == "returns"
+    assert "item" in Conversation.from_messages(chat.messages).asked_for()
+    chat.expect_call("check_return_eligibility", order_number="1002")
+    chat.answer(return_eligibility("1002", item(beanie), item(socks)))
+    chat.expect_call("create_return_label", order_number="1002", line_item_ids=[beanie[0]])

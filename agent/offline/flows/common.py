@@ -53,9 +53,18 @@ def beyond_history(sit: Situation, outcome: ToolOutcome) -> Decision:
     return escalate(sit, "order older than the assistant can read", number or None, facts=facts, text=text)
 
 
+# What `common.not_possible` was about, in the words of the shopper's language.
+_WHAT = {
+    "en": ("order #{}", "that request"),
+    "es": ("el pedido #{}", "esa solicitud"),
+    "fr": ("la commande #{}", "cette demande"),
+    "de": ("die Bestellung #{}", "diese Anfrage"),
+}
+
+
 def not_possible(sit: Situation, order_number: object) -> Decision:
-    order = f"order #{order_number}" if order_number else "that request"
-    return sit.say("common.not_possible", order=order)
+    order, request = _WHAT.get(sit.replies.language, _WHAT["en"])
+    return sit.say("common.not_possible", order=order.format(order_number) if order_number else request)
 
 
 def declined_step(sit: Situation, mutating: tuple[str, ...]) -> Decision | None:

@@ -15,6 +15,7 @@ def money(amount: object, currency: object) -> str:
 
 # The words a reply's dates and lists need, per language of the offline templates.
 _AND = {"en": "and", "es": "y", "fr": "et", "de": "und"}
+_OR = {"en": "or", "es": "o", "fr": "ou", "de": "oder"}
 _RELATIVE = {
     "en": ("today", "tomorrow", "yesterday"),
     "es": ("hoy", "mañana", "ayer"),
@@ -50,6 +51,14 @@ def join(items: Sequence[str], language: str = "en") -> str:
     if len(parts) == 1:
         return parts[0]
     return ", ".join(parts[:-1]) + f" {_AND.get(language, 'and')} " + parts[-1]
+
+
+def alternatives(items: Sequence[str], language: str = "en") -> str:
+    """``a or b``, ``a, b or c`` (``o`` / ``ou`` / ``oder`` in the shopper's language)."""
+    parts = [i for i in items if i]
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {_OR.get(language, 'or')} " + parts[-1]
 
 
 def bullets(items: Sequence[str]) -> str:

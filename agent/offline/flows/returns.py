@@ -15,7 +15,7 @@ from agent.offline.flows.common import (
     said_yes,
     shopper_reason,
 )
-from agent.offline.flows.formatting import bullets, join
+from agent.offline.flows.formatting import alternatives, bullets, join
 from agent.offline.flows.opening import verified_order_number
 from agent.offline.flows.situation import Decision, Situation
 from agent.offline.nlu.entities import ambiguous_line_items, match_line_items
@@ -59,7 +59,7 @@ def ambiguous_items(sit: Situation, titles: list[str]) -> list[int]:
 def ask_which(sit: Situation, titles: list[str], candidates: list[int]) -> Decision:
     """Ask which item is meant rather than guess (a reflex "yes" must not pay for the wrong one)."""
     options = [titles[k] for k in candidates]
-    return sit.say("common.which_item", options=" or ".join([", ".join(options[:-1]), options[-1]]))
+    return sit.say("common.which_item", options=alternatives(options, sit.replies.language))
 
 
 def returns_step(sit: Situation) -> Decision:
