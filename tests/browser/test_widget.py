@@ -289,3 +289,17 @@ def test_a_spanish_speaking_shopper_gets_spanish_labels_and_replies(
     expect(log.locator('[data-role="assistant"]').last).to_contain_text("Está en camino con UPS")
     expect(tracking).not_to_contain_text("Estimated delivery")
     screenshot(spanish_page, "desktop-tracking-es")
+
+
+def test_a_spanish_speaking_shopper_is_handed_over_in_spanish(spanish_page: Page, desk: SandboxDesk) -> None:
+    # The graph's own words (not the model's) follow the conversation's language too.
+    spanish_page.goto("/")
+    spanish_page.get_by_role("button", name=f"Abrir el chat con {STORE}").click()
+    log = spanish_page.get_by_role("log", name="Conversación")
+    box = spanish_page.get_by_role("textbox", name="Mensaje")
+    box.fill("Hola, necesito hablar con una persona de atención al cliente, por favor")
+    box.press("Enter")
+
+    expect(log).to_contain_text("He pasado esta conversación a nuestro equipo de atención al cliente")
+    expect(log).not_to_contain_text("I've passed this conversation")
+    screenshot(spanish_page, "desktop-handoff-es")
