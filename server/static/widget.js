@@ -93,7 +93,18 @@
       "address": "Address",
       "item": "Item",
       "support_team": "Support team",
-      "retry": "Retry"
+      "retry": "Retry",
+      "handed_over": "You're now chatting with our support team",
+      "reference": "Reference #",
+      "human_replies": "A person from our team will reply here",
+      "closed": "Conversation closed — write to start again",
+      "dropped": "The connection dropped before the reply finished.",
+      "too_fast": "You're sending messages quickly. Please wait {seconds} seconds and retry.",
+      "a_few": "a few",
+      "too_long": "That message is too long. Please shorten it.",
+      "server_error": "Something went wrong ({status}). Your message was kept — please retry.",
+      "unreachable": "We couldn't reach the store. Check your connection and retry.",
+      "went_wrong": "Something went wrong."
     },
     "es": {
       "answers": "Suele responder en segundos",
@@ -130,7 +141,18 @@
       "address": "Dirección",
       "item": "Artículo",
       "support_team": "Equipo de soporte",
-      "retry": "Reintentar"
+      "retry": "Reintentar",
+      "handed_over": "Ahora hablas con nuestro equipo de atención al cliente",
+      "reference": "Referencia n.º ",
+      "human_replies": "Una persona de nuestro equipo te responderá aquí",
+      "closed": "Conversación cerrada: escribe para empezar de nuevo",
+      "dropped": "La conexión se cortó antes de terminar la respuesta.",
+      "too_fast": "Estás enviando mensajes muy deprisa. Espera {seconds} segundos y vuelve a intentarlo.",
+      "a_few": "unos",
+      "too_long": "Ese mensaje es demasiado largo. Acórtalo, por favor.",
+      "server_error": "Algo ha fallado ({status}). Tu mensaje se ha guardado: vuelve a intentarlo.",
+      "unreachable": "No hemos podido conectar con la tienda. Comprueba tu conexión y vuelve a intentarlo.",
+      "went_wrong": "Algo ha fallado."
     },
     "fr": {
       "answers": "Répond généralement en quelques secondes",
@@ -167,7 +189,18 @@
       "address": "Adresse",
       "item": "Article",
       "support_team": "Équipe support",
-      "retry": "Réessayer"
+      "retry": "Réessayer",
+      "handed_over": "Vous discutez maintenant avec notre service client",
+      "reference": "Référence n° ",
+      "human_replies": "Une personne de notre équipe vous répondra ici",
+      "closed": "Conversation terminée — écrivez pour recommencer",
+      "dropped": "La connexion a été coupée avant la fin de la réponse.",
+      "too_fast": "Vous envoyez des messages très vite. Attendez {seconds} secondes et réessayez.",
+      "a_few": "quelques",
+      "too_long": "Ce message est trop long. Raccourcissez-le, s'il vous plaît.",
+      "server_error": "Un problème est survenu ({status}). Votre message a été conservé — réessayez.",
+      "unreachable": "Impossible de joindre la boutique. Vérifiez votre connexion et réessayez.",
+      "went_wrong": "Un problème est survenu."
     },
     "de": {
       "answers": "Antwortet meist in Sekunden",
@@ -204,7 +237,18 @@
       "address": "Adresse",
       "item": "Artikel",
       "support_team": "Support-Team",
-      "retry": "Erneut versuchen"
+      "retry": "Erneut versuchen",
+      "handed_over": "Sie chatten jetzt mit unserem Support-Team",
+      "reference": "Referenz Nr. ",
+      "human_replies": "Eine Person aus unserem Team antwortet Ihnen hier",
+      "closed": "Gespräch beendet – schreiben Sie, um neu zu beginnen",
+      "dropped": "Die Verbindung brach ab, bevor die Antwort fertig war.",
+      "too_fast": "Sie senden sehr schnell Nachrichten. Bitte warten Sie {seconds} Sekunden und versuchen Sie es erneut.",
+      "a_few": "einige",
+      "too_long": "Diese Nachricht ist zu lang. Bitte kürzen Sie sie.",
+      "server_error": "Etwas ist schiefgelaufen ({status}). Ihre Nachricht wurde behalten – bitte versuchen Sie es erneut.",
+      "unreachable": "Der Shop ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
+      "went_wrong": "Etwas ist schiefgelaufen."
     }
   };
   var STATUS_WORDS = {
@@ -916,8 +960,8 @@
       el("div", { class: "banner", role: "note" }, [
         icon("person"),
         el("div", null, [
-          "You're now chatting with our support team",
-          present(ticketId) ? el("small", { text: "Reference #" + ticketId }) : null,
+          t("handed_over"),
+          present(ticketId) ? el("small", { text: t("reference") + ticketId }) : null,
         ]),
       ])
     );
@@ -1020,9 +1064,9 @@
     var human = status === "human_handling";
     panel.classList.toggle("human", human);
     subtitleText.textContent = human
-      ? "A person from our team will reply here"
+      ? t("human_replies")
       : status === "closed"
-        ? "Conversation closed — write to start again"
+        ? t("closed")
         : t("answers");
     refreshConfirms();
     syncEventStream();
@@ -1261,7 +1305,7 @@
       }
       setBusy(false);
     }
-    if (!outcome.done && !outcome.error) outcome.error = "The connection dropped before the reply finished.";
+    if (!outcome.done && !outcome.error) outcome.error = t("dropped");
     if (outcome.error) {
       turn.row.classList.add("failed");
       showError(
@@ -1286,12 +1330,12 @@
   function describe(error) {
     if (error instanceof HttpError) {
       if (error.status === 429) {
-        return "You're sending messages quickly. Please wait " + (error.retryAfter || "a few") + " seconds and retry.";
+        return t("too_fast").replace("{seconds}", String(error.retryAfter || t("a_few")));
       }
-      if (error.body && error.body.error === "message_too_long") return "That message is too long. Please shorten it.";
-      return "Something went wrong (" + error.status + "). Your message was kept — please retry.";
+      if (error.body && error.body.error === "message_too_long") return t("too_long");
+      return t("server_error").replace("{status}", String(error.status));
     }
-    return "We couldn't reach the store. Check your connection and retry.";
+    return t("unreachable");
   }
 
   function handleTurnEvent(type, payload, outcome) {
@@ -1321,7 +1365,7 @@
         outcome.bannerShown = true;
         break;
       case "error":
-        outcome.error = String(payload.error || "Something went wrong.");
+        outcome.error = String(payload.error || t("went_wrong"));
         outcome.retryable = payload.retryable !== false;
         break;
       case "done":

@@ -302,4 +302,8 @@ def test_a_spanish_speaking_shopper_is_handed_over_in_spanish(spanish_page: Page
 
     expect(log).to_contain_text("He pasado esta conversación a nuestro equipo de atención al cliente")
     expect(log).not_to_contain_text("I've passed this conversation")
+    # The widget's own words around the hand-off follow the page's language as well.
+    expect(log.get_by_text("Ahora hablas con nuestro equipo de atención al cliente")).to_be_visible()
+    expect(spanish_page.get_by_text("Una persona de nuestro equipo te responderá aquí")).to_be_visible()
+    expect(log).not_to_contain_text("You're now chatting")
     screenshot(spanish_page, "desktop-handoff-es")
