@@ -17,19 +17,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore, GetOp, Item
 from langgraph.types import Command
 
-from agent import intents
 from agent import messages as msg
 from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, ConversationView
 from agent.events import LocalEvents
 from agent.guards import client_ref, guard_key
 from agent.language import language_of
+from agent.nodes.wiring import STREAM_TOKENS
 from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
 from agent.state import AgentState
 from agent.step_up import CodeEntry, code_entry, code_message
@@ -312,13 +312,16 @@ class GraphConversationService:
         receives the state the run ended with."""
         state_messages: list[Any] = list(values.get("messages", []))
         scanned = len(state_messages)  # messages before this index are shown already
-        # Token deltas only for clients that stream; the callback handler costs every model call.
-        modes: list[Literal["updates", "values", "messages"]] = ["updates", "values"]
+        # Token deltas only for clients that stream: the intent nodes write them to the custom
+        # stream when the config asks (agent.nodes.wiring.answer_streaming).
+        modes: list[Literal["updates", "values", "custom"]] = ["updates", "values"]
+        config = self._config(conversation_id)
         if stream_tokens:
-            modes.append("messages")
+            modes.append("custom")
+            config["configurable"][STREAM_TOKENS] = True
         stream: AsyncIterator[Any] = self._graph.astream(
             graph_input,
-            self._config(conversation_id),
+            config,
             stream_mode=modes,
             # After every step: the shopper's message and each model answer survive a crash, so a
             # retry neither loses the message from the conversation nor asks the model again.
@@ -331,13 +334,12 @@ class GraphConversationService:
                 final.clear()
                 final.update(chunk or {})
                 continue
-            if mode == "messages":
-                token, meta = chunk
-                node = meta.get("langgraph_node") if isinstance(meta, dict) else None
-                if node in intents.node_intents() and isinstance(token, BaseMessage):
-                    piece = msg.text_of(token)
-                    if piece:
-                        yield ChatEvent(type="delta", data={"message_id": str(token.id), "text": piece})
+            if mode == "custom":
+                if isinstance(chunk, dict) and chunk.get("text"):
+                    yield ChatEvent(
+                        type="delta",
+                        data={"message_id": str(chunk.get("message_id")), "text": str(chunk["text"])},
+                    )
                 continue
             for node_name, update in (chunk or {}).items():
                 if node_name == "__interrupt__":

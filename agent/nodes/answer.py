@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 
 import prompts
 from agent import intents
 from agent import messages as msg
 from agent.intents import IntentSpec
 from agent.nodes.handoff import model_failed
-from agent.nodes.wiring import ModelFailure, Wiring, call_model
+from agent.nodes.wiring import ModelFailure, Wiring, answer_streaming, call_model, streams_tokens
 from agent.state import AgentState
 from tools.langchain import result_text
 from tools.results import refuse
@@ -22,7 +23,7 @@ UNHELPFUL_LIMIT = 3
 """Turns in a row without progress before a person is brought in."""
 
 
-async def answer(state: AgentState, wiring: Wiring, intent: str) -> dict[str, Any]:
+async def answer(state: AgentState, config: RunnableConfig, wiring: Wiring, intent: str) -> dict[str, Any]:
     update: dict[str, Any] = {}
     pending = list(state.get("pending_intents") or [])
     if state.get("intent") != intent and pending and pending[0] == intent:
@@ -45,7 +46,11 @@ async def answer(state: AgentState, wiring: Wiring, intent: str) -> dict[str, An
     )
     window = [*_signed_identity(state, spec), *msg.model_window(state.get("messages", []))]
     try:
-        response = await call_model(lambda: wiring.bound[intent].ainvoke([system, *window]))
+        model, prompt = wiring.bound[intent], [system, *window]
+        if streams_tokens(config):
+            response = await call_model(lambda: answer_streaming(model, prompt))
+        else:
+            response = await call_model(lambda: model.ainvoke(prompt))
     except ModelFailure as exc:
         return {**update, **await model_failed(state, f"model failure: {exc}")}
     if not isinstance(response, AIMessage):
