@@ -47,8 +47,10 @@ def after_answer(
         return "handoff"
     messages = state.get("messages", [])
     last = messages[-1] if messages else None
-    if isinstance(last, ToolMessage):  # calls refused before running: the model hears why
-        return _intent_node(state)
+    if isinstance(last, ToolMessage):
+        # Calls refused before running, or lookups the node ran that need a person (a store system
+        # down): as after the tools node.
+        return after_tools(state)
     if isinstance(last, AIMessage) and last.tool_calls:
         specs = [spec_by_name(c["name"]) for c in last.tool_calls]
         return "confirm" if any(s is not None and s.needs_confirmation for s in specs) else "tools"

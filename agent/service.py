@@ -59,6 +59,10 @@ def _progress(tool_name: str) -> str:
     return spec.progress if spec else "Working on it…"
 
 
+def _progress_event(tool_name: str) -> ChatEvent:
+    return ChatEvent(type="progress", data={"text": _progress(tool_name), "tool": tool_name})
+
+
 Graph = CompiledStateGraph[AgentState, None, AgentState, AgentState]
 
 
@@ -311,6 +315,7 @@ class GraphConversationService:
         """Run the graph, turning its updates into progress, delta and message events; `final`
         receives the state the run ended with."""
         state_messages: list[Any] = list(values.get("messages", []))
+        announced: set[str] = set()  # tool call ids whose progress was shown
         scanned = len(state_messages)  # messages before this index are shown already
         # Token deltas only for clients that stream: the intent nodes write them to the custom
         # stream when the config asks (agent.nodes.wiring.answer_streaming).
@@ -335,7 +340,11 @@ class GraphConversationService:
                 final.update(chunk or {})
                 continue
             if mode == "custom":
-                if isinstance(chunk, dict) and chunk.get("text"):
+                if isinstance(chunk, dict) and chunk.get("progress"):
+                    # A lookup the intent node runs now (its calls reach the updates afterwards).
+                    announced.add(str(chunk.get("call_id")))
+                    yield _progress_event(str(chunk["progress"]))
+                elif isinstance(chunk, dict) and chunk.get("text"):
                     yield ChatEvent(
                         type="delta",
                         data={"message_id": str(chunk.get("message_id")), "text": str(chunk["text"])},
@@ -361,15 +370,9 @@ class GraphConversationService:
                 for message in added:
                     if isinstance(message, AIMessage):
                         for call in message.tool_calls:
-                            if call["name"] in CONFIRMED_TOOLS:
-                                continue  # nothing happens before the shopper says yes
-                            yield ChatEvent(
-                                type="progress",
-                                data={
-                                    "text": _progress(call["name"]),
-                                    "tool": call["name"],
-                                },
-                            )
+                            if call["name"] in CONFIRMED_TOOLS or str(call["id"]) in announced:
+                                continue  # nothing happens before the shopper says yes; said already
+                            yield _progress_event(call["name"])
                 if not added:
                     continue
                 state_messages = list(add_messages(state_messages, added))

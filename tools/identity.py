@@ -31,7 +31,7 @@ class CustomerVerified(ToolResult):
     )
 
 
-@tool(progress="Checking your details…")
+@tool(lookup=True, progress="Checking your details…")
 async def verify_customer(ctx: ToolContext, args: VerifyCustomerArgs) -> CustomerVerified | Refusal:
     """Verify the shopper with the email address and one order number of theirs. Call this before any
     order tool when the shopper is not yet verified. Both must match the same order; the answer never

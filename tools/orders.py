@@ -97,7 +97,7 @@ def view(order: Order) -> OrderView:
     )
 
 
-@tool(progress="Looking up your order…")
+@tool(lookup=True, progress="Looking up your order…")
 async def lookup_order(ctx: ToolContext, args: LookupOrderArgs) -> OrderDetails | RecentOrders | Refusal:
     """Look up one of the verified shopper's orders: status, items, totals, shipments with tracking
     numbers. With no order number, list their most recent orders. Only works for a verified shopper

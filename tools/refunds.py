@@ -118,7 +118,7 @@ async def _owned_quote(ctx: ToolContext, number: str, line_item_ids: list[str] |
     return (order, *quoted)
 
 
-@tool(progress="Checking your refund…")
+@tool(lookup=True, progress="Checking your refund…")
 async def check_refund_eligibility(
     ctx: ToolContext, args: CheckRefundEligibilityArgs
 ) -> RefundEligibility | Refusal:

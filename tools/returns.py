@@ -123,7 +123,7 @@ def assess_returns(ctx: ToolContext, order: Order) -> ReturnEligibility:
     )
 
 
-@tool(progress="Checking what can be returned…")
+@tool(lookup=True, progress="Checking what can be returned…")
 async def check_return_eligibility(
     ctx: ToolContext, args: CheckReturnEligibilityArgs
 ) -> ReturnEligibility | Refusal:

@@ -54,6 +54,10 @@ class ToolSpec:
     mutates: bool
     needs_confirmation: bool
     preview: PreviewFunc | None = None
+    lookup: bool = False
+    """Only reads (the store's systems, the conversation's own bookkeeping): no payment, label,
+    message, email or ticket. The intent node runs such calls at once and asks the model again in
+    the same graph step; every other call goes through the tools node (or a confirmation) first."""
     progress: str = "Working on it…"
     """What the shopper sees while it runs."""
     result_types: tuple[type[ToolResult], ...] = ()
@@ -103,9 +107,11 @@ def tool(
     needs_confirmation: bool = False,
     preview: PreviewFunc | None = None,
     progress: str = "Working on it…",
+    lookup: bool = False,
 ) -> Callable[[F], F]:
     """Declare a tool. Name = function name; description = docstring; args = the second parameter's
-    model; `progress` is what the shopper sees while it runs."""
+    model; `progress` is what the shopper sees while it runs; `lookup` marks a tool that only reads
+    (see `ToolSpec.lookup`)."""
 
     def decorate(func: F) -> F:
         hints = get_type_hints(func)
@@ -120,6 +126,8 @@ def tool(
             raise TypeError(f"tool {func.__name__} needs a docstring: it is what the model reads")
         if needs_confirmation and not mutates:
             raise TypeError(f"tool {func.__name__}: only a mutating tool needs confirmation")
+        if lookup and mutates:
+            raise TypeError(f"tool {func.__name__}: a lookup only reads, it cannot mutate")
         if needs_confirmation and preview is None:
             raise TypeError(f"tool {func.__name__}: a confirmed tool needs a preview of what it will do")
         spec = ToolSpec(
@@ -131,6 +139,7 @@ def tool(
             needs_confirmation=needs_confirmation,
             preview=preview,
             progress=progress,
+            lookup=lookup,
             result_types=_result_types(hints.get("return")),
         )
         setattr(func, _SPEC_ATTR, spec)

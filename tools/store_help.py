@@ -44,7 +44,7 @@ class StoreHelp(ToolResult):
     )
 
 
-@tool(progress="Checking our help pages…")
+@tool(lookup=True, progress="Checking our help pages…")
 async def search_store_help(ctx: ToolContext, args: SearchStoreHelpArgs) -> StoreHelp:
     """Search the store's own help pages (shipping, returns, final sale, refunds, payment, gift cards,
     contact, what the store sells) for the shopper's question. Answer only from the passages returned

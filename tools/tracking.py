@@ -61,7 +61,7 @@ def tracking_exception(status: TrackingStatus, now: datetime, stuck_after_days: 
     return None
 
 
-@tool(progress="Checking the carrier's tracking…")
+@tool(lookup=True, progress="Checking the carrier's tracking…")
 async def get_tracking_status(ctx: ToolContext, args: GetTrackingStatusArgs) -> TrackingResult | Refusal:
     """Live carrier tracking for one of the verified shopper's orders: status, estimated delivery and
     the latest scan events for each parcel. Flags parcels that need a person (delivery failure, return

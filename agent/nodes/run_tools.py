@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
 from langchain_core.messages import ToolMessage
@@ -26,42 +26,48 @@ IDENTITY_TOOLS: Final[frozenset[str]] = frozenset({"verify_customer"})
 
 async def run_tools(state: AgentState, wiring: Wiring) -> list[Command[Any]] | dict[str, Any]:
     """Run the latest tool calls; each call's update is applied through the state's reducers.
-
-    Identity calls (`verify_customer`) run first, in order, and the calls after them see who is
-    verified: a model that asks "verify, then track" in one message (as LLMs do with parallel tool
-    calls, and the offline model when it has both details) gets both answered in one step, and a
-    failed verification still refuses the rest. The other calls run concurrently against the same
-    state, as LangGraph's ToolNode would, without its per-call machinery. The confirmation exchange
-    may follow the calling message in state."""
+    The confirmation exchange may follow the calling message in state."""
     call_message = msg.last_tool_calling_message(state.get("messages", []))
     if call_message is None:
         return {}
+    updates = await run_calls(state, call_message.tool_calls, wiring)
+    return [Command(update=update) for update in updates]
 
-    language = await state_language(state)
 
-    async def one(call: ToolCall, seen: Mapping[str, Any]) -> Command[Any]:
+async def run_calls(
+    state: Mapping[str, Any], calls: Sequence[ToolCall], wiring: Wiring
+) -> list[dict[str, Any]]:
+    """Each call's state update (its ToolMessage and what it changes), in the order of `calls`
+    with identity calls first.
+
+    Identity calls (`verify_customer`) run first, in order, and the calls after them see who is
+    verified: a model that asks "verify, then track" in one message (as LLMs do with parallel tool
+    calls) gets both answered in one step, and a failed verification still refuses the rest. The
+    other calls run concurrently against the same state, as LangGraph's ToolNode would, without
+    its per-call machinery."""
+    language = await state_language(cast(AgentState, state))
+
+    async def one(call: ToolCall, seen: Mapping[str, Any]) -> dict[str, Any]:
         call_id = call["id"] or "no-call-id"
         try:
             spec = wiring.spec(call["name"])
-            update = await execute(spec, wiring.tools, seen, call_id, call["args"], language=language)
+            return await execute(spec, wiring.tools, seen, call_id, call["args"], language=language)
         except Exception:  # a bug in a tool: the model hears it failed; the turn goes on
             logger.exception("tool %s failed", call["name"])
             failed = refuse("vendor_unavailable", "This failed on our side; nothing was confirmed.")
             message = ToolMessage(
                 content=result_text(failed), tool_call_id=call_id, name=call["name"], status="error"
             )
-            update = {"messages": [message]}
-        return Command(update=update)
+            return {"messages": [message]}
 
-    calls = call_message.tool_calls
     first = [c for c in calls if c["name"] in IDENTITY_TOOLS]
     rest = [c for c in calls if c["name"] not in IDENTITY_TOOLS]
-    seen: Mapping[str, Any] = cast(Mapping[str, Any], state)
-    commands: list[Command[Any]] = []
+    seen: Mapping[str, Any] = state
+    updates: list[dict[str, Any]] = []
     for call in first:
-        command = await one(call, seen)
-        commands.append(command)
-        if rest and isinstance(command.update, dict):
-            seen = apply_update(seen, {k: v for k, v in command.update.items() if k != "messages"})
-    commands += await asyncio.gather(*(one(call, seen) for call in rest))
-    return commands
+        update = await one(call, seen)
+        updates.append(update)
+        if rest:
+            seen = apply_update(seen, {k: v for k, v in update.items() if k != "messages"})
+    updates += await asyncio.gather(*(one(call, seen) for call in rest))
+    return updates
