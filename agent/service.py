@@ -328,10 +328,11 @@ class GraphConversationService:
             graph_input,
             config,
             stream_mode=modes,
-            # After every step: the shopper's message and each model answer survive a crash, so a
-            # retry neither loses the message from the conversation nor asks the model again.
-            # ("exit" would save ~5 ms of CPU a turn; side effects alone would be safe with it,
-            # through the journal, but not those two guarantees.)
+            # After every step: the shopper's message and each model answer that leads to a side
+            # effect survive a crash, so a retry neither loses the message from the conversation
+            # nor asks the model again for an action (a round of lookups inside an intent's step
+            # is asked again: it changed nothing). ("exit" would save CPU; side effects alone would
+            # be safe with it, through the journal, but not those two guarantees.)
             durability="sync",
         )
         async for mode, chunk in stream:
