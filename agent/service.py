@@ -43,7 +43,7 @@ from integrations.events import (
     StoreEvent,
     TicketClosed,
 )
-from prompts.templates import say
+from prompts.templates import say, variants
 from tools.context import VerifiedCustomer
 from tools.registry import spec_by_name, specs
 from tools.step_up import code_in
@@ -54,16 +54,26 @@ CONVERSATIONS = ("conversations",)
 CONFIRMED_TOOLS = frozenset(s.name for s in specs() if s.needs_confirmation)
 
 
-def _progress(tool_name: str) -> str:
+def _progress(tool_name: str, language: str = "en") -> str:
+    """What the shopper sees while a tool runs: its `@tool(progress=…)`, or the translation in
+    `prompts/fixed/<language>/progress.md`."""
+    translated = variants("fixed", "progress", language).get(tool_name) if language != "en" else None
+    if translated:
+        return translated[0]
     spec = spec_by_name(tool_name)
     return spec.progress if spec else "Working on it…"
 
 
-def _progress_event(tool_name: str) -> ChatEvent:
-    return ChatEvent(type="progress", data={"text": _progress(tool_name), "tool": tool_name})
+def _progress_event(tool_name: str, language: str) -> ChatEvent:
+    return ChatEvent(type="progress", data={"text": _progress(tool_name, language), "tool": tool_name})
 
 
 Graph = CompiledStateGraph[AgentState, None, AgentState, AgentState]
+
+
+def _language(*states: dict[str, Any]) -> str:
+    """The conversation's language as of the newest state that has one (classification sets it)."""
+    return next((str(state["language"]) for state in states if state.get("language")), "en")
 
 
 def _inbox(conversation_id: str) -> tuple[str, ...]:
@@ -344,7 +354,7 @@ class GraphConversationService:
                 if isinstance(chunk, dict) and chunk.get("progress"):
                     # A lookup the intent node runs now (its calls reach the updates afterwards).
                     announced.add(str(chunk.get("call_id")))
-                    yield _progress_event(str(chunk["progress"]))
+                    yield _progress_event(str(chunk["progress"]), _language(final, values))
                 elif isinstance(chunk, dict) and chunk.get("text"):
                     yield ChatEvent(
                         type="delta",
@@ -373,7 +383,7 @@ class GraphConversationService:
                         for call in message.tool_calls:
                             if call["name"] in CONFIRMED_TOOLS or str(call["id"]) in announced:
                                 continue  # nothing happens before the shopper says yes; said already
-                            yield _progress_event(call["name"])
+                            yield _progress_event(call["name"], _language(final, values))
                 if not added:
                     continue
                 state_messages = list(add_messages(state_messages, added))

@@ -129,3 +129,34 @@ async def test_the_teams_approval_outcome_is_told_in_the_shoppers_language(agent
     view = await agent.view(cid)
     assert view.messages[-1].text == say("approval.declined", "es", order="1005")
     assert agent.world.stripe.refunds == {}
+
+
+def test_every_tools_progress_notice_is_translated() -> None:
+    from tools.registry import specs
+
+    for language in translations("fixed"):
+        translated = variants("fixed", "progress", language)
+        assert set(translated) == {s.name for s in specs()}, language
+        for spec in specs():
+            assert translated[spec.name][0] != spec.progress, (language, spec.name)
+
+
+async def test_a_spanish_shopper_sees_what_is_being_looked_up_in_spanish(agent: Agent) -> None:
+    agent.script(
+        intent("wismo", order_number="1001", language="es"),
+        verify("1001"),
+        call("get_tracking_status", order_number="1001"),
+        "Tu pedido #1001 está en camino con UPS.",
+    )
+    cid = await agent.start()
+
+    turn = await agent.say(cid, f"Hola, ¿dónde está mi pedido 1001? {EMAILS['1001']}")
+
+    progress = [(e.data["tool"], e.data["text"]) for e in turn.events if e.type == "progress"]
+    assert progress == [
+        ("verify_customer", "Comprobando tus datos…"),
+        ("get_tracking_status", "Consultando el seguimiento del transportista…"),
+    ]
+    # Each notice comes before the reply's first piece.
+    kinds = [e.type for e in turn.events if e.type in ("progress", "delta")]
+    assert kinds.index("delta") > kinds.index("progress") + 1
