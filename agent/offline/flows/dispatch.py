@@ -14,8 +14,10 @@ this turn is never repeated.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Final
 
 from agent import intents
@@ -43,15 +45,22 @@ def step_for(intent: str) -> Step:
     return step
 
 
-def own_tools() -> dict[str, frozenset[str]]:
+def own_tools() -> Mapping[str, frozenset[str]]:
     """Per intent, the tools no other intent holds (agent.intents): binding one of them is how the
     graph's intent node shows which intent it is. Escalation and other hold none of their own."""
-    names = {spec.name: frozenset(s.name for s in spec.tool_specs()) for spec in intents.intents()}
+    return _own_tools(tuple(intents.intents()))
+
+
+@lru_cache(maxsize=8)
+def _own_tools(registered: tuple[intents.IntentSpec, ...]) -> Mapping[str, frozenset[str]]:
+    # Keyed by the registry's contents (a registered or removed intent is a new key): every model
+    # call asks, and the answer only changes with the registry.
+    names = {spec.name: frozenset(s.name for s in spec.tool_specs()) for spec in registered}
     own = {
         intent: held - frozenset().union(*(other for name, other in names.items() if name != intent))
         for intent, held in names.items()
     }
-    return {intent: tools for intent, tools in own.items() if tools}
+    return MappingProxyType({intent: tools for intent, tools in own.items() if tools})
 
 
 # Consecutive shopper turns without progress before handing over (this turn included).
