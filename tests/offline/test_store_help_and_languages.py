@@ -454,3 +454,27 @@ def test_a_spanish_shopper_is_asked_which_item_in_spanish_and_the_answer_picks_i
     chat.expect_call("check_return_eligibility", order_number="1002")
     chat.answer(return_eligibility("1002", item(beanie), item(socks)))
     chat.expect_call("create_return_label", order_number="1002", line_item_ids=[beanie[0]])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "y cuándo llega?",
+        "¿qué día me lo entregan?",
+        "et quel jour sera-t-elle livrée ?",
+        "c'est quel transporteur ?",
+        "und wann kommt sie an?",
+        "welcher Paketdienst bringt es?",
+    ],
+)
+def test_parcel_follow_ups_in_other_languages_are_about_the_tracked_order(question: str) -> None:
+    from agent.offline.nlu.intent_result import _PARCEL_FOLLOW_UP
+
+    assert _PARCEL_FOLLOW_UP.search(question), question
+
+
+@pytest.mark.parametrize("question", ["¿cuál es la capital de Francia?", "quelle heure est-il à Tokyo ?"])
+def test_general_questions_in_other_languages_are_no_parcel_follow_up(question: str) -> None:
+    from agent.offline.nlu.intent_result import _PARCEL_FOLLOW_UP
+
+    assert not _PARCEL_FOLLOW_UP.search(question), question

@@ -25,11 +25,16 @@ from agent.offline.nlu.language import (
 from agent.offline.nlu.order_numbers import lone_number, order_number_in
 
 # A question about the parcel just tracked: when it comes, who brings it ("what day will it come?",
-# "which courier?"). With an order in focus it continues the tracking request.
+# "which courier?", "¿y cuándo llega?", "et quand arrive-t-il ?", "wann kommt es an?"). With an order
+# in focus it continues the tracking request.
 _PARCEL_FOLLOW_UP: Final[re.Pattern[str]] = re.compile(
     r"\b(?:when|what day|which day|what time|how long|how many days|eta|arriv\w*|get here|come|coming|"
     r"deliver\w*|courier|carrier|shipper|who(?:'s| is) (?:delivering|bringing)|bringing it|which (?:company|service)|"
-    r"shipping company|tracking (?:number|link)|where is it now|still on (?:its|the) way)\b",
+    r"shipping company|tracking (?:number|link)|where is it now|still on (?:its|the) way|"
+    # Spanish, French, German: when, which day, arrives, delivered, carrier, tracking
+    r"cuándo|cuando|qué día|llega\w*|entrega\w*|transportista|mensajer\w*|repartidor\w*|seguimiento|"
+    r"quand|quel jour|livr\w*|transporteur|livreur|suivi|"
+    r"wann|welche[nm]? tag|(?:an)?kommt|ankunft|liefer\w*|zustell\w*|paketdienst|versanddienst|sendungsnummer)\b",
     re.IGNORECASE,
 )
 
