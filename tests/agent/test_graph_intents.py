@@ -8,6 +8,7 @@ from langchain_core.messages import SystemMessage, ToolMessage
 from agent.cards import ConfirmCard, HandoffCard, LabelCard, RefundCard, TrackingCard
 from tests.agent.conftest import EMAILS, TEAM_EMAIL, Agent, call, verify
 from tests.agent.scripted_model import ToolStep, intent
+from tests.agent.test_graph_lookups import ran
 
 WISMO_TOOLS = ["verify_customer", "lookup_order", "get_tracking_status", "escalate_to_human"]
 RETURNS_TOOLS = [
@@ -93,6 +94,10 @@ async def test_wismo_verifies_and_answers_with_a_tracking_card(agent: Agent) -> 
         ("verify_customer", {"email": EMAILS["1001"], "order_number": "1001"}),
         ("get_tracking_status", {"order_number": "1001"}),
     ]
+    # The lookups ran inside the wismo node's step: no `tools` step per round, one checkpoint.
+    assert await ran(agent, cid) == ["__start__", "classify", "wismo"]
+    state = await agent.state(cid)
+    assert state["customer"]["email"] == EMAILS["1001"] and state["model_calls"] == 4
     state = await agent.state(cid)
     assert state["customer"]["email"] == EMAILS["1001"]
     assert state["intent"] == "wismo"

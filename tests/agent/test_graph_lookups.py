@@ -1,6 +1,6 @@
 """Lookups run inside the intent's step: verify, look up and track without a `tools` step per
-round, while every call that changes something still goes through the tools node (and a
-confirmation) with its own checkpoint."""
+round (the WISMO turn of test_graph_intents shows it), while every call that changes something
+still goes through the tools node (and a confirmation) with its own checkpoint."""
 
 from __future__ import annotations
 
@@ -9,40 +9,17 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from agent.cards import ConfirmCard, TrackingCard
+from agent.cards import ConfirmCard
 from tests.agent.conftest import EMAILS, Agent, call, verify
 from tests.agent.scripted_model import intent
 from tools.spec import tool
 
 
-async def _ran(agent: Agent, conversation_id: str) -> list[str]:
+async def ran(agent: Agent, conversation_id: str) -> list[str]:
     """The nodes that ran in the conversation, oldest first (one entry per graph step)."""
     config: Any = {"configurable": {"thread_id": conversation_id}}
     history = [s async for s in agent.runtime.graph.aget_state_history(config)]
     return [task.name for snapshot in reversed(history) for task in snapshot.tasks if snapshot.next]
-
-
-async def test_verify_and_track_take_one_step_of_the_intent_node(agent: Agent) -> None:
-    agent.script(
-        intent("wismo", order_number="1001", email=EMAILS["1001"]),
-        verify("1001"),
-        call("get_tracking_status", order_number="1001"),
-        "Your order #1001 is on its way with UPS.",
-    )
-    cid = await agent.start()
-
-    turn = await agent.say(cid, "Where is my order #1001? ana.silva@example.com")
-
-    assert await _ran(agent, cid) == ["__start__", "classify", "wismo"]
-    assert turn.said() == ["Your order #1001 is on its way with UPS."]
-    assert isinstance(turn.messages[-1].card, TrackingCard)
-    state = await agent.state(cid)
-    assert state["customer"]["email"] == EMAILS["1001"]  # the verification's effect is in state
-    assert state["model_calls"] == 4  # classify, then three answers of the wismo model
-    assert [c for c, _ in await agent.tool_calls(cid)] == ["verify_customer", "get_tracking_status"]
-    # Each call answered once, right after the message that asked for it.
-    results = await agent.tool_results(cid)
-    assert [r.name for r in results] == ["verify_customer", "get_tracking_status"]
 
 
 async def test_a_consequential_call_still_waits_for_the_shoppers_yes_in_its_own_step(agent: Agent) -> None:
@@ -58,7 +35,7 @@ async def test_a_consequential_call_still_waits_for_the_shoppers_yes_in_its_own_
 
     assert turn.status == "awaiting_confirmation"
     assert isinstance(turn.messages[-1].card, ConfirmCard)
-    assert await _ran(agent, cid) == [
+    assert await ran(agent, cid) == [
         "__start__",
         "classify",
         "order_change",
