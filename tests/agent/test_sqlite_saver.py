@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from langgraph.checkpoint.base import empty_checkpoint
@@ -89,3 +89,77 @@ async def test_store_puts_same_rows_as_upstream(tmp_path: Path) -> None:
             results.append([tuple(row) for row in rows])
     assert results[0] == results[1]
     assert len(results[1]) == 2
+
+
+async def test_reads_the_same_tuples_as_upstream(tmp_path: Path) -> None:
+    """The latest checkpoint, one by id, one with no writes, and a thread that has none: the same
+    tuples (checkpoint, metadata, parent, pending writes in order) as upstream's reads."""
+    tuples: list[list[Any]] = []
+    for name, saver_class in (("upstream", AsyncSqliteSaver), ("one-trip", OneTripSqliteSaver)):
+        async with aiosqlite.connect(str(tmp_path / f"read-{name}.sqlite"), isolation_level=None) as conn:
+            saver = OneTripSqliteSaver(conn)
+            await saver.setup()
+            await _exercise(saver)
+            # Writes on the latest checkpoint as well (an interrupted step leaves them there).
+            latest: Any = {
+                "configurable": {
+                    "thread_id": "t",
+                    "checkpoint_ns": "",
+                    "checkpoint_id": "00000000-0000-0000-0000-000000000002",
+                }
+            }
+            await saver.aput_writes(
+                latest, [("__interrupt__", {"ask": "yes?"}), ("messages", ["hi"])], "task-z", "p"
+            )
+            reader = saver_class(conn)
+            configs: list[Any] = [
+                {"configurable": {"thread_id": "t", "checkpoint_ns": ""}},
+                {
+                    "configurable": {
+                        "thread_id": "t",
+                        "checkpoint_ns": "",
+                        "checkpoint_id": "00000000-0000-0000-0000-000000000001",
+                    }
+                },
+                latest,
+                {"configurable": {"thread_id": "nobody", "checkpoint_ns": ""}},
+            ]
+            tuples.append([await reader.aget_tuple(config) for config in configs])
+    upstream, ours = tuples
+    assert ours == upstream
+    first_by_id = ours[1]
+    assert first_by_id is not None and len(first_by_id.pending_writes or []) == 1_201
+    assert ours[0] is not None and [w[1] for w in ours[0].pending_writes or []] == [
+        "__interrupt__",
+        "messages",
+    ]
+    assert ours[0].parent_config is not None and ours[3] is None
+
+
+async def test_store_reads_the_same_items_as_upstream(tmp_path: Path) -> None:
+    from langgraph.store.base import GetOp, Item
+    from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+    from agent.sqlite_saver import OneTripSqliteStore
+
+    found: list[list[Any]] = []
+    for name, store_class in (("upstream", AsyncSqliteStore), ("one-trip", OneTripSqliteStore)):
+        async with aiosqlite.connect(str(tmp_path / f"get-{name}.sqlite"), isolation_level=None) as conn:
+            store = store_class(conn)
+            await store.setup()
+            await store.aput(("conversations",), "c1", {"id": "c1"})
+            await store.aput(("inbox", "c1"), "m1", {"text": "hi"})
+            await store.aput(("inbox", "c2"), "m1", {"text": "other conversation"})
+            results = await store.abatch(
+                [
+                    GetOp(("conversations",), "c1"),
+                    GetOp(("inbox", "c1"), "m1"),
+                    GetOp(("inbox", "c1"), "missing"),
+                    GetOp(("conversations",), "c1"),  # asked twice: answered twice
+                    GetOp(("inbox", "c3"), "m1"),  # the key exists in another namespace only
+                ]
+            )
+            items = [cast(Item | None, r) for r in results]
+            found.append([None if i is None else (i.namespace, i.key, i.value, i.created_at) for i in items])
+    assert found[0] == found[1]
+    assert [r is not None for r in found[1]] == [True, True, False, True, False]
