@@ -17,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar
+
+from agent.sqlite_thread import on_connection_thread
 
 URGENT = 0
 ROUTINE = 1
@@ -311,6 +314,10 @@ class SqliteOutbox(_SharedStatements):
 
     One connection serialises every write of the process (aiosqlite runs it on one thread), so a
     shopper never meets "database is locked"; SQLite serves one process, which is its design.
+
+    Each transaction is one function run on that thread (`agent.sqlite_thread.on_connection_thread`):
+    one hand-off where statement by statement took two or three per statement and two more for
+    BEGIN and COMMIT, and the lock shared with the checkpointer is held that much shorter.
     """
 
     backend = "sqlite"
@@ -319,30 +326,23 @@ class SqliteOutbox(_SharedStatements):
         self._conn = conn
         self._lock = lock or asyncio.Lock()
 
+    async def _in_transaction(self, work: Callable[[sqlite3.Connection], R]) -> R:
+        async with self._lock:
+            return await on_connection_thread(self._conn, _transaction, work)
+
     @_whole
     async def _run(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
         """Statements in one transaction; the rows each returned."""
-        results: list[list[Any]] = []
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, params in statements:
-                    cursor = await self._conn.execute(sql, params)
-                    results.append(list(await cursor.fetchall()))
-                    await cursor.close()
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-        return results
+
+        def run(raw: sqlite3.Connection) -> list[list[Any]]:
+            return [list(raw.execute(sql, params).fetchall()) for sql, params in statements]
+
+        return await self._in_transaction(run)
 
     async def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """A read outside any transaction (WAL readers never wait)."""
         async with self._lock:
-            cursor = await self._conn.execute(sql, params)
-            rows = list(await cursor.fetchall())
-            await cursor.close()
-        return rows
+            return list(await self._conn.execute_fetchall(sql, params))
 
     async def setup(self) -> None:
         async with self._lock:
@@ -358,74 +358,63 @@ class SqliteOutbox(_SharedStatements):
     ) -> int:
         if not items:
             return 0
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                before = self._conn.total_changes
-                await self._conn.executemany(
-                    "INSERT OR IGNORE INTO helpdesk_outbox "
-                    "(conversation_id, key, kind, priority, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(conversation_id, i.key, i.kind, i.priority, json.dumps(i.payload), now) for i in items],
+        rows = [(conversation_id, i.key, i.kind, i.priority, json.dumps(i.payload), now) for i in items]
+
+        def record(raw: sqlite3.Connection) -> int:
+            before = raw.total_changes
+            raw.executemany(
+                "INSERT OR IGNORE INTO helpdesk_outbox "
+                "(conversation_id, key, kind, priority, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            added = raw.total_changes - before
+            if added:
+                raw.execute(
+                    "INSERT INTO helpdesk_sync (conversation_id, customer_email, subject, due_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET "
+                    "customer_email = COALESCE(excluded.customer_email, helpdesk_sync.customer_email), "
+                    "subject = CASE WHEN helpdesk_sync.subject = '' THEN excluded.subject "
+                    "ELSE helpdesk_sync.subject END",
+                    (conversation_id, seed.customer_email, seed.subject, now),
                 )
-                added = self._conn.total_changes - before
-                if added:
-                    await self._conn.execute(
-                        "INSERT INTO helpdesk_sync (conversation_id, customer_email, subject, due_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET "
-                        "customer_email = COALESCE(excluded.customer_email, helpdesk_sync.customer_email), "
-                        "subject = CASE WHEN helpdesk_sync.subject = '' THEN excluded.subject "
-                        "ELSE helpdesk_sync.subject END",
-                        (conversation_id, seed.customer_email, seed.subject, now),
-                    )
-                    await self._conn.execute(_REFRESH.format(p="?"), (conversation_id,))
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-        return int(added)
+                raw.execute(_REFRESH.format(p="?"), (conversation_id,))
+            return added
+
+        return await self._in_transaction(record)
 
     @_whole
     async def claim(
         self, worker: str, now: float, lease_seconds: float, due_by: float | None = None
     ) -> Claim | None:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = await self._conn.execute(
-                    "SELECT conversation_id, ticket_id, customer_email, subject, attempts, ticket_requested "
-                    "FROM helpdesk_sync "
-                    "WHERE pending > 0 AND due_at <= ? AND (leased_until IS NULL OR leased_until < ?) "
-                    "ORDER BY priority, due_at LIMIT 1",
-                    (now if due_by is None else due_by, now),
-                )
-                row = await cursor.fetchone()
-                await cursor.close()
-                if row is None:
-                    await self._conn.execute("COMMIT")
-                    return None
-                await self._conn.execute(
-                    "UPDATE helpdesk_sync SET leased_by = ?, leased_until = ? WHERE conversation_id = ?",
-                    (worker, now + lease_seconds, row[0]),
-                )
-                cursor = await self._conn.execute(
-                    "SELECT id, key, kind, payload, priority, created_at FROM helpdesk_outbox "
-                    "WHERE conversation_id = ? AND delivered_at IS NULL ORDER BY id",
-                    (row[0],),
-                )
-                items = _items(list(await cursor.fetchall()))
-                await cursor.close()
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-        return Claim(
-            conversation_id=str(row[0]),
-            ticket_id=row[1],
-            seed=TicketSeed(customer_email=row[2], subject=str(row[3] or "")),
-            attempts=int(row[4]),
-            items=items,
-            ticket_requested=bool(row[5]),
-        )
+        def claim(raw: sqlite3.Connection) -> Claim | None:
+            row = raw.execute(
+                "SELECT conversation_id, ticket_id, customer_email, subject, attempts, ticket_requested "
+                "FROM helpdesk_sync "
+                "WHERE pending > 0 AND due_at <= ? AND (leased_until IS NULL OR leased_until < ?) "
+                "ORDER BY priority, due_at LIMIT 1",
+                (now if due_by is None else due_by, now),
+            ).fetchone()
+            if row is None:
+                return None
+            raw.execute(
+                "UPDATE helpdesk_sync SET leased_by = ?, leased_until = ? WHERE conversation_id = ?",
+                (worker, now + lease_seconds, row[0]),
+            )
+            items = raw.execute(
+                "SELECT id, key, kind, payload, priority, created_at FROM helpdesk_outbox "
+                "WHERE conversation_id = ? AND delivered_at IS NULL ORDER BY id",
+                (row[0],),
+            ).fetchall()
+            return Claim(
+                conversation_id=str(row[0]),
+                ticket_id=row[1],
+                seed=TicketSeed(customer_email=row[2], subject=str(row[3] or "")),
+                attempts=int(row[4]),
+                items=_items(items),
+                ticket_requested=bool(row[5]),
+            )
+
+        return await self._in_transaction(claim)
 
     @_whole
     async def complete(
@@ -439,22 +428,30 @@ class SqliteOutbox(_SharedStatements):
         error: str | None = None,
     ) -> None:
         marks = [(now, item_id) for item_id in delivered]
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                if marks:
-                    await self._conn.executemany(
-                        "UPDATE helpdesk_outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
-                        marks,
-                    )
-                await self._conn.execute(
-                    _RELEASE.format(p="?"), _release_params(conversation_id, ticket_id, now, retry_at, error)
+
+        def complete(raw: sqlite3.Connection) -> None:
+            if marks:
+                raw.executemany(
+                    "UPDATE helpdesk_outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL", marks
                 )
-                await self._conn.execute(_REFRESH.format(p="?"), (conversation_id,))
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+            raw.execute(
+                _RELEASE.format(p="?"), _release_params(conversation_id, ticket_id, now, retry_at, error)
+            )
+            raw.execute(_REFRESH.format(p="?"), (conversation_id,))
+
+        await self._in_transaction(complete)
+
+
+def _transaction(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], R]) -> R:
+    """`work` between BEGIN IMMEDIATE and COMMIT (ROLLBACK if it raises), on the connection's thread."""
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(raw)
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    raw.execute("COMMIT")
+    return result
 
 
 class PostgresOutbox(_SharedStatements):
