@@ -10,6 +10,7 @@ nothing either way keeps the language the conversation already has; English is t
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -67,6 +68,11 @@ def is_ready() -> bool:
     return _identifier is not None
 
 
+# A conversation's language is asked for several times a turn (classification, each answer of the
+# offline model, the service's notices), each time over the same recent messages: a message's
+# language depends on its text alone, so each text is classified once. Bounded: shopper messages
+# are capped in size by the API, and 2,048 of them is a few MB at most.
+@functools.lru_cache(maxsize=2048)
 def detect(text: str) -> str | None:
     """The language of one message, or None when it does not say (too short, numbers, unsure)."""
     cleaned = _NOISE.sub(" ", text)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import functools
+import json
 import operator
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, TypedDict, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, TypedDict, cast, get_origin, get_type_hints
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -73,7 +73,9 @@ class IntentResult(BaseModel):
             if len(_SCHEMAS) > 16:  # the registry changes in tests only; keep the cache small
                 _SCHEMAS.clear()
             _SCHEMAS[key] = schema
-        return copy.deepcopy(schema)
+        # A JSON schema is plain JSON: a round trip through the C encoder copies it ~10× faster than
+        # `copy.deepcopy` (LangChain pops keys from the copy it gets).
+        return cast(dict[str, Any], json.loads(json.dumps(schema)))
 
     @field_validator("intent")
     @classmethod
