@@ -200,7 +200,9 @@ class GraphConversationService:
             entry = await self._code_entry(conversation_id, text)
             if entry is not None:
                 text = entry.text  # from here on, only the placeholder exists
-            if stored is None:
+            if stored is None and self._admission.locked():
+                # The turn must wait for a free slot: its message is saved first. A turn that runs
+                # at once saves it with the graph's first checkpoint, a moment later (one write less).
                 await self._store.aput(
                     _inbox(conversation_id),
                     message_id,

@@ -109,8 +109,8 @@ async def test_the_message_is_kept_when_the_turn_crashes_and_a_retry_processes_i
         "retryable": True,
     }
     assert "done" not in failed.types
-    assert (await inbox(agent, cid, "c-1")) is not None
-    assert (await inbox(agent, cid, "c-1") or {})["status"] == "received"
+    # Saved with the graph's first checkpoint (the turn did not wait for a slot); nothing says done.
+    assert (await inbox(agent, cid, "c-1")) is None
     assert [m.text for m in (await agent.view(cid)).messages if m.role == "shopper"] == ["hi there"]
 
     retried = await agent.say(cid, "hi there", client_message_id="c-1")
@@ -250,3 +250,21 @@ async def test_turns_beyond_the_admission_limit_wait_and_run_whole(open_agent: A
         assert all(a == b for a, b in zip(asked[0::2], asked[1::2], strict=True)), asked
         assert sorted(t.said()[0] for t in turns) == ["Answer 1.", "Answer 2.", "Answer 3."]
         assert agent.service.turns_waiting() == 0
+
+
+async def test_a_turn_waiting_for_a_slot_has_its_message_saved_first(open_agent: Any) -> None:
+    async with open_agent([intent("other"), "Hi."], max_concurrent_turns=1) as agent:
+        cid = await agent.start()
+        await agent.service._admission.acquire()  # another shopper's turn holds the only slot
+        waiting = asyncio.create_task(agent.say(cid, "hello", client_message_id="c-w"))
+        # Yields to the loop (no clock): the turn runs until it blocks on the slot.
+        while agent.service.turns_waiting() == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0)
+
+        saved = await inbox(agent, cid, "c-w")
+
+        assert saved is not None and (saved["text"], saved["status"]) == ("hello", "received")
+        agent.service._admission.release()
+        turn = await waiting
+        assert turn.said() == ["Hi."]
+        assert (await inbox(agent, cid, "c-w") or {})["status"] == "done"
