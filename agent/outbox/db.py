@@ -454,6 +454,38 @@ def _transaction(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], R
     return result
 
 
+# Recording on PostgreSQL: the new items, the conversation's ticket seed and its aggregate in one
+# statement (one round trip, one transaction) instead of six. The items keep their order (ids are
+# drawn in `ORDER BY n`). `pending` counts the rows this statement added (`added`: the table's rows
+# as of the statement's snapshot do not include them) and those already waiting. Nothing new: no
+# row is written at all, as before.
+_RECORD_POSTGRES = """
+WITH added AS (
+    INSERT INTO helpdesk_outbox (conversation_id, key, kind, priority, payload, created_at)
+    SELECT %(conversation)s, t.key, t.kind, t.priority, t.payload, %(now)s
+    FROM unnest(%(keys)s::text[], %(kinds)s::text[], %(priorities)s::int[], %(payloads)s::text[])
+        WITH ORDINALITY AS t(key, kind, priority, payload, n)
+    ORDER BY t.n
+    ON CONFLICT (conversation_id, key) DO NOTHING
+    RETURNING priority, created_at
+), waiting AS (
+    SELECT priority, created_at FROM added
+    UNION ALL
+    SELECT priority, created_at FROM helpdesk_outbox
+    WHERE conversation_id = %(conversation)s AND delivered_at IS NULL
+)
+INSERT INTO helpdesk_sync AS s (conversation_id, customer_email, subject, due_at, pending, priority, oldest_at)
+SELECT %(conversation)s, %(email)s, %(subject)s, %(now)s, COUNT(*), COALESCE(MIN(priority), 1), MIN(created_at)
+FROM waiting
+HAVING (SELECT COUNT(*) FROM added) > 0
+ON CONFLICT (conversation_id) DO UPDATE SET
+    customer_email = COALESCE(EXCLUDED.customer_email, s.customer_email),
+    subject = CASE WHEN s.subject = '' THEN EXCLUDED.subject ELSE s.subject END,
+    pending = EXCLUDED.pending, priority = EXCLUDED.priority, oldest_at = EXCLUDED.oldest_at
+RETURNING (SELECT COUNT(*) FROM added)
+"""
+
+
 class PostgresOutbox(_SharedStatements):
     """The outbox on the PostgreSQL pool the checkpointer uses; safe for many processes."""
 
@@ -486,30 +518,20 @@ class PostgresOutbox(_SharedStatements):
     ) -> int:
         if not items:
             return 0
-        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            await cur.executemany(
-                "INSERT INTO helpdesk_outbox (conversation_id, key, kind, priority, payload, created_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (conversation_id, key) DO NOTHING",
-                [(conversation_id, i.key, i.kind, i.priority, json.dumps(i.payload), now) for i in items],
-            )
-            added = cur.rowcount
-            # executemany reports the last statement's count only: ask instead when unsure.
-            await cur.execute(
-                "SELECT COUNT(*) AS n FROM helpdesk_outbox WHERE conversation_id = %s AND created_at = %s",
-                (conversation_id, now),
-            )
-            counted = await cur.fetchone()
-            added = int(self._row(counted)[0]) if counted is not None else max(added, 0)
-            if added:
-                await cur.execute(
-                    "INSERT INTO helpdesk_sync (conversation_id, customer_email, subject, due_at) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (conversation_id) DO UPDATE SET "
-                    "customer_email = COALESCE(EXCLUDED.customer_email, helpdesk_sync.customer_email), "
-                    "subject = CASE WHEN helpdesk_sync.subject = '' THEN EXCLUDED.subject "
-                    "ELSE helpdesk_sync.subject END",
-                    (conversation_id, seed.customer_email, seed.subject, now),
-                )
-                await cur.execute(_REFRESH.format(p="%s"), (conversation_id,))
+        params = {
+            "conversation": conversation_id,
+            "now": now,
+            "keys": [i.key for i in items],
+            "kinds": [i.kind for i in items],
+            "priorities": [i.priority for i in items],
+            "payloads": [json.dumps(i.payload) for i in items],
+            "email": seed.customer_email,
+            "subject": seed.subject,
+        }
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(_RECORD_POSTGRES, params)
+            row = await cur.fetchone()
+        added = int(self._row(row)[0]) if row is not None else 0
         return added
 
     async def claim(

@@ -234,6 +234,37 @@ async def _outbox_round_trip(
         assert await db.reserve_call("acct", 300.0, 0.5) == 300.0
 
 
+async def _recording_keeps_the_aggregate(
+    open_persistence_: Callable[[], AbstractAsyncContextManager[Persistence]],
+) -> None:
+    """A later record adds only what is new, in order; the conversation's count, urgency, oldest
+    item and ticket seed follow (what the worker claims by)."""
+    async with open_persistence_() as persistence:
+        db = persistence.outbox
+        assert db is not None
+        routine = [OutboxItem(key=f"r{n}", kind="message", payload={"n": n}) for n in range(2)]
+        assert await db.record("calm", routine, TicketSeed(None, "Chat (other): hi"), 50.0) == 2
+        assert await db.record("c3", routine[:1], TicketSeed(None, ""), 100.0) == 1
+        urgent = OutboxItem(key="handoff", kind="note", payload={"n": 9}, priority=URGENT)
+        seed = TicketSeed("ana.silva@example.com", "Chat (wismo): where")
+        assert await db.record("c3", [*routine, urgent], seed, 101.0) == 2  # r0 was there already
+        backlog = await db.backlog()
+        assert (backlog.items, backlog.conversations, backlog.oldest_created_at) == (5, 2, 50.0)
+        claim = await db.claim("w1", 200.0, 60.0)
+        assert claim is not None and claim.conversation_id == "c3"  # the urgent one first, though newer
+        assert [i.key for i in claim.items] == ["r0", "r1", "handoff"]
+        assert claim.seed == seed  # the email and the subject filled in by the later record
+
+
+async def test_the_sqlite_outbox_keeps_its_aggregate(tmp_path: Path) -> None:
+    await _recording_keeps_the_aggregate(lambda: sqlite_persistence(tmp_path / "agent.sqlite"))
+
+
+@pytest.mark.postgres
+async def test_the_postgres_outbox_keeps_its_aggregate(postgres_url: str) -> None:  # noqa: F811
+    await _recording_keeps_the_aggregate(lambda: postgres_persistence(postgres_url))
+
+
 async def test_the_sqlite_outbox_claims_leases_and_paces(tmp_path: Path) -> None:
     await _outbox_round_trip(lambda: sqlite_persistence(tmp_path / "agent.sqlite"))
 
