@@ -77,6 +77,17 @@ async def _shopper(client: httpx.AsyncClient, deadline: float, record: LoadRecor
         record.conversations[conversation_id] = [m["id"] for m in turn.json().get("messages", [])]
 
 
+async def _own_connection(base_url: str, deadline: float, record: LoadRecord) -> None:
+    """A shopper with a client (a connection) of its own, as each browser has.
+
+    One client shared by 200 shoppers kept the load generator itself busy: httpx looks through its
+    pool's connections for a free one on every request, and with 200 of them the generator took a
+    whole core at ~100 requests/s. Its own queueing then showed up as shoppers' latency (bursts and
+    stalls, the first wave twice as slow as later ones) while the server sat partly idle."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT) as client:
+        await _shopper(client, deadline, record)
+
+
 async def _outbox(client: httpx.AsyncClient) -> dict[str, Any] | None:
     """The `/healthz` outbox report, or None while the server has none."""
     try:
@@ -159,16 +170,15 @@ async def run_level(
 ) -> dict[str, Any]:
     """One closed-loop level against a running server, then its drain and ticket check. The sandbox
     is the one mounted at `/sandbox` (demo mode) unless `sandbox_url` names a separate one."""
-    limits = httpx.Limits(max_connections=shoppers + 10, max_keepalive_connections=shoppers + 10)
     async with (
-        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT) as client,
+        httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT) as client,
         httpx.AsyncClient(base_url=sandbox_url or f"{base_url}/sandbox", timeout=REQUEST_TIMEOUT) as sandbox,
     ):
         start_429 = await _rejected_429(sandbox)
         record = LoadRecord()
         begin = time.monotonic()
         deadline = begin + duration
-        await asyncio.gather(*(_shopper(client, deadline, record) for _ in range(shoppers)))
+        await asyncio.gather(*(_own_connection(base_url, deadline, record) for _ in range(shoppers)))
         elapsed = time.monotonic() - begin  # includes the turns in flight at the deadline
         end_429 = await _rejected_429(sandbox)
         drain = await _drain(client, sandbox, drain_timeout)
