@@ -224,6 +224,17 @@ def _wait(base: wait_exponential_jitter) -> Callable[[RetryCallState], float]:
     return wait
 
 
+def _log_retry(state: RetryCallState) -> None:
+    """Which vendor failed, and how (vendor errors carry redacted messages), before the wait."""
+    exc = state.outcome.exception() if state.outcome else None
+    logger.warning(
+        "retrying after %s (attempt %d): %s",
+        type(exc).__name__ if exc is not None else "?",
+        state.attempt_number,
+        str(exc) if isinstance(exc, IntegrationError) else "",
+    )
+
+
 def retrying(
     *,
     attempts: int = MAX_ATTEMPTS,
@@ -243,11 +254,7 @@ def retrying(
         stop=stop_after_attempt(attempts) | stop_after_delay(max_seconds),
         wait=_wait(wait_exponential_jitter(multiplier=initial_wait, max=max_wait, jitter=initial_wait)),
         reraise=True,
-        before_sleep=lambda s: logger.warning(
-            "retrying after %s (attempt %d)",
-            type(s.outcome.exception()).__name__ if s.outcome else "?",
-            s.attempt_number,
-        ),
+        before_sleep=_log_retry,
     )
 
 
