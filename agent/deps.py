@@ -25,7 +25,7 @@ from agent.graph import AgentDeps, build_graph
 from agent.guards import SqlGuards, derive_key, guard_key
 from agent.helpdesks import HelpdeskConnection, helpdesk_spec
 from agent.messaging_db import MessagingFacts
-from agent.models import ConfigError, build_model
+from agent.models import ConfigError, build_model, warm_up
 from agent.outbox import CallPacer, HelpdeskSync, OutboxDB
 from agent.parcel_watch import ParcelWatch
 from agent.persistence import Persistence, memory_outbox, open_persistence
@@ -390,6 +390,7 @@ async def open_runtime(
             await check_vendor_setup(settings)  # warns of what would fail later (MAIL_FROM, scopes, version)
         services = build_services(settings, stack, clock=clock)
         chat_model = model or build_model(settings, clock=services.tools.clock)
+        await warm_up(chat_model)
         if persistence is None:
             persistence = await stack.enter_async_context(open_persistence(settings))
         services.tools.journal = persistence.store  # side-effect steps recorded as they complete

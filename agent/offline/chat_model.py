@@ -147,6 +147,10 @@ class OfflineChatModel(BaseChatModel):
         # A store intent guessed for a message about nothing of the store's is out of scope.
         return within_scope(texts, self.classifier().predict_many(texts))
 
+    async def prepare(self) -> None:
+        """Train or load the classifier and the language detector now (`agent.models.warm_up`)."""
+        await self._ensure_classifier()
+
     async def _ensure_classifier(self) -> None:
         if self._classifier is None:
             # Training takes seconds: never on the event loop.
