@@ -273,14 +273,15 @@ class GraphConversationService:
         # Ids are enough to know what the shopper has seen (converting the history costs every turn).
         emitted = {str(m.id) for m in values.get("messages", [])}
         known = set(emitted)
-        new_messages: list[ChatMessage] = []
+        # What the shopper is sent, each message dumped once: its event and the inbox's replay share it.
+        new_messages: list[dict[str, Any]] = []
         status_before = values.get("status") or "active"
         if message_id not in emitted:
             # The shopper's own message comes first, whatever the graph does with it.
             own = ChatMessage(id=message_id, role="shopper", text=text, created_at=datetime.now(UTC))
             emitted.add(message_id)
-            new_messages.append(own)
-            yield ChatEvent(type="message", data=own.model_dump(mode="json"))
+            new_messages.append(own.model_dump(mode="json"))
+            yield ChatEvent(type="message", data=new_messages[-1])
         final: dict[str, Any] = {}
         try:
             async for event in self._stream(
@@ -299,14 +300,18 @@ class GraphConversationService:
         after = final if final else (await self._state(conversation_id))[0]
         await self._mirror(conversation_id, after)
         status = after.get("status") or "active"
-        for message in chat_messages(_unseen_tail(after.get("messages", []), known)):
+        # Only what the stream did not show: the messages after the last one shown (tool results
+        # there become the card of the reply after them).
+        tail = _unseen_tail(after.get("messages", []), known)
+        shown_up_to = max((i for i, m in enumerate(tail) if str(m.id) in emitted), default=-1)
+        for message in chat_messages(tail[shown_up_to + 1 :]):
             if message.id not in emitted:
                 emitted.add(message.id)
-                new_messages.append(message)
-                yield ChatEvent(type="message", data=message.model_dump(mode="json"))
+                new_messages.append(message.model_dump(mode="json"))
+                yield ChatEvent(type="message", data=new_messages[-1])
         if status != status_before:
             yield ChatEvent(type="status", data={"status": status, "intent": after.get("intent")})
-        dumped = [m.model_dump(mode="json") for m in new_messages]
+        dumped = new_messages
         await self._store.aput(
             _inbox(conversation_id),
             message_id,
@@ -320,7 +325,7 @@ class GraphConversationService:
         graph_input: Any,
         values: dict[str, Any],
         emitted: set[str],
-        new_messages: list[ChatMessage],
+        new_messages: list[dict[str, Any]],
         final: dict[str, Any],
         stream_tokens: bool,
     ) -> AsyncIterator[ChatEvent]:
@@ -393,8 +398,8 @@ class GraphConversationService:
                 for shown in chat_messages(state_messages[scanned:]):
                     if shown.id not in emitted:
                         emitted.add(shown.id)
-                        new_messages.append(shown)
-                        yield ChatEvent(type="message", data=shown.model_dump(mode="json"))
+                        new_messages.append(shown.model_dump(mode="json"))
+                        yield ChatEvent(type="message", data=new_messages[-1])
                         scanned = len(state_messages)
 
     async def helpdesk_backlog(self) -> dict[str, Any]:
