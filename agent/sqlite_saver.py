@@ -201,7 +201,12 @@ class OneTripSqliteStore(AsyncSqliteStore):
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         ops = list(ops)
-        if ops and self.conn.isolation_level is None and all(self._plain_get(op) for op in ops):
+        if (
+            ops
+            and len(ops) <= _ROWS_PER_STATEMENT  # two bound parameters a key
+            and self.conn.isolation_level is None
+            and all(self._plain_get(op) for op in ops)
+        ):
             return await self._get_in_one_trip(cast(list[GetOp], ops))
         if (
             not ops
