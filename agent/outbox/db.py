@@ -15,12 +15,11 @@ worker expires and the conversation is claimed again; delivery is idempotent (ex
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import sqlite3
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from agent.sqlite_thread import on_connection_thread
 
@@ -214,19 +213,7 @@ def _items(rows: Sequence[Sequence[Any]]) -> list[StoredItem]:
     ]  # fmt: skip
 
 
-P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _whole(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Carry a transaction to its end even when the caller is cancelled: a cancellation between
-    BEGIN and COMMIT would leave the connection, shared with the checkpointer, inside a transaction."""
-
-    @functools.wraps(method)
-    async def whole(*args: P.args, **kwargs: P.kwargs) -> R:
-        return await asyncio.shield(method(*args, **kwargs))
-
-    return whole
 
 
 class _SharedStatements:
@@ -317,7 +304,9 @@ class SqliteOutbox(_SharedStatements):
 
     Each transaction is one function run on that thread (`agent.sqlite_thread.on_connection_thread`):
     one hand-off where statement by statement took two or three per statement and two more for
-    BEGIN and COMMIT, and the lock shared with the checkpointer is held that much shorter.
+    BEGIN and COMMIT, and the lock shared with the checkpointer is held that much shorter. A caller
+    cancelled while it waits cannot stop the function half-way: the connection, shared with the
+    checkpointer, is never left inside a transaction.
     """
 
     backend = "sqlite"
@@ -330,7 +319,6 @@ class SqliteOutbox(_SharedStatements):
         async with self._lock:
             return await on_connection_thread(self._conn, _transaction, work)
 
-    @_whole
     async def _run(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
         """Statements in one transaction; the rows each returned."""
 
@@ -352,7 +340,6 @@ class SqliteOutbox(_SharedStatements):
                 return
             await self._conn.commit()
 
-    @_whole
     async def record(
         self, conversation_id: str, items: Sequence[OutboxItem], seed: TicketSeed, now: float
     ) -> int:
@@ -382,7 +369,6 @@ class SqliteOutbox(_SharedStatements):
 
         return await self._in_transaction(record)
 
-    @_whole
     async def claim(
         self, worker: str, now: float, lease_seconds: float, due_by: float | None = None
     ) -> Claim | None:
@@ -416,7 +402,6 @@ class SqliteOutbox(_SharedStatements):
 
         return await self._in_transaction(claim)
 
-    @_whole
     async def complete(
         self,
         conversation_id: str,

@@ -438,3 +438,41 @@ def test_a_handoff_request_also_carries_our_own_labels() -> None:
         ("req:handoff-3:handoff", "handoff", {"intent": "refunds"}, URGENT),
         ("req:handoff-3:handoff:labels", "tags", {"add": ["ai-handled", "refunds"]}, URGENT),
     ]
+
+
+async def test_a_cancelled_recording_on_sqlite_is_whole_and_leaves_no_transaction_open(
+    tmp_path: Path,
+) -> None:
+    """The caller gives up (a client disconnects) while its transaction waits for the connection's
+    thread: the transaction still runs whole, and the connection the checkpointer shares is not
+    left inside it."""
+    import sqlite3
+    import threading
+
+    from agent.outbox.db import SqliteOutbox
+    from agent.sqlite_thread import on_connection_thread
+
+    async with sqlite_persistence(tmp_path / "agent.sqlite") as persistence:
+        db = persistence.outbox
+        assert isinstance(db, SqliteOutbox)
+        conn = persistence.checkpointer.conn  # type: ignore[attr-defined]
+        release = threading.Event()
+
+        def hold(_raw: sqlite3.Connection) -> None:
+            release.wait()
+
+        held = asyncio.create_task(on_connection_thread(conn, hold))  # the thread is busy
+        items = [OutboxItem(key=f"k{n}", kind="message", payload={"n": n}) for n in range(3)]
+        recording = asyncio.create_task(db.record("c1", items, TicketSeed(None, "s"), 1.0))
+        for _ in range(5):
+            await asyncio.sleep(0)  # no clock: lets the recording reach the connection's queue
+        recording.cancel()
+        release.set()
+        await held
+        with pytest.raises(asyncio.CancelledError):
+            await recording
+        await on_connection_thread(conn, hold)  # queued after the recording: it has run by now
+
+        assert not conn.in_transaction
+        assert (await db.backlog()).items == 3  # it ran whole after the caller left
+        assert await db.record("c1", items, TicketSeed(None, "s"), 2.0) == 0
