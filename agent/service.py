@@ -311,13 +311,12 @@ class GraphConversationService:
                 yield ChatEvent(type="message", data=new_messages[-1])
         if status != status_before:
             yield ChatEvent(type="status", data={"status": status, "intent": after.get("intent")})
-        dumped = new_messages
         await self._store.aput(
             _inbox(conversation_id),
             message_id,
-            {"text": text, "status": "done", "messages": dumped, "status_after": status},
+            {"text": text, "status": "done", "messages": new_messages, "status_after": status},
         )
-        yield ChatEvent(type="done", data={"status": status, "messages": dumped})
+        yield ChatEvent(type="done", data={"status": status, "messages": new_messages})
 
     async def _stream(
         self,
