@@ -117,6 +117,11 @@ def last_tool_calling_message(messages: Sequence[AnyMessage]) -> AIMessage | Non
 def refusal_code(result: ToolMessage) -> str | None:
     """The refusal code of a tool result (None for a result); `"unreadable"` for anything that is
     neither (garbled text, a refusal without its code)."""
+    artifact = result.artifact
+    if result.status == "success" and isinstance(artifact, dict) and artifact.get("ok") is True:
+        # A result our tools ran (`tools.langchain.execute` keeps it beside the text): no need to
+        # parse a whole tracking history twice to learn it is not a refusal.
+        return None
     text = str(result.content)
     refusal = read_refusal(text)
     if refusal is not None:

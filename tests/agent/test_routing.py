@@ -95,3 +95,26 @@ def test_approval_and_human_routes() -> None:
     for after in (routing.after_handoff, routing.after_human, routing.after_takeover):
         assert after(state(status="human_handling")) == "human"
         assert after(state(status="active")) == "__end__"
+
+
+def test_a_refusal_code_comes_from_the_result_our_tools_kept_beside_the_text() -> None:
+    found = ToolMessage(
+        content='{"ok": true, "order_number": "1001"}',
+        tool_call_id="c1",
+        name="lookup_order",
+        artifact={"type": "OrderFound", "ok": True, "order_number": "1001"},
+    )
+    assert msg.refusal_code(found) is None
+    assert msg.refusal_code(refusal("vendor_unavailable")) == "vendor_unavailable"
+    # Without the kept result the text decides: garbled text, or a refusal marked as a success.
+    garbled = ToolMessage(content="<html>502</html>", tool_call_id="c2", name="lookup_order")
+    assert msg.refusal_code(garbled) == "unreadable"
+    plain = ToolMessage(content=result_text(refuse("order_not_found", "No such order.")), tool_call_id="c3")
+    assert msg.refusal_code(plain) == "order_not_found"
+    # A kept result that is not a success does not skip reading the text.
+    odd = ToolMessage(
+        content=result_text(refuse("order_not_found", "No such order.")),
+        tool_call_id="c4",
+        artifact={"ok": False},
+    )
+    assert msg.refusal_code(odd) == "order_not_found"
