@@ -163,24 +163,27 @@ class OfflineChatModel(BaseChatModel):
 
     def respond(self, messages: Sequence[BaseMessage], **kwargs: Any) -> AIMessage:
         """The model's complete answer to ``messages`` with the call's bound ``tools`` etc."""
+        return self._message(messages, *self._answer(messages, **kwargs))
+
+    def _answer(self, messages: Sequence[BaseMessage], **kwargs: Any) -> tuple[str, list[ToolCall]]:
+        """The answer's text and tool calls (a message is built from them once: whole or in chunks)."""
         conversation = Conversation.from_messages(messages)
         predict = _OncePerText(self._predict)
         tools: list[dict[str, Any]] = [t for t in kwargs.get("tools") or [] if isinstance(t, dict)]
         response_format = kwargs.get("response_format")
         if response_format is not None:
-            content = json.dumps(self._structured(conversation, _format_schema(response_format), predict))
-            return self._message(messages, content, [])
+            return json.dumps(self._structured(conversation, _format_schema(response_format), predict)), []
         classification = _classification_tool(tools, kwargs.get("tool_choice"))
         if classification is not None:
             args = classify(conversation, predict)
             call = tool_call(
                 name=classification, args=args, id=_call_id(conversation, 0, classification, args)
             )
-            return self._message(messages, "", [call])
+            return "", [call]
         names = [_tool_name(t) for t in tools]
         today = self.clock().date() if self.clock is not None else None
         decision = decide(conversation, [n for n in names if n], predict, today)
-        return self._message(messages, decision.text, _tool_calls(conversation, decision))
+        return decision.text, _tool_calls(conversation, decision)
 
     def _structured(
         self, conversation: Conversation, schema: dict[str, Any], predict: Predict
@@ -195,11 +198,32 @@ class OfflineChatModel(BaseChatModel):
             content=content,
             tool_calls=calls,
             usage_metadata=_usage(messages, content, calls),
-            response_metadata={
-                "model_name": self.model_name,
-                "model_provider": MODEL_NAME,
-                "finish_reason": "tool_calls" if calls else "stop",
-            },
+            response_metadata=self._metadata(calls),
+        )
+
+    def _metadata(self, calls: list[ToolCall]) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "model_provider": MODEL_NAME,
+            "finish_reason": "tool_calls" if calls else "stop",
+        }
+
+    def _chunks(self, messages: Sequence[BaseMessage], **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        """The answer as stream chunks: text pieces, then tool calls and usage in a last chunk."""
+        content, calls = self._answer(messages, **kwargs)
+        for piece in _text_pieces(content):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+                    for i, c in enumerate(calls)
+                ],
+                usage_metadata=_usage(messages, content, calls),
+                response_metadata=self._metadata(calls),
+                chunk_position="last",
+            )
         )
 
     def _generate(
@@ -228,7 +252,7 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        for chunk in _chunks(self.respond(messages, **kwargs)):
+        for chunk in self._chunks(messages, **kwargs):
             if run_manager is not None and isinstance(chunk.message.content, str) and chunk.message.content:
                 run_manager.on_llm_new_token(chunk.message.content, chunk=chunk)
             yield chunk
@@ -241,7 +265,7 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         await self._ensure_classifier()
-        for chunk in _chunks(self.respond(messages, **kwargs)):
+        for chunk in self._chunks(messages, **kwargs):
             if run_manager is not None and isinstance(chunk.message.content, str) and chunk.message.content:
                 await run_manager.on_llm_new_token(chunk.message.content, chunk=chunk)
             yield chunk
@@ -357,22 +381,3 @@ def _text_pieces(text: str) -> list[str]:
     if leading:
         pieces = [leading + pieces[0], *pieces[1:]] if pieces else [leading]
     return pieces
-
-
-def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
-    """The message as stream chunks: text pieces, then tool calls and usage in a last chunk."""
-    content = message.content if isinstance(message.content, str) else ""
-    for piece in _text_pieces(content):
-        yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
-    yield ChatGenerationChunk(
-        message=AIMessageChunk(
-            content="",
-            tool_call_chunks=[
-                tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
-                for i, c in enumerate(message.tool_calls)
-            ],
-            usage_metadata=message.usage_metadata,
-            response_metadata=dict(message.response_metadata),
-            chunk_position="last",
-        )
-    )
