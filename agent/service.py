@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
@@ -29,10 +29,11 @@ from agent.conversation import ChatEvent, ChatMessage, ConversationNotFound, Con
 from agent.events import LocalEvents
 from agent.guards import client_ref, guard_key
 from agent.language import language_of
-from agent.nodes.wiring import STREAM_TOKENS
+from agent.nodes.wiring import STREAM_TOKENS, TURN_EVENTS
 from agent.outbox import HelpdeskSync, mirror_items, ticket_seed
 from agent.state import AgentState
 from agent.step_up import CodeEntry, code_entry, code_message
+from agent.turn_events import TurnEvents
 from agent.view import chat_messages
 from integrations.events import (
     HandedBack,
@@ -333,17 +334,17 @@ class GraphConversationService:
         state_messages: list[Any] = list(values.get("messages", []))
         announced: set[str] = set()  # tool call ids whose progress was shown
         scanned = len(state_messages)  # messages before this index are shown already
-        # Token deltas only for clients that stream: the intent nodes write them to the custom
-        # stream when the config asks (agent.nodes.wiring.answer_streaming).
-        modes: list[Literal["updates", "values", "custom"]] = ["updates", "values"]
+        # Token deltas and early progress only for clients that stream: the intent nodes write them
+        # to this turn's side channel (agent.turn_events), read here in order with the updates.
         config = self._config(conversation_id)
-        if stream_tokens:
-            modes.append("custom")
+        side = TurnEvents() if stream_tokens else None
+        if side is not None:
             config["configurable"][STREAM_TOKENS] = True
+            config["configurable"][TURN_EVENTS] = side.write
         stream: AsyncIterator[Any] = self._graph.astream(
             graph_input,
             config,
-            stream_mode=modes,
+            stream_mode=["updates", "values"],
             # After every step: the shopper's message and each model answer that leads to a side
             # effect survive a crash, so a retry neither loses the message from the conversation
             # nor asks the model again for an action (a round of lookups inside an intent's step
@@ -351,7 +352,7 @@ class GraphConversationService:
             # be safe with it, through the journal, but not those two guarantees.)
             durability="sync",
         )
-        async for mode, chunk in stream:
+        async for mode, chunk in side.merged(stream) if side is not None else stream:
             if mode == "values":
                 final.clear()
                 final.update(chunk or {})

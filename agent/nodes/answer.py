@@ -9,7 +9,6 @@ from typing import Any, cast
 
 from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
-from langgraph.config import get_stream_writer
 
 import prompts
 from agent import intents
@@ -17,7 +16,14 @@ from agent import messages as msg
 from agent.intents import IntentSpec
 from agent.nodes.handoff import model_failed
 from agent.nodes.run_tools import run_calls
-from agent.nodes.wiring import ModelFailure, Wiring, answer_streaming, call_model, streams_tokens
+from agent.nodes.wiring import (
+    ModelFailure,
+    Wiring,
+    answer_streaming,
+    call_model,
+    streams_tokens,
+    turn_writer,
+)
 from agent.state import AgentState, apply_update
 from tools.langchain import result_text
 from tools.registry import spec_by_name
@@ -48,7 +54,7 @@ async def answer(state: AgentState, config: RunnableConfig, wiring: Wiring, inte
             break
         if seen.get("model_calls", 0) >= wiring.deps.max_model_calls_per_turn:
             break  # the tools node runs them; the next model call is refused by the bound
-        _announce(response)
+        _announce(response, config)
         for result in await run_calls(seen, response.tool_calls, wiring):
             update, seen = apply_update(update, result), apply_update(seen, result)
         if seen.get("escalation") or _vendor_down(seen):
@@ -78,7 +84,8 @@ async def _ask(state: AgentState, config: RunnableConfig, wiring: Wiring, intent
     try:
         model, prompt = wiring.bound[intent], [system, *window]
         if streams_tokens(config):
-            response = await call_model(lambda: answer_streaming(model, prompt))
+            write = turn_writer(config)
+            response = await call_model(lambda: answer_streaming(model, prompt, write))
         else:
             response = await call_model(lambda: model.ainvoke(prompt))
     except ModelFailure as exc:
@@ -113,9 +120,9 @@ def _lookups_only(response: AIMessage) -> bool:
     return all(s is not None and s.lookup for s in specs)
 
 
-def _announce(response: AIMessage) -> None:
+def _announce(response: AIMessage, config: RunnableConfig) -> None:
     """Tell a streaming client what is being looked up while it runs (`progress`, by call id)."""
-    write = get_stream_writer()
+    write = turn_writer(config)
     for call in response.tool_calls:
         write({"progress": call["name"], "call_id": call["id"]})
 

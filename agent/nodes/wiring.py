@@ -98,21 +98,34 @@ _SPECS: dict[str, ToolSpec] = {s.name: s for s in specs()}
 
 
 STREAM_TOKENS = "stream_tokens"
-"""Configurable key: the caller shows the intent models' answers token by token (stream mode
-"custom", one `{"message_id", "text"}` per piece)."""
+"""Configurable key: the caller shows the intent models' answers token by token (one
+`{"message_id", "text"}` event per piece, through `turn_writer`)."""
+
+TURN_EVENTS = "turn_events"
+"""Configurable key: where an intent node sends what the shopper sees while it works, a callable
+taking one event: `{"progress", "call_id"}` before a lookup the node runs itself and, with
+`STREAM_TOKENS`, the answer's pieces. The conversation service sets it (`agent.turn_events`);
+without it the events go to LangGraph's "custom" stream mode, for callers that ask for that."""
 
 
 def streams_tokens(config: RunnableConfig | None) -> bool:
     return bool(((config or {}).get("configurable") or {}).get(STREAM_TOKENS))
 
 
-async def answer_streaming(model: Runnable[LanguageModelInput, Any], messages: list[Any]) -> BaseMessage:
-    """The model's answer, its text pieces written to the graph's custom stream as they come.
+def turn_writer(config: RunnableConfig | None) -> Callable[[Any], None]:
+    """Where this run's progress and answer pieces go (`TURN_EVENTS`, else the custom stream)."""
+    sink = ((config or {}).get("configurable") or {}).get(TURN_EVENTS)
+    return cast(Callable[[Any], None], sink) if callable(sink) else get_stream_writer()
 
-    Only the model call streams, through the graph's stream writer: LangGraph's "messages" stream
-    mode would instead attach a callback handler to every run of the turn (each node, each
-    runnable), which cost ~4 ms of CPU a WISMO turn for the few pieces a client shows."""
-    write = get_stream_writer()
+
+async def answer_streaming(
+    model: Runnable[LanguageModelInput, Any], messages: list[Any], write: Callable[[Any], None]
+) -> BaseMessage:
+    """The model's answer, its text pieces written (`turn_writer`) as they come.
+
+    Only the model call streams: LangGraph's "messages" stream mode would instead attach a callback
+    handler to every run of the turn (each node, each runnable), which cost ~4 ms of CPU a WISMO
+    turn for the few pieces a client shows."""
     merged: AIMessageChunk | None = None
     async for chunk in model.astream(messages):
         if not isinstance(chunk, AIMessageChunk):
