@@ -58,9 +58,13 @@ async def test_the_graph_s_error_is_raised_after_what_came_before_it() -> None:
         raise RuntimeError("model down")
 
     seen: list[Any] = []
-    with pytest.raises(RuntimeError, match="model down"):
+
+    async def read() -> None:
         async for item in events.merged(graph()):
             seen.append(item)
+
+    with pytest.raises(RuntimeError, match="model down"):
+        await read()
     assert seen == [("updates", {"classify": {}}), ("custom", {"text": "partial"})]
 
 
