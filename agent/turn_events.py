@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Final
 
 _END: Final = object()
@@ -43,7 +43,7 @@ class TurnEvents:
         else:  # a node running in a worker thread
             self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
-    async def merged(self, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async def merged(self, stream: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
         """The graph's stream items and the written events, in the order they were produced.
 
         The graph's error, if any, is raised here after what came before it. Leaving early (or
