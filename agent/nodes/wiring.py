@@ -9,9 +9,11 @@ from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import add_ai_message_chunks
 from langchain_core.messages.utils import message_chunk_to_message
 from langchain_core.output_parsers import BaseOutputParser
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSequence
+from langchain_core.utils.utils import LC_AUTO_PREFIX, LC_ID_PREFIX
 from langgraph.config import get_stream_writer
 
 import prompts
@@ -150,17 +152,37 @@ async def answer_streaming(
     Only the model call streams: LangGraph's "messages" stream mode would instead attach a callback
     handler to every run of the turn (each node, each runnable), which cost ~4 ms of CPU a WISMO
     turn for the few pieces a client shows."""
-    merged: AIMessageChunk | None = None
+    chunks: list[AIMessageChunk] = []
+    message_id: str | None = None
     async for chunk in model.astream(messages):
         if not isinstance(chunk, AIMessageChunk):
             # A model that cannot stream gives its whole answer as one message.
             if isinstance(chunk, BaseMessage) and chunk.text:
                 write({"message_id": str(chunk.id), "text": chunk.text})
             return chunk if isinstance(chunk, BaseMessage) else AIMessage(content=str(chunk))
-        merged = chunk if merged is None else merged + chunk
+        chunks.append(chunk)
+        message_id = merged_chunk_id(message_id, chunk.id)
         if chunk.text:
-            write({"message_id": str(merged.id), "text": chunk.text})
-    return message_chunk_to_message(merged) if merged is not None else AIMessage(content="")
+            write({"message_id": str(message_id), "text": chunk.text})
+    if not chunks:
+        return AIMessage(content="")
+    # Added up once at the end (adding each piece to the sum so far builds a new chunk per piece).
+    merged = chunks[0] if len(chunks) == 1 else add_ai_message_chunks(chunks[0], *chunks[1:])
+    return message_chunk_to_message(merged)
+
+
+def merged_chunk_id(current: str | None, new: str | None) -> str | None:
+    """The id of chunks added together, as `add_ai_message_chunks` chooses it: the first provider
+    id, else the first `lc_run-` id, else the first id (so every piece carries the answer's id)."""
+
+    def rank(id_: str | None) -> int:
+        if not id_:
+            return -1
+        if not id_.startswith(LC_ID_PREFIX) and not id_.startswith(LC_AUTO_PREFIX):
+            return 2
+        return 1 if id_.startswith(LC_ID_PREFIX) else 0
+
+    return new if rank(new) > rank(current) else current
 
 
 async def call_model(call: Callable[[], Awaitable[Any]]) -> Any:
