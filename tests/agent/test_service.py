@@ -13,6 +13,7 @@ from langgraph.store.memory import InMemoryStore
 
 from agent.cards import TrackingCard
 from agent.conversation import ConversationNotFound
+from agent.nodes.wiring import STREAM_TOKENS
 from agent.persistence import Persistence
 from integrations.events import TicketClosed
 from tests.agent.conftest import EMAILS, Agent, call, crash_once, verify
@@ -79,6 +80,26 @@ async def test_a_turn_streams_the_shoppers_message_first_and_ends_with_done(agen
         "messages": turn.done["messages"],
         "status_after": "active",
     }
+
+
+async def test_a_caller_streaming_the_graph_itself_gets_progress_and_pieces_in_custom_mode(
+    agent: Agent,
+) -> None:
+    """The service reads them from its own side channel; the graph run on its own, with LangGraph's
+    custom stream mode, still carries them."""
+    agent.script(
+        intent("wismo", order_number="1001"),
+        verify("1001"),
+        call("get_tracking_status", order_number="1001"),
+        "With UPS.",
+    )
+    config: Any = {"configurable": {"thread_id": "notebook-1", STREAM_TOKENS: True}}
+    given = {"messages": [HumanMessage("where is 1001? ana.silva@example.com", id="m-1")]}
+
+    custom = [chunk async for chunk in agent.runtime.graph.astream(given, config, stream_mode="custom")]
+
+    assert [c["progress"] for c in custom if "progress" in c] == ["verify_customer", "get_tracking_status"]
+    assert "".join(c["text"] for c in custom if "text" in c) == "With UPS."
 
 
 async def test_a_retried_post_after_success_is_replayed_without_running_the_graph(agent: Agent) -> None:
