@@ -9,11 +9,12 @@ so it is never added twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -352,55 +353,62 @@ class GraphConversationService:
             # be safe with it, through the journal, but not those two guarantees.)
             durability="sync",
         )
-        async for mode, chunk in side.merged(stream) if side is not None else stream:
-            if mode == "values":
-                final.clear()
-                final.update(chunk or {})
-                continue
-            if mode == "custom":
-                if isinstance(chunk, dict) and chunk.get("progress"):
-                    # A lookup the intent node runs now (its calls reach the updates afterwards).
-                    announced.add(str(chunk.get("call_id")))
-                    yield _progress_event(str(chunk["progress"]), _language(final, values))
-                elif isinstance(chunk, dict) and chunk.get("text"):
-                    yield ChatEvent(
-                        type="delta",
-                        data={"message_id": str(chunk.get("message_id")), "text": str(chunk["text"])},
-                    )
-                continue
-            for node_name, update in (chunk or {}).items():
-                if node_name == "__interrupt__":
-                    for interrupt_ in update:
-                        value = getattr(interrupt_, "value", {}) or {}
-                        if value.get("type") == "human_handling":
-                            given = graph_input.get("messages", []) if isinstance(graph_input, dict) else []
-                            language = await language_of([*state_messages, *given])
-                            yield ChatEvent(
-                                type="handoff",
-                                data={
-                                    "ticket_id": value.get("ticket_id"),
-                                    "text": say("handoff.now_with_team", language),
-                                },
-                            )
+        # Closed here, not when collected: the graph's run stops with the turn (`astream` is a generator).
+        source = side.merged(stream) if side is not None else cast(AsyncGenerator[Any, None], stream)
+        async with contextlib.aclosing(source) as items:
+            async for mode, chunk in items:
+                if mode == "values":
+                    final.clear()
+                    final.update(chunk or {})
                     continue
-                parts = update if isinstance(update, list) else [update]
-                added = [m for part in parts if isinstance(part, dict) for m in (part.get("messages") or [])]
-                for message in added:
-                    if isinstance(message, AIMessage):
-                        for call in message.tool_calls:
-                            if call["name"] in CONFIRMED_TOOLS or str(call["id"]) in announced:
-                                continue  # nothing happens before the shopper says yes; said already
-                            yield _progress_event(call["name"], _language(final, values))
-                if not added:
+                if mode == "custom":
+                    if isinstance(chunk, dict) and chunk.get("progress"):
+                        # A lookup the intent node runs now (its calls reach the updates afterwards).
+                        announced.add(str(chunk.get("call_id")))
+                        yield _progress_event(str(chunk["progress"]), _language(final, values))
+                    elif isinstance(chunk, dict) and chunk.get("text"):
+                        yield ChatEvent(
+                            type="delta",
+                            data={"message_id": str(chunk.get("message_id")), "text": str(chunk["text"])},
+                        )
                     continue
-                state_messages = list(add_messages(state_messages, added))
-                # Only the unseen tail: tool results there become cards on the reply that follows.
-                for shown in chat_messages(state_messages[scanned:]):
-                    if shown.id not in emitted:
-                        emitted.add(shown.id)
-                        new_messages.append(shown.model_dump(mode="json"))
-                        yield ChatEvent(type="message", data=new_messages[-1])
-                        scanned = len(state_messages)
+                for node_name, update in (chunk or {}).items():
+                    if node_name == "__interrupt__":
+                        for interrupt_ in update:
+                            value = getattr(interrupt_, "value", {}) or {}
+                            if value.get("type") == "human_handling":
+                                given = (
+                                    graph_input.get("messages", []) if isinstance(graph_input, dict) else []
+                                )
+                                language = await language_of([*state_messages, *given])
+                                yield ChatEvent(
+                                    type="handoff",
+                                    data={
+                                        "ticket_id": value.get("ticket_id"),
+                                        "text": say("handoff.now_with_team", language),
+                                    },
+                                )
+                        continue
+                    parts = update if isinstance(update, list) else [update]
+                    added = [
+                        m for part in parts if isinstance(part, dict) for m in (part.get("messages") or [])
+                    ]
+                    for message in added:
+                        if isinstance(message, AIMessage):
+                            for call in message.tool_calls:
+                                if call["name"] in CONFIRMED_TOOLS or str(call["id"]) in announced:
+                                    continue  # nothing happens before the shopper says yes; said already
+                                yield _progress_event(call["name"], _language(final, values))
+                    if not added:
+                        continue
+                    state_messages = list(add_messages(state_messages, added))
+                    # Only the unseen tail: tool results there become cards on the reply that follows.
+                    for shown in chat_messages(state_messages[scanned:]):
+                        if shown.id not in emitted:
+                            emitted.add(shown.id)
+                            new_messages.append(shown.model_dump(mode="json"))
+                            yield ChatEvent(type="message", data=new_messages[-1])
+                            scanned = len(state_messages)
 
     async def helpdesk_backlog(self) -> dict[str, Any]:
         """The outbox's backlog for `/healthz`: items, conversations and the oldest item's age."""

@@ -12,7 +12,6 @@ and a node's events always come before the update that ends its step (they are p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Final
 
@@ -55,8 +54,8 @@ class TurnEvents:
                     self._queue.put_nowait(item)
             except BaseException as exc:  # handed to the reader, who raises it
                 self._queue.put_nowait(_Failed(exc))
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
+                if not isinstance(exc, Exception):
+                    raise  # cancellation, KeyboardInterrupt, SystemExit: this task ends with it too
             else:
                 self._queue.put_nowait(_END)
 
@@ -72,5 +71,6 @@ class TurnEvents:
         finally:
             if not task.done():
                 task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Wait for the graph's own clean-up without taking its exception (the reader got it, or
+            # is leaving) and without swallowing a cancellation of the reader itself.
+            await asyncio.wait({task})

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackManager
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import add_ai_message_chunks
@@ -103,7 +104,11 @@ _SPECS: dict[str, ToolSpec] = {s.name: s for s in specs()}
 class ParsedOnTheLoop(Runnable[Any, Any]):
     """An output parser run where it is awaited. LangChain's parsers hand `parse_result` to a worker
     thread when awaited (a thread hop and a context copy, ~0.25 ms of a WISMO turn) for what is a
-    few microseconds of JSON and pydantic work on a classification."""
+    few microseconds of JSON and pydantic work on a classification.
+
+    With async callback handlers listening (`astream_events`, a LangGraph server's event stream) the
+    parser is awaited as LangChain does it: its sync path would run their coroutines in a thread
+    and block the loop until they finish."""
 
     def __init__(self, parser: Runnable[Any, Any]) -> None:
         self.parser = parser
@@ -112,12 +117,24 @@ class ParsedOnTheLoop(Runnable[Any, Any]):
         return self.parser.invoke(input, config, **kwargs)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        if _async_listeners(config):
+            return await self.parser.ainvoke(input, config, **kwargs)
         return self.parser.invoke(input, config, **kwargs)
+
+
+def _async_listeners(config: RunnableConfig | None) -> bool:
+    callbacks = (config or {}).get("callbacks")
+    if isinstance(callbacks, BaseCallbackManager):
+        handlers = [*callbacks.handlers, *callbacks.inheritable_handlers]
+    else:
+        handlers = list(callbacks or [])
+    return any(isinstance(h, AsyncCallbackHandler) for h in handlers)
 
 
 def parse_on_the_loop(chain: Runnable[LanguageModelInput, Any]) -> Runnable[LanguageModelInput, Any]:
     """A model's structured output (`model | parser`, as `with_structured_output` builds it for
-    LangChain's chat models) with its parser run on the event loop; any other shape as it is."""
+    tool calling: the offline model, `method="function_calling"`) with its parser run on the event
+    loop; any other shape as it is (ChatOpenAI's default `json_schema` ends in a lambda)."""
     if isinstance(chain, RunnableSequence) and isinstance(chain.last, BaseOutputParser):
         return RunnableSequence(chain.first, *chain.middle, ParsedOnTheLoop(chain.last))
     return chain
@@ -173,7 +190,8 @@ async def answer_streaming(
 
 def merged_chunk_id(current: str | None, new: str | None) -> str | None:
     """The id of chunks added together, as `add_ai_message_chunks` chooses it: the first provider
-    id, else the first `lc_run-` id, else the first id (so every piece carries the answer's id)."""
+    id, else the first `lc_run-` id, else the first id. Each piece carries the best id known when it
+    is written: the answer's own, unless a provider names it only after its first pieces."""
 
     def rank(id_: str | None) -> int:
         if not id_:

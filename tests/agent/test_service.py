@@ -72,6 +72,11 @@ async def test_a_turn_streams_the_shoppers_message_first_and_ends_with_done(agen
         "get_tracking_status",
     ]
     assert "".join(e.data["text"] for e in turn.events if e.type == "delta") == "With UPS."
+    # Every piece names the reply it belongs to, and comes before the reply itself.
+    reply = next(e for e in turn.events if e.type == "message" and e.data["role"] == "assistant")
+    pieces = [i for i, e in enumerate(turn.events) if e.type == "delta"]
+    assert pieces and {turn.events[i].data["message_id"] for i in pieces} == {reply.data["id"]}
+    assert max(pieces) < turn.events.index(reply)
     assert turn.types[-1] == "done"
     assert [m["text"] for m in turn.done["messages"]] == ["where is 1001? ana.silva@example.com", "With UPS."]
     assert (await inbox(agent, cid, "c-1")) == {

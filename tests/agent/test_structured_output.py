@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.output_parsers.openai_tools import PydanticToolsParser
@@ -69,6 +70,34 @@ async def test_the_parser_runs_on_the_loop_and_parses_as_langchain_does(
     assert threads[1] == loop_thread  # ours: where it is awaited
     assert ours.invoke(question) == mine  # the sync path too
     assert await asyncio.to_thread(ours.invoke, question) == mine
+
+
+async def test_with_async_listeners_the_parser_is_awaited_as_langchain_does_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[int] = []
+    parse = PydanticToolsParser.parse_result
+
+    def recording(self: PydanticToolsParser, *args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return parse(self, *args, **kwargs)
+
+    class Listening(AsyncCallbackHandler):
+        def __init__(self) -> None:
+            self.ended: list[Any] = []
+
+        async def on_chain_end(self, outputs: Any, **kwargs: Any) -> None:
+            self.ended.append(outputs)
+
+    monkeypatch.setattr(PydanticToolsParser, "parse_result", recording)
+    listening = Listening()
+    chain = parse_on_the_loop(_Classifying().with_structured_output(IntentResult))
+
+    result = await chain.ainvoke([HumanMessage("where is #1001?")], {"callbacks": [listening]})
+
+    assert result == IntentResult(intent="wismo", confidence=0.9, order_number="1001")
+    assert threads and threads[0] != threading.get_ident()  # LangChain's awaited path
+    assert result in listening.ended  # the listener heard the parser's run end
 
 
 def test_another_shape_of_structured_output_is_left_as_it_is() -> None:

@@ -88,8 +88,17 @@ async def test_leaving_early_cancels_the_graph_s_run() -> None:
     assert cancelled.is_set()
 
 
-async def test_a_write_from_a_worker_thread_reaches_the_reader() -> None:
+async def test_a_write_from_a_worker_thread_reaches_the_reader_through_the_loop() -> None:
     events = TurnEvents()
+    loop_thread = threading.get_ident()
+    queue_used_from: list[int] = []
+    put = events._queue.put_nowait
+
+    def recording_put(item: Any) -> None:  # asyncio's queue is not thread-safe: loop thread only
+        queue_used_from.append(threading.get_ident())
+        put(item)
+
+    events._queue.put_nowait = recording_put  # type: ignore[method-assign]
 
     async def graph() -> AsyncIterator[Any]:
         worker = threading.Thread(target=events.write, args=({"text": "from a thread"},))
@@ -100,3 +109,4 @@ async def test_a_write_from_a_worker_thread_reaches_the_reader() -> None:
     seen = [item async for item in events.merged(graph())]
 
     assert seen == [("custom", {"text": "from a thread"}), ("updates", {"wismo": {}})]
+    assert set(queue_used_from) == {loop_thread}
