@@ -47,17 +47,21 @@ class _Classifying(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content="", tool_calls=[call]))])
 
 
-async def test_the_parser_runs_on_the_loop_and_parses_as_langchain_does(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    threads: list[int] = []
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The threads the classification's parser ran on, in order."""
+    seen: list[int] = []
     parse = PydanticToolsParser.parse_result
 
     def recording(self: PydanticToolsParser, *args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.get_ident())
+        seen.append(threading.get_ident())
         return parse(self, *args, **kwargs)
 
     monkeypatch.setattr(PydanticToolsParser, "parse_result", recording)
+    return seen
+
+
+async def test_the_parser_runs_on_the_loop_and_parses_as_langchain_does(threads: list[int]) -> None:
     upstream = _Classifying().with_structured_output(IntentResult)
     ours = parse_on_the_loop(upstream)
     question = [HumanMessage("where is my order #1001?")]
@@ -72,16 +76,7 @@ async def test_the_parser_runs_on_the_loop_and_parses_as_langchain_does(
     assert await asyncio.to_thread(ours.invoke, question) == mine
 
 
-async def test_with_async_listeners_the_parser_is_awaited_as_langchain_does_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    threads: list[int] = []
-    parse = PydanticToolsParser.parse_result
-
-    def recording(self: PydanticToolsParser, *args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.get_ident())
-        return parse(self, *args, **kwargs)
-
+async def test_with_async_listeners_the_parser_is_awaited_as_langchain_does_it(threads: list[int]) -> None:
     class Listening(AsyncCallbackHandler):
         def __init__(self) -> None:
             self.ended: list[Any] = []
@@ -89,7 +84,6 @@ async def test_with_async_listeners_the_parser_is_awaited_as_langchain_does_it(
         async def on_chain_end(self, outputs: Any, **kwargs: Any) -> None:
             self.ended.append(outputs)
 
-    monkeypatch.setattr(PydanticToolsParser, "parse_result", recording)
     listening = Listening()
     chain = parse_on_the_loop(_Classifying().with_structured_output(IntentResult))
 
