@@ -68,6 +68,12 @@ def is_ready() -> bool:
     return _identifier is not None
 
 
+async def load() -> None:
+    """Load the detector's model off the event loop (about a second), unless it is loaded."""
+    if not is_ready():
+        await asyncio.to_thread(warm_up)
+
+
 # A conversation's language is asked for several times a turn (classification, each answer of the
 # offline model, the service's notices), each time over the same recent messages: a message's
 # language depends on its text alone, so each text is classified once. Bounded: shopper messages
@@ -97,8 +103,7 @@ def conversation_language(texts_newest_first: Sequence[str]) -> str:
 async def language_of(messages: Sequence[BaseMessage]) -> str:
     """The conversation's language, from its shopper messages (newest first): en, es, fr or de.
     The detector's model is loaded off the event loop the first time (about a second)."""
-    if not is_ready():
-        await asyncio.to_thread(warm_up)
+    await load()
     texts = [
         m.content for m in reversed(messages) if isinstance(m, HumanMessage) and isinstance(m.content, str)
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -28,8 +27,7 @@ async def warm_up(model: BaseChatModel) -> None:
     a deploy all wait behind the loading."""
     from agent import language
 
-    if not language.is_ready():
-        await asyncio.to_thread(language.warm_up)
+    await language.load()
     prepare = getattr(model, "prepare", None)
     if prepare is not None:
         await prepare()

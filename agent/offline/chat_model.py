@@ -46,8 +46,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, Field, PrivateAttr
 
-from agent.language import is_ready as language_detector_ready
-from agent.language import warm_up
+from agent.language import load as load_language_detector
 from agent.offline.conversation import Conversation, message_text
 from agent.offline.flows.dispatch import decide
 from agent.offline.flows.situation import Decision
@@ -155,9 +154,7 @@ class OfflineChatModel(BaseChatModel):
         if self._classifier is None:
             # Training takes seconds: never on the event loop.
             await asyncio.to_thread(self.classifier)
-        if not language_detector_ready():
-            # Nor loading the language detector's model (seconds too).
-            await asyncio.to_thread(warm_up)
+        await load_language_detector()  # nor loading the language detector's model
 
     # -- answering -------------------------------------------------------------------------------
 
